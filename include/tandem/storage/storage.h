@@ -1,0 +1,112 @@
+// The Configuration Database as the configuration server sees it: objects,
+// history and a little metadata. Implementations (SQLite today, PostgreSQL
+// next) are the only code that speaks to a DBMS, and all of them pass
+// test/storage/storage_suite.h.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <map>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
+
+namespace tandem::storage {
+
+//! Version of the database schema this build writes. Older versions are
+//! migrated on open; newer ones are refused.
+inline constexpr int64_t kSchemaVersion = 1;
+
+struct Meta {
+  int64_t schema_version = 0;
+  //! Identifies the history lineage; created with the database.
+  std::string history_id;
+  //! Last committed revision (0 for a new database) and its chain hash.
+  int64_t revision = 0;
+  std::string revision_hash;
+  //! Next DBID to hand out, per numeric object type (absent = 1).
+  std::map<int, int64_t> next_dbid;
+};
+
+//! One object row. `data` is the serialized object; nullopt deletes the row.
+struct ObjectWrite {
+  int type = 0;
+  int64_t dbid = 0;
+  int64_t tenant_dbid = 0;
+  std::string name;
+  std::optional<std::string> data;
+};
+
+//! One history row: a serialized tandem.config.v1.Change.
+struct HistoryRow {
+  int64_t revision = 0;
+  int64_t committed_at_us = 0;
+  std::string data;
+};
+
+//! Everything one commit writes. Applied atomically and durably, or not at all.
+struct CommitBatch {
+  std::vector<ObjectWrite> objects;
+  std::vector<HistoryRow> history;
+  //! New high-water marks (only types whose mark moved).
+  std::map<int, int64_t> next_dbid;
+  int64_t revision = 0;
+  std::string revision_hash;
+};
+
+struct HistoryChunk {
+  //! Rows with revision > after, ascending, at most `limit`.
+  std::vector<HistoryRow> rows;
+  //! Oldest revision still retained (meta.revision + 1 if history is empty),
+  //! read in the same snapshot as `rows`.
+  int64_t oldest_revision = 0;
+};
+
+class Storage {
+ public:
+  virtual ~Storage() = default;
+  Storage() = default;
+  Storage(const Storage&) = delete;
+  Storage& operator=(const Storage&) = delete;
+
+  //! Metadata as of the last commit. Any thread.
+  virtual absl::StatusOr<Meta> ReadMeta() = 0;
+
+  //! Calls fn with every object's serialized data, in (type, dbid) order,
+  //! from one snapshot. Stops at fn's first error. Any thread.
+  virtual absl::Status ScanObjects(const std::function<absl::Status(absl::string_view)>& fn) = 0;
+
+  //! Writes the batch in one transaction and returns once it is durable.
+  //! Single writer: callers serialize Commit calls.
+  virtual absl::Status Commit(const CommitBatch& batch) = 0;
+
+  //! History after a revision. Any thread, concurrently with Commit.
+  virtual absl::StatusOr<HistoryChunk> ReadHistory(int64_t after_revision, int64_t limit) = 0;
+
+  //! Deletes at most `max_rows` of the oldest history rows that have
+  //! revision < keep_from_revision or committed_at_us < keep_after_us.
+  //! Returns the number deleted. Same thread as Commit.
+  virtual absl::StatusOr<int64_t> PruneHistory(int64_t keep_from_revision, int64_t keep_after_us,
+                                               int64_t max_rows) = 0;
+
+  //! Human-readable description, e.g. "sqlite:/var/lib/tandem/config.db".
+  virtual std::string Describe() const = 0;
+};
+
+using StoragePtr = std::unique_ptr<Storage>;
+
+struct SqliteOptions {
+  std::string path;
+  //! Create the database if the file does not exist.
+  bool create = true;
+};
+
+//! Opens (creating and migrating as needed) an SQLite Configuration Database.
+absl::StatusOr<StoragePtr> OpenSqlite(const SqliteOptions& options);
+
+}  // namespace tandem::storage

@@ -1,0 +1,177 @@
+#include "confserv/committer.h"
+
+#include "absl/strings/str_cat.h"
+#include "common/hash.h"
+#include "common/logging.h"
+#include "common/status_macros.h"
+#include "confserv/overlay.h"
+#include "confserv/write_applier.h"
+#include "spdlog/spdlog.h"
+
+namespace tandem::confserv {
+
+Committer::Committer(storage::Storage& storage, ConfigState& state, absl::Mutex& state_mu,
+                     WatchHub& hub, Clock& clock, CommitterOptions options)
+    : storage_(storage),
+      state_(state),
+      state_mu_(state_mu),
+      hub_(hub),
+      clock_(clock),
+      options_(options),
+      last_prune_(absl::InfinitePast()) {}
+
+Committer::~Committer() { Stop(); }
+
+void Committer::Start() {
+  thread_ = std::thread([this] { Run(); });
+}
+
+void Committer::Stop() {
+  {
+    absl::MutexLock lock(&mu_);
+    stopping_ = true;
+  }
+  if (thread_.joinable()) thread_.join();
+}
+
+void Committer::Submit(config::WriteRequest request) {
+  {
+    absl::MutexLock lock(&mu_);
+    if (!stopping_) {
+      queue_.push_back(std::move(request));
+      return;
+    }
+  }
+  request.done(
+      absl::UnavailableError("the configuration server is shutting down; the change was "
+                             "not applied: retry against the new primary"));
+}
+
+int64_t Committer::batches() const {
+  absl::MutexLock lock(&mu_);
+  return batches_;
+}
+
+void Committer::Run() {
+  while (true) {
+    std::deque<config::WriteRequest> batch;
+    {
+      absl::MutexLock lock(&mu_);
+      // Wake at least once a second so that history is pruned by age even
+      // when nobody writes.
+      mu_.AwaitWithTimeout(absl::Condition(
+                               +[](Committer* c) ABSL_EXCLUSIVE_LOCKS_REQUIRED(c->mu_) {
+                                 return !c->queue_.empty() || c->stopping_;
+                               },
+                               this),
+                           absl::Seconds(1));
+      if (queue_.empty() && stopping_) return;  // drained
+      size_t ops = 0;
+      while (!queue_.empty() &&
+             (batch.empty() || ops + queue_.front().operations.size() <= options_.max_batch_ops)) {
+        ops += queue_.front().operations.size();
+        batch.push_back(std::move(queue_.front()));
+        queue_.pop_front();
+      }
+      if (!batch.empty()) ++batches_;
+    }
+    if (!batch.empty()) ProcessBatch(batch);
+    MaybePrune();
+  }
+}
+
+// Reads state_ without state_mu_: this thread is its only writer.
+void Committer::ProcessBatch(std::deque<config::WriteRequest>& batch)
+    ABSL_NO_THREAD_SAFETY_ANALYSIS {
+  const absl::Time now = clock_.Now();
+  Overlay pending(state_);
+  std::vector<std::pair<config::WriteRequest*, config::WriteResult>> accepted;
+  for (config::WriteRequest& req : batch) {
+    Overlay mine(static_cast<const StateView&>(pending));
+    absl::StatusOr<config::WriteResult> result =
+        ApplyOperations(mine, req.operations, req.who, now);
+    if (!result.ok()) {
+      req.done(result.status());
+      continue;
+    }
+    mine.MergeInto(pending);
+    accepted.emplace_back(&req, std::move(*result));
+  }
+  if (pending.empty()) return;
+
+  storage::CommitBatch commit;
+  commit.objects.reserve(pending.changed().size());
+  for (const auto& [key, obj] : pending.changed()) {
+    storage::ObjectWrite w;
+    w.type = key.type;
+    w.dbid = key.dbid;
+    if (obj != nullptr) {
+      w.tenant_dbid = obj->tenant_dbid;
+      w.name = obj->name;
+      w.data = *obj->data;
+    }
+    commit.objects.push_back(std::move(w));
+  }
+  std::vector<config::ChangePtr> published;
+  published.reserve(pending.changes().size());
+  const int64_t at_us = absl::ToUnixMicros(now);
+  for (const v1::Change& c : pending.changes()) {
+    commit.history.push_back({c.revision(), at_us, DeterministicSerialize(c)});
+    published.push_back(std::make_shared<const v1::Change>(c));
+  }
+  commit.next_dbid = pending.next_dbid();
+  commit.revision = pending.Revision();
+  commit.revision_hash = pending.RevisionHash();
+
+  absl::Status status = storage_.Commit(commit);
+  if (!status.ok()) {
+    // A failed commit must have changed nothing; if the database says
+    // otherwise, memory and disk disagree and only a restart (reload) is safe.
+    auto meta = storage_.ReadMeta();
+    TANDEM_CHECK(meta.ok() && meta->revision == state_.Revision(),
+                 "database revision moved although the commit failed; restarting to reload");
+    spdlog::error("commit of {} changes failed: {}", published.size(), status.message());
+    absl::Status reply(status.code(),
+                       absl::StrCat("the configuration database refused the write (",
+                                    status.message(), "); the change was not applied"));
+    for (auto& [req, result] : accepted) req->done(reply);
+    return;
+  }
+  {
+    absl::MutexLock lock(&state_mu_);
+    for (const auto& [key, obj] : pending.changed()) {
+      if (obj != nullptr) {
+        state_.Put(key, obj);
+      } else {
+        state_.Erase(key);
+      }
+    }
+    for (const auto& [type, next] : pending.next_dbid()) state_.SetNextDbid(type, next);
+    state_.SetRevision(pending.Revision(), pending.RevisionHash());
+  }
+  hub_.Publish(published);
+  for (auto& [req, result] : accepted) req->done(std::move(result));
+}
+
+void Committer::MaybePrune() {
+  const absl::Time now = clock_.Now();
+  if (now - last_prune_ < absl::Seconds(1)) return;
+  last_prune_ = now;
+  int64_t revision;
+  {
+    absl::ReaderMutexLock lock(&state_mu_);
+    revision = state_.Revision();
+  }
+  const int64_t keep_from = revision - options_.retention.max_count + 1;
+  const int64_t keep_after_us = absl::ToUnixMicros(now - options_.retention.max_age);
+  // Bounded per call so that a large backlog does not stall writers.
+  auto deleted = storage_.PruneHistory(keep_from, keep_after_us, 20'000);
+  if (!deleted.ok()) {
+    spdlog::warn("history pruning failed (will retry): {}", deleted.status().message());
+  } else if (*deleted > 0) {
+    spdlog::debug("pruned {} history records", *deleted);
+    if (*deleted == 20'000) last_prune_ = absl::InfinitePast();  // more to do
+  }
+}
+
+}  // namespace tandem::confserv

@@ -1,0 +1,273 @@
+#include "confserv/config_database.h"
+
+#include <fnmatch.h>
+
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_split.h"
+#include "common/logging.h"
+#include "common/status_macros.h"
+#include "config/object_types.h"
+#include "config/schema.h"
+#include "spdlog/spdlog.h"
+
+namespace tandem::confserv {
+namespace {
+
+constexpr int64_t kDefaultHistoryLimit = 1000;
+constexpr int64_t kMaxHistoryLimit = 10000;
+
+absl::Status CheckType(v1::ObjectType type) {
+  if (config::FindTypeSpec(type) == nullptr) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("type: unknown object type ", static_cast<int>(type)));
+  }
+  return absl::OkStatus();
+}
+
+bool SectionMatches(const google::protobuf::Map<std::string, v1::Section>& sections,
+                    const std::string& path, const std::string& value) {
+  std::pair<std::string, std::string> sk = absl::StrSplit(path, absl::MaxSplits('/', 1));
+  auto s = sections.find(sk.first);
+  if (s == sections.end()) return false;
+  auto k = s->second.entries().find(sk.second);
+  return k != s->second.entries().end() && k->second == value;
+}
+
+// Checks the shape of every object a write carries, on the caller's thread.
+absl::Status ValidateOperations(std::vector<v1::Operation>& ops) {
+  for (size_t i = 0; i < ops.size(); ++i) {
+    v1::Operation& op = ops[i];
+    absl::Status st;
+    if (op.has_create()) {
+      st = config::ValidateShape(op.mutable_create()->mutable_object(), /*fill_defaults=*/true);
+    } else if (op.has_update()) {
+      st = config::ValidateShape(op.mutable_update()->mutable_object(), /*fill_defaults=*/false);
+    } else if (op.has_delete_()) {
+      st = CheckType(op.delete_().type());
+      if (st.ok() && op.delete_().dbid() <= 0) st = absl::InvalidArgumentError("dbid: required");
+    } else {
+      st = absl::InvalidArgumentError("operation: none of create, update, delete is set");
+    }
+    if (!st.ok()) {
+      if (ops.size() == 1) return st;
+      return absl::Status(st.code(), absl::StrCat("operation[", i, "]: ", st.message()));
+    }
+  }
+  return absl::OkStatus();
+}
+
+}  // namespace
+
+absl::StatusOr<std::unique_ptr<ConfigDatabase>> ConfigDatabase::Open(storage::StoragePtr storage,
+                                                                     DatabaseOptions options) {
+  TANDEM_ASSIGN_OR_RETURN(storage::Meta meta, storage->ReadMeta());
+  std::unique_ptr<ConfigDatabase> db(new ConfigDatabase(std::move(storage), options, meta));
+  TANDEM_RETURN_IF_ERROR(db->Load());
+  db->committer_.Start();
+  return db;
+}
+
+ConfigDatabase::ConfigDatabase(storage::StoragePtr storage, DatabaseOptions options,
+                               const storage::Meta& meta)
+    : storage_(std::move(storage)),
+      options_(std::move(options)),
+      history_id_(meta.history_id),
+      started_at_(options_.clock->Now()),
+      hub_(meta.revision),
+      committer_(*storage_, state_, mu_, hub_, *options_.clock, options_.committer) {
+  state_.SetRevision(meta.revision, meta.revision_hash);
+  for (const auto& [type, next] : meta.next_dbid) state_.SetNextDbid(type, next);
+}
+
+ConfigDatabase::~ConfigDatabase() { Stop(); }
+
+absl::Status ConfigDatabase::Load() ABSL_NO_THREAD_SAFETY_ANALYSIS {
+  // Single-threaded: nothing else can see the state yet.
+  int64_t n = 0;
+  TANDEM_RETURN_IF_ERROR(storage_->ScanObjects([&](absl::string_view data) -> absl::Status {
+    v1::ConfigObject obj;
+    if (!obj.ParseFromArray(data.data(), static_cast<int>(data.size()))) {
+      return absl::DataLossError(
+          absl::StrCat("object #", n, " in ", storage_->Describe(), " cannot be parsed"));
+    }
+    const int64_t next = state_.NextDbid(obj.type());
+    state_.Put({obj.type(), obj.dbid()}, MakeStored(obj));
+    state_.SetNextDbid(obj.type(), std::max(next, obj.dbid() + 1));
+    ++n;
+    return absl::OkStatus();
+  }));
+  spdlog::info("loaded {} objects at revision {} from {}", n, state_.Revision(),
+               storage_->Describe());
+  return absl::OkStatus();
+}
+
+void ConfigDatabase::Stop() {
+  committer_.Stop();
+  hub_.Close();
+}
+
+int64_t ConfigDatabase::revision() const {
+  absl::ReaderMutexLock lock(&mu_);
+  return state_.Revision();
+}
+
+absl::StatusOr<v1::GetResponse> ConfigDatabase::Get(const v1::GetRequest& request) {
+  TANDEM_RETURN_IF_ERROR(CheckType(request.type()));
+  StoredPtr found;
+  v1::GetResponse response;
+  {
+    absl::ReaderMutexLock lock(&mu_);
+    int64_t dbid = request.dbid();
+    if (request.key_case() == v1::GetRequest::kName) {
+      dbid = state_.FindName(NameKey{request.type(), request.tenant_dbid(), request.name()});
+    }
+    if (dbid != 0) found = state_.Find({request.type(), dbid});
+    response.set_revision(state_.Revision());
+  }
+  if (found == nullptr) {
+    std::string what = request.key_case() == v1::GetRequest::kName
+                           ? absl::StrCat("named '", request.name(), "'")
+                           : absl::StrCat("with dbid ", request.dbid());
+    return absl::NotFoundError(absl::StrCat(
+        "no ", config::TypeName(request.type()), " ", what,
+        request.tenant_dbid() != 0 ? absl::StrCat(" in tenant ", request.tenant_dbid()) : ""));
+  }
+  TANDEM_CHECK(response.mutable_object()->ParseFromString(*found->data),
+               "stored object unreadable");
+  return response;
+}
+
+absl::StatusOr<config::ListSnapshot> ConfigDatabase::List(const v1::ListRequest& request) {
+  TANDEM_RETURN_IF_ERROR(CheckType(request.type()));
+  const bool deep =
+      !request.property().empty() || !request.option().empty() || !request.annex().empty();
+  if (!request.option().empty() && request.option().find('/') == std::string::npos) {
+    return absl::InvalidArgumentError("option: give it as SECTION/KEY");
+  }
+  if (!request.annex().empty() && request.annex().find('/') == std::string::npos) {
+    return absl::InvalidArgumentError("annex: give it as SECTION/KEY");
+  }
+  std::vector<StoredPtr> candidates;
+  config::ListSnapshot snapshot;
+  {
+    absl::ReaderMutexLock lock(&mu_);
+    snapshot.revision = state_.Revision();
+    const auto* objects = state_.OfType(request.type());
+    if (objects != nullptr) {
+      candidates.reserve(objects->size());
+      for (const auto& [dbid, obj] : *objects) {
+        if (request.folder_dbid() != 0 && obj->folder_dbid != request.folder_dbid()) continue;
+        if (request.tenant_dbid() != 0 && obj->tenant_dbid != request.tenant_dbid()) continue;
+        if (!request.name_pattern().empty() &&
+            fnmatch(request.name_pattern().c_str(), obj->name.c_str(), 0) != 0) {
+          continue;
+        }
+        candidates.push_back(obj);
+      }
+    }
+  }
+  const size_t limit = request.limit() > 0 ? static_cast<size_t>(request.limit()) : SIZE_MAX;
+  for (const StoredPtr& obj : candidates) {
+    if (snapshot.objects.size() >= limit) break;
+    if (deep) {
+      v1::ConfigObject parsed;
+      TANDEM_CHECK(parsed.ParseFromString(*obj->data), "stored object unreadable");
+      if (!request.property().empty()) {
+        auto it = parsed.properties().find(request.property());
+        if (it == parsed.properties().end() ||
+            config::ValueToString(it->second) != request.property_value()) {
+          continue;
+        }
+      }
+      if (!request.option().empty() &&
+          !SectionMatches(parsed.options(), request.option(), request.option_value())) {
+        continue;
+      }
+      if (!request.annex().empty() &&
+          !SectionMatches(parsed.annex(), request.annex(), request.annex_value())) {
+        continue;
+      }
+    }
+    snapshot.objects.push_back(obj->data);
+  }
+  return snapshot;
+}
+
+void ConfigDatabase::Write(config::WriteRequest request) {
+  absl::Status st = ValidateOperations(request.operations);
+  if (!st.ok()) {
+    request.done(st);
+    return;
+  }
+  committer_.Submit(std::move(request));
+}
+
+absl::StatusOr<config::HistoryPage> ConfigDatabase::History(int64_t since_revision, int64_t limit) {
+  if (since_revision < 0) return absl::InvalidArgumentError("since_revision: must not be negative");
+  if (limit <= 0) limit = kDefaultHistoryLimit;
+  limit = std::min(limit, kMaxHistoryLimit);
+  // Read before the storage snapshot: the page can never claim less than it holds.
+  const int64_t current = revision();
+  TANDEM_ASSIGN_OR_RETURN(storage::HistoryChunk chunk,
+                          storage_->ReadHistory(since_revision, limit));
+  if (since_revision + 1 < chunk.oldest_revision && since_revision < current) {
+    return absl::OutOfRangeError(
+        absl::StrCat("history expired: changes after revision ", since_revision,
+                     " are no longer retained (oldest retained revision is ", chunk.oldest_revision,
+                     "); reload the full configuration and continue from its revision"));
+  }
+  config::HistoryPage page;
+  page.revision = std::max(current, chunk.rows.empty() ? 0 : chunk.rows.back().revision);
+  page.changes.reserve(chunk.rows.size());
+  for (const storage::HistoryRow& row : chunk.rows) {
+    v1::Change& c = page.changes.emplace_back();
+    if (!c.ParseFromString(row.data)) {
+      return absl::DataLossError(absl::StrCat("history record ", row.revision, " in ",
+                                              storage_->Describe(), " cannot be parsed"));
+    }
+  }
+  page.more = !page.changes.empty() && page.changes.back().revision() < page.revision &&
+              static_cast<int64_t>(page.changes.size()) == limit;
+  return page;
+}
+
+int64_t ConfigDatabase::Subscribe(config::ChangeSubscriber* subscriber) {
+  return hub_.Subscribe(subscriber);
+}
+
+void ConfigDatabase::Unsubscribe(config::ChangeSubscriber* subscriber) {
+  hub_.Unsubscribe(subscriber);
+}
+
+v1::ServerInfo ConfigDatabase::Info() {
+  v1::ServerInfo info;
+  info.set_role(v1::ROLE_STANDALONE);
+  info.set_history_id(history_id_);
+  info.set_application_name(options_.application_name);
+  info.set_version(TANDEM_VERSION);
+  info.set_schema_version(storage::kSchemaVersion);
+  info.set_storage(storage_->Describe());
+  info.mutable_started_at()->set_seconds(absl::ToUnixSeconds(started_at_));
+  {
+    absl::ReaderMutexLock lock(&mu_);
+    info.set_revision(state_.Revision());
+    info.set_revision_hash(state_.RevisionHash());
+    info.set_object_count(state_.ObjectCount());
+  }
+  auto chunk = storage_->ReadHistory(INT64_MAX - 1, 1);
+  info.set_oldest_revision(chunk.ok() ? chunk->oldest_revision : 0);
+  return info;
+}
+
+int64_t ConfigDatabase::FindApplication(const std::string& name) {
+  absl::ReaderMutexLock lock(&mu_);
+  const auto* apps = state_.OfType(v1::OBJECT_TYPE_APPLICATION);
+  int64_t dbid = state_.FindName(NameKey{v1::OBJECT_TYPE_APPLICATION, 0, name});
+  if (dbid != 0 || apps == nullptr) return dbid;
+  for (const auto& [id, obj] : *apps) {
+    if (obj->name == name) return id;
+  }
+  return 0;
+}
+
+}  // namespace tandem::confserv

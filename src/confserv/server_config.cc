@@ -1,0 +1,150 @@
+#include "confserv/server_config.h"
+
+#include <fstream>
+#include <sstream>
+
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
+#include "common/status_macros.h"
+#include "toml++/toml.h"
+
+namespace tandem::confserv {
+namespace {
+
+const std::map<std::string, std::vector<std::string>> kKnownKeys = {
+    {"server", {"listen", "port_file", "application", "shutdown_grace_s"}},
+    {"storage", {"backend", "path"}},
+    {"history", {"max_count", "max_age_days"}},
+    {"log", {"level", "file"}},
+};
+
+absl::Status Bad(const std::string& source, const toml::node* node, absl::string_view msg) {
+  std::string where = source;
+  if (node != nullptr && node->source().begin) {
+    absl::StrAppend(&where, ":", node->source().begin.line);
+  }
+  return absl::InvalidArgumentError(absl::StrCat(where, ": ", msg));
+}
+
+template <typename T>
+absl::Status Get(const toml::table& root, const std::string& source, const char* section,
+                 const char* key, T* out) {
+  const toml::node* node = root.at_path(absl::StrCat(section, ".", key)).node();
+  if (node == nullptr) return absl::OkStatus();
+  if constexpr (std::is_same_v<T, std::string>) {
+    if (!node->is_string())
+      return Bad(source, node, absl::StrCat("[", section, "] ", key, " must be a string"));
+    *out = **node->as_string();
+  } else {
+    if (!node->is_integer())
+      return Bad(source, node, absl::StrCat("[", section, "] ", key, " must be an integer"));
+    *out = static_cast<T>(**node->as_integer());
+  }
+  return absl::OkStatus();
+}
+
+}  // namespace
+
+absl::StatusOr<ServerConfig> ParseServerConfig(absl::string_view text, const std::string& source) {
+  toml::table root;
+  try {
+    root = toml::parse(std::string_view(text.data(), text.size()), source);
+  } catch (const toml::parse_error& e) {
+    return absl::InvalidArgumentError(
+        absl::StrCat(source, ":", e.source().begin.line, ": ", std::string(e.description())));
+  }
+  for (const auto& [section, node] : root) {
+    std::string name(section.str());
+    auto known = kKnownKeys.find(name);
+    if (known == kKnownKeys.end()) {
+      std::vector<std::string> names;
+      for (const auto& [k, v] : kKnownKeys) names.push_back(k);
+      return Bad(source, &node,
+                 absl::StrCat("unknown section [", name, "]; known: ", absl::StrJoin(names, ", ")));
+    }
+    if (!node.is_table())
+      return Bad(source, &node, absl::StrCat("'", name, "' must be a [section]"));
+    for (const auto& [key, value] : *node.as_table()) {
+      if (std::find(known->second.begin(), known->second.end(), key.str()) == known->second.end()) {
+        return Bad(source, &value,
+                   absl::StrCat("unknown key '", std::string(key.str()), "' in [", name,
+                                "]; known: ", absl::StrJoin(known->second, ", ")));
+      }
+    }
+  }
+  ServerConfig c;
+  int64_t grace_s = absl::ToInt64Seconds(c.shutdown_grace);
+  int64_t max_age_days = absl::ToInt64Hours(c.retention.max_age) / 24;
+  TANDEM_RETURN_IF_ERROR(Get(root, source, "server", "listen", &c.listen));
+  TANDEM_RETURN_IF_ERROR(Get(root, source, "server", "port_file", &c.port_file));
+  TANDEM_RETURN_IF_ERROR(Get(root, source, "server", "application", &c.application));
+  TANDEM_RETURN_IF_ERROR(Get(root, source, "server", "shutdown_grace_s", &grace_s));
+  TANDEM_RETURN_IF_ERROR(Get(root, source, "storage", "backend", &c.storage_backend));
+  TANDEM_RETURN_IF_ERROR(Get(root, source, "storage", "path", &c.storage_path));
+  TANDEM_RETURN_IF_ERROR(Get(root, source, "history", "max_count", &c.retention.max_count));
+  TANDEM_RETURN_IF_ERROR(Get(root, source, "history", "max_age_days", &max_age_days));
+  TANDEM_RETURN_IF_ERROR(Get(root, source, "log", "level", &c.log_level));
+  TANDEM_RETURN_IF_ERROR(Get(root, source, "log", "file", &c.log_file));
+  if (c.storage_backend != "sqlite") {
+    return absl::InvalidArgumentError(absl::StrCat(
+        source, ": [storage] backend '", c.storage_backend, "' is not supported; use \"sqlite\""));
+  }
+  if (c.listen.find(':') == std::string::npos) {
+    return absl::InvalidArgumentError(
+        absl::StrCat(source, ": [server] listen '", c.listen, "' must be HOST:PORT"));
+  }
+  if (c.application.empty()) {
+    return absl::InvalidArgumentError(
+        absl::StrCat(source, ": [server] application must not be empty"));
+  }
+  if (c.retention.max_count < 1) {
+    return absl::InvalidArgumentError(
+        absl::StrCat(source, ": [history] max_count must be at least 1"));
+  }
+  if (max_age_days < 1) {
+    return absl::InvalidArgumentError(
+        absl::StrCat(source, ": [history] max_age_days must be at least 1"));
+  }
+  if (grace_s < 0) {
+    return absl::InvalidArgumentError(
+        absl::StrCat(source, ": [server] shutdown_grace_s must not be negative"));
+  }
+  c.retention.max_age = absl::Hours(24 * max_age_days);
+  c.shutdown_grace = absl::Seconds(grace_s);
+  return c;
+}
+
+absl::StatusOr<ServerConfig> LoadServerConfig(const std::string& path) {
+  std::ifstream in(path);
+  if (!in) {
+    return absl::NotFoundError(absl::StrCat("cannot read configuration file '", path,
+                                            "'; `tandemd confserv --example-config` prints one"));
+  }
+  std::stringstream ss;
+  ss << in.rdbuf();
+  return ParseServerConfig(ss.str(), path);
+}
+
+std::string ExampleServerConfig() {
+  return R"(# tandemd confserv bootstrap file
+[server]
+listen = "0.0.0.0:9000"        # HOST:PORT; port 0 picks a free port
+# port_file = "/run/tandem/confserv.port"  # written with the bound port
+application = "confserv"       # this server's Application object name
+shutdown_grace_s = 5           # SIGTERM: wait this long for in-flight calls
+
+[storage]
+backend = "sqlite"             # embedded database (PostgreSQL: coming)
+path = "/var/lib/tandem/config.db"
+
+[history]
+max_count = 100000             # keep at most this many recent changes
+max_age_days = 30              # and none older than this
+
+[log]
+level = "info"                 # trace, debug, info, warn, error, off
+file = ""                      # empty: stderr
+)";
+}
+
+}  // namespace tandem::confserv

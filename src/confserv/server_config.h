@@ -1,0 +1,33 @@
+// The bootstrap file of `tandemd confserv` (TOML). Everything else lives in
+// the Configuration Database.
+#pragma once
+
+#include <string>
+
+#include "absl/status/statusor.h"
+#include "confserv/committer.h"
+
+namespace tandem::confserv {
+
+struct ServerConfig {
+  std::string listen = "0.0.0.0:9000";
+  //! If set, the bound port is written here once serving (for port 0).
+  std::string port_file;
+  std::string application = "confserv";
+  std::string storage_backend = "sqlite";
+  std::string storage_path = "tandem-config.db";
+  HistoryRetention retention;
+  std::string log_level = "info";
+  std::string log_file;
+  //! How long SIGTERM waits for in-flight calls before cancelling them.
+  absl::Duration shutdown_grace = absl::Seconds(5);
+};
+
+//! Parses the file; errors name the file, line and key and say what is expected.
+absl::StatusOr<ServerConfig> LoadServerConfig(const std::string& path);
+absl::StatusOr<ServerConfig> ParseServerConfig(absl::string_view toml, const std::string& source);
+
+//! A commented example, printed by `tandemd confserv --example-config`.
+std::string ExampleServerConfig();
+
+}  // namespace tandem::confserv

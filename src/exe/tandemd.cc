@@ -1,0 +1,49 @@
+// tandemd ROLE -f FILE.toml: every Tandem server role in one executable.
+#include <cstdio>
+#include <iostream>
+
+#include "CLI/CLI.hpp"
+#include "common/logging.h"
+#include "confserv/confserv_app.h"
+#include "confserv/server_config.h"
+
+int main(int argc, char** argv) {
+  CLI::App app{"tandemd: Tandem server roles. Run `tandemd ROLE --help` for a role's options."};
+  app.require_subcommand(1);
+  app.set_version_flag("--version", std::string(TANDEM_VERSION));
+  auto* confserv = app.add_subcommand(
+      "confserv", "master Configuration Server (owns the Configuration Database)");
+  std::string file;
+  bool example = false;
+  confserv->add_option("-f,--file", file, "bootstrap file (TOML)")->check(CLI::ExistingFile);
+  confserv->add_flag("--example-config", example, "print a commented bootstrap file and exit");
+  confserv->footer(
+      "Example:\n  tandemd confserv --example-config > confserv.toml\n"
+      "  tandemd confserv -f confserv.toml");
+  CLI11_PARSE(app, argc, argv);
+
+  if (example) {
+    std::cout << tandem::confserv::ExampleServerConfig();
+    return 0;
+  }
+  if (file.empty()) {
+    std::cerr << "tandemd confserv: give the bootstrap file with -f FILE.toml "
+                 "(`tandemd confserv --example-config` prints one)\n";
+    return 2;
+  }
+  auto config = tandem::confserv::LoadServerConfig(file);
+  if (!config.ok()) {
+    std::cerr << "tandemd confserv: " << config.status().message() << "\n";
+    return 2;
+  }
+  if (auto st = tandem::InitLogging(config->log_level, config->log_file); !st.ok()) {
+    std::cerr << "tandemd confserv: " << st.message() << "\n";
+    return 2;
+  }
+  tandem::confserv::BlockTerminationSignals();
+  if (auto st = tandem::confserv::RunConfServ(*config); !st.ok()) {
+    std::cerr << "tandemd confserv: " << st.message() << "\n";
+    return 1;
+  }
+  return 0;
+}

@@ -1,0 +1,23 @@
+// Client channels to Tandem servers, with keep-alive pings so that a dead
+// peer is noticed in seconds (the seed's ADDP).
+#pragma once
+
+#include <memory>
+#include <string>
+
+#include "grpcpp/channel.h"
+
+namespace tandem::net {
+
+struct ChannelOptions {
+  int keepalive_time_ms = 10'000;
+  int keepalive_timeout_ms = 5'000;
+  //! Upper bound on reconnect backoff.
+  int max_reconnect_backoff_ms = 2'000;
+};
+
+//! An insecure channel to "host:port" (credentials come with a later issue).
+std::shared_ptr<grpc::Channel> MakeChannel(const std::string& target,
+                                           const ChannelOptions& options = {});
+
+}  // namespace tandem::net

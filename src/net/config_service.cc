@@ -1,0 +1,204 @@
+#include "net/config_service.h"
+
+#include "absl/strings/str_cat.h"
+#include "common/hash.h"
+#include "net/status_convert.h"
+#include "net/watch_reactor.h"
+
+namespace tandem::net {
+namespace {
+
+constexpr char kSessionHeader[] = "x-tandem-session";
+// List chunks stay well under gRPC's default 4 MiB message limit.
+constexpr size_t kListChunkBytes = 1 << 20;
+
+class ListReactor final : public grpc::ServerWriteReactor<v1::ListResponse> {
+ public:
+  explicit ListReactor(config::ListSnapshot snapshot) : snapshot_(std::move(snapshot)) { Next(); }
+  void OnWriteDone(bool ok) override {
+    if (!ok) {
+      Finish(grpc::Status(grpc::StatusCode::CANCELLED, "client went away"));
+      return;
+    }
+    Next();
+  }
+  void OnDone() override { delete this; }
+
+ private:
+  void Next() {
+    if (pos_ >= snapshot_.objects.size() && sent_any_) {
+      Finish(grpc::Status::OK);
+      return;
+    }
+    response_.Clear();
+    response_.set_revision(snapshot_.revision);
+    size_t bytes = 0;
+    while (pos_ < snapshot_.objects.size() && bytes < kListChunkBytes) {
+      const std::string& data = *snapshot_.objects[pos_++];
+      bytes += data.size();
+      if (!response_.add_objects()->ParseFromString(data)) {
+        Finish(grpc::Status(grpc::StatusCode::DATA_LOSS, "stored object unreadable"));
+        return;
+      }
+    }
+    sent_any_ = true;
+    StartWrite(&response_);
+  }
+
+  config::ListSnapshot snapshot_;
+  size_t pos_ = 0;
+  bool sent_any_ = false;
+  v1::ListResponse response_;
+};
+
+}  // namespace
+
+std::string ConfigServiceImpl::Who(grpc::CallbackServerContext* ctx) {
+  const auto& md = ctx->client_metadata();
+  auto it = md.find(kSessionHeader);
+  if (it != md.end()) {
+    std::string id(it->second.data(), it->second.size());
+    absl::MutexLock lock(&mu_);
+    auto s = sessions_.find(id);
+    if (s != sessions_.end()) return s->second;
+  }
+  return absl::StrCat("anonymous@", ctx->peer());
+}
+
+grpc::ServerUnaryReactor* ConfigServiceImpl::Register(grpc::CallbackServerContext* ctx,
+                                                      const v1::RegisterRequest* request,
+                                                      v1::RegisterResponse* response) {
+  auto* reactor = ctx->DefaultReactor();
+  if (request->application_name().empty() || request->application_name().size() > 255) {
+    reactor->Finish(grpc::Status(grpc::StatusCode::INVALID_ARGUMENT,
+                                 "application_name: give the application name (1-255 bytes)"));
+    return reactor;
+  }
+  std::string id = RandomId();
+  {
+    absl::MutexLock lock(&mu_);
+    // Sessions are tiny; bound them anyway so a misbehaving client cannot
+    // grow the map without limit.
+    if (sessions_.size() >= 100'000) sessions_.clear();
+    sessions_[id] = request->application_name();
+  }
+  response->set_session_id(id);
+  response->set_application_dbid(backend_.FindApplication(request->application_name()));
+  *response->mutable_server() = backend_.Info();
+  reactor->Finish(grpc::Status::OK);
+  return reactor;
+}
+
+grpc::ServerUnaryReactor* ConfigServiceImpl::Get(grpc::CallbackServerContext* ctx,
+                                                 const v1::GetRequest* request,
+                                                 v1::GetResponse* response) {
+  auto* reactor = ctx->DefaultReactor();
+  auto result = backend_.Get(*request);
+  if (result.ok()) *response = std::move(*result);
+  reactor->Finish(ToGrpc(result.status()));
+  return reactor;
+}
+
+grpc::ServerWriteReactor<v1::ListResponse>* ConfigServiceImpl::List(
+    grpc::CallbackServerContext* ctx, const v1::ListRequest* request) {
+  (void)ctx;
+  auto snapshot = backend_.List(*request);
+  if (!snapshot.ok()) {
+    struct Failed final : grpc::ServerWriteReactor<v1::ListResponse> {
+      explicit Failed(const absl::Status& st) { Finish(ToGrpc(st)); }
+      void OnDone() override { delete this; }
+    };
+    return new Failed(snapshot.status());
+  }
+  return new ListReactor(std::move(*snapshot));
+}
+
+grpc::ServerUnaryReactor* ConfigServiceImpl::SubmitWrite(
+    grpc::CallbackServerContext* ctx, std::vector<v1::Operation> ops,
+    std::function<void(config::WriteResult&)> fill) {
+  auto* reactor = ctx->DefaultReactor();
+  config::WriteRequest req;
+  req.operations = std::move(ops);
+  req.who = Who(ctx);
+  req.done = [reactor, fill = std::move(fill)](absl::StatusOr<config::WriteResult> result) {
+    if (result.ok()) fill(*result);
+    reactor->Finish(ToGrpc(result.status()));
+  };
+  backend_.Write(std::move(req));
+  return reactor;
+}
+
+grpc::ServerUnaryReactor* ConfigServiceImpl::Create(grpc::CallbackServerContext* ctx,
+                                                    const v1::CreateRequest* request,
+                                                    v1::CreateResponse* response) {
+  std::vector<v1::Operation> ops(1);
+  *ops[0].mutable_create() = *request;
+  return SubmitWrite(ctx, std::move(ops), [response](config::WriteResult& r) {
+    *response->mutable_object() = std::move(r.objects[0]);
+    response->set_revision(r.last_revision);
+  });
+}
+
+grpc::ServerUnaryReactor* ConfigServiceImpl::Update(grpc::CallbackServerContext* ctx,
+                                                    const v1::UpdateRequest* request,
+                                                    v1::UpdateResponse* response) {
+  std::vector<v1::Operation> ops(1);
+  *ops[0].mutable_update() = *request;
+  return SubmitWrite(ctx, std::move(ops), [response](config::WriteResult& r) {
+    *response->mutable_object() = std::move(r.objects[0]);
+    response->set_revision(r.last_revision);
+  });
+}
+
+grpc::ServerUnaryReactor* ConfigServiceImpl::Delete(grpc::CallbackServerContext* ctx,
+                                                    const v1::DeleteRequest* request,
+                                                    v1::DeleteResponse* response) {
+  std::vector<v1::Operation> ops(1);
+  *ops[0].mutable_delete_() = *request;
+  return SubmitWrite(ctx, std::move(ops), [response](config::WriteResult& r) {
+    response->set_revision(r.last_revision);
+  });
+}
+
+grpc::ServerUnaryReactor* ConfigServiceImpl::Transaction(grpc::CallbackServerContext* ctx,
+                                                         const v1::TransactionRequest* request,
+                                                         v1::TransactionResponse* response) {
+  std::vector<v1::Operation> ops(request->operations().begin(), request->operations().end());
+  return SubmitWrite(ctx, std::move(ops), [response](config::WriteResult& r) {
+    for (auto& o : r.objects) *response->add_objects() = std::move(o);
+    response->set_first_revision(r.first_revision);
+    response->set_last_revision(r.last_revision);
+  });
+}
+
+grpc::ServerWriteReactor<v1::WatchResponse>* ConfigServiceImpl::Watch(
+    grpc::CallbackServerContext* ctx, const v1::WatchRequest* request) {
+  (void)ctx;
+  return WatchReactor::Start(backend_, *request);
+}
+
+grpc::ServerUnaryReactor* ConfigServiceImpl::History(grpc::CallbackServerContext* ctx,
+                                                     const v1::HistoryRequest* request,
+                                                     v1::HistoryResponse* response) {
+  auto* reactor = ctx->DefaultReactor();
+  auto page = backend_.History(request->since_revision(), request->limit());
+  if (page.ok()) {
+    for (auto& c : page->changes) *response->add_changes() = std::move(c);
+    response->set_more(page->more);
+    response->set_revision(page->revision);
+  }
+  reactor->Finish(ToGrpc(page.status()));
+  return reactor;
+}
+
+grpc::ServerUnaryReactor* ConfigServiceImpl::GetServerInfo(grpc::CallbackServerContext* ctx,
+                                                           const v1::ServerInfoRequest* request,
+                                                           v1::ServerInfo* response) {
+  (void)request;
+  auto* reactor = ctx->DefaultReactor();
+  *response = backend_.Info();
+  reactor->Finish(grpc::Status::OK);
+  return reactor;
+}
+
+}  // namespace tandem::net

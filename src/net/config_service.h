@@ -1,0 +1,60 @@
+// gRPC front end of ConfigService over any config::Backend (the master's
+// database today, the proxy's copy later). Uses the callback API: no thread
+// is parked per call or per watch stream.
+#pragma once
+
+#include <memory>
+
+#include "absl/container/flat_hash_map.h"
+#include "absl/synchronization/mutex.h"
+#include "tandem/config/backend.h"
+#include "tandem/config/v1/config.grpc.pb.h"
+
+namespace tandem::net {
+
+class ConfigServiceImpl final : public v1::ConfigService::CallbackService {
+ public:
+  explicit ConfigServiceImpl(config::Backend& backend) : backend_(backend) {}
+
+  grpc::ServerUnaryReactor* Register(grpc::CallbackServerContext* ctx,
+                                     const v1::RegisterRequest* request,
+                                     v1::RegisterResponse* response) override;
+  grpc::ServerUnaryReactor* Get(grpc::CallbackServerContext* ctx, const v1::GetRequest* request,
+                                v1::GetResponse* response) override;
+  grpc::ServerWriteReactor<v1::ListResponse>* List(grpc::CallbackServerContext* ctx,
+                                                   const v1::ListRequest* request) override;
+  grpc::ServerUnaryReactor* Create(grpc::CallbackServerContext* ctx,
+                                   const v1::CreateRequest* request,
+                                   v1::CreateResponse* response) override;
+  grpc::ServerUnaryReactor* Update(grpc::CallbackServerContext* ctx,
+                                   const v1::UpdateRequest* request,
+                                   v1::UpdateResponse* response) override;
+  grpc::ServerUnaryReactor* Delete(grpc::CallbackServerContext* ctx,
+                                   const v1::DeleteRequest* request,
+                                   v1::DeleteResponse* response) override;
+  grpc::ServerUnaryReactor* Transaction(grpc::CallbackServerContext* ctx,
+                                        const v1::TransactionRequest* request,
+                                        v1::TransactionResponse* response) override;
+  grpc::ServerWriteReactor<v1::WatchResponse>* Watch(grpc::CallbackServerContext* ctx,
+                                                     const v1::WatchRequest* request) override;
+  grpc::ServerUnaryReactor* History(grpc::CallbackServerContext* ctx,
+                                    const v1::HistoryRequest* request,
+                                    v1::HistoryResponse* response) override;
+  grpc::ServerUnaryReactor* GetServerInfo(grpc::CallbackServerContext* ctx,
+                                          const v1::ServerInfoRequest* request,
+                                          v1::ServerInfo* response) override;
+
+ private:
+  //! "who" for history: the session's application name, else the peer.
+  std::string Who(grpc::CallbackServerContext* ctx);
+  //! Submits operations; `fill` copies the result into the response.
+  grpc::ServerUnaryReactor* SubmitWrite(grpc::CallbackServerContext* ctx,
+                                        std::vector<v1::Operation> ops,
+                                        std::function<void(config::WriteResult&)> fill);
+
+  config::Backend& backend_;
+  absl::Mutex mu_;
+  absl::flat_hash_map<std::string, std::string> sessions_ ABSL_GUARDED_BY(mu_);
+};
+
+}  // namespace tandem::net

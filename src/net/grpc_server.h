@@ -1,0 +1,34 @@
+// A gRPC server with Tandem's defaults: keep-alive pings, reflection, and a
+// bound port reported back (listen on port 0 in tests).
+#pragma once
+
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "absl/time/time.h"
+#include "grpcpp/server.h"
+
+namespace tandem::net {
+
+class GrpcServer {
+ public:
+  //! Starts serving the services on `listen` ("host:port"). The services
+  //! must outlive the server.
+  static absl::StatusOr<std::unique_ptr<GrpcServer>> Start(const std::string& listen,
+                                                           std::vector<grpc::Service*> services);
+  ~GrpcServer();
+  int port() const { return port_; }
+  //! Stops accepting calls, lets in-flight calls finish for up to `grace`,
+  //! then cancels what is left.
+  void Shutdown(absl::Duration grace);
+
+ private:
+  GrpcServer(std::unique_ptr<grpc::Server> server, int port)
+      : server_(std::move(server)), port_(port) {}
+  std::unique_ptr<grpc::Server> server_;
+  int port_;
+};
+
+}  // namespace tandem::net
