@@ -1,0 +1,48 @@
+// What every tandemctl command runs with: global options, streams and a
+// lazily connected client.
+#pragma once
+
+#include <functional>
+#include <iostream>
+
+#include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
+#include "ctl/client.h"
+#include "ctl/options.h"
+
+namespace tandem::ctl {
+
+using ClientFactory = std::function<ConfigClientPtr(const GlobalOptions&)>;
+
+class CommandContext {
+ public:
+  CommandContext(ClientFactory factory, std::istream& in, std::ostream& out, std::ostream& err)
+      : factory_(std::move(factory)), in_(in), out_(out), err_(err) {}
+  CommandContext(const CommandContext&) = delete;
+  CommandContext& operator=(const CommandContext&) = delete;
+
+  GlobalOptions& options() { return options_; }
+  std::istream& in() { return in_; }
+  std::ostream& out() { return out_; }
+  std::ostream& err() { return err_; }
+
+  //! The client, created and registered with the server on first use.
+  //! Errors are operator messages ("cannot reach server ...").
+  absl::StatusOr<ConfigClient*> Client();
+
+  //! `status` from a call described by `what`, as an operator message.
+  absl::Status Describe(const absl::Status& status, absl::string_view what) const;
+
+ private:
+  ClientFactory factory_;
+  GlobalOptions options_;
+  std::istream& in_;
+  std::ostream& out_;
+  std::ostream& err_;
+  ConfigClientPtr client_;
+};
+
+//! A parsed command, run after the command line was accepted.
+using Action = std::function<absl::Status()>;
+
+}  // namespace tandem::ctl

@@ -1,0 +1,87 @@
+#include "ctl/errors.h"
+
+#include "absl/strings/ascii.h"
+#include "absl/strings/cord.h"
+#include "absl/strings/match.h"
+#include "absl/strings/str_cat.h"
+
+namespace tandem::ctl {
+namespace {
+
+constexpr char kUsagePayload[] = "tandem.ctl/usage";
+
+//! A short reason for a connection failure from gRPC's long message.
+std::string ConnectReason(absl::string_view message) {
+  std::string lower = absl::AsciiStrToLower(message);
+  if (absl::StrContains(lower, "connection refused")) return "connection refused";
+  if (absl::StrContains(lower, "dns resolution failed") ||
+      absl::StrContains(lower, "name or service not known")) {
+    return "unknown host";
+  }
+  if (absl::StrContains(lower, "no route to host")) return "no route to host";
+  if (absl::StrContains(lower, "connection reset")) return "connection reset";
+  if (absl::StrContains(lower, "socket closed") || absl::StrContains(lower, "goaway")) {
+    return "connection closed";
+  }
+  return std::string(message.substr(0, 120));
+}
+
+}  // namespace
+
+absl::Status UsageError(absl::string_view message) {
+  absl::Status status = absl::InvalidArgumentError(message);
+  status.SetPayload(kUsagePayload, absl::Cord("1"));
+  return status;
+}
+
+bool IsUsageError(const absl::Status& status) {
+  return status.GetPayload(kUsagePayload).has_value();
+}
+
+int ExitCode(const absl::Status& status) {
+  if (status.ok()) return 0;
+  return IsUsageError(status) ? 2 : 1;
+}
+
+absl::Status DescribeRpcError(const absl::Status& status, absl::string_view what,
+                              absl::string_view server) {
+  absl::string_view msg = status.message();
+  switch (status.code()) {
+    case absl::StatusCode::kUnavailable:
+      return absl::UnavailableError(
+          absl::StrCat("cannot reach server ", server, " (", ConnectReason(msg),
+                       "); is tandemd running? set --server or TANDEM_SERVER"));
+    case absl::StatusCode::kDeadlineExceeded:
+      return absl::DeadlineExceededError(absl::StrCat(
+          what, ": server ", server,
+          " did not answer in time; is it overloaded? raise --timeout to wait longer"));
+    case absl::StatusCode::kNotFound:
+      return absl::NotFoundError(
+          absl::StrCat(what, ": ", msg, "; check the name or DBID with tandemctl list"));
+    case absl::StatusCode::kAborted:
+      return absl::AbortedError(absl::StrCat(
+          what, ": ", msg,
+          "; the object changed since you read it: get it again and re-apply your edit"));
+    case absl::StatusCode::kInvalidArgument:
+      return absl::InvalidArgumentError(absl::StrCat(what, ": ", msg, "; fix it and retry"));
+    case absl::StatusCode::kAlreadyExists:
+      return absl::AlreadyExistsError(
+          absl::StrCat(what, ": ", msg, "; choose another name or DBID, or update the object"));
+    case absl::StatusCode::kFailedPrecondition:
+      return absl::FailedPreconditionError(absl::StrCat(what, ": ", msg));
+    case absl::StatusCode::kOutOfRange:
+      return absl::OutOfRangeError(absl::StrCat(what, ": ", msg));
+    case absl::StatusCode::kPermissionDenied:
+    case absl::StatusCode::kUnauthenticated:
+      return absl::Status(status.code(),
+                          absl::StrCat(what, ": ", msg, "; check --app / TANDEM_APP"));
+    case absl::StatusCode::kUnimplemented:
+      return absl::UnimplementedError(
+          absl::StrCat(what, ": the server at ", server, " does not support this (", msg,
+                       "); is it a Tandem configuration server of the same version?"));
+    default:
+      return absl::Status(status.code(), absl::StrCat(what, ": server error: ", msg));
+  }
+}
+
+}  // namespace tandem::ctl

@@ -1,0 +1,76 @@
+// status: what the server says about itself.
+#include "absl/strings/escaping.h"
+#include "absl/strings/str_cat.h"
+#include "common/status_macros.h"
+#include "config/object_json.h"
+#include "ctl/commands.h"
+#include "ctl/table_printer.h"
+
+namespace tandem::ctl {
+namespace {
+
+const char* RoleName(v1::Role role) {
+  switch (role) {
+    case v1::ROLE_STANDALONE:
+      return "standalone";
+    case v1::ROLE_PRIMARY:
+      return "primary";
+    case v1::ROLE_BACKUP:
+      return "backup";
+    case v1::ROLE_PROXY:
+      return "proxy";
+    default:
+      return "unspecified";
+  }
+}
+
+absl::Status RunStatus(CommandContext& ctx) {
+  TANDEM_ASSIGN_OR_RETURN(ConfigClient * client, ctx.Client());
+  auto info = client->GetServerInfo();
+  if (!info.ok()) return ctx.Describe(info.status(), "read server info");
+  absl::Time started = absl::FromUnixSeconds(info->started_at().seconds()) +
+                       absl::Nanoseconds(info->started_at().nanos());
+  absl::Duration uptime = absl::Trunc(absl::Now() - started, absl::Seconds(1));
+  if (ctx.options().output == OutputFormat::kJson) {
+    nlohmann::json out = {
+        {"server", ctx.options().server},
+        {"role", RoleName(info->role())},
+        {"application", info->application_name()},
+        {"revision", info->revision()},
+        {"history_id", info->history_id()},
+        {"oldest_revision", info->oldest_revision()},
+        {"revision_hash", absl::BytesToHexString(info->revision_hash())},
+        {"objects", info->object_count()},
+        {"schema_version", info->schema_version()},
+        {"storage", info->storage()},
+        {"version", info->version()},
+        {"started_at", config::FormatTimestamp(info->started_at())},
+        {"uptime_s", absl::ToInt64Seconds(uptime)},
+    };
+    ctx.out() << config::DumpJson(out, 2) << "\n";
+    return absl::OkStatus();
+  }
+  TablePrinter table({"FIELD", "VALUE"}, 200);
+  table.AddRow({"server", ctx.options().server});
+  table.AddRow({"role", RoleName(info->role())});
+  table.AddRow({"application", info->application_name()});
+  table.AddRow({"revision", absl::StrCat(info->revision())});
+  table.AddRow({"history id", info->history_id()});
+  table.AddRow({"oldest revision", absl::StrCat(info->oldest_revision())});
+  table.AddRow({"objects", absl::StrCat(info->object_count())});
+  table.AddRow({"storage", info->storage()});
+  table.AddRow({"version", info->version()});
+  table.AddRow({"uptime", absl::FormatDuration(uptime)});
+  table.Print(ctx.out());
+  return absl::OkStatus();
+}
+
+}  // namespace
+
+void AddStatusCommand(CLI::App& app, CommandContext& ctx, Action* action) {
+  CLI::App* status = app.add_subcommand("status", "Show the server's role, revision and size");
+  status->footer("Example:\n  tandemctl --server cs1:9000 status");
+  status->callback([&ctx, action] { *action = [&ctx] { return RunStatus(ctx); }; });
+}
+
+}  // namespace tandem::ctl

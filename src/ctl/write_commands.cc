@@ -1,0 +1,212 @@
+// create, update, delete and set-option.
+#include <memory>
+
+#include "absl/strings/str_cat.h"
+#include "common/status_macros.h"
+#include "config/object_json.h"
+#include "config/object_types.h"
+#include "ctl/commands.h"
+#include "ctl/errors.h"
+#include "ctl/object_printer.h"
+
+namespace tandem::ctl {
+namespace {
+
+using config::TypeName;
+
+struct WriteArgs {
+  std::string type;
+  std::string key;
+  std::string file;
+  int64_t tenant = 0;
+  // set-option
+  std::string section;
+  std::string option_key;
+  std::string value;
+  bool annex = false;
+};
+
+//! Prints the outcome of a write: a sentence (table) or the object (json).
+void Report(CommandContext& ctx, absl::string_view verb, const v1::ConfigObject& object,
+            int64_t revision) {
+  if (ctx.options().output == OutputFormat::kJson) {
+    PrintObject(object, OutputFormat::kJson, ctx.out());
+  } else {
+    ctx.out() << verb << " " << Describe(object) << " at revision " << revision << "\n";
+  }
+}
+
+absl::StatusOr<v1::ConfigObject> ReadObjectFile(CommandContext& ctx, const std::string& file,
+                                                v1::ObjectType type, nlohmann::json* json) {
+  TANDEM_ASSIGN_OR_RETURN(*json, ReadJsonInput(file, ctx.in()));
+  auto object = config::ObjectFromJson(*json, type);
+  if (!object.ok()) {
+    return absl::InvalidArgumentError(
+        absl::StrCat(file == "-" ? "stdin" : file, ": ", object.status().message()));
+  }
+  return object;
+}
+
+absl::Status RunCreate(CommandContext& ctx, const WriteArgs& args) {
+  TANDEM_ASSIGN_OR_RETURN(v1::ObjectType type, ParseTypeArg(args.type));
+  nlohmann::json json;
+  TANDEM_ASSIGN_OR_RETURN(v1::ConfigObject object, ReadObjectFile(ctx, args.file, type, &json));
+  object.set_revision(0);
+  TANDEM_ASSIGN_OR_RETURN(ConfigClient * client, ctx.Client());
+  v1::CreateRequest request;
+  *request.mutable_object() = object;
+  auto response = client->Create(request);
+  if (!response.ok()) {
+    return ctx.Describe(response.status(),
+                        absl::StrCat("create ", TypeName(type), " '", object.name(), "'"));
+  }
+  Report(ctx, "created", response->object(), response->revision());
+  return absl::OkStatus();
+}
+
+absl::Status RunUpdate(CommandContext& ctx, const WriteArgs& args) {
+  TANDEM_ASSIGN_OR_RETURN(v1::ObjectType type, ParseTypeArg(args.type));
+  TANDEM_ASSIGN_OR_RETURN(ObjectKey key, ParseKey(args.key));
+  nlohmann::json json;
+  TANDEM_ASSIGN_OR_RETURN(v1::ConfigObject object, ReadObjectFile(ctx, args.file, type, &json));
+  TANDEM_ASSIGN_OR_RETURN(v1::ConfigObject current, FetchObject(ctx, type, key, args.tenant));
+  if (object.dbid() != 0 && object.dbid() != current.dbid()) {
+    return absl::InvalidArgumentError(absl::StrCat(args.file, ": dbid: the file says ",
+                                                   object.dbid(), " but ", Describe(current),
+                                                   " is being updated; remove \"dbid\" or fix it"));
+  }
+  // The file's revision, when given, is the revision its author saw: a stale
+  // file is refused by the server instead of silently overwriting newer data.
+  int64_t expected = json.contains("revision") ? object.revision() : current.revision();
+  object.set_dbid(current.dbid());
+  object.set_type(current.type());
+  object.set_revision(0);
+  v1::UpdateRequest request;
+  *request.mutable_object() = object;
+  request.set_expected_revision(expected);
+  TANDEM_ASSIGN_OR_RETURN(ConfigClient * client, ctx.Client());
+  auto response = client->Update(request);
+  if (!response.ok()) {
+    return ctx.Describe(response.status(), absl::StrCat("update ", Describe(current),
+                                                        " expecting revision ", expected));
+  }
+  Report(ctx, "updated", response->object(), response->revision());
+  return absl::OkStatus();
+}
+
+absl::Status RunDelete(CommandContext& ctx, const WriteArgs& args) {
+  TANDEM_ASSIGN_OR_RETURN(v1::ObjectType type, ParseTypeArg(args.type));
+  TANDEM_ASSIGN_OR_RETURN(ObjectKey key, ParseKey(args.key));
+  TANDEM_ASSIGN_OR_RETURN(v1::ConfigObject current, FetchObject(ctx, type, key, args.tenant));
+  TANDEM_ASSIGN_OR_RETURN(ConfigClient * client, ctx.Client());
+  v1::DeleteRequest request;
+  request.set_type(type);
+  request.set_dbid(current.dbid());
+  request.set_expected_revision(current.revision());
+  auto response = client->Delete(request);
+  if (!response.ok()) {
+    return ctx.Describe(response.status(), absl::StrCat("delete ", Describe(current)));
+  }
+  if (ctx.options().output == OutputFormat::kJson) {
+    nlohmann::json out = {{"deleted", config::ObjectToJson(current)},
+                          {"revision", response->revision()}};
+    ctx.out() << config::DumpJson(out, 2) << "\n";
+  } else {
+    ctx.out() << "deleted " << Describe(current) << " at revision " << response->revision() << "\n";
+  }
+  return absl::OkStatus();
+}
+
+constexpr int kSetOptionRetries = 3;
+
+absl::Status RunSetOption(CommandContext& ctx, const WriteArgs& args) {
+  TANDEM_ASSIGN_OR_RETURN(v1::ObjectType type, ParseTypeArg(args.type));
+  TANDEM_ASSIGN_OR_RETURN(ObjectKey key, ParseKey(args.key));
+  if (args.section.empty() || args.option_key.empty()) {
+    return UsageError("SECTION and KEY must not be empty");
+  }
+  const char* what = args.annex ? "annex" : "option";
+  for (int attempt = 0;; ++attempt) {
+    TANDEM_ASSIGN_OR_RETURN(v1::ConfigObject object, FetchObject(ctx, type, key, args.tenant));
+    auto* sections = args.annex ? object.mutable_annex() : object.mutable_options();
+    (*(*sections)[args.section].mutable_entries())[args.option_key] = args.value;
+    int64_t expected = object.revision();
+    v1::UpdateRequest request;
+    object.set_revision(0);
+    *request.mutable_object() = object;
+    request.set_expected_revision(expected);
+    TANDEM_ASSIGN_OR_RETURN(ConfigClient * client, ctx.Client());
+    auto response = client->Update(request);
+    if (response.ok()) {
+      if (ctx.options().output == OutputFormat::kJson) {
+        PrintObject(response->object(), OutputFormat::kJson, ctx.out());
+      } else {
+        ctx.out() << "set " << what << " [" << args.section << "] " << args.option_key << " = "
+                  << args.value << " on " << Describe(response->object()) << " at revision "
+                  << response->revision() << "\n";
+      }
+      return absl::OkStatus();
+    }
+    if (response.status().code() != absl::StatusCode::kAborted || attempt >= kSetOptionRetries) {
+      return ctx.Describe(response.status(), absl::StrCat("set ", what, " on ", Describe(object)));
+    }
+    ctx.err() << "tandemctl: " << Describe(object)
+              << " changed while being edited; reading it again\n";
+  }
+}
+
+}  // namespace
+
+void AddWriteCommands(CLI::App& app, CommandContext& ctx, Action* action) {
+  auto bind = [&ctx, action](CLI::App* cmd, std::shared_ptr<WriteArgs> args,
+                             absl::Status (*run)(CommandContext&, const WriteArgs&)) {
+    cmd->callback(
+        [&ctx, action, args, run] { *action = [&ctx, args, run] { return run(ctx, *args); }; });
+  };
+
+  auto create_args = std::make_shared<WriteArgs>();
+  CLI::App* create = app.add_subcommand("create", "Create an object from a JSON file");
+  create->add_option("TYPE", create_args->type, "object type, e.g. app, host")->required();
+  create->add_option("-f,--file", create_args->file, "JSON object file; - reads stdin")->required();
+  create->footer(
+      "Example:\n  echo '{\"name\":\"h1\",\"properties\":{\"address\":\"10.0.0.1\"}}' |\n"
+      "    tandemctl create host -f -");
+  bind(create, create_args, &RunCreate);
+
+  auto update_args = std::make_shared<WriteArgs>();
+  CLI::App* update = app.add_subcommand(
+      "update",
+      "Replace an object with a JSON file's content (dbid and type are kept). If the file has "
+      "\"revision\", the update is refused when the object changed since that revision");
+  update->add_option("TYPE", update_args->type, "object type")->required();
+  update->add_option("NAME|DBID", update_args->key, "object name or DBID")->required();
+  update->add_option("-f,--file", update_args->file, "JSON object file; - reads stdin")->required();
+  update->add_option("--tenant", update_args->tenant, "tenant DBID the NAME is in (0 = global)");
+  update->footer(
+      "Example:\n  tandemctl -o json get app sample-app > app.json\n  $EDITOR app.json\n"
+      "  tandemctl update app sample-app -f app.json");
+  bind(update, update_args, &RunUpdate);
+
+  auto delete_args = std::make_shared<WriteArgs>();
+  CLI::App* del = app.add_subcommand("delete", "Delete an object");
+  del->add_option("TYPE", delete_args->type, "object type")->required();
+  del->add_option("NAME|DBID", delete_args->key, "object name or DBID")->required();
+  del->add_option("--tenant", delete_args->tenant, "tenant DBID the NAME is in (0 = global)");
+  del->footer("Example:\n  tandemctl delete app old-app");
+  bind(del, delete_args, &RunDelete);
+
+  auto set_args = std::make_shared<WriteArgs>();
+  CLI::App* set = app.add_subcommand(
+      "set-option", "Set one option (or annex) entry of an object, keeping everything else");
+  set->add_option("TYPE", set_args->type, "object type")->required();
+  set->add_option("NAME|DBID", set_args->key, "object name or DBID")->required();
+  set->add_option("SECTION", set_args->section, "section name")->required();
+  set->add_option("KEY", set_args->option_key, "key in the section")->required();
+  set->add_option("VALUE", set_args->value, "new value (text)")->required();
+  set->add_flag("--annex", set_args->annex, "set an annex entry instead of an option");
+  set->add_option("--tenant", set_args->tenant, "tenant DBID the NAME is in (0 = global)");
+  set->footer("Example:\n  tandemctl set-option app sample-app sml autostart true");
+  bind(set, set_args, &RunSetOption);
+}
+
+}  // namespace tandem::ctl

@@ -1,0 +1,6 @@
+// tandemctl: the operator command line for Tandem configuration servers.
+#include "ctl/cli.h"
+
+int main(int argc, char** argv) {
+  return tandem::ctl::RunCli(argc, argv, &tandem::ctl::NewGrpcClient);
+}
