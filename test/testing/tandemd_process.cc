@@ -1,0 +1,91 @@
+#include "testing/tandemd_process.h"
+
+#include <gtest/gtest.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <fstream>
+#include <sstream>
+#include <thread>
+
+#include "net/channel.h"
+
+namespace tandem::testing {
+
+std::string BinaryPath(const std::string& name) {
+  const char* dir = std::getenv("TANDEM_BIN_DIR");
+  return std::string(dir != nullptr ? dir : "src/exe") + "/" + name;
+}
+
+TandemdProcess::TandemdProcess(TandemdOptions options) : options_(std::move(options)) {
+  std::ofstream toml(dir_.file("confserv.toml"));
+  toml << "[server]\nlisten = \"127.0.0.1:0\"\nport_file = \"" << dir_.file("port")
+       << "\"\napplication = \"confserv\"\nshutdown_grace_s = 5\n"
+       << "[storage]\nbackend = \"sqlite\"\npath = \"" << dir_.file("config.db") << "\"\n"
+       << "[history]\nmax_count = " << options_.history_max_count << "\n"
+       << "[log]\nlevel = \"info\"\n"
+       << options_.extra_toml;
+}
+
+TandemdProcess::~TandemdProcess() {
+  if (pid_ > 0) Kill();
+}
+
+void TandemdProcess::Start() {
+  ASSERT_LE(pid_, 0) << "already running";
+  std::remove(dir_.file("port").c_str());
+  const std::string bin = BinaryPath("tandemd");
+  const std::string conf = dir_.file("confserv.toml");
+  const std::string log = dir_.file("tandemd.log");
+  pid_ = fork();
+  ASSERT_GE(pid_, 0);
+  if (pid_ == 0) {
+    FILE* out = freopen(log.c_str(), "a", stderr);
+    (void)out;
+    execl(bin.c_str(), bin.c_str(), "confserv", "-f", conf.c_str(), nullptr);
+    _exit(127);
+  }
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(20);
+  while (std::chrono::steady_clock::now() < deadline) {
+    std::ifstream in(dir_.file("port"));
+    if (in >> port_ && port_ > 0) return;
+    int status = 0;
+    if (waitpid(pid_, &status, WNOHANG) == pid_) {
+      pid_ = -1;
+      FAIL() << "tandemd exited during start-up:\n" << Log();
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
+  FAIL() << "tandemd did not start within 20 s:\n" << Log();
+}
+
+void TandemdProcess::Kill() {
+  if (pid_ <= 0) return;
+  kill(pid_, SIGKILL);
+  int status = 0;
+  waitpid(pid_, &status, 0);
+  pid_ = -1;
+}
+
+int TandemdProcess::Terminate() {
+  if (pid_ <= 0) return -1;
+  kill(pid_, SIGTERM);
+  int status = 0;
+  waitpid(pid_, &status, 0);
+  pid_ = -1;
+  return status;
+}
+
+std::unique_ptr<config::v1::ConfigService::Stub> TandemdProcess::Stub() const {
+  return config::v1::ConfigService::NewStub(net::MakeChannel(address()));
+}
+
+std::string TandemdProcess::Log() const {
+  std::ifstream in(dir_.file("tandemd.log"));
+  std::stringstream ss;
+  ss << in.rdbuf();
+  return ss.str();
+}
+
+}  // namespace tandem::testing
