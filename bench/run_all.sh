@@ -157,7 +157,20 @@ if [ "${SKIP_MICRO:-0}" != 1 ] && [ -x "$MICRO" ]; then
     --benchmark_report_aggregates_only=true >"$OUT/micro.txt" 2>&1 || log "micro bench failed"
 fi
 
+# fsync_probe NAME: the disk's 4 KiB append+fdatasync cost right now (it varies with the
+# other users of the shared disk), as a results.jsonl entry.
+fsync_probe() {
+  [ -x "$MICRO" ] || return 0
+  local us
+  us=$(TANDEM_BENCH_DIR=$WORK "$MICRO" --benchmark_filter='BM_AppendFdatasync/4096' \
+    --benchmark_min_time=1 --benchmark_format=json 2>/dev/null |
+    jq '[.benchmarks[] | select(.run_type=="iteration")][0].real_time / 1000') || return 0
+  echo "{\"name\":\"$1\",\"fdatasync_4k_us\":$us}" >>"$RESULTS"
+  log "$1: append 4 KiB + fdatasync = $us us"
+}
+
 # --- measured runs ----------------------------------------------------------------
+fsync_probe "fsync-before"
 log "starting tandemd in $WORK; results in $OUT"
 start_tandemd
 log "tandemd serving on $SERVER"
@@ -223,5 +236,6 @@ fi
 
 stop_pid "$TANDEMD_PID"
 TANDEMD_PID=""
+fsync_probe "fsync-after"
 python3 "$REPO/bench/summarize.py" "$RESULTS" | tee "$OUT/summary.md"
 log "done: $OUT"

@@ -31,7 +31,9 @@ ListRun ListOnce(LoadClient& client) {
   auto context = client.NewContext(std::chrono::seconds(120));
   v1::ListRequest request;
   request.set_type(v1::OBJECT_TYPE_APPLICATION);
-  request.set_tenant_dbid(-1);
+  // Global objects (every object tandem-load creates is global). -1 ("any tenant") would
+  // be the general form, but tandemd 0.1.0 treats it as a tenant DBID and lists nothing.
+  request.set_tenant_dbid(0);
   auto started = Clock::now();
   auto ms_since = [&] {
     return std::chrono::duration<double, std::milli>(Clock::now() - started).count();
