@@ -26,6 +26,14 @@ std::string ConnectReason(absl::string_view message) {
   return std::string(message.substr(0, 120));
 }
 
+//! `message` plus our advice, unless the server already gave some.
+std::string WithHint(absl::string_view what, absl::string_view message, absl::string_view hint) {
+  std::string lower = absl::AsciiStrToLower(message);
+  bool advised = absl::StrContains(lower, "again") || absl::StrContains(lower, "; ");
+  if (advised) return absl::StrCat(what, ": ", message);
+  return absl::StrCat(what, ": ", message, "; ", hint);
+}
+
 }  // namespace
 
 absl::Status UsageError(absl::string_view message) {
@@ -56,17 +64,15 @@ absl::Status DescribeRpcError(const absl::Status& status, absl::string_view what
           what, ": server ", server,
           " did not answer in time; is it overloaded? raise --timeout to wait longer"));
     case absl::StatusCode::kNotFound:
-      return absl::NotFoundError(
-          absl::StrCat(what, ": ", msg, "; check the name or DBID with tandemctl list"));
+      return absl::NotFoundError(WithHint(what, msg, "check the name or DBID with tandemctl list"));
     case absl::StatusCode::kAborted:
-      return absl::AbortedError(absl::StrCat(
-          what, ": ", msg,
-          "; the object changed since you read it: get it again and re-apply your edit"));
+      return absl::AbortedError(WithHint(
+          what, msg, "the object changed since you read it: get it again and re-apply your edit"));
     case absl::StatusCode::kInvalidArgument:
-      return absl::InvalidArgumentError(absl::StrCat(what, ": ", msg, "; fix it and retry"));
+      return absl::InvalidArgumentError(WithHint(what, msg, "fix it and retry"));
     case absl::StatusCode::kAlreadyExists:
       return absl::AlreadyExistsError(
-          absl::StrCat(what, ": ", msg, "; choose another name or DBID, or update the object"));
+          WithHint(what, msg, "choose another name or DBID, or update the object"));
     case absl::StatusCode::kFailedPrecondition:
       return absl::FailedPreconditionError(absl::StrCat(what, ": ", msg));
     case absl::StatusCode::kOutOfRange:

@@ -51,6 +51,18 @@ absl::Status RunExport(CommandContext& ctx, const ExportArgs& args) {
     });
     if (!status.ok()) return ctx.Describe(status, absl::StrCat("export ", TypeName(type)));
   }
+  if (args.type.empty()) {
+    // A listing that misses objects would make a silently incomplete backup.
+    auto after = client->GetServerInfo();
+    if (!after.ok()) return ctx.Describe(after.status(), "read server info");
+    if (after->revision() == info->revision() &&
+        static_cast<int64_t>(objects.size()) != after->object_count()) {
+      return absl::InternalError(absl::StrCat(
+          "export incomplete: server ", ctx.options().server, " holds ", after->object_count(),
+          " objects at revision ", after->revision(), " but listed ", objects.size(),
+          "; nothing was written; report this server bug"));
+    }
+  }
   int64_t revision = revisions.empty() ? info->revision() : *revisions.rbegin();
   if (revisions.size() > 1) {
     ctx.err() << "tandemctl: warning: the configuration changed during the export (revisions "
