@@ -43,7 +43,6 @@ absl::Status RunExport(CommandContext& ctx, const ExportArgs& args) {
   for (v1::ObjectType type : types) {
     v1::ListRequest request;
     request.set_type(type);
-    request.set_tenant_dbid(-1);
     absl::Status status = client->List(request, [&](const v1::ListResponse& response) {
       revisions.insert(response.revision());
       for (const auto& object : response.objects()) objects.push_back(object);
