@@ -261,11 +261,13 @@ v1::ServerInfo ConfigDatabase::Info() {
 
 int64_t ConfigDatabase::FindApplication(const std::string& name) {
   absl::ReaderMutexLock lock(&mu_);
-  const auto* apps = state_.OfType(v1::OBJECT_TYPE_APPLICATION);
   int64_t dbid = state_.FindName(NameKey{v1::OBJECT_TYPE_APPLICATION, 0, name});
-  if (dbid != 0 || apps == nullptr) return dbid;
-  for (const auto& [id, obj] : *apps) {
-    if (obj->name == name) return id;
+  const auto* tenants = state_.OfType(v1::OBJECT_TYPE_TENANT);
+  if (dbid != 0 || tenants == nullptr) return dbid;
+  // Tenants are few; applications may be millions.
+  for (const auto& [tenant, obj] : *tenants) {
+    dbid = state_.FindName(NameKey{v1::OBJECT_TYPE_APPLICATION, tenant, name});
+    if (dbid != 0) return dbid;
   }
   return 0;
 }
