@@ -354,7 +354,11 @@ json MakeExport(const ExportHeader& header, std::vector<v1::ConfigObject> object
   out["history_id"] = header.history_id;
   out["exported_at"] = FormatRfc3339(header.exported_at);
   json list = json::array();
-  for (const auto& object : objects) list.push_back(ObjectToJson(object));
+  for (const auto& object : objects) {
+    json o = ObjectToJson(object);
+    o.erase("revision");
+    list.push_back(std::move(o));
+  }
   out["objects"] = std::move(list);
   return out;
 }

@@ -54,6 +54,8 @@ struct ExportHeader {
 };
 
 //! The export document; objects are sorted by AllTypes() order, then dbid.
+//! Objects carry no "revision" (the document's revision covers them all), so
+//! two servers with the same content export the same objects.
 nlohmann::json MakeExport(const ExportHeader& header, std::vector<v1::ConfigObject> objects);
 
 //! Validates format and version and parses every object (each must name its

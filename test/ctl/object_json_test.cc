@@ -276,6 +276,7 @@ TEST(ObjectJsonTest, ExportRoundTrip) {
   EXPECT_EQ(doc["objects"][1]["type"], "Host");
   EXPECT_EQ(doc["objects"][2]["dbid"], 1);
   EXPECT_EQ(doc["objects"][3]["dbid"], 2);
+  EXPECT_FALSE(doc["objects"][3].contains("revision"));
   auto back = ParseExport(doc);
   ASSERT_TRUE(back.ok()) << back.status();
   ASSERT_EQ(back->size(), 4u);
