@@ -55,6 +55,10 @@ absl::StatusOr<ServerConfig> ParseServerConfig(absl::string_view text, const std
   }
   for (const auto& [section, node] : root) {
     std::string name(section.str());
+    if (!node.is_table()) {
+      return Bad(source, &node,
+                 absl::StrCat("'", name, "' must be inside a [section] such as [server]"));
+    }
     auto known = kKnownKeys.find(name);
     if (known == kKnownKeys.end()) {
       std::vector<std::string> names;

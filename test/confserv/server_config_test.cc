@@ -1,0 +1,75 @@
+#include "confserv/server_config.h"
+
+#include <gtest/gtest.h>
+
+namespace tandem::confserv {
+namespace {
+
+absl::StatusOr<ServerConfig> Parse(const std::string& text) {
+  return ParseServerConfig(text, "test.toml");
+}
+
+// A full file is read into every field.
+TEST(ServerConfig, ParsesEveryKey) {
+  auto c = Parse(R"(
+[server]
+listen = "127.0.0.1:0"
+port_file = "/tmp/p"
+application = "cs1"
+shutdown_grace_s = 2
+[storage]
+backend = "sqlite"
+path = "/tmp/x.db"
+[history]
+max_count = 50
+max_age_days = 3
+[log]
+level = "debug"
+file = "/tmp/log"
+)");
+  ASSERT_TRUE(c.ok()) << c.status();
+  EXPECT_EQ(c->listen, "127.0.0.1:0");
+  EXPECT_EQ(c->port_file, "/tmp/p");
+  EXPECT_EQ(c->application, "cs1");
+  EXPECT_EQ(c->shutdown_grace, absl::Seconds(2));
+  EXPECT_EQ(c->storage_path, "/tmp/x.db");
+  EXPECT_EQ(c->retention.max_count, 50);
+  EXPECT_EQ(c->retention.max_age, absl::Hours(72));
+  EXPECT_EQ(c->log_level, "debug");
+}
+
+// The example printed by --example-config parses.
+TEST(ServerConfig, ExampleParses) { EXPECT_TRUE(Parse(ExampleServerConfig()).ok()); }
+
+// Bad files are refused with the file, line and what is expected.
+TEST(ServerConfig, BadInputIsExplained) {
+  struct Case {
+    std::string text, expect;
+  };
+  for (const Case& c : std::vector<Case>{
+           {"[server]\nlisten = 9000\n", "test.toml:2: [server] listen must be a string"},
+           {"[server]\nlisten = \"nocolon\"\n", "must be HOST:PORT"},
+           {"[server]\nlsiten = \"a:1\"\n", "unknown key 'lsiten' in [server]"},
+           {"[srever]\n", "unknown section [srever]"},
+           {"[storage]\nbackend = \"oracle\"\n", "backend 'oracle' is not supported"},
+           {"[history]\nmax_count = 0\n", "max_count must be at least 1"},
+           {"[history]\nmax_age_days = \"x\"\n", "must be an integer"},
+           {"[server\n", "test.toml:1"},
+           {"listen = \"a:1\"\n", "must be inside a [section]"},
+       }) {
+    auto r = Parse(c.text);
+    ASSERT_FALSE(r.ok()) << c.text;
+    EXPECT_NE(r.status().message().find(c.expect), std::string::npos)
+        << c.text << " => " << r.status().message();
+  }
+}
+
+// A missing file names the file and how to get an example.
+TEST(ServerConfig, MissingFile) {
+  auto r = LoadServerConfig("/nonexistent/confserv.toml");
+  ASSERT_FALSE(r.ok());
+  EXPECT_NE(r.status().message().find("--example-config"), std::string::npos);
+}
+
+}  // namespace
+}  // namespace tandem::confserv
