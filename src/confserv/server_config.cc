@@ -66,8 +66,6 @@ absl::StatusOr<ServerConfig> ParseServerConfig(absl::string_view text, const std
       return Bad(source, &node,
                  absl::StrCat("unknown section [", name, "]; known: ", absl::StrJoin(names, ", ")));
     }
-    if (!node.is_table())
-      return Bad(source, &node, absl::StrCat("'", name, "' must be a [section]"));
     for (const auto& [key, value] : *node.as_table()) {
       if (std::find(known->second.begin(), known->second.end(), key.str()) == known->second.end()) {
         return Bad(source, &value,
