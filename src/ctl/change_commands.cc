@@ -52,8 +52,7 @@ bool IsPermanent(const absl::Status& status) {
 
 std::string Reason(const absl::Status& status) {
   if (status.ok()) return "the server closed it";
-  std::string msg(status.message().substr(0, 100));
-  return absl::StrCat(absl::StatusCodeToString(status.code()), ": ", msg);
+  return ShortReason(status);
 }
 
 //! Sleeps up to `d`, waking early when a stop was requested.
@@ -74,10 +73,16 @@ absl::Status RunWatch(CommandContext& ctx, const WatchArgs& args) {
   for (int64_t dbid : args.dbids) request.add_dbids(dbid);
   TANDEM_ASSIGN_OR_RETURN(ConfigClient * client, ctx.Client());
 
+  // "Only new changes" is pinned to the current revision, so that a
+  // reconnect before the first message resumes without a gap.
+  auto info = client->GetServerInfo();
+  if (!info.ok()) return ctx.Describe(info.status(), "read server info");
+  std::string history_id = info->history_id();
+  int64_t from = args.from != 0 ? args.from : info->revision();
+
   g_stop_watch = false;
   std::signal(SIGINT, OnStopSignal);
   std::signal(SIGTERM, OnStopSignal);
-  int64_t from = args.from;
   absl::Duration backoff = kMinBackoff;
   while (!g_stop_watch.load()) {
     request.set_from_revision(from);
@@ -107,7 +112,17 @@ absl::Status RunWatch(CommandContext& ctx, const WatchArgs& args) {
     backoff = std::min(backoff * 2, kMaxBackoff);
     // The server may have restarted and forgotten the session; failures show
     // up again as a broken stream.
-    (void)client->Register();
+    // A fresh channel: gRPC's own reconnect backoff can lag far behind a
+    // restarted server.
+    auto registered = ctx.Reconnect();
+    client = ctx.CurrentClient();
+    if (registered.ok() && !registered->server().history_id().empty() &&
+        registered->server().history_id() != history_id) {
+      ctx.err() << "tandemctl: warning: the server's history changed (history id "
+                << registered->server().history_id() << ", was " << history_id
+                << "); it is a different database, revisions may not line up\n";
+      history_id = registered->server().history_id();
+    }
   }
   std::signal(SIGINT, SIG_DFL);
   std::signal(SIGTERM, SIG_DFL);

@@ -15,6 +15,11 @@ absl::StatusOr<ConfigClient*> CommandContext::Client() {
   return client_.get();
 }
 
+absl::StatusOr<v1::RegisterResponse> CommandContext::Reconnect() {
+  client_ = factory_(options_);
+  return client_->Register();
+}
+
 absl::Status CommandContext::Describe(const absl::Status& status, absl::string_view what) const {
   return DescribeRpcError(status, what, options_.server);
 }

@@ -30,6 +30,12 @@ class CommandContext {
   //! Errors are operator messages ("cannot reach server ...").
   absl::StatusOr<ConfigClient*> Client();
 
+  //! Drops the client and connects a new one (fresh channel), registering
+  //! again; for long-running commands after the server went away.
+  absl::StatusOr<v1::RegisterResponse> Reconnect();
+  //! The client last created (never null after Client() or Reconnect()).
+  ConfigClient* CurrentClient() { return client_.get(); }
+
   //! `status` from a call described by `what`, as an operator message.
   absl::Status Describe(const absl::Status& status, absl::string_view what) const;
 

@@ -36,6 +36,15 @@ std::string WithHint(absl::string_view what, absl::string_view message, absl::st
 
 }  // namespace
 
+std::string ShortReason(const absl::Status& status) {
+  if (status.code() == absl::StatusCode::kUnavailable) {
+    std::string reason = ConnectReason(status.message());
+    if (reason.size() < status.message().size()) return reason;
+  }
+  return absl::StrCat(absl::StatusCodeToString(status.code()), ": ",
+                      status.message().substr(0, 120));
+}
+
 absl::Status UsageError(absl::string_view message) {
   absl::Status status = absl::InvalidArgumentError(message);
   status.SetPayload(kUsagePayload, absl::Cord("1"));

@@ -16,6 +16,9 @@ bool IsUsageError(const absl::Status& status);
 //! 0 for OK, 2 for usage errors, 1 for everything else.
 int ExitCode(const absl::Status& status);
 
+//! A few words on why a call failed, e.g. "connection refused".
+std::string ShortReason(const absl::Status& status);
+
 //! Turns an RPC failure into an operator message: `what` names the call
 //! ("get Application 'x'"), `server` the address. Connection failures say
 //! how to point tandemctl at a running server.

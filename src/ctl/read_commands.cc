@@ -121,7 +121,8 @@ void AddReadCommands(CLI::App& app, CommandContext& ctx, Action* action) {
   list->add_option("TYPE", list_args->type, "object type, e.g. app, host")->required();
   list->add_option("--name", list_args->name, "name pattern with * and ? wildcards");
   list->add_option("--folder", list_args->folder, "only objects in this folder DBID");
-  list->add_option("--tenant", list_args->tenant, "only objects of this tenant DBID (default: any)");
+  list->add_option("--tenant", list_args->tenant,
+                   "only objects of this tenant DBID (default: any)");
   list->add_option("--property", list_args->property, "K=V: property K equals V");
   list->add_option("--option", list_args->option, "SEC/KEY=V: option entry equals V");
   list->add_option("--annex", list_args->annex, "SEC/KEY=V: annex entry equals V");
