@@ -214,7 +214,10 @@ fi
 
 # --- scale: SCALE objects, restart, time to serving, memory -----------------------
 if [ "$SCALE" -gt 100000 ]; then
-  run_load "populate-scale" populate --count $((SCALE - 100000)) --clients 2
+  HAVE=$("$LOAD" ready --server "$SERVER" --json 2>/dev/null | jq .object_count)
+  if [ "$SCALE" -gt "$HAVE" ]; then
+    run_load "populate-scale" populate --count $((SCALE - HAVE)) --clients 2
+  fi
   log "restarting tandemd on $(du -sh "$WORK" | cut -f1) of data"
   stop_pid "$TANDEMD_PID"
   start_tandemd

@@ -61,12 +61,14 @@ def main(path):
         elif mode == "watch-fanout":
             print(f"\n- **{group}**: {first['watchers']} watchers × {first['updates']} updates; "
                   f"delivered {sum(r['deliveries'] for r in runs):,}/"
-                  f"{sum(r['expected_deliveries'] for r in runs):,}; commit-ack→receive p50 "
-                  f"{fmt(med([r['from_ack_p50_ms'] for r in runs]), 2)} ms, p99 median "
-                  f"{fmt(med([r['from_ack_p99_ms'] for r in runs]), 2)} ms (max "
-                  f"{fmt(max(r['from_ack_p99_ms'] for r in runs), 2)}); send→receive p99 median "
-                  f"{fmt(med([r['from_send_p99_ms'] for r in runs]), 2)} ms; last watcher after ack p50 "
-                  f"{fmt(med([r['all_delivered_p50_ms'] for r in runs]), 2)} ms; setup "
+                  f"{sum(r['expected_deliveries'] for r in runs):,} "
+                  f"({sum(r['delivered_before_ack'] for r in runs):,} before the writer's ack); "
+                  f"commit-ack→receive p99 median {fmt(med([r['from_ack_p99_ms'] for r in runs]), 2)} ms; "
+                  f"committed_at→receive p50 {fmt(med([r['from_commit_p50_ms'] for r in runs]), 2)} ms, "
+                  f"p99 median {fmt(med([r['from_commit_p99_ms'] for r in runs]), 2)} ms (max "
+                  f"{fmt(max(r['from_commit_p99_ms'] for r in runs), 2)}); send→receive p99 median "
+                  f"{fmt(med([r['from_send_p99_ms'] for r in runs]), 2)} ms; send→last watcher p50 "
+                  f"{fmt(med([r['all_delivered_from_send_p50_ms'] for r in runs]), 2)} ms; setup "
                   f"{fmt(med([r['setup_s'] for r in runs]), 2)} s")
         elif mode == "populate":
             for r in runs:
@@ -75,7 +77,9 @@ def main(path):
                       f"{fmt(r['transaction_p50_ms'])} ms, max {fmt(r['transaction_max_ms'])} ms)")
         else:
             for r in runs:
-                print(f"\n- **{group}**: " + ", ".join(f"{k}={v}" for k, v in r.items() if k != "name"))
+                print(f"\n- **{group}**: " + ", ".join(
+                    f"{k}={fmt(v, 2) if isinstance(v, float) else v}"
+                    for k, v in r.items() if k != "name"))
 
     ratio = {}
     for t, e in (("update64", "etcd64"), ("update1", "etcd1")):
