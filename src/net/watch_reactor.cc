@@ -3,6 +3,7 @@
 #include "absl/strings/str_cat.h"
 #include "config/schema.h"
 #include "net/status_convert.h"
+#include "spdlog/spdlog.h"
 
 namespace tandem::net {
 namespace {
@@ -89,6 +90,8 @@ void WatchReactor::OnChanges(const std::vector<config::ChangePtr>& changes) {
   }
   if (queue_.size() > kMaxQueued) {
     // Too slow for the live feed: catch up from history instead.
+    spdlog::info("watch stream fell {} changes behind at revision {}; it continues from history",
+                 queue_.size(), delivered_);
     queue_.clear();
     mode_ = Mode::kCatchUp;
     cursor_ = delivered_;
