@@ -91,21 +91,30 @@ cpu_ticks() {  # utime+stime of a process, in clock ticks
   awk '{print $14 + $15}' "/proc/$1/stat" 2>/dev/null || echo 0
 }
 
+busy_ticks() {  # busy (non-idle, non-iowait) clock ticks of the whole machine
+  awk '/^cpu /{print $2 + $3 + $4 + $7 + $8 + $9}' /proc/stat
+}
+
 # run_load NAME ARGS...: one tandem-load run; its JSON line, tagged with NAME and the
 # server's CPU seconds during the run, goes to results.jsonl.
 run_load() {
   local name=$1
   shift
-  local before after line
+  local before after line busy_before busy_after
   before=$(cpu_ticks "$TANDEMD_PID")
+  busy_before=$(busy_ticks)
   if ! line=$("$LOAD" "$@" --server "$SERVER" --json 2>>"$OUT/load.log"); then
     log "$name: tandem-load $* failed (see $OUT/load.log)"
     echo "{\"name\":\"$name\",\"failed\":true}" >>"$RESULTS"
     return 0
   fi
   after=$(cpu_ticks "$TANDEMD_PID")
-  line=$(jq -c --arg name "$name" --argjson cpu "$(((after - before)))" \
-    --argjson hz "$(getconf CLK_TCK)" '. + {name: $name, server_cpu_s: ($cpu / $hz)}' <<<"$line")
+  busy_after=$(busy_ticks)
+  # other_cpu_s: CPU the rest of the machine (other users of the shared box) used meanwhile.
+  line=$(jq -c --arg name "$name" --argjson cpu "$((after - before))" \
+    --argjson busy "$((busy_after - busy_before))" --argjson hz "$(getconf CLK_TCK)" \
+    '. + {name: $name, server_cpu_s: ($cpu / $hz),
+          other_cpu_s: ((($busy - $cpu) / $hz) - (.client_cpu_s // 0))}' <<<"$line")
   echo "$line" >>"$RESULTS"
   log "$name: $(jq -c 'del(.name)' <<<"$line" | cut -c1-300)"
 }

@@ -30,12 +30,13 @@ def main(path):
         name = r.get("name", "?")
         groups.setdefault(name.split("#")[0], []).append(r)
 
-    print("| run | n | median ops/s (min–max) | median p50 ms | median p99 ms (max) | server cores |")
-    print("|---|---|---|---|---|---|")
+    print("| run | n | median ops/s (min–max) | median p50 ms | median p99 ms (max) | server cores "
+          "| others' CPU s |")
+    print("|---|---|---|---|---|---|---|")
     for group, runs in groups.items():
         ok = [r for r in runs if not r.get("failed")]
         if not ok:
-            print(f"| {group} | {len(runs)} | FAILED | | | |")
+            print(f"| {group} | {len(runs)} | FAILED | | | | |")
             continue
         first = ok[0]
         if "ops_per_s" in first:
@@ -44,8 +45,10 @@ def main(path):
             p99s = [r.get("latency_p99_ms") for r in ok]
             cores = med([r["server_cpu_s"] / r["measured_s"] for r in ok
                          if "server_cpu_s" in r and r.get("measured_s")])
+            others = med([r.get("other_cpu_s") for r in ok])
             print(f"| {group} | {len(ok)} | {fmt(med(ops), 0)} ({fmt(min(ops), 0)}–{fmt(max(ops), 0)}) "
-                  f"| {fmt(p50, 2)} | {fmt(med(p99s), 2)} ({fmt(max(p99s), 2)}) | {fmt(cores, 2)} |")
+                  f"| {fmt(p50, 2)} | {fmt(med(p99s), 2)} ({fmt(max(p99s), 2)}) | {fmt(cores, 2)} "
+                  f"| {fmt(others, 1)} |")
         else:
             singles.append((group, ok))
 
