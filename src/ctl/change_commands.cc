@@ -71,7 +71,7 @@ absl::Status RunWatch(CommandContext& ctx, const WatchArgs& args) {
   }
   if (args.from < 0) return UsageError("--from must not be negative");
   for (int64_t dbid : args.dbids) request.add_dbids(dbid);
-  TANDEM_ASSIGN_OR_RETURN(ConfigClient * client, ctx.Client());
+  TANDEM_ASSIGN_OR_RETURN(config::ConfigClient * client, ctx.Client());
 
   // "Only new changes" is pinned to the current revision, so that a
   // reconnect before the first message resumes without a gap.
@@ -132,7 +132,7 @@ absl::Status RunWatch(CommandContext& ctx, const WatchArgs& args) {
 absl::Status RunHistory(CommandContext& ctx, const HistoryArgs& args) {
   if (args.since < 0) return UsageError("--since must not be negative");
   if (args.limit < 0) return UsageError("--limit must not be negative");
-  TANDEM_ASSIGN_OR_RETURN(ConfigClient * client, ctx.Client());
+  TANDEM_ASSIGN_OR_RETURN(config::ConfigClient * client, ctx.Client());
   int64_t since = args.since;
   int64_t printed = 0;
   while (args.limit == 0 || printed < args.limit) {

@@ -1,12 +1,27 @@
 #include "ctl/context.h"
 
+#include "absl/time/time.h"
 #include "ctl/errors.h"
 
 namespace tandem::ctl {
+namespace {
 
-absl::StatusOr<ConfigClient*> CommandContext::Client() {
+constexpr char kClientVersion[] = "tandemctl/0.1";
+
+}  // namespace
+
+config::ClientOptions CommandContext::MakeClientOptions() const {
+  config::ClientOptions client;
+  client.server = options_.server;
+  client.application_name = options_.app;
+  client.client_version = kClientVersion;
+  client.timeout = absl::Seconds(options_.timeout_s);
+  return client;
+}
+
+absl::StatusOr<config::ConfigClient*> CommandContext::Client() {
   if (client_ != nullptr) return client_.get();
-  ConfigClientPtr client = factory_(options_);
+  config::ConfigClientPtr client = factory_(MakeClientOptions());
   auto registered = client->Register();
   if (!registered.ok()) {
     return Describe(registered.status(), "register as application '" + options_.app + "'");
@@ -16,7 +31,7 @@ absl::StatusOr<ConfigClient*> CommandContext::Client() {
 }
 
 absl::StatusOr<v1::RegisterResponse> CommandContext::Reconnect() {
-  client_ = factory_(options_);
+  client_ = factory_(MakeClientOptions());
   return client_->Register();
 }
 

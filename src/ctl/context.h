@@ -7,12 +7,16 @@
 
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
-#include "ctl/client.h"
 #include "ctl/options.h"
+#include "tandem/config/client.h"
 
 namespace tandem::ctl {
 
-using ClientFactory = std::function<ConfigClientPtr(const GlobalOptions&)>;
+namespace v1 = ::tandem::config::v1;
+
+//! Makes a client for the given options (net::NewGrpcConfigClient; tests
+//! pass a fake).
+using ClientFactory = std::function<config::ConfigClientPtr(const config::ClientOptions&)>;
 
 class CommandContext {
  public:
@@ -28,24 +32,27 @@ class CommandContext {
 
   //! The client, created and registered with the server on first use.
   //! Errors are operator messages ("cannot reach server ...").
-  absl::StatusOr<ConfigClient*> Client();
+  absl::StatusOr<config::ConfigClient*> Client();
 
   //! Drops the client and connects a new one (fresh channel), registering
   //! again; for long-running commands after the server went away.
   absl::StatusOr<v1::RegisterResponse> Reconnect();
   //! The client last created (never null after Client() or Reconnect()).
-  ConfigClient* CurrentClient() { return client_.get(); }
+  config::ConfigClient* CurrentClient() { return client_.get(); }
 
   //! `status` from a call described by `what`, as an operator message.
   absl::Status Describe(const absl::Status& status, absl::string_view what) const;
 
  private:
+  //! What the client is made with: server, --app, --timeout.
+  config::ClientOptions MakeClientOptions() const;
+
   ClientFactory factory_;
   GlobalOptions options_;
   std::istream& in_;
   std::ostream& out_;
   std::ostream& err_;
-  ConfigClientPtr client_;
+  config::ConfigClientPtr client_;
 };
 
 //! A parsed command, run after the command line was accepted.

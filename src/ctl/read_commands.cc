@@ -70,7 +70,7 @@ absl::Status RunList(CommandContext& ctx, const ListArgs& args) {
     TANDEM_RETURN_IF_ERROR(SplitSectionFilter(args.annex, "--annex", request.mutable_annex(),
                                               request.mutable_annex_value()));
   }
-  TANDEM_ASSIGN_OR_RETURN(ConfigClient * client, ctx.Client());
+  TANDEM_ASSIGN_OR_RETURN(config::ConfigClient * client, ctx.Client());
   std::vector<v1::ConfigObject> objects;
   absl::Status status = client->List(request, [&](const v1::ListResponse& response) {
     for (const auto& object : response.objects()) objects.push_back(object);
@@ -87,7 +87,7 @@ absl::Status RunList(CommandContext& ctx, const ListArgs& args) {
 
 absl::StatusOr<v1::ConfigObject> FetchObject(CommandContext& ctx, v1::ObjectType type,
                                              const ObjectKey& key, int64_t tenant_dbid) {
-  TANDEM_ASSIGN_OR_RETURN(ConfigClient * client, ctx.Client());
+  TANDEM_ASSIGN_OR_RETURN(config::ConfigClient * client, ctx.Client());
   v1::GetRequest request;
   request.set_type(type);
   if (key.dbid != 0) {

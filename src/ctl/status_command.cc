@@ -25,7 +25,7 @@ const char* RoleName(v1::Role role) {
 }
 
 absl::Status RunStatus(CommandContext& ctx) {
-  TANDEM_ASSIGN_OR_RETURN(ConfigClient * client, ctx.Client());
+  TANDEM_ASSIGN_OR_RETURN(config::ConfigClient * client, ctx.Client());
   auto info = client->GetServerInfo();
   if (!info.ok()) return ctx.Describe(info.status(), "read server info");
   absl::Time started = absl::FromUnixSeconds(info->started_at().seconds()) +

@@ -35,7 +35,7 @@ absl::Status RunExport(CommandContext& ctx, const ExportArgs& args) {
     TANDEM_ASSIGN_OR_RETURN(v1::ObjectType type, ParseTypeArg(args.type));
     types = {type};
   }
-  TANDEM_ASSIGN_OR_RETURN(ConfigClient * client, ctx.Client());
+  TANDEM_ASSIGN_OR_RETURN(config::ConfigClient * client, ctx.Client());
   auto info = client->GetServerInfo();
   if (!info.ok()) return ctx.Describe(info.status(), "read server info");
   std::vector<v1::ConfigObject> objects;
@@ -85,7 +85,7 @@ absl::Status RunImport(CommandContext& ctx, const ImportArgs& args) {
   }
   std::vector<v1::ConfigObject> objects = *std::move(parsed);
   json = nlohmann::json();  // The parsed document may be large; free it.
-  TANDEM_ASSIGN_OR_RETURN(ConfigClient * client, ctx.Client());
+  TANDEM_ASSIGN_OR_RETURN(config::ConfigClient * client, ctx.Client());
   auto info = client->GetServerInfo();
   if (!info.ok()) return ctx.Describe(info.status(), "read server info");
   if (info->object_count() > 0 && !args.force) {

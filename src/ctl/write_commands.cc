@@ -52,7 +52,7 @@ absl::Status RunCreate(CommandContext& ctx, const WriteArgs& args) {
   nlohmann::json json;
   TANDEM_ASSIGN_OR_RETURN(v1::ConfigObject object, ReadObjectFile(ctx, args.file, type, &json));
   object.set_revision(0);
-  TANDEM_ASSIGN_OR_RETURN(ConfigClient * client, ctx.Client());
+  TANDEM_ASSIGN_OR_RETURN(config::ConfigClient * client, ctx.Client());
   v1::CreateRequest request;
   *request.mutable_object() = object;
   auto response = client->Create(request);
@@ -84,7 +84,7 @@ absl::Status RunUpdate(CommandContext& ctx, const WriteArgs& args) {
   v1::UpdateRequest request;
   *request.mutable_object() = object;
   request.set_expected_revision(expected);
-  TANDEM_ASSIGN_OR_RETURN(ConfigClient * client, ctx.Client());
+  TANDEM_ASSIGN_OR_RETURN(config::ConfigClient * client, ctx.Client());
   auto response = client->Update(request);
   if (!response.ok()) {
     return ctx.Describe(response.status(), absl::StrCat("update ", Describe(current),
@@ -98,7 +98,7 @@ absl::Status RunDelete(CommandContext& ctx, const WriteArgs& args) {
   TANDEM_ASSIGN_OR_RETURN(v1::ObjectType type, ParseTypeArg(args.type));
   TANDEM_ASSIGN_OR_RETURN(ObjectKey key, ParseKey(args.key));
   TANDEM_ASSIGN_OR_RETURN(v1::ConfigObject current, FetchObject(ctx, type, key, args.tenant));
-  TANDEM_ASSIGN_OR_RETURN(ConfigClient * client, ctx.Client());
+  TANDEM_ASSIGN_OR_RETURN(config::ConfigClient * client, ctx.Client());
   v1::DeleteRequest request;
   request.set_type(type);
   request.set_dbid(current.dbid());
@@ -135,7 +135,7 @@ absl::Status RunSetOption(CommandContext& ctx, const WriteArgs& args) {
     object.set_revision(0);
     *request.mutable_object() = object;
     request.set_expected_revision(expected);
-    TANDEM_ASSIGN_OR_RETURN(ConfigClient * client, ctx.Client());
+    TANDEM_ASSIGN_OR_RETURN(config::ConfigClient * client, ctx.Client());
     auto response = client->Update(request);
     if (response.ok()) {
       if (ctx.options().output == OutputFormat::kJson) {

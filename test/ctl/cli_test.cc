@@ -15,7 +15,7 @@ using ::testing::HasSubstr;
 using ::testing::StartsWith;
 
 //! Records requests; serves one Application "app1" (dbid 5, revision 10).
-class FakeClient : public ConfigClient {
+class FakeClient : public config::ConfigClient {
  public:
   struct State {
     absl::Status register_status;
@@ -134,8 +134,8 @@ class CliTest : public ::testing::Test {
     err_.str("");
     return RunCli(
         static_cast<int>(argv.size()), argv.data(),
-        [this](const GlobalOptions&) { return std::make_unique<FakeClient>(&state_); }, in, out_,
-        err_);
+        [this](const config::ClientOptions&) { return std::make_unique<FakeClient>(&state_); }, in,
+        out_, err_);
   }
 
   FakeClient::State state_;
@@ -268,6 +268,23 @@ TEST_F(CliTest, ListOutput) {
   auto j = config::ParseJson(out_.str());
   ASSERT_TRUE(j.ok());
   EXPECT_EQ((*j)[0]["name"], "app1");
+}
+
+// The client is made from --server, --app and --timeout, as "tandemctl/0.1".
+TEST_F(CliTest, ClientOptionsFromFlags) {
+  config::ClientOptions seen;
+  const char* argv[] = {"tandemctl", "--server",  "cs1:9100", "--app",
+                        "ops",       "--timeout", "2.5",      "status"};
+  std::istringstream in;
+  auto factory = [&](const config::ClientOptions& options) {
+    seen = options;
+    return std::make_unique<FakeClient>(&state_);
+  };
+  EXPECT_EQ(RunCli(8, argv, factory, in, out_, err_), 0) << err_.str();
+  EXPECT_EQ(seen.server, "cs1:9100");
+  EXPECT_EQ(seen.application_name, "ops");
+  EXPECT_EQ(seen.client_version, "tandemctl/0.1");
+  EXPECT_EQ(seen.timeout, absl::Milliseconds(2500));
 }
 
 }  // namespace

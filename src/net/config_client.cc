@@ -1,35 +1,35 @@
-// gRPC implementation of ConfigClient. (Belongs in src/net/ by the layout
-// rules; kept here until net/ grows a generic client.)
+#include "net/config_client.h"
+
 #include <chrono>
 #include <thread>
 
-#include "ctl/client.h"
 #include "grpcpp/client_context.h"
 #include "net/channel.h"
 #include "net/status_convert.h"
 #include "tandem/config/v1/config.grpc.pb.h"
 
-namespace tandem::ctl {
+namespace tandem::net {
 namespace {
 
-constexpr char kClientVersion[] = "tandemctl/0.1";
+namespace v1 = ::tandem::config::v1;
+using config::kSessionMetadataKey;
 
-class GrpcClient final : public ConfigClient {
+class GrpcConfigClient final : public config::ConfigClient {
  public:
-  explicit GrpcClient(const GlobalOptions& options)
-      : options_(options), stub_(v1::ConfigService::NewStub(net::MakeChannel(options.server))) {}
-  GrpcClient(const GrpcClient&) = delete;
-  GrpcClient& operator=(const GrpcClient&) = delete;
+  explicit GrpcConfigClient(const config::ClientOptions& options)
+      : options_(options), stub_(v1::ConfigService::NewStub(MakeChannel(options.server))) {}
+  GrpcConfigClient(const GrpcConfigClient&) = delete;
+  GrpcConfigClient& operator=(const GrpcConfigClient&) = delete;
 
   absl::StatusOr<v1::RegisterResponse> Register() override {
     v1::RegisterRequest request;
-    request.set_application_name(options_.app);
-    request.set_client_version(kClientVersion);
+    request.set_application_name(options_.application_name);
+    request.set_client_version(options_.client_version);
     v1::RegisterResponse response;
     grpc::ClientContext ctx;
     ctx.set_deadline(Deadline(Timeout()));
     grpc::Status status = stub_->Register(&ctx, request, &response);
-    if (!status.ok()) return net::FromGrpc(status);
+    if (!status.ok()) return FromGrpc(status);
     session_id_ = response.session_id();
     return response;
   }
@@ -51,7 +51,7 @@ class GrpcClient final : public ConfigClient {
         break;
       }
     }
-    absl::Status status = net::FromGrpc(reader->Finish());
+    absl::Status status = FromGrpc(reader->Finish());
     return result.ok() ? status : result;
   }
 
@@ -97,13 +97,13 @@ class GrpcClient final : public ConfigClient {
     done = true;
     canceller.join();
     if (stop.load()) return absl::OkStatus();
-    return net::FromGrpc(status);
+    return FromGrpc(status);
   }
 
  private:
   using Stub = v1::ConfigService::Stub;
 
-  absl::Duration Timeout() const { return absl::Seconds(options_.timeout_s); }
+  absl::Duration Timeout() const { return options_.timeout; }
 
   static std::chrono::system_clock::time_point Deadline(absl::Duration timeout) {
     if (timeout == absl::InfiniteDuration()) return std::chrono::system_clock::time_point::max();
@@ -122,19 +122,19 @@ class GrpcClient final : public ConfigClient {
     Prepare(&ctx, timeout == absl::ZeroDuration() ? Timeout() : timeout);
     Response response;
     grpc::Status status = (stub_.get()->*method)(&ctx, request, &response);
-    if (!status.ok()) return net::FromGrpc(status);
+    if (!status.ok()) return FromGrpc(status);
     return response;
   }
 
-  const GlobalOptions options_;
+  const config::ClientOptions options_;
   std::unique_ptr<Stub> stub_;
   std::string session_id_;
 };
 
 }  // namespace
 
-ConfigClientPtr NewGrpcClient(const GlobalOptions& options) {
-  return std::make_unique<GrpcClient>(options);
+config::ConfigClientPtr NewGrpcConfigClient(const config::ClientOptions& options) {
+  return std::make_unique<GrpcConfigClient>(options);
 }
 
-}  // namespace tandem::ctl
+}  // namespace tandem::net

@@ -1,22 +1,36 @@
-// The calls tandemctl makes to a configuration server. Commands use this
-// interface so that tests can substitute a fake server.
+// The calls a client makes to a configuration server (master or proxy) over
+// the tandem.config.v1.ConfigService API. tandemctl, the benchmarks, the
+// client library and the Configuration Server Proxy use this interface, so
+// that tests can substitute a fake server. The gRPC implementation is
+// net::NewGrpcConfigClient (src/net/config_client.h).
 #pragma once
 
 #include <atomic>
 #include <functional>
 #include <memory>
+#include <string>
 
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
-#include "ctl/options.h"
 #include "tandem/config/v1/config.pb.h"
 
-namespace tandem::ctl {
+namespace tandem::config {
 
-namespace v1 = ::tandem::config::v1;
+//! Where a client connects and what it registers as.
+struct ClientOptions {
+  //! "host:port" of the configuration server.
+  std::string server;
+  //! Application name sent by Register (recorded as "who" in history).
+  std::string application_name;
+  //! Sent by Register as client_version, e.g. "tandemctl/0.1".
+  std::string client_version;
+  //! Deadline of each unary call (Register, and so connecting, included)
+  //! unless the call takes its own.
+  absl::Duration timeout = absl::Seconds(10);
+};
 
-//! Statuses are the server's, unchanged; commands turn them into operator
-//! messages with DescribeRpcError. Not thread-safe: one command at a time.
+//! Statuses are the server's, unchanged (callers turn them into messages
+//! for their users). Not thread-safe: one call at a time.
 class ConfigClient {
  public:
   using ListFn = std::function<absl::Status(const v1::ListResponse&)>;
@@ -47,10 +61,7 @@ class ConfigClient {
 
 using ConfigClientPtr = std::unique_ptr<ConfigClient>;
 
-//! A client over gRPC to options.server; connects lazily on the first call.
-ConfigClientPtr NewGrpcClient(const GlobalOptions& options);
-
 //! Metadata key carrying the session id returned by Register.
 inline constexpr char kSessionMetadataKey[] = "x-tandem-session";
 
-}  // namespace tandem::ctl
+}  // namespace tandem::config
