@@ -32,6 +32,7 @@ void Committer::Stop() {
     stopping_ = true;
   }
   if (thread_.joinable()) thread_.join();
+  completions_.Stop();
 }
 
 void Committer::Submit(config::WriteRequest request) {
@@ -47,9 +48,9 @@ void Committer::Submit(config::WriteRequest request) {
                              "not applied: retry against the new primary"));
 }
 
-int64_t Committer::batches() const {
+Committer::Stats Committer::stats() const {
   absl::MutexLock lock(&mu_);
-  return batches_;
+  return stats_;
 }
 
 void Committer::Run() {
@@ -73,10 +74,10 @@ void Committer::Run() {
         batch.push_back(std::move(queue_.front()));
         queue_.pop_front();
       }
-      if (!batch.empty()) ++batches_;
     }
     if (!batch.empty()) ProcessBatch(batch);
     MaybePrune();
+    MaybeReport();
   }
 }
 
@@ -84,6 +85,7 @@ void Committer::Run() {
 void Committer::ProcessBatch(std::deque<config::WriteRequest>& batch)
     ABSL_NO_THREAD_SAFETY_ANALYSIS {
   const absl::Time now = clock_.Now();
+  const absl::Time t0 = absl::Now();
   Overlay pending(state_);
   std::vector<std::pair<config::WriteRequest*, config::WriteResult>> accepted;
   for (config::WriteRequest& req : batch) {
@@ -123,7 +125,9 @@ void Committer::ProcessBatch(std::deque<config::WriteRequest>& batch)
   commit.revision = pending.Revision();
   commit.revision_hash = pending.RevisionHash();
 
+  const absl::Time t1 = absl::Now();
   absl::Status status = storage_.Commit(commit);
+  const absl::Time t2 = absl::Now();
   if (!status.ok()) {
     // A failed commit must have changed nothing; if the database says
     // otherwise, memory and disk disagree and only a restart (reload) is safe.
@@ -149,8 +153,44 @@ void Committer::ProcessBatch(std::deque<config::WriteRequest>& batch)
     for (const auto& [type, next] : pending.next_dbid()) state_.SetNextDbid(type, next);
     state_.SetRevision(pending.Revision(), pending.RevisionHash());
   }
-  hub_.Publish(published);
-  for (auto& [req, result] : accepted) req->done(std::move(result));
+  const absl::Time t3 = absl::Now();
+  std::vector<std::pair<config::WriteRequest, config::WriteResult>> replies;
+  replies.reserve(accepted.size());
+  for (auto& [req, result] : accepted) replies.emplace_back(std::move(*req), std::move(result));
+  completions_.Submit(
+      [this, published = std::move(published), replies = std::move(replies)]() mutable {
+        hub_.Publish(published);
+        for (auto& [req, result] : replies) req.done(std::move(result));
+      });
+  const size_t change_count = pending.changes().size();
+  absl::MutexLock lock(&mu_);
+  ++stats_.batches;
+  stats_.changes += static_cast<int64_t>(change_count);
+  stats_.apply += t1 - t0;
+  stats_.commit += t2 - t1;
+  stats_.publish += t3 - t2;
+}
+
+void Committer::MaybeReport() {
+  const absl::Time now = absl::Now();
+  if (now - last_report_ < absl::Seconds(10)) return;
+  Stats s = stats();
+  const int64_t batches = s.batches - reported_.batches;
+  if (batches > 0) {
+    const int64_t changes = s.changes - reported_.changes;
+    auto per_batch_us = [&](absl::Duration total, absl::Duration before) {
+      return absl::ToInt64Microseconds(total - before) / batches;
+    };
+    spdlog::info(
+        "committed {} changes in {} batches over {:.1f} s ({:.0f}/s, {:.1f} per batch); per "
+        "batch: apply {} us, durable write {} us, publish {} us",
+        changes, batches, absl::ToDoubleSeconds(now - last_report_),
+        changes / absl::ToDoubleSeconds(now - last_report_), double(changes) / batches,
+        per_batch_us(s.apply, reported_.apply), per_batch_us(s.commit, reported_.commit),
+        per_batch_us(s.publish, reported_.publish));
+  }
+  reported_ = s;
+  last_report_ = now;
 }
 
 void Committer::MaybePrune() {

@@ -10,6 +10,7 @@
 
 #include "absl/synchronization/mutex.h"
 #include "common/clock.h"
+#include "common/serial_executor.h"
 #include "confserv/config_state.h"
 #include "confserv/watch_hub.h"
 #include "tandem/config/backend.h"
@@ -45,13 +46,21 @@ class Committer {
   //! Queues a write (already shape-checked).
   void Submit(config::WriteRequest request);
 
-  //! Total group commits and requests committed (for tests and benchmarks).
-  int64_t batches() const;
+  //! Counters since start, for logs, tests and benchmarks.
+  struct Stats {
+    int64_t batches = 0;
+    int64_t changes = 0;
+    absl::Duration apply;    // validating and building batches
+    absl::Duration commit;   // storage writes, including fsync
+    absl::Duration publish;  // applying to memory (fan-out and replies run on another thread)
+  };
+  Stats stats() const;
 
  private:
   void Run();
   void ProcessBatch(std::deque<config::WriteRequest>& batch);
   void MaybePrune();
+  void MaybeReport();
 
   storage::Storage& storage_;
   ConfigState& state_;
@@ -63,9 +72,15 @@ class Committer {
   mutable absl::Mutex mu_;
   std::deque<config::WriteRequest> queue_ ABSL_GUARDED_BY(mu_);
   bool stopping_ ABSL_GUARDED_BY(mu_) = false;
-  int64_t batches_ ABSL_GUARDED_BY(mu_) = 0;
+  Stats stats_ ABSL_GUARDED_BY(mu_);
   std::thread thread_;
+  // Watch fan-out and replies, in commit order, off the writer's thread so
+  // that the next batch is not held up by sending responses.
+  SerialExecutor completions_;
   absl::Time last_prune_;
+  // Periodic log line of throughput and where the time went.
+  absl::Time last_report_ = absl::Now();
+  Stats reported_;
 };
 
 }  // namespace tandem::confserv

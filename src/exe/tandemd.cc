@@ -3,11 +3,15 @@
 #include <iostream>
 
 #include "CLI/CLI.hpp"
+#include "absl/synchronization/mutex.h"
 #include "common/logging.h"
 #include "confserv/confserv_app.h"
 #include "confserv/server_config.h"
 
 int main(int argc, char** argv) {
+  // Lock-order cycle detection costs a graph update per lock; the order is
+  // checked in tests (debug builds), not on every production lock.
+  absl::SetMutexDeadlockDetectionMode(absl::OnDeadlockCycle::kIgnore);
   CLI::App app{"tandemd: Tandem server roles. Run `tandemd ROLE --help` for a role's options."};
   app.require_subcommand(1);
   app.set_version_flag("--version", std::string(TANDEM_VERSION));
