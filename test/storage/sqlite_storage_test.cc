@@ -9,7 +9,8 @@ absl::StatusOr<StoragePtr> OpenIn(const std::string& dir) {
   return OpenSqlite({.path = dir + "/config.db", .create = true});
 }
 
-INSTANTIATE_TEST_SUITE_P(Sqlite, StorageSuite, ::testing::Values(StorageFactory(OpenIn)));
+INSTANTIATE_TEST_SUITE_P(Sqlite, StorageSuite, ::testing::Values(StorageFactory(OpenIn)),
+                         [](const auto&) { return std::string("sqlite"); });
 
 void RawExec(const std::string& path, const char* sql) {
   sqlite3* db = nullptr;
