@@ -20,6 +20,8 @@ absl::Status LoadClient::Register(const std::string& application_name) {
   request.set_client_version("tandem-load");
   v1::RegisterResponse response;
   auto context = NewContext();
+  // Rides out a connection that is still being set up or briefly refused.
+  context->set_wait_for_ready(true);
   grpc::Status status = stub_->Register(context.get(), request, &response);
   if (!status.ok()) return absl::UnavailableError("Register: " + Describe(status));
   session_id_ = response.session_id();
