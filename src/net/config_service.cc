@@ -2,6 +2,8 @@
 
 #include "absl/strings/str_cat.h"
 #include "common/hash.h"
+#include "grpcpp/impl/codegen/proto_utils.h"
+#include "grpcpp/support/proto_buffer_reader.h"
 #include "net/status_convert.h"
 #include "net/watch_reactor.h"
 
@@ -12,7 +14,17 @@ constexpr char kSessionHeader[] = "x-tandem-session";
 // List chunks stay well under gRPC's default 4 MiB message limit.
 constexpr size_t kListChunkBytes = 1 << 20;
 
-class ListReactor final : public grpc::ServerWriteReactor<v1::ListResponse> {
+void AppendVarint(std::string* out, uint64_t v) {
+  while (v >= 0x80) {
+    out->push_back(static_cast<char>(v | 0x80));
+    v >>= 7;
+  }
+  out->push_back(static_cast<char>(v));
+}
+
+// Streams a snapshot as serialized ListResponse messages: field 1 (objects,
+// length-delimited) for each stored object, then field 2 (revision).
+class ListReactor final : public grpc::ServerWriteReactor<grpc::ByteBuffer> {
  public:
   explicit ListReactor(config::ListSnapshot snapshot) : snapshot_(std::move(snapshot)) { Next(); }
   void OnWriteDone(bool ok) override {
@@ -30,25 +42,26 @@ class ListReactor final : public grpc::ServerWriteReactor<v1::ListResponse> {
       Finish(grpc::Status::OK);
       return;
     }
-    response_.Clear();
-    response_.set_revision(snapshot_.revision);
-    size_t bytes = 0;
-    while (pos_ < snapshot_.objects.size() && bytes < kListChunkBytes) {
+    std::string msg;
+    msg.reserve(kListChunkBytes + 64);
+    while (pos_ < snapshot_.objects.size() && msg.size() < kListChunkBytes) {
       const std::string& data = *snapshot_.objects[pos_++];
-      bytes += data.size();
-      if (!response_.add_objects()->ParseFromString(data)) {
-        Finish(grpc::Status(grpc::StatusCode::DATA_LOSS, "stored object unreadable"));
-        return;
-      }
+      msg.push_back(0x0a);  // field 1, length-delimited
+      AppendVarint(&msg, data.size());
+      msg.append(data);
     }
+    msg.push_back(0x10);  // field 2, varint
+    AppendVarint(&msg, static_cast<uint64_t>(snapshot_.revision));
+    grpc::Slice slice(std::move(msg));
+    buffer_ = grpc::ByteBuffer(&slice, 1);
     sent_any_ = true;
-    StartWrite(&response_);
+    StartWrite(&buffer_);
   }
 
   config::ListSnapshot snapshot_;
   size_t pos_ = 0;
   bool sent_any_ = false;
-  v1::ListResponse response_;
+  grpc::ByteBuffer buffer_;
 };
 
 }  // namespace
@@ -99,17 +112,22 @@ grpc::ServerUnaryReactor* ConfigServiceImpl::Get(grpc::CallbackServerContext* ct
   return reactor;
 }
 
-grpc::ServerWriteReactor<v1::ListResponse>* ConfigServiceImpl::List(
-    grpc::CallbackServerContext* ctx, const v1::ListRequest* request) {
+grpc::ServerWriteReactor<grpc::ByteBuffer>* ConfigServiceImpl::List(
+    grpc::CallbackServerContext* ctx, const grpc::ByteBuffer* raw_request) {
   (void)ctx;
-  auto snapshot = backend_.List(*request);
-  if (!snapshot.ok()) {
-    struct Failed final : grpc::ServerWriteReactor<v1::ListResponse> {
-      explicit Failed(const absl::Status& st) { Finish(ToGrpc(st)); }
-      void OnDone() override { delete this; }
-    };
-    return new Failed(snapshot.status());
+  struct Failed final : grpc::ServerWriteReactor<grpc::ByteBuffer> {
+    explicit Failed(grpc::Status st) { Finish(std::move(st)); }
+    void OnDone() override { delete this; }
+  };
+  v1::ListRequest request;
+  grpc::ByteBuffer copy(*raw_request);
+  grpc::Status parsed = grpc::SerializationTraits<v1::ListRequest>::Deserialize(&copy, &request);
+  if (!parsed.ok()) {
+    return new Failed(grpc::Status(grpc::StatusCode::INVALID_ARGUMENT,
+                                   "malformed ListRequest: " + parsed.error_message()));
   }
+  auto snapshot = backend_.List(request);
+  if (!snapshot.ok()) return new Failed(ToGrpc(snapshot.status()));
   return new ListReactor(std::move(*snapshot));
 }
 

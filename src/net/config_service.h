@@ -12,7 +12,11 @@
 
 namespace tandem::net {
 
-class ConfigServiceImpl final : public v1::ConfigService::CallbackService {
+// List is a raw method: stored objects are already serialized, so listing
+// frames them into ListResponse messages without parsing and re-serializing
+// (a repeated message field and a repeated bytes field share a wire format).
+class ConfigServiceImpl final
+    : public v1::ConfigService::WithRawCallbackMethod_List<v1::ConfigService::CallbackService> {
  public:
   explicit ConfigServiceImpl(config::Backend& backend) : backend_(backend) {}
 
@@ -21,8 +25,8 @@ class ConfigServiceImpl final : public v1::ConfigService::CallbackService {
                                      v1::RegisterResponse* response) override;
   grpc::ServerUnaryReactor* Get(grpc::CallbackServerContext* ctx, const v1::GetRequest* request,
                                 v1::GetResponse* response) override;
-  grpc::ServerWriteReactor<v1::ListResponse>* List(grpc::CallbackServerContext* ctx,
-                                                   const v1::ListRequest* request) override;
+  grpc::ServerWriteReactor<grpc::ByteBuffer>* List(grpc::CallbackServerContext* ctx,
+                                                   const grpc::ByteBuffer* request) override;
   grpc::ServerUnaryReactor* Create(grpc::CallbackServerContext* ctx,
                                    const v1::CreateRequest* request,
                                    v1::CreateResponse* response) override;

@@ -6,6 +6,7 @@
 #include <map>
 #include <mutex>
 #include <random>
+#include <set>
 #include <thread>
 
 #include "confserv/write_applier.h"
@@ -247,6 +248,70 @@ TEST(ConfServProcess, SlowWatcherMissesNothing) {
   // The server did take the slow path (not just buffer everything).
   EXPECT_NE(server.Log().find("fell"), std::string::npos) << server.Log();
   ctx.TryCancel();
+}
+
+// A streamed List returns every matching object, in DBID order, in several
+// chunks that all carry the same snapshot revision.
+TEST(ConfServProcess, ListStreamsAConsistentSnapshot) {
+  TandemdProcess server;
+  server.Start();
+  auto stub = server.Stub();
+  constexpr int kHosts = 5000;
+  {
+    grpc::ClientContext c;
+    v1::TransactionRequest req;
+    for (int i = 0; i < kHosts; ++i) {
+      v1::ConfigObject h = Host((i % 10 == 0 ? "tenth-" : "host-") + std::to_string(i));
+      (*(*h.mutable_annex())["pad"].mutable_entries())["x"] = std::string(500, 'p');
+      *req.add_operations()->mutable_create()->mutable_object() = std::move(h);
+    }
+    v1::TransactionResponse resp;
+    ASSERT_TRUE(stub->Transaction(&c, req, &resp).ok());
+  }
+  auto list = [&](v1::ListRequest req, std::vector<v1::ConfigObject>* out,
+                  std::set<int64_t>* revisions) {
+    grpc::ClientContext ctx;
+    auto reader = stub->List(&ctx, req);
+    v1::ListResponse resp;
+    int chunks = 0;
+    while (reader->Read(&resp)) {
+      ++chunks;
+      revisions->insert(resp.revision());
+      for (const auto& o : resp.objects()) out->push_back(o);
+    }
+    EXPECT_TRUE(reader->Finish().ok());
+    return chunks;
+  };
+  v1::ListRequest all;
+  all.set_type(v1::OBJECT_TYPE_HOST);
+  std::vector<v1::ConfigObject> objects;
+  std::set<int64_t> revisions;
+  EXPECT_GT(list(all, &objects, &revisions), 1);
+  ASSERT_EQ(objects.size(), size_t(kHosts));
+  EXPECT_EQ(revisions, std::set<int64_t>{kHosts});
+  for (int i = 0; i < kHosts; ++i) {
+    ASSERT_EQ(objects[i].dbid(), i + 1);
+    ASSERT_EQ(objects[i].annex().at("pad").entries().at("x").size(), 500u);
+  }
+  v1::ListRequest some = all;
+  some.set_name_pattern("tenth-*");
+  objects.clear();
+  list(some, &objects, &revisions);
+  EXPECT_EQ(objects.size(), size_t(kHosts / 10));
+  v1::ListRequest none;
+  none.set_type(v1::OBJECT_TYPE_PERSON);
+  objects.clear();
+  revisions.clear();
+  EXPECT_EQ(list(none, &objects, &revisions), 1);  // one empty chunk with the revision
+  EXPECT_TRUE(objects.empty());
+  EXPECT_EQ(revisions, std::set<int64_t>{kHosts});
+  v1::ListRequest bad;  // no type
+  grpc::ClientContext ctx;
+  auto reader = stub->List(&ctx, bad);
+  v1::ListResponse resp;
+  while (reader->Read(&resp)) {
+  }
+  EXPECT_EQ(reader->Finish().error_code(), grpc::StatusCode::INVALID_ARGUMENT);
 }
 
 // A watch filtered by type and DBID sees only matching changes.
