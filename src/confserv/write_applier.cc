@@ -113,7 +113,7 @@ class Applier {
                  "stored object unreadable");
     Chain(&change);
     overlay_.Put(key, nullptr, std::move(change));
-    deleted_.push_back(key);
+    deleted_names_[key] = current->name;
     return v1::ConfigObject();
   }
 
@@ -200,10 +200,10 @@ class Applier {
       std::string names;
       for (const auto& r : referrers)
         absl::StrAppend(&names, names.empty() ? "" : ", ", Describe(overlay_, r));
-      StoredPtr before_obj;  // the deleted object is gone from the overlay; describe by key
       return absl::FailedPreconditionError(absl::StrCat(
-          "delete refused: ", Describe(target.type, target.dbid), " is still referred to by ",
-          names, referrers.size() >= 5 ? " and others" : "", "; remove those references first"));
+          "delete refused: ", config::TypeName(static_cast<v1::ObjectType>(target.type)), " '",
+          deleted_names_[target], "' (dbid ", target.dbid, ") is still referred to by ", names,
+          referrers.size() >= 5 ? " and others" : "", "; remove those references first"));
     }
     ObjectKey key{written.type(), written.dbid()};
     StoredPtr final_state = overlay_.Find(key);
@@ -235,7 +235,7 @@ class Applier {
   Overlay& overlay_;
   const std::string& who_;
   const absl::Time now_;
-  std::vector<ObjectKey> deleted_;
+  absl::flat_hash_map<ObjectKey, std::string> deleted_names_;
 };
 
 }  // namespace

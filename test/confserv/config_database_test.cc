@@ -57,6 +57,7 @@ TEST_F(DatabaseTest, DeleteRefusedWhileReferenced) {
   absl::Status st = Delete(v1::OBJECT_TYPE_HOST, h->dbid());
   EXPECT_EQ(st.code(), absl::StatusCode::kFailedPrecondition);
   EXPECT_NE(st.message().find("'a1'"), std::string::npos) << st;
+  EXPECT_NE(st.message().find("Host 'h1' (dbid 1)"), std::string::npos) << st;
   ASSERT_TRUE(Delete(v1::OBJECT_TYPE_APPLICATION, a->dbid()).ok());
   EXPECT_TRUE(Delete(v1::OBJECT_TYPE_HOST, h->dbid()).ok());
 }
