@@ -93,7 +93,7 @@ absl::Status ConfigDatabase::Load() ABSL_NO_THREAD_SAFETY_ANALYSIS {
     const int64_t next = state_.NextDbid(obj.type());
     state_.Put({obj.type(), obj.dbid()}, MakeStored(obj));
     state_.SetNextDbid(obj.type(), std::max(next, obj.dbid() + 1));
-    ++n;
+    if (++n % 250'000 == 0) spdlog::info("loading: {} objects so far", n);
     return absl::OkStatus();
   }));
   spdlog::info("loaded {} objects at revision {} from {}", n, state_.Revision(),
