@@ -16,6 +16,7 @@ PKGS=(
   postgresql-15 postgresql-client-15
   bind9 bind9-dnsutils libldns-dev
   iproute2 iptables nftables procps psmisc
+  etcd-server etcd-client libcpp-httplib-dev linux-perf
 )
 missing=()
 for p in "${PKGS[@]}"; do

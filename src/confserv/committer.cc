@@ -65,7 +65,7 @@ void Committer::Run() {
                                  return !c->queue_.empty() || c->stopping_;
                                },
                                this),
-                           absl::Seconds(1));
+                           prune_backlog_ ? absl::ZeroDuration() : absl::Seconds(1));
       if (queue_.empty() && stopping_) return;  // drained
       size_t ops = 0;
       while (!queue_.empty() &&
@@ -204,13 +204,17 @@ void Committer::MaybePrune() {
   }
   const int64_t keep_from = revision - options_.retention.max_count + 1;
   const int64_t keep_after_us = absl::ToUnixMicros(now - options_.retention.max_age);
-  // Bounded per call so that a large backlog does not stall writers.
-  auto deleted = storage_.PruneHistory(keep_from, keep_after_us, 20'000);
+  // Small steps (a few ms each) between batches, so that a large backlog is
+  // worked off without stalling writers.
+  constexpr int64_t kPruneStep = 2'000;
+  auto deleted = storage_.PruneHistory(keep_from, keep_after_us, kPruneStep);
+  // More to do: continue after the next batch, or at once when idle.
+  prune_backlog_ = deleted.ok() && *deleted == kPruneStep;
+  if (prune_backlog_) last_prune_ = absl::InfinitePast();
   if (!deleted.ok()) {
     spdlog::warn("history pruning failed (will retry): {}", deleted.status().message());
   } else if (*deleted > 0) {
     spdlog::debug("pruned {} history records", *deleted);
-    if (*deleted == 20'000) last_prune_ = absl::InfinitePast();  // more to do
   }
 }
 

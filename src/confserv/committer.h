@@ -78,6 +78,7 @@ class Committer {
   // that the next batch is not held up by sending responses.
   SerialExecutor completions_;
   absl::Time last_prune_;
+  bool prune_backlog_ = false;  // writer thread only
   // Periodic log line of throughput and where the time went.
   absl::Time last_report_ = absl::Now();
   Stats reported_;
