@@ -118,8 +118,11 @@ void Committer::ProcessBatch(std::deque<config::WriteRequest>& batch)
   published.reserve(pending.changes().size());
   const int64_t at_us = absl::ToUnixMicros(now);
   for (const v1::Change& c : pending.changes()) {
-    commit.history.push_back({c.revision(), at_us, DeterministicSerialize(c)});
-    published.push_back(std::make_shared<const v1::Change>(c));
+    auto committed = std::make_shared<config::CommittedChange>();
+    committed->change = c;
+    committed->wire = DeterministicSerialize(c);
+    commit.history.push_back({c.revision(), at_us, committed->wire});
+    published.push_back(std::move(committed));
   }
   commit.next_dbid = pending.next_dbid();
   commit.revision = pending.Revision();

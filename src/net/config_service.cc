@@ -6,6 +6,7 @@
 #include "grpcpp/support/proto_buffer_reader.h"
 #include "net/status_convert.h"
 #include "net/watch_reactor.h"
+#include "net/wire.h"
 
 namespace tandem::net {
 namespace {
@@ -13,14 +14,6 @@ namespace {
 constexpr char kSessionHeader[] = "x-tandem-session";
 // List chunks stay well under gRPC's default 4 MiB message limit.
 constexpr size_t kListChunkBytes = 1 << 20;
-
-void AppendVarint(std::string* out, uint64_t v) {
-  while (v >= 0x80) {
-    out->push_back(static_cast<char>(v | 0x80));
-    v >>= 7;
-  }
-  out->push_back(static_cast<char>(v));
-}
 
 // Streams a snapshot as serialized ListResponse messages: field 1 (objects,
 // length-delimited) for each stored object, then field 2 (revision).
@@ -46,12 +39,9 @@ class ListReactor final : public grpc::ServerWriteReactor<grpc::ByteBuffer> {
     msg.reserve(kListChunkBytes + 64);
     while (pos_ < snapshot_.objects.size() && msg.size() < kListChunkBytes) {
       const std::string& data = *snapshot_.objects[pos_++];
-      msg.push_back(0x0a);  // field 1, length-delimited
-      AppendVarint(&msg, data.size());
-      msg.append(data);
+      AppendLengthDelimited(&msg, 1, data);  // objects
     }
-    msg.push_back(0x10);  // field 2, varint
-    AppendVarint(&msg, static_cast<uint64_t>(snapshot_.revision));
+    AppendVarintField(&msg, 2, static_cast<uint64_t>(snapshot_.revision));  // revision
     grpc::Slice slice(std::move(msg));
     buffer_ = grpc::ByteBuffer(&slice, 1);
     sent_any_ = true;
@@ -62,6 +52,12 @@ class ListReactor final : public grpc::ServerWriteReactor<grpc::ByteBuffer> {
   size_t pos_ = 0;
   bool sent_any_ = false;
   grpc::ByteBuffer buffer_;
+};
+
+// A stream that ends at once with an error.
+struct FailedStream final : grpc::ServerWriteReactor<grpc::ByteBuffer> {
+  explicit FailedStream(grpc::Status st) { Finish(std::move(st)); }
+  void OnDone() override { delete this; }
 };
 
 }  // namespace
@@ -115,19 +111,15 @@ grpc::ServerUnaryReactor* ConfigServiceImpl::Get(grpc::CallbackServerContext* ct
 grpc::ServerWriteReactor<grpc::ByteBuffer>* ConfigServiceImpl::List(
     grpc::CallbackServerContext* ctx, const grpc::ByteBuffer* raw_request) {
   (void)ctx;
-  struct Failed final : grpc::ServerWriteReactor<grpc::ByteBuffer> {
-    explicit Failed(grpc::Status st) { Finish(std::move(st)); }
-    void OnDone() override { delete this; }
-  };
   v1::ListRequest request;
   grpc::ByteBuffer copy(*raw_request);
   grpc::Status parsed = grpc::SerializationTraits<v1::ListRequest>::Deserialize(&copy, &request);
   if (!parsed.ok()) {
-    return new Failed(grpc::Status(grpc::StatusCode::INVALID_ARGUMENT,
-                                   "malformed ListRequest: " + parsed.error_message()));
+    return new FailedStream(grpc::Status(grpc::StatusCode::INVALID_ARGUMENT,
+                                         "malformed ListRequest: " + parsed.error_message()));
   }
   auto snapshot = backend_.List(request);
-  if (!snapshot.ok()) return new Failed(ToGrpc(snapshot.status()));
+  if (!snapshot.ok()) return new FailedStream(ToGrpc(snapshot.status()));
   return new ListReactor(std::move(*snapshot));
 }
 
@@ -189,10 +181,16 @@ grpc::ServerUnaryReactor* ConfigServiceImpl::Transaction(grpc::CallbackServerCon
   });
 }
 
-grpc::ServerWriteReactor<v1::WatchResponse>* ConfigServiceImpl::Watch(
-    grpc::CallbackServerContext* ctx, const v1::WatchRequest* request) {
+grpc::ServerWriteReactor<grpc::ByteBuffer>* ConfigServiceImpl::Watch(
+    grpc::CallbackServerContext* ctx, const grpc::ByteBuffer* raw_request) {
   (void)ctx;
-  return WatchReactor::Start(backend_, *request);
+  v1::WatchRequest request;
+  grpc::ByteBuffer copy(*raw_request);
+  if (!grpc::SerializationTraits<v1::WatchRequest>::Deserialize(&copy, &request).ok()) {
+    return new FailedStream(
+        grpc::Status(grpc::StatusCode::INVALID_ARGUMENT, "malformed WatchRequest"));
+  }
+  return WatchReactor::Start(backend_, request);
 }
 
 grpc::ServerUnaryReactor* ConfigServiceImpl::History(grpc::CallbackServerContext* ctx,

@@ -15,8 +15,10 @@ namespace tandem::net {
 // List is a raw method: stored objects are already serialized, so listing
 // frames them into ListResponse messages without parsing and re-serializing
 // (a repeated message field and a repeated bytes field share a wire format).
+// Watch is raw too: every watcher shares each change's serialized bytes.
 class ConfigServiceImpl final
-    : public v1::ConfigService::WithRawCallbackMethod_List<v1::ConfigService::CallbackService> {
+    : public v1::ConfigService::WithRawCallbackMethod_Watch<
+          v1::ConfigService::WithRawCallbackMethod_List<v1::ConfigService::CallbackService>> {
  public:
   explicit ConfigServiceImpl(config::Backend& backend) : backend_(backend) {}
 
@@ -39,8 +41,8 @@ class ConfigServiceImpl final
   grpc::ServerUnaryReactor* Transaction(grpc::CallbackServerContext* ctx,
                                         const v1::TransactionRequest* request,
                                         v1::TransactionResponse* response) override;
-  grpc::ServerWriteReactor<v1::WatchResponse>* Watch(grpc::CallbackServerContext* ctx,
-                                                     const v1::WatchRequest* request) override;
+  grpc::ServerWriteReactor<grpc::ByteBuffer>* Watch(grpc::CallbackServerContext* ctx,
+                                                    const grpc::ByteBuffer* request) override;
   grpc::ServerUnaryReactor* History(grpc::CallbackServerContext* ctx,
                                     const v1::HistoryRequest* request,
                                     v1::HistoryResponse* response) override;

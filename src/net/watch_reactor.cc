@@ -1,8 +1,10 @@
 #include "net/watch_reactor.h"
 
 #include "absl/strings/str_cat.h"
+#include "common/hash.h"
 #include "config/schema.h"
 #include "net/status_convert.h"
+#include "net/wire.h"
 #include "spdlog/spdlog.h"
 
 namespace tandem::net {
@@ -85,7 +87,7 @@ void WatchReactor::OnChanges(const std::vector<config::ChangePtr>& changes) {
     return;
   }
   for (const auto& c : changes) {
-    if (Matches(*c)) queue_.push_back(c);
+    if (Matches(c->change)) queue_.push_back(c);
     cursor_ = c->revision();
   }
   if (queue_.size() > kMaxQueued) {
@@ -138,17 +140,23 @@ void WatchReactor::OnDone() {
   delete this;
 }
 
+// Frames a WatchResponse by hand from the changes' shared serialized bytes:
+// field 1 (changes) once per change, then field 2 (revision).
 void WatchReactor::BuildMessage() {
-  out_.Clear();
-  while (!queue_.empty() && static_cast<size_t>(out_.changes_size()) < kMaxPerMessage) {
-    *out_.add_changes() = *queue_.front();
+  std::string msg;
+  size_t n = 0;
+  while (!queue_.empty() && n < kMaxPerMessage) {
+    AppendLengthDelimited(&msg, 1, queue_.front()->wire);
     delivered_ = queue_.front()->revision();
     queue_.pop_front();
+    ++n;
   }
   // The first message after catching up (empty if nothing is pending) tells
   // the client that the stream is live.
   send_marker_ = false;
-  out_.set_revision(queue_.empty() ? cursor_ : delivered_);
+  AppendVarintField(&msg, 2, static_cast<uint64_t>(queue_.empty() ? cursor_ : delivered_));
+  grpc::Slice slice(std::move(msg));
+  out_ = grpc::ByteBuffer(&slice, 1);
 }
 
 void WatchReactor::Pump() {
@@ -179,7 +187,7 @@ void WatchReactor::Pump() {
           mode_ = Mode::kLive;
           for (const auto& c : live_) {
             if (c->revision() <= cursor_) continue;
-            if (Matches(*c)) queue_.push_back(c);
+            if (Matches(c->change)) queue_.push_back(c);
             cursor_ = c->revision();
           }
           live_.clear();
@@ -211,7 +219,12 @@ void WatchReactor::Pump() {
     for (auto& c : page->changes) {
       if (c.revision() <= cursor_ || c.revision() > target_) continue;
       cursor_ = c.revision();
-      if (Matches(c)) queue_.push_back(std::make_shared<const v1::Change>(std::move(c)));
+      if (Matches(c)) {
+        auto committed = std::make_shared<config::CommittedChange>();
+        committed->wire = DeterministicSerialize(c);
+        committed->change = std::move(c);
+        queue_.push_back(std::move(committed));
+      }
     }
     if (cursor_ == before) {
       Fail(grpc::Status(grpc::StatusCode::INTERNAL,

@@ -13,7 +13,7 @@
 
 namespace tandem::net {
 
-class WatchReactor final : public grpc::ServerWriteReactor<v1::WatchResponse>,
+class WatchReactor final : public grpc::ServerWriteReactor<grpc::ByteBuffer>,
                            public config::ChangeSubscriber {
  public:
   //! Creates the reactor (it deletes itself when the stream is done).
@@ -29,7 +29,7 @@ class WatchReactor final : public grpc::ServerWriteReactor<v1::WatchResponse>,
   enum class Mode { kCatchUp, kLive };
   WatchReactor(config::Backend& backend, const v1::WatchRequest& request);
   bool Matches(const v1::Change& change) const;
-  //! Moves queued changes into out_; requires mu_.
+  //! Moves queued changes into out_ (serialized); requires mu_.
   void BuildMessage() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   void Fail(grpc::Status status) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   //! Sends, reads history or finishes, whatever is due. Call without mu_.
@@ -53,7 +53,7 @@ class WatchReactor final : public grpc::ServerWriteReactor<v1::WatchResponse>,
   bool finishing_ ABSL_GUARDED_BY(mu_) = false;
   bool finish_called_ ABSL_GUARDED_BY(mu_) = false;
   grpc::Status finish_status_ ABSL_GUARDED_BY(mu_);
-  v1::WatchResponse out_;  // owned by the write in flight
+  grpc::ByteBuffer out_;  // a serialized WatchResponse, owned by the write in flight
 };
 
 }  // namespace tandem::net

@@ -20,7 +20,14 @@ namespace v1 = ::tandem::config::v1;
 
 namespace tandem::config {
 
-using ChangePtr = std::shared_ptr<const v1::Change>;
+//! A committed change with its serialized form, which every watch stream
+//! shares instead of serializing the change once per watcher.
+struct CommittedChange {
+  v1::Change change;
+  std::string wire;
+  int64_t revision() const { return change.revision(); }
+};
+using ChangePtr = std::shared_ptr<const CommittedChange>;
 using ObjectBytes = std::shared_ptr<const std::string>;
 
 //! Receives committed changes in revision order. Called from the publishing
