@@ -28,6 +28,8 @@ void WatchHub::Close() {
   absl::MutexLock lock(&mu_);
   closed_ = true;
   for (config::ChangeSubscriber* s : subscribers_) s->OnShutdown();
+  // Told once; a second Close (or a late Unsubscribe) finds nobody.
+  subscribers_.clear();
 }
 
 int64_t WatchHub::published() const {

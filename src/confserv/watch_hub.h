@@ -21,7 +21,8 @@ class WatchHub {
   void Unsubscribe(config::ChangeSubscriber* s);
   //! Delivers changes (ascending, following the last published) to everyone.
   void Publish(const std::vector<config::ChangePtr>& changes);
-  //! Tells every subscriber that the server is stopping.
+  //! Tells every subscriber (once) that the server is stopping, and forgets
+  //! them. Idempotent.
   void Close();
   int64_t published() const;
   size_t subscriber_count() const;
