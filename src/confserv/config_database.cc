@@ -91,7 +91,7 @@ absl::Status ConfigDatabase::Load() ABSL_NO_THREAD_SAFETY_ANALYSIS {
           absl::StrCat("object #", n, " in ", storage_->Describe(), " cannot be parsed"));
     }
     const int64_t next = state_.NextDbid(obj.type());
-    state_.Put({obj.type(), obj.dbid()}, MakeStored(obj));
+    state_.Put({obj.type(), obj.dbid()}, MakeStored(obj, std::string(data.data(), data.size())));
     state_.SetNextDbid(obj.type(), std::max(next, obj.dbid() + 1));
     if (++n % 250'000 == 0) spdlog::info("loading: {} objects so far", n);
     return absl::OkStatus();

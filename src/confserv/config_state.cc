@@ -6,8 +6,12 @@
 namespace tandem::confserv {
 
 StoredPtr MakeStored(const v1::ConfigObject& object) {
+  return MakeStored(object, DeterministicSerialize(object));
+}
+
+StoredPtr MakeStored(const v1::ConfigObject& object, std::string serialized) {
   auto s = std::make_shared<StoredObject>();
-  s->data = std::make_shared<const std::string>(DeterministicSerialize(object));
+  s->data = std::make_shared<const std::string>(std::move(serialized));
   s->revision = object.revision();
   s->tenant_dbid = object.tenant_dbid();
   s->folder_dbid = object.folder_dbid();

@@ -31,6 +31,9 @@ using StoredPtr = std::shared_ptr<const StoredObject>;
 
 //! Builds the stored form of an object (serializes it, collects its refs).
 StoredPtr MakeStored(const v1::ConfigObject& object);
+//! The same, keeping `serialized`, which must be the object's deterministic
+//! serialization (as read back from storage).
+StoredPtr MakeStored(const v1::ConfigObject& object, std::string serialized);
 
 //! Read access shared by the committed state and pending overlays.
 class StateView {
