@@ -177,6 +177,14 @@ json SectionsToJson(const google::protobuf::Map<std::string, v1::Section>& secti
   return out;
 }
 
+size_t TypeRank(ObjectType type) {
+  const auto& all = AllTypes();
+  auto it = std::find(all.begin(), all.end(), type);
+  return static_cast<size_t>(it - all.begin());
+}
+
+}  // namespace
+
 const char* ChangeKindName(v1::ChangeKind kind) {
   switch (kind) {
     case v1::CHANGE_KIND_CREATED:
@@ -189,14 +197,6 @@ const char* ChangeKindName(v1::ChangeKind kind) {
       return "unspecified";
   }
 }
-
-size_t TypeRank(ObjectType type) {
-  const auto& all = AllTypes();
-  auto it = std::find(all.begin(), all.end(), type);
-  return static_cast<size_t>(it - all.begin());
-}
-
-}  // namespace
 
 json ValueToJson(const v1::Value& value) {
   switch (value.kind_case()) {

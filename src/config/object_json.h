@@ -41,6 +41,9 @@ absl::StatusOr<v1::Value> ValueFromJson(const nlohmann::json& json, const std::s
 //! {"revision","kind":"created|updated|deleted","type","dbid","who",
 //! "committed_at" (RFC 3339),"before","after","hash" (hex)}; before/after only
 //! when present.
+//! "created", "updated", "deleted" ("unspecified" otherwise).
+const char* ChangeKindName(v1::ChangeKind kind);
+
 nlohmann::json ChangeToJson(const v1::Change& change);
 
 //! RFC 3339 in UTC with fractional seconds when non-zero.

@@ -181,6 +181,17 @@ absl::Status CheckRef(const std::string& path, const v1::Ref& ref, ObjectType wa
   return CheckText(path, ref.name(), Limits::kMaxName);
 }
 
+// The items of a list value, refused when there are too many.
+absl::StatusOr<google::protobuf::RepeatedPtrField<v1::Value>*> ListItems(const std::string& path,
+                                                                         v1::Value* value) {
+  auto* items = value->mutable_list_value()->mutable_values();
+  if (static_cast<size_t>(items->size()) > Limits::kMaxListItems) {
+    return absl::InvalidArgumentError(
+        absl::StrCat(path, ": more than ", Limits::kMaxListItems, " items"));
+  }
+  return items;
+}
+
 absl::Status CheckValue(const std::string& path, const FieldSpec& spec, v1::Value* value) {
   auto wrong = [&] {
     return absl::InvalidArgumentError(absl::StrCat(path, ": must be ", KindName(spec.kind)));
@@ -212,11 +223,7 @@ absl::Status CheckValue(const std::string& path, const FieldSpec& spec, v1::Valu
       return absl::OkStatus();
     case Kind::kRefList: {
       if (!value->has_list_value()) return wrong();
-      auto* items = value->mutable_list_value()->mutable_values();
-      if (static_cast<size_t>(items->size()) > Limits::kMaxListItems) {
-        return absl::InvalidArgumentError(
-            absl::StrCat(path, ": more than ", Limits::kMaxListItems, " items"));
-      }
+      TANDEM_ASSIGN_OR_RETURN(auto* items, ListItems(path, value));
       for (int i = 0; i < items->size(); ++i) {
         std::string item_path = absl::StrCat(path, "[", i, "]");
         v1::Value* item = items->Mutable(i);
@@ -230,11 +237,7 @@ absl::Status CheckValue(const std::string& path, const FieldSpec& spec, v1::Valu
     }
     case Kind::kRecordList: {
       if (!value->has_list_value()) return wrong();
-      auto* items = value->mutable_list_value()->mutable_values();
-      if (static_cast<size_t>(items->size()) > Limits::kMaxListItems) {
-        return absl::InvalidArgumentError(
-            absl::StrCat(path, ": more than ", Limits::kMaxListItems, " items"));
-      }
+      TANDEM_ASSIGN_OR_RETURN(auto* items, ListItems(path, value));
       for (int i = 0; i < items->size(); ++i) {
         std::string item_path = absl::StrCat(path, "[", i, "]");
         v1::Value* item = items->Mutable(i);

@@ -13,19 +13,6 @@ namespace {
 
 using config::TypeName;
 
-const char* KindWord(v1::ChangeKind kind) {
-  switch (kind) {
-    case v1::CHANGE_KIND_CREATED:
-      return "created";
-    case v1::CHANGE_KIND_UPDATED:
-      return "updated";
-    case v1::CHANGE_KIND_DELETED:
-      return "deleted";
-    default:
-      return "changed";
-  }
-}
-
 std::string Upper(std::string s) {
   for (char& c : s) c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
   return s;
@@ -118,7 +105,7 @@ void PrintObject(const v1::ConfigObject& object, OutputFormat format, std::ostre
 std::string FormatChange(const v1::Change& change, OutputFormat format) {
   if (format == OutputFormat::kJson) return config::DumpJson(config::ChangeToJson(change));
   const v1::ConfigObject& object = change.has_after() ? change.after() : change.before();
-  return absl::StrCat(change.revision(), "  ", KindWord(change.kind()), "  ",
+  return absl::StrCat(change.revision(), "  ", config::ChangeKindName(change.kind()), "  ",
                       TypeName(change.type()), " ", change.dbid(), " '", object.name(), "'  by ",
                       change.who().empty() ? "?" : change.who(), "  at ",
                       config::FormatTimestamp(change.committed_at()));
