@@ -5,7 +5,6 @@
 #include "google/protobuf/descriptor.pb.h"
 #include "grpc/reflection/v1alpha/reflection.grpc.pb.h"
 #include "grpcpp/client_context.h"
-#include "net/channel.h"
 #include "testing/tandemd_process.h"
 
 namespace tandem {
@@ -17,7 +16,7 @@ namespace refl = ::grpc::reflection::v1alpha;
 TEST(Reflection, ListsAndDescribesConfigService) {
   testing::TandemdProcess server;
   server.Start();
-  auto stub = refl::ServerReflection::NewStub(net::MakeChannel(server.address()));
+  auto stub = refl::ServerReflection::NewStub(server.Channel());
   grpc::ClientContext ctx;
   auto stream = stub->ServerReflectionInfo(&ctx);
 

@@ -9,7 +9,7 @@
 #include <sstream>
 #include <thread>
 
-#include "net/channel.h"
+#include "grpcpp/create_channel.h"
 
 namespace tandem::testing {
 
@@ -78,7 +78,16 @@ int TandemdProcess::Terminate() {
 }
 
 std::unique_ptr<config::v1::ConfigService::Stub> TandemdProcess::Stub() const {
-  return config::v1::ConfigService::NewStub(net::MakeChannel(address()));
+  return config::v1::ConfigService::NewStub(Channel());
+}
+
+std::shared_ptr<grpc::Channel> TandemdProcess::Channel() const {
+  // Plain gRPC, not net::MakeChannel: this library must not pull in
+  // libgrpc++_reflection (the reflection test brings its own descriptors).
+  grpc::ChannelArguments args;
+  args.SetInt(GRPC_ARG_USE_LOCAL_SUBCHANNEL_POOL, 1);
+  args.SetMaxReceiveMessageSize(64 * 1024 * 1024);  // big transactions answer big
+  return grpc::CreateCustomChannel(address(), grpc::InsecureChannelCredentials(), args);
 }
 
 std::string TandemdProcess::Log() const {

@@ -37,6 +37,8 @@ class TandemdProcess {
 
   std::string address() const { return "127.0.0.1:" + std::to_string(port_); }
   std::unique_ptr<config::v1::ConfigService::Stub> Stub() const;
+  //! A new channel (own TCP connection) to the server.
+  std::shared_ptr<grpc::Channel> Channel() const;
   const std::string& dir() const { return dir_.path(); }
   //! The server's log so far (for failure messages).
   std::string Log() const;
