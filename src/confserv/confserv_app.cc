@@ -49,7 +49,9 @@ void BlockTerminationSignals() {
 absl::Status RunConfServ(const ServerConfig& config) {
   const absl::Time t0 = absl::Now();
   TANDEM_ASSIGN_OR_RETURN(storage::StoragePtr storage,
-                          storage::OpenSqlite({.path = config.storage_path, .create = true}));
+                          config.storage_backend == "postgres"
+                              ? storage::OpenPostgres({.conninfo = config.storage_conninfo})
+                              : storage::OpenSqlite({.path = config.storage_path, .create = true}));
   DatabaseOptions options;
   options.application_name = config.application;
   options.committer.retention = config.retention;

@@ -13,7 +13,7 @@ namespace {
 
 const std::map<std::string, std::vector<std::string>> kKnownKeys = {
     {"server", {"listen", "port_file", "application", "shutdown_grace_s"}},
-    {"storage", {"backend", "path"}},
+    {"storage", {"backend", "path", "conninfo"}},
     {"history", {"max_count", "max_age_days"}},
     {"log", {"level", "file"}},
 };
@@ -83,13 +83,21 @@ absl::StatusOr<ServerConfig> ParseServerConfig(absl::string_view text, const std
   TANDEM_RETURN_IF_ERROR(Get(root, source, "server", "shutdown_grace_s", &grace_s));
   TANDEM_RETURN_IF_ERROR(Get(root, source, "storage", "backend", &c.storage_backend));
   TANDEM_RETURN_IF_ERROR(Get(root, source, "storage", "path", &c.storage_path));
+  TANDEM_RETURN_IF_ERROR(Get(root, source, "storage", "conninfo", &c.storage_conninfo));
   TANDEM_RETURN_IF_ERROR(Get(root, source, "history", "max_count", &c.retention.max_count));
   TANDEM_RETURN_IF_ERROR(Get(root, source, "history", "max_age_days", &max_age_days));
   TANDEM_RETURN_IF_ERROR(Get(root, source, "log", "level", &c.log_level));
   TANDEM_RETURN_IF_ERROR(Get(root, source, "log", "file", &c.log_file));
-  if (c.storage_backend != "sqlite") {
-    return absl::InvalidArgumentError(absl::StrCat(
-        source, ": [storage] backend '", c.storage_backend, "' is not supported; use \"sqlite\""));
+  if (c.storage_backend != "sqlite" && c.storage_backend != "postgres") {
+    return absl::InvalidArgumentError(
+        absl::StrCat(source, ": [storage] backend '", c.storage_backend,
+                     "' is not supported; use \"sqlite\" or \"postgres\""));
+  }
+  if (c.storage_backend == "postgres" && c.storage_conninfo.empty()) {
+    return absl::InvalidArgumentError(
+        absl::StrCat(source,
+                     ": [storage] backend \"postgres\" needs conninfo, e.g. \"host=db1,db2 "
+                     "dbname=tandem target_session_attrs=read-write\""));
   }
   if (c.listen.find(':') == std::string::npos) {
     return absl::InvalidArgumentError(
@@ -136,8 +144,10 @@ application = "confserv"       # this server's Application object name
 shutdown_grace_s = 5           # SIGTERM: wait this long for in-flight calls
 
 [storage]
-backend = "sqlite"             # embedded database (PostgreSQL: coming)
-path = "/var/lib/tandem/config.db"
+backend = "sqlite"             # "sqlite" (embedded) or "postgres"
+path = "/var/lib/tandem/config.db"   # sqlite: the database file
+# conninfo = "host=db1,db2 dbname=tandem user=tandem target_session_attrs=read-write"
+#                                    # postgres: libpq connection string
 
 [history]
 max_count = 100000             # keep at most this many recent changes

@@ -16,6 +16,8 @@ struct ServerConfig {
   std::string application = "confserv";
   std::string storage_backend = "sqlite";
   std::string storage_path = "tandem-config.db";
+  //! For backend "postgres": libpq connection string.
+  std::string storage_conninfo;
   HistoryRetention retention;
   std::string log_level = "info";
   std::string log_file;

@@ -52,6 +52,7 @@ TEST(ServerConfig, BadInputIsExplained) {
            {"[server]\nlsiten = \"a:1\"\n", "unknown key 'lsiten' in [server]"},
            {"[srever]\n", "unknown section [srever]"},
            {"[storage]\nbackend = \"oracle\"\n", "backend 'oracle' is not supported"},
+           {"[storage]\nbackend = \"postgres\"\n", "needs conninfo"},
            {"[history]\nmax_count = 0\n", "max_count must be at least 1"},
            {"[history]\nmax_age_days = \"x\"\n", "must be an integer"},
            {"[server\n", "test.toml:1"},

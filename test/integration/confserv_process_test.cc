@@ -350,7 +350,7 @@ TEST(ConfServProcess, WatchFilters) {
 // A client asking for changes older than the retained history is told
 // "history expired", by History and by Watch alike.
 TEST(ConfServProcess, HistoryExpiredAnsweredAsSuch) {
-  TandemdProcess server({.history_max_count = 10, .extra_toml = ""});
+  TandemdProcess server({.history_max_count = 10, .extra_toml = "", .storage_toml = ""});
   server.Start();
   auto stub = server.Stub();
   for (int i = 0; i < 30; ++i) {

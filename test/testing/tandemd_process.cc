@@ -22,7 +22,9 @@ TandemdProcess::TandemdProcess(TandemdOptions options) : options_(std::move(opti
   std::ofstream toml(dir_.file("confserv.toml"));
   toml << "[server]\nlisten = \"127.0.0.1:0\"\nport_file = \"" << dir_.file("port")
        << "\"\napplication = \"confserv\"\nshutdown_grace_s = 5\n"
-       << "[storage]\nbackend = \"sqlite\"\npath = \"" << dir_.file("config.db") << "\"\n"
+       << (options_.storage_toml.empty()
+               ? "[storage]\nbackend = \"sqlite\"\npath = \"" + dir_.file("config.db") + "\"\n"
+               : options_.storage_toml)
        << "[history]\nmax_count = " << options_.history_max_count << "\n"
        << "[log]\nlevel = \"info\"\n"
        << options_.extra_toml;

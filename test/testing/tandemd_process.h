@@ -18,6 +18,8 @@ namespace tandem::testing {
 struct TandemdOptions {
   int64_t history_max_count = 100000;
   std::string extra_toml;
+  //! Replaces the [storage] section (default: SQLite in the temporary dir).
+  std::string storage_toml;
 };
 
 class TandemdProcess {

@@ -109,4 +109,14 @@ struct SqliteOptions {
 //! Opens (creating and migrating as needed) an SQLite Configuration Database.
 absl::StatusOr<StoragePtr> OpenSqlite(const SqliteOptions& options);
 
+struct PostgresOptions {
+  //! libpq connection string (key=value or URI). Several hosts with
+  //! target_session_attrs=read-write find the writable DBMS after a failover.
+  std::string conninfo;
+};
+
+//! Opens a PostgreSQL Configuration Database, creating the schema in an empty
+//! database and refusing one of another application or a newer version.
+absl::StatusOr<StoragePtr> OpenPostgres(const PostgresOptions& options);
+
 }  // namespace tandem::storage

@@ -1,0 +1,154 @@
+#include "storage/postgres/pg_conn.h"
+
+#include <endian.h>
+
+#include <cstring>
+
+#include "absl/strings/str_cat.h"
+
+namespace tandem::storage::pg {
+namespace {
+
+// Parameter arrays for libpq, kept alive for the call.
+struct ParamArrays {
+  explicit ParamArrays(const std::vector<Param>& params) {
+    for (const Param& p : params) {
+      values.push_back(p.value.data());
+      lengths.push_back(static_cast<int>(p.value.size()));
+      formats.push_back(p.binary ? 1 : 0);
+    }
+  }
+  std::vector<const char*> values;
+  std::vector<int> lengths;
+  std::vector<int> formats;
+};
+
+absl::StatusCode CodeFor(const char* sqlstate) {
+  if (sqlstate == nullptr) return absl::StatusCode::kUnavailable;
+  std::string s(sqlstate);
+  if (s.rfind("08", 0) == 0 || s == "57P01" || s == "57P02" || s == "57P03") {
+    return absl::StatusCode::kUnavailable;  // connection trouble, shutdown
+  }
+  if (s == "25006") return absl::StatusCode::kFailedPrecondition;  // read-only transaction
+  if (s == "23505") return absl::StatusCode::kAlreadyExists;
+  if (s == "53100") return absl::StatusCode::kResourceExhausted;  // disk full
+  return absl::StatusCode::kInternal;
+}
+
+}  // namespace
+
+int64_t Result::Int(int row, int col) const {
+  const char* p = PQgetvalue(r_, row, col);
+  int len = PQgetlength(r_, row, col);
+  if (len == 8) {
+    uint64_t v;
+    std::memcpy(&v, p, 8);
+    return static_cast<int64_t>(be64toh(v));
+  }
+  if (len == 4) {
+    uint32_t v;
+    std::memcpy(&v, p, 4);
+    return static_cast<int32_t>(be32toh(v));
+  }
+  return 0;
+}
+
+absl::StatusOr<std::unique_ptr<Connection>> Connection::Open(const std::string& conninfo) {
+  // Defaults first: the operator's conninfo (expanded from "dbname") overrides.
+  const char* keys[] = {"connect_timeout",     "keepalives",       "keepalives_idle",
+                        "keepalives_interval", "keepalives_count", "tcp_user_timeout",
+                        "application_name",    "dbname",           nullptr};
+  const char* values[] = {"5", "1", "5", "2", "3", "10000", "tandemd", conninfo.c_str(), nullptr};
+  PGconn* c = PQconnectdbParams(keys, values, /*expand_dbname=*/1);
+  if (c == nullptr) return absl::ResourceExhaustedError("libpq could not allocate a connection");
+  if (PQstatus(c) != CONNECTION_OK) {
+    std::string msg = PQerrorMessage(c);
+    while (!msg.empty() && (msg.back() == '\n' || msg.back() == ' ')) msg.pop_back();
+    PQfinish(c);
+    return absl::UnavailableError(
+        absl::StrCat("cannot connect to PostgreSQL (", msg,
+                     "); check [storage] conninfo, that the DBMS runs, and that it accepts "
+                     "this host"));
+  }
+  return std::unique_ptr<Connection>(new Connection(c));
+}
+
+std::string Connection::Describe() const {
+  return absl::StrCat(PQhost(conn_) ? PQhost(conn_) : "?", ":", PQport(conn_) ? PQport(conn_) : "?",
+                      "/", PQdb(conn_) ? PQdb(conn_) : "?");
+}
+
+absl::Status Connection::Error(absl::string_view what, const PGresult* r) const {
+  std::string msg = r != nullptr ? PQresultErrorMessage(r) : PQerrorMessage(conn_);
+  while (!msg.empty() && (msg.back() == '\n' || msg.back() == ' ')) msg.pop_back();
+  const char* state = r != nullptr ? PQresultErrorField(r, PG_DIAG_SQLSTATE) : nullptr;
+  if (PQstatus(conn_) != CONNECTION_OK) state = "08000";
+  return absl::Status(CodeFor(state), absl::StrCat(what, ": ", msg, " (", Describe(), ")"));
+}
+
+absl::Status Connection::Exec(const std::string& sql) { return Query(sql).status(); }
+
+absl::Status Connection::ExecScript(const std::string& sql) {
+  PGresult* r = PQexec(conn_, sql.c_str());
+  ExecStatusType st = PQresultStatus(r);
+  absl::Status status = (st == PGRES_COMMAND_OK || st == PGRES_TUPLES_OK)
+                            ? absl::OkStatus()
+                            : Error("SQL script failed", r);
+  PQclear(r);
+  return status;
+}
+
+absl::StatusOr<Result> Connection::Query(const std::string& sql, const std::vector<Param>& params) {
+  ParamArrays a(params);
+  PGresult* r = PQexecParams(conn_, sql.c_str(), static_cast<int>(params.size()), nullptr,
+                             a.values.data(), a.lengths.data(), a.formats.data(), /*binary=*/1);
+  ExecStatusType st = PQresultStatus(r);
+  if (st != PGRES_COMMAND_OK && st != PGRES_TUPLES_OK) {
+    absl::Status err = Error(absl::StrCat("SQL failed [", sql.substr(0, 60), "]"), r);
+    PQclear(r);
+    return err;
+  }
+  return Result(r);
+}
+
+absl::Status Connection::Pipeline(
+    const std::vector<std::pair<std::string, std::vector<Param>>>& statements) {
+  if (PQenterPipelineMode(conn_) != 1) return Error("cannot enter pipeline mode");
+  absl::Status first = absl::OkStatus();
+  std::vector<ParamArrays> keep;
+  keep.reserve(statements.size());
+  for (const auto& [sql, params] : statements) {
+    keep.emplace_back(params);
+    const ParamArrays& a = keep.back();
+    if (PQsendQueryParams(conn_, sql.c_str(), static_cast<int>(params.size()), nullptr,
+                          a.values.data(), a.lengths.data(), a.formats.data(), 1) != 1) {
+      first = Error("cannot send statement");
+      break;
+    }
+  }
+  if (PQpipelineSync(conn_) != 1 && first.ok()) first = Error("cannot sync pipeline");
+  // Read every result up to the sync point.
+  while (true) {
+    PGresult* r = PQgetResult(conn_);
+    if (r == nullptr) {
+      if (PQstatus(conn_) != CONNECTION_OK) {
+        if (first.ok()) first = Error("connection lost");
+        break;
+      }
+      continue;  // end of one statement's results
+    }
+    ExecStatusType st = PQresultStatus(r);
+    if (st == PGRES_PIPELINE_SYNC) {
+      PQclear(r);
+      break;
+    }
+    if (st != PGRES_COMMAND_OK && st != PGRES_TUPLES_OK && first.ok()) {
+      first = Error("pipelined statement failed", r);
+    }
+    PQclear(r);
+  }
+  PQexitPipelineMode(conn_);
+  return first;
+}
+
+}  // namespace tandem::storage::pg

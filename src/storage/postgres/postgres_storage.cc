@@ -1,0 +1,283 @@
+// PostgreSQL Configuration Database: the same tables as the SQLite backend,
+// one writer connection (the committer's thread), a pool of readers, and
+// each commit sent as one pipeline (one round trip) inside a transaction.
+#include <map>
+#include <vector>
+
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
+#include "absl/synchronization/mutex.h"
+#include "common/hash.h"
+#include "common/status_macros.h"
+#include "storage/postgres/pg_conn.h"
+#include "tandem/storage/storage.h"
+
+namespace tandem::storage {
+namespace {
+
+using pg::Connection;
+using pg::Param;
+
+constexpr char kApplicationTag[] = "tandem-configuration-database";
+
+// Each entry migrates from version i to i+1; index 0 creates version 1.
+const char* const kMigrations[] = {
+    R"sql(
+CREATE TABLE meta(key TEXT PRIMARY KEY, value BYTEA NOT NULL);
+CREATE TABLE objects(
+  type INTEGER NOT NULL, dbid BIGINT NOT NULL, tenant_dbid BIGINT NOT NULL,
+  name TEXT NOT NULL, data BYTEA NOT NULL, PRIMARY KEY(type, dbid));
+CREATE TABLE history(
+  revision BIGINT PRIMARY KEY, committed_at_us BIGINT NOT NULL, data BYTEA NOT NULL);
+CREATE INDEX history_time ON history(committed_at_us);
+CREATE TABLE sequences(type INTEGER PRIMARY KEY, next_dbid BIGINT NOT NULL);
+)sql",
+};
+static_assert(std::size(kMigrations) == kSchemaVersion);
+
+constexpr char kPutMeta[] =
+    "INSERT INTO meta(key, value) VALUES($1, $2) ON CONFLICT(key) DO UPDATE SET value = "
+    "EXCLUDED.value";
+
+class PostgresStorage final : public Storage {
+ public:
+  explicit PostgresStorage(std::string conninfo) : conninfo_(std::move(conninfo)) {}
+
+  absl::Status Init() {
+    TANDEM_ASSIGN_OR_RETURN(writer_, Connection::Open(conninfo_));
+    describe_ = absl::StrCat("postgres:", writer_->Describe());
+    return Migrate();
+  }
+
+  absl::StatusOr<Meta> ReadMeta() override {
+    TANDEM_ASSIGN_OR_RETURN(auto conn, Borrow());
+    auto result = ReadMetaFrom(*conn);
+    Return(std::move(conn), result.status());
+    return result;
+  }
+
+  absl::Status ScanObjects(const std::function<absl::Status(absl::string_view)>& fn) override {
+    TANDEM_ASSIGN_OR_RETURN(auto conn, Borrow());
+    absl::Status status = [&]() -> absl::Status {
+      // A cursor keeps memory flat for millions of rows.
+      TANDEM_RETURN_IF_ERROR(conn->Exec("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY"));
+      TANDEM_RETURN_IF_ERROR(conn->Exec(
+          "DECLARE scan NO SCROLL CURSOR FOR SELECT data FROM objects ORDER BY type, dbid"));
+      while (true) {
+        TANDEM_ASSIGN_OR_RETURN(pg::Result r, conn->Query("FETCH 10000 FROM scan"));
+        if (r.rows() == 0) break;
+        for (int i = 0; i < r.rows(); ++i) TANDEM_RETURN_IF_ERROR(fn(r.Bytes(i, 0)));
+      }
+      return conn->Exec("COMMIT");
+    }();
+    if (!status.ok()) (void)conn->Exec("ROLLBACK");
+    Return(std::move(conn), status);
+    return status;
+  }
+
+  absl::Status Commit(const CommitBatch& batch) override {
+    std::vector<std::pair<std::string, std::vector<Param>>> st;
+    st.reserve(batch.objects.size() + batch.history.size() + batch.next_dbid.size() + 4);
+    st.push_back({"BEGIN", {}});
+    for (const ObjectWrite& w : batch.objects) {
+      if (w.data.has_value()) {
+        st.push_back(
+            {"INSERT INTO objects(type, dbid, tenant_dbid, name, data) "
+             "VALUES($1, $2, $3, $4, $5) ON CONFLICT(type, dbid) DO UPDATE SET "
+             "tenant_dbid = EXCLUDED.tenant_dbid, name = EXCLUDED.name, data = "
+             "EXCLUDED.data",
+             {Param::Int(w.type), Param::Int(w.dbid), Param::Int(w.tenant_dbid),
+              Param::Text(w.name), Param::Bytes(*w.data)}});
+      } else {
+        st.push_back({"DELETE FROM objects WHERE type = $1 AND dbid = $2",
+                      {Param::Int(w.type), Param::Int(w.dbid)}});
+      }
+    }
+    for (const HistoryRow& h : batch.history) {
+      st.push_back({"INSERT INTO history(revision, committed_at_us, data) VALUES($1, $2, $3)",
+                    {Param::Int(h.revision), Param::Int(h.committed_at_us), Param::Bytes(h.data)}});
+    }
+    for (const auto& [type, next] : batch.next_dbid) {
+      st.push_back(
+          {"INSERT INTO sequences(type, next_dbid) VALUES($1, $2) ON CONFLICT(type) DO "
+           "UPDATE SET next_dbid = EXCLUDED.next_dbid",
+           {Param::Int(type), Param::Int(next)}});
+    }
+    st.push_back({kPutMeta, {Param::Text("revision"), Param::Bytes(absl::StrCat(batch.revision))}});
+    st.push_back({kPutMeta, {Param::Text("revision_hash"), Param::Bytes(batch.revision_hash)}});
+    st.push_back({"COMMIT", {}});
+    absl::Status status = writer_->Pipeline(st);
+    if (!status.ok()) (void)writer_->Exec("ROLLBACK");
+    return status;
+  }
+
+  absl::StatusOr<HistoryChunk> ReadHistory(int64_t after_revision, int64_t limit) override {
+    TANDEM_ASSIGN_OR_RETURN(auto conn, Borrow());
+    auto result = [&]() -> absl::StatusOr<HistoryChunk> {
+      TANDEM_RETURN_IF_ERROR(conn->Exec("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY"));
+      HistoryChunk chunk;
+      TANDEM_ASSIGN_OR_RETURN(pg::Result min, conn->Query("SELECT MIN(revision) FROM history"));
+      if (min.IsNull(0, 0)) {
+        TANDEM_ASSIGN_OR_RETURN(Meta meta, ReadMetaFrom(*conn));
+        chunk.oldest_revision = meta.revision + 1;
+      } else {
+        chunk.oldest_revision = min.Int(0, 0);
+      }
+      TANDEM_ASSIGN_OR_RETURN(
+          pg::Result rows,
+          conn->Query("SELECT revision, committed_at_us, data FROM history WHERE revision > $1 "
+                      "ORDER BY revision LIMIT $2",
+                      {Param::Int(after_revision), Param::Int(limit)}));
+      for (int i = 0; i < rows.rows(); ++i) {
+        chunk.rows.push_back({rows.Int(i, 0), rows.Int(i, 1), std::string(rows.Bytes(i, 2))});
+      }
+      TANDEM_RETURN_IF_ERROR(conn->Exec("COMMIT"));
+      return chunk;
+    }();
+    if (!result.ok()) (void)conn->Exec("ROLLBACK");
+    Return(std::move(conn), result.status());
+    return result;
+  }
+
+  absl::StatusOr<int64_t> PruneHistory(int64_t keep_from_revision, int64_t keep_after_us,
+                                       int64_t max_rows) override {
+    TANDEM_ASSIGN_OR_RETURN(
+        pg::Result r,
+        writer_->Query(
+            "WITH doomed AS (SELECT revision FROM history WHERE revision < $1 OR "
+            "committed_at_us < $2 ORDER BY revision LIMIT $3) DELETE FROM history h "
+            "USING doomed WHERE h.revision = doomed.revision RETURNING h.revision",
+            {Param::Int(keep_from_revision), Param::Int(keep_after_us), Param::Int(max_rows)}));
+    return static_cast<int64_t>(r.rows());
+  }
+
+  std::string Describe() const override { return describe_; }
+
+ private:
+  absl::Status Migrate() {
+    TANDEM_ASSIGN_OR_RETURN(
+        pg::Result tables,
+        writer_->Query("SELECT COUNT(*), COUNT(*) FILTER (WHERE table_name = 'meta') FROM "
+                       "information_schema.tables WHERE table_schema = current_schema()"));
+    const int64_t count = tables.Int(0, 0), has_meta = tables.Int(0, 1);
+    int64_t version = 0;
+    if (has_meta == 1) {
+      TANDEM_ASSIGN_OR_RETURN(MetaWithTag meta, ReadMetaFrom(*writer_));
+      if (meta.application != kApplicationTag) {
+        return absl::FailedPreconditionError(
+            absl::StrCat(describe_,
+                         " has a table 'meta' that is not Tandem's; point [storage] conninfo at "
+                         "an empty database or create one with `tandemctl db init`"));
+      }
+      version = meta.schema_version;
+    } else if (count > 0) {
+      return absl::FailedPreconditionError(
+          absl::StrCat(describe_, " is not a Tandem configuration database (its schema has ", count,
+                       " other tables); point [storage] conninfo at an empty database"));
+    }
+    if (version > kSchemaVersion) {
+      return absl::FailedPreconditionError(absl::StrCat(
+          "database ", describe_, " has schema version ", version,
+          ", newer than this tandemd supports (", kSchemaVersion, "); run a newer tandemd"));
+    }
+    for (int64_t v = version; v < kSchemaVersion; ++v) {
+      std::vector<std::pair<std::string, std::vector<Param>>> st;
+      st.push_back({"BEGIN", {}});
+      st.push_back({kMigrations[v], {}});
+      if (v == 0) {
+        st.push_back({kPutMeta, {Param::Text("application"), Param::Bytes(kApplicationTag)}});
+        st.push_back({kPutMeta, {Param::Text("history_id"), Param::Bytes(RandomId())}});
+        st.push_back({kPutMeta, {Param::Text("revision"), Param::Bytes("0")}});
+        st.push_back(
+            {kPutMeta, {Param::Text("revision_hash"), Param::Bytes(std::string(32, '\0'))}});
+      }
+      st.push_back({kPutMeta, {Param::Text("schema_version"), Param::Bytes(absl::StrCat(v + 1))}});
+      st.push_back({"COMMIT", {}});
+      absl::Status status = RunMigration(st);
+      if (!status.ok()) {
+        (void)writer_->Exec("ROLLBACK");
+        return status;
+      }
+    }
+    return absl::OkStatus();
+  }
+
+  absl::Status RunMigration(const std::vector<std::pair<std::string, std::vector<Param>>>& st) {
+    for (const auto& [sql, params] : st) {
+      if (params.empty()) {
+        // DDL may hold several statements: run it through the simple protocol.
+        TANDEM_RETURN_IF_ERROR(writer_->ExecScript(sql));
+      } else {
+        TANDEM_RETURN_IF_ERROR(writer_->Query(sql, params).status());
+      }
+    }
+    return absl::OkStatus();
+  }
+
+  struct MetaWithTag : Meta {
+    std::string application;
+  };
+
+  absl::StatusOr<MetaWithTag> ReadMetaFrom(Connection& c) {
+    MetaWithTag meta;
+    TANDEM_ASSIGN_OR_RETURN(pg::Result r, c.Query("SELECT key, value FROM meta"));
+    for (int i = 0; i < r.rows(); ++i) {
+      std::string key(r.Bytes(i, 0));
+      std::string value(r.Bytes(i, 1));
+      if (key == "schema_version" && !absl::SimpleAtoi(value, &meta.schema_version)) {
+        return absl::DataLossError("meta.schema_version is not a number");
+      }
+      if (key == "revision" && !absl::SimpleAtoi(value, &meta.revision)) {
+        return absl::DataLossError("meta.revision is not a number");
+      }
+      if (key == "history_id") meta.history_id = value;
+      if (key == "revision_hash") meta.revision_hash = value;
+      if (key == "application") meta.application = value;
+    }
+    TANDEM_ASSIGN_OR_RETURN(pg::Result seq, c.Query("SELECT type, next_dbid FROM sequences"));
+    for (int i = 0; i < seq.rows(); ++i) {
+      meta.next_dbid[static_cast<int>(seq.Int(i, 0))] = seq.Int(i, 1);
+    }
+    return meta;
+  }
+
+  absl::StatusOr<std::unique_ptr<Connection>> Borrow() {
+    {
+      absl::MutexLock lock(&pool_mu_);
+      if (!pool_.empty()) {
+        auto c = std::move(pool_.back());
+        pool_.pop_back();
+        return c;
+      }
+    }
+    return Connection::Open(conninfo_);
+  }
+
+  // Broken connections are dropped, not pooled.
+  void Return(std::unique_ptr<Connection> c, const absl::Status& last) {
+    if (last.code() == absl::StatusCode::kUnavailable) return;
+    absl::MutexLock lock(&pool_mu_);
+    if (pool_.size() < 8) pool_.push_back(std::move(c));
+  }
+
+  const std::string conninfo_;
+  std::string describe_;
+  std::unique_ptr<Connection> writer_;
+  absl::Mutex pool_mu_;
+  std::vector<std::unique_ptr<Connection>> pool_ ABSL_GUARDED_BY(pool_mu_);
+};
+
+}  // namespace
+
+absl::StatusOr<StoragePtr> OpenPostgres(const PostgresOptions& options) {
+  if (options.conninfo.empty()) {
+    return absl::InvalidArgumentError(
+        "[storage] conninfo is empty: give a libpq connection string, e.g. "
+        "\"host=db1,db2 dbname=tandem target_session_attrs=read-write\"");
+  }
+  auto s = std::make_unique<PostgresStorage>(options.conninfo);
+  TANDEM_RETURN_IF_ERROR(s->Init());
+  return StoragePtr(std::move(s));
+}
+
+}  // namespace tandem::storage

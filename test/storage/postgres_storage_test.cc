@@ -1,0 +1,90 @@
+// The storage suite against a real PostgreSQL 15 cluster, plus what only
+// PostgreSQL has: foreign schemas, connection failures.
+#include <map>
+
+#include "storage/storage_suite.h"
+#include "testing/postgres_cluster.h"
+
+namespace tandem::storage {
+namespace {
+
+// One cluster for the whole binary; one database per test directory.
+tandem::testing::PostgresCluster* Cluster() {
+  static auto* cluster = [] {
+    auto* c = new tandem::testing::PostgresCluster();
+    absl::Status st = c->Start();
+    if (!st.ok()) {
+      ADD_FAILURE() << "cannot start PostgreSQL: " << st;
+    }
+    return c;
+  }();
+  return cluster;
+}
+
+class StopCluster : public ::testing::Environment {
+ public:
+  void TearDown() override { Cluster()->Stop(); }
+};
+const auto* const kStop = ::testing::AddGlobalTestEnvironment(new StopCluster);
+
+absl::StatusOr<std::string> DatabaseFor(const std::string& dir) {
+  static std::map<std::string, std::string> dbs;
+  auto it = dbs.find(dir);
+  if (it != dbs.end()) return it->second;
+  auto conninfo = Cluster()->CreateDatabase("t" + std::to_string(dbs.size() + 1));
+  if (!conninfo.ok()) return conninfo.status();
+  dbs[dir] = *conninfo;
+  return *conninfo;
+}
+
+absl::StatusOr<StoragePtr> OpenIn(const std::string& dir) {
+  auto conninfo = DatabaseFor(dir);
+  if (!conninfo.ok()) return conninfo.status();
+  return OpenPostgres({.conninfo = *conninfo});
+}
+
+INSTANTIATE_TEST_SUITE_P(Postgres, StorageSuite, ::testing::Values(StorageFactory(OpenIn)),
+                         [](const auto&) { return std::string("postgres"); });
+
+// A database holding another application's tables is refused, untouched.
+TEST(PostgresStorage, RefusesForeignDatabase) {
+  auto conninfo = Cluster()->CreateDatabase("foreign_app");
+  ASSERT_TRUE(conninfo.ok()) << conninfo.status();
+  ASSERT_TRUE(Cluster()->Psql("foreign_app", "CREATE TABLE customers(id int);").ok());
+  auto s = OpenPostgres({.conninfo = *conninfo});
+  ASSERT_FALSE(s.ok());
+  EXPECT_EQ(s.status().code(), absl::StatusCode::kFailedPrecondition);
+  EXPECT_NE(s.status().message().find("not a Tandem configuration database"), std::string::npos)
+      << s.status();
+  EXPECT_EQ(*Cluster()->Psql("foreign_app",
+                             "SELECT count(*) FROM pg_tables WHERE schemaname = "
+                             "'public';"),
+            "1\n");
+}
+
+// A database written by a newer schema version is refused with advice.
+TEST(PostgresStorage, RefusesNewerSchema) {
+  auto conninfo = Cluster()->CreateDatabase("newer");
+  ASSERT_TRUE(conninfo.ok());
+  ASSERT_TRUE(OpenPostgres({.conninfo = *conninfo}).ok());
+  ASSERT_TRUE(
+      Cluster()->Psql("newer", "UPDATE meta SET value = '99' WHERE key = 'schema_version';").ok());
+  auto s = OpenPostgres({.conninfo = *conninfo});
+  ASSERT_FALSE(s.ok());
+  EXPECT_NE(s.status().message().find("newer"), std::string::npos) << s.status();
+}
+
+// A wrong connection string or an unreachable server is a clear error.
+TEST(PostgresStorage, BadConninfoIsExplained) {
+  auto s = OpenPostgres({.conninfo = "host=127.0.0.1 port=1 dbname=x connect_timeout=2"});
+  ASSERT_FALSE(s.ok());
+  EXPECT_EQ(s.status().code(), absl::StatusCode::kUnavailable);
+  EXPECT_NE(s.status().message().find("cannot connect to PostgreSQL"), std::string::npos);
+  s = OpenPostgres({.conninfo = "this is not = a conninfo ="});
+  EXPECT_FALSE(s.ok());
+  s = OpenPostgres({.conninfo = ""});
+  EXPECT_EQ(s.status().code(), absl::StatusCode::kInvalidArgument);
+}
+
+}  // namespace
+}  // namespace tandem::storage
