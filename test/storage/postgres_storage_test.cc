@@ -74,6 +74,25 @@ TEST(PostgresStorage, RefusesNewerSchema) {
   EXPECT_NE(s.status().message().find("newer"), std::string::npos) << s.status();
 }
 
+// After the DBMS restarts, the writer reconnects: a commit may fail once
+// (changing nothing), the next one succeeds.
+TEST(PostgresStorage, WriterReconnectsAfterDbmsRestart) {
+  auto conninfo = Cluster()->CreateDatabase("restart");
+  ASSERT_TRUE(conninfo.ok());
+  auto s = OpenPostgres({.conninfo = *conninfo});
+  ASSERT_TRUE(s.ok()) << s.status();
+  ASSERT_TRUE((*s)->Commit(Batch(1, {Put(1, 1, "a")})).ok());
+  ASSERT_TRUE(Cluster()->Restart().ok());
+  absl::Status first = (*s)->Commit(Batch(2, {Put(1, 2, "b")}));
+  if (!first.ok()) {
+    EXPECT_EQ(first.code(), absl::StatusCode::kUnavailable) << first;
+    EXPECT_EQ((*s)->ReadMeta()->revision, 1);
+    ASSERT_TRUE((*s)->Commit(Batch(2, {Put(1, 2, "b")})).ok());
+  }
+  EXPECT_EQ((*s)->ReadMeta()->revision, 2);
+  EXPECT_EQ(ScanAll(**s), (std::vector<std::string>{"a", "b"}));
+}
+
 // A wrong connection string or an unreachable server is a clear error.
 TEST(PostgresStorage, BadConninfoIsExplained) {
   auto s = OpenPostgres({.conninfo = "host=127.0.0.1 port=1 dbname=x connect_timeout=2"});

@@ -67,6 +67,16 @@ absl::Status PostgresCluster::Start() {
                                           " -A trust -U postgres -E UTF8 --no-sync >/dev/null")));
   if (!init.ok()) return init.status();
   port_ = FreePort();
+  return Launch();
+}
+
+absl::Status PostgresCluster::Restart() {
+  Stop();
+  return Launch();
+}
+
+absl::Status PostgresCluster::Launch() {
+  const std::string data = dir_.file("data");
   auto start = Run(AsPostgres(absl::StrCat(
       kBin, "/pg_ctl -D ", data, " -l ", data, "/server.log -w -t 60 -o \"-p ", port_, " -k ", data,
       " -c listen_addresses=127.0.0.1 -c max_connections=50\" start >/dev/null")));

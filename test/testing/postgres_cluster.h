@@ -21,6 +21,8 @@ class PostgresCluster {
   //! initdb + start; an error says what is missing (package, user).
   absl::Status Start();
   void Stop();
+  //! Stops and starts the server again on the same port and data.
+  absl::Status Restart();
   //! Creates a database; returns its conninfo.
   absl::StatusOr<std::string> CreateDatabase(const std::string& name);
   //! Runs SQL in a database with psql; returns its output.
@@ -28,6 +30,8 @@ class PostgresCluster {
   int port() const { return port_; }
 
  private:
+  absl::Status Launch();
+
   TempDir dir_;
   int port_ = 0;
   bool running_ = false;

@@ -61,6 +61,8 @@ class Connection {
   //! all; the first failure is returned.
   absl::Status Pipeline(const std::vector<std::pair<std::string, std::vector<Param>>>& statements);
   absl::Status Error(absl::string_view what, const PGresult* r = nullptr) const;
+  //! False once the connection is broken (server gone, network cut).
+  bool ok() const { return PQstatus(conn_) == CONNECTION_OK; }
   //! host:port of the server connected to, for messages.
   std::string Describe() const;
 

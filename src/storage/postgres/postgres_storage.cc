@@ -50,10 +50,7 @@ class PostgresStorage final : public Storage {
   }
 
   absl::StatusOr<Meta> ReadMeta() override {
-    TANDEM_ASSIGN_OR_RETURN(auto conn, Borrow());
-    auto result = ReadMetaFrom(*conn);
-    Return(std::move(conn), result.status());
-    return result;
+    return WithReader<Meta>([&](Connection& c) -> absl::StatusOr<Meta> { return ReadMetaFrom(c); });
   }
 
   absl::Status ScanObjects(const std::function<absl::Status(absl::string_view)>& fn) override {
@@ -76,6 +73,7 @@ class PostgresStorage final : public Storage {
   }
 
   absl::Status Commit(const CommitBatch& batch) override {
+    TANDEM_RETURN_IF_ERROR(EnsureWriter());
     std::vector<std::pair<std::string, std::vector<Param>>> st;
     st.reserve(batch.objects.size() + batch.history.size() + batch.next_dbid.size() + 4);
     st.push_back({"BEGIN", {}});
@@ -112,7 +110,12 @@ class PostgresStorage final : public Storage {
   }
 
   absl::StatusOr<HistoryChunk> ReadHistory(int64_t after_revision, int64_t limit) override {
-    TANDEM_ASSIGN_OR_RETURN(auto conn, Borrow());
+    return WithReader<HistoryChunk>(
+        [&](Connection& c) { return ReadHistoryOn(c, after_revision, limit); });
+  }
+
+  absl::StatusOr<HistoryChunk> ReadHistoryOn(Connection& c, int64_t after_revision, int64_t limit) {
+    Connection* conn = &c;
     auto result = [&]() -> absl::StatusOr<HistoryChunk> {
       TANDEM_RETURN_IF_ERROR(conn->Exec("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY"));
       HistoryChunk chunk;
@@ -135,12 +138,12 @@ class PostgresStorage final : public Storage {
       return chunk;
     }();
     if (!result.ok()) (void)conn->Exec("ROLLBACK");
-    Return(std::move(conn), result.status());
     return result;
   }
 
   absl::StatusOr<int64_t> PruneHistory(int64_t keep_from_revision, int64_t keep_after_us,
                                        int64_t max_rows) override {
+    TANDEM_RETURN_IF_ERROR(EnsureWriter());
     TANDEM_ASSIGN_OR_RETURN(
         pg::Result r,
         writer_->Query(
@@ -154,6 +157,17 @@ class PostgresStorage final : public Storage {
   std::string Describe() const override { return describe_; }
 
  private:
+  // A broken writer connection is replaced on the next write; with several
+  // hosts and target_session_attrs=read-write that finds the new primary.
+  // (A commit whose outcome was lost with the connection is caught by the
+  // committer, which compares the stored revision with its own.)
+  absl::Status EnsureWriter() {
+    if (writer_->ok()) return absl::OkStatus();
+    TANDEM_ASSIGN_OR_RETURN(auto fresh, Connection::Open(conninfo_));
+    writer_ = std::move(fresh);
+    return absl::OkStatus();
+  }
+
   absl::Status Migrate() {
     TANDEM_ASSIGN_OR_RETURN(
         pg::Result tables,
@@ -241,6 +255,20 @@ class PostgresStorage final : public Storage {
     return meta;
   }
 
+  // Runs fn on a pooled reader; a reader broken since its last use (e.g. the
+  // DBMS restarted) is replaced and fn tried once more.
+  template <typename T, typename Fn>
+  absl::StatusOr<T> WithReader(Fn fn) {
+    for (int attempt = 0;; ++attempt) {
+      TANDEM_ASSIGN_OR_RETURN(auto conn, Borrow());
+      absl::StatusOr<T> result = fn(*conn);
+      Return(std::move(conn), result.status());
+      if (result.ok() || result.status().code() != absl::StatusCode::kUnavailable || attempt > 0) {
+        return result;
+      }
+    }
+  }
+
   absl::StatusOr<std::unique_ptr<Connection>> Borrow() {
     {
       absl::MutexLock lock(&pool_mu_);
@@ -255,7 +283,7 @@ class PostgresStorage final : public Storage {
 
   // Broken connections are dropped, not pooled.
   void Return(std::unique_ptr<Connection> c, const absl::Status& last) {
-    if (last.code() == absl::StatusCode::kUnavailable) return;
+    if (last.code() == absl::StatusCode::kUnavailable || !c->ok()) return;
     absl::MutexLock lock(&pool_mu_);
     if (pool_.size() < 8) pool_.push_back(std::move(c));
   }
