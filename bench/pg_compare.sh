@@ -12,9 +12,8 @@ RUNS=${1:-3}
 PGBIN=/usr/lib/postgresql/15/bin
 TMP=$(mktemp -d /tmp/tandem-pgcmp.XXXXXX)
 chmod 755 "$TMP"
-PIDS=()
 cleanup() {
-  for p in "${PIDS[@]}"; do kill -TERM "$p" 2>/dev/null || true; done
+  for f in "$TMP"/*/pid; do [ -f "$f" ] && kill -TERM "$(cat "$f")" 2>/dev/null; done
   runuser -u postgres -- "$PGBIN/pg_ctl" -D "$TMP/pg" -m fast -w stop >/dev/null 2>&1 || true
   rm -rf "$TMP"
 }
@@ -30,11 +29,13 @@ runuser -u postgres -- "$PGBIN/pg_ctl" -D "$TMP/pg" -l "$TMP/pg/log" -w \
 
 start_tandemd() {  # NAME STORAGE_TOML
   mkdir -p "$TMP/$1"
-  printf '[server]\nlisten = "127.0.0.1:0"\nport_file = "%s/port"\n%s[log]\nlevel = "warn"\n' \
+  printf '[server]\nlisten = "127.0.0.1:0"\nport_file = "%s/port"\n%s\n[log]\nlevel = "warn"\n' \
     "$TMP/$1" "$2" > "$TMP/$1/t.toml"
-  "$BUILD_DIR/src/exe/tandemd" confserv -f "$TMP/$1/t.toml" 2>"$TMP/$1/log" &
-  PIDS+=($!)
+  # Runs inside $(...): no inherited stdout, or the substitution never ends.
+  "$BUILD_DIR/src/exe/tandemd" confserv -f "$TMP/$1/t.toml" >"$TMP/$1/log" 2>&1 &
+  echo $! > "$TMP/$1/pid"
   for _ in $(seq 200); do [ -s "$TMP/$1/port" ] && break; sleep 0.05; done
+  [ -s "$TMP/$1/port" ] || { echo "tandemd ($1) did not start:" >&2; cat "$TMP/$1/log" >&2; exit 1; }
   cat "$TMP/$1/port"
 }
 SQ=$(start_tandemd sqlite "$(printf '[storage]\nbackend = "sqlite"\npath = "%s/sqlite/c.db"\n' "$TMP")")
