@@ -9,6 +9,7 @@
 #include "absl/synchronization/mutex.h"
 #include "common/hash.h"
 #include "common/status_macros.h"
+#include "storage/connection_pool.h"
 #include "storage/postgres/pg_conn.h"
 #include "tandem/storage/storage.h"
 
@@ -189,11 +190,7 @@ class PostgresStorage final : public Storage {
           absl::StrCat(describe_, " is not a Tandem configuration database (its schema has ", count,
                        " other tables); point [storage] conninfo at an empty database"));
     }
-    if (version > kSchemaVersion) {
-      return absl::FailedPreconditionError(absl::StrCat(
-          "database ", describe_, " has schema version ", version,
-          ", newer than this tandemd supports (", kSchemaVersion, "); run a newer tandemd"));
-    }
+    TANDEM_RETURN_IF_ERROR(CheckSchemaNotNewer(describe_, version));
     for (int64_t v = version; v < kSchemaVersion; ++v) {
       std::vector<std::pair<std::string, std::vector<Param>>> st;
       st.push_back({"BEGIN", {}});
@@ -269,30 +266,18 @@ class PostgresStorage final : public Storage {
     }
   }
 
-  absl::StatusOr<std::unique_ptr<Connection>> Borrow() {
-    {
-      absl::MutexLock lock(&pool_mu_);
-      if (!pool_.empty()) {
-        auto c = std::move(pool_.back());
-        pool_.pop_back();
-        return c;
-      }
-    }
-    return Connection::Open(conninfo_);
-  }
+  absl::StatusOr<std::unique_ptr<Connection>> Borrow() { return pool_.Borrow(); }
 
   // Broken connections are dropped, not pooled.
   void Return(std::unique_ptr<Connection> c, const absl::Status& last) {
     if (last.code() == absl::StatusCode::kUnavailable || !c->ok()) return;
-    absl::MutexLock lock(&pool_mu_);
-    if (pool_.size() < 8) pool_.push_back(std::move(c));
+    pool_.Return(std::move(c));
   }
 
   const std::string conninfo_;
   std::string describe_;
   std::unique_ptr<Connection> writer_;
-  absl::Mutex pool_mu_;
-  std::vector<std::unique_ptr<Connection>> pool_ ABSL_GUARDED_BY(pool_mu_);
+  ConnectionPool<Connection> pool_{[this] { return Connection::Open(conninfo_); }, 8};
 };
 
 }  // namespace

@@ -7,6 +7,7 @@
 #include "absl/synchronization/mutex.h"
 #include "common/hash.h"
 #include "common/status_macros.h"
+#include "storage/connection_pool.h"
 #include "storage/sqlite/sqlite_db.h"
 #include "tandem/storage/storage.h"
 
@@ -209,11 +210,7 @@ class SqliteStorage final : public Storage {
           "'", path_, "' is an SQLite database but not a Tandem configuration database (it has ",
           tables, " other tables); point [storage] path at a new file"));
     }
-    if (version > kSchemaVersion) {
-      return absl::FailedPreconditionError(absl::StrCat(
-          "database '", path_, "' has schema version ", version,
-          ", newer than this tandemd supports (", kSchemaVersion, "); run a newer tandemd"));
-    }
+    TANDEM_RETURN_IF_ERROR(CheckSchemaNotNewer(absl::StrCat("'", path_, "'"), version));
     for (int64_t v = version; v < kSchemaVersion; ++v) {
       TANDEM_RETURN_IF_ERROR(writer_->Exec("BEGIN IMMEDIATE"));
       absl::Status st = writer_->Exec(kMigrations[v]);
@@ -273,30 +270,19 @@ class SqliteStorage final : public Storage {
     return meta;
   }
 
-  absl::StatusOr<std::unique_ptr<Connection>> Borrow() {
-    {
-      absl::MutexLock lock(&pool_mu_);
-      if (!pool_.empty()) {
-        auto c = std::move(pool_.back());
-        pool_.pop_back();
-        return c;
-      }
-    }
-    TANDEM_ASSIGN_OR_RETURN(auto c, Connection::Open(path_, false));
-    TANDEM_RETURN_IF_ERROR(c->Exec("PRAGMA query_only=ON"));
-    return c;
-  }
-
-  void Return(std::unique_ptr<Connection> c) {
-    absl::MutexLock lock(&pool_mu_);
-    if (pool_.size() < 16) pool_.push_back(std::move(c));
-  }
+  absl::StatusOr<std::unique_ptr<Connection>> Borrow() { return pool_.Borrow(); }
+  void Return(std::unique_ptr<Connection> c) { pool_.Return(std::move(c)); }
 
   const std::string path_;
   std::unique_ptr<Connection> writer_;
   std::unique_ptr<Statement> put_object_, del_object_, put_history_, put_sequence_, put_meta_;
-  absl::Mutex pool_mu_;
-  std::vector<std::unique_ptr<Connection>> pool_ ABSL_GUARDED_BY(pool_mu_);
+  ConnectionPool<Connection> pool_{[this]() -> absl::StatusOr<std::unique_ptr<Connection>> {
+                                     TANDEM_ASSIGN_OR_RETURN(auto c,
+                                                             Connection::Open(path_, false));
+                                     TANDEM_RETURN_IF_ERROR(c->Exec("PRAGMA query_only=ON"));
+                                     return c;
+                                   },
+                                   16};
 };
 
 }  // namespace
