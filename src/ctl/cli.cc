@@ -40,6 +40,7 @@ int RunCli(int argc, const char* const* argv, const ClientFactory& factory, std:
   AddTransferCommands(app, ctx, &action);
   AddChangeCommands(app, ctx, &action);
   AddStatusCommand(app, ctx, &action);
+  AddDbCommands(app, ctx, &action);
 
   try {
     app.parse(argc, argv);

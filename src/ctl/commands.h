@@ -20,6 +20,8 @@ void AddTransferCommands(CLI::App& app, CommandContext& ctx, Action* action);
 void AddChangeCommands(CLI::App& app, CommandContext& ctx, Action* action);
 //! status.
 void AddStatusCommand(CLI::App& app, CommandContext& ctx, Action* action);
+//! db init.
+void AddDbCommands(CLI::App& app, CommandContext& ctx, Action* action);
 
 //! Reads one object by DBID or by name (in `tenant_dbid`).
 absl::StatusOr<v1::ConfigObject> FetchObject(CommandContext& ctx, v1::ObjectType type,

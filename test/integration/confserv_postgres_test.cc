@@ -1,11 +1,13 @@
 // tandemd confserv on a real PostgreSQL 15 cluster: acknowledged writes
 // survive kill -9 and the history chain is intact.
 #include <gtest/gtest.h>
+#include <sys/wait.h>
 
 #include <atomic>
 #include <map>
 #include <mutex>
 #include <thread>
+#include <tuple>
 
 #include "confserv/write_applier.h"
 #include "grpcpp/client_context.h"
@@ -80,6 +82,49 @@ TEST(ConfServPostgres, KillNineLosesNoAcknowledgedWrite) {
     prev = history.changes(i).hash();
   }
   server.Kill();
+}
+
+// Runs tandemctl; returns exit code and combined output.
+std::pair<int, std::string> Ctl(const std::string& args) {
+  std::string cmd = testing::BinaryPath("tandemctl") + " " + args + " 2>&1";
+  FILE* p = popen(cmd.c_str(), "r");
+  std::string out;
+  char buf[4096];
+  size_t n;
+  while ((n = fread(buf, 1, sizeof buf, p)) > 0) out.append(buf, n);
+  int status = pclose(p);
+  return {WIFEXITED(status) ? WEXITSTATUS(status) : -1, out};
+}
+
+// `tandemctl db init` creates the schema once, is a no-op the second time,
+// and refuses another application's database without touching it.
+TEST(ConfServPostgres, DbInit) {
+  testing::PostgresCluster pg;
+  ASSERT_TRUE(pg.Start().ok());
+  auto conninfo = pg.CreateDatabase("fresh");
+  ASSERT_TRUE(conninfo.ok());
+  auto [code, out] = Ctl("db init --conninfo '" + *conninfo + "'");
+  EXPECT_EQ(code, 0) << out;
+  EXPECT_NE(out.find("schema version 1, revision 0"), std::string::npos) << out;
+  std::tie(code, out) = Ctl("-o json db init --conninfo '" + *conninfo + "'");
+  EXPECT_EQ(code, 0) << out;
+  EXPECT_NE(out.find("\"schema_version\": 1"), std::string::npos) << out;
+
+  auto foreign = pg.CreateDatabase("foreign_app");
+  ASSERT_TRUE(foreign.ok());
+  ASSERT_TRUE(pg.Psql("foreign_app", "CREATE TABLE customers(id int);").ok());
+  std::tie(code, out) = Ctl("db init --conninfo '" + *foreign + "'");
+  EXPECT_EQ(code, 1) << out;
+  EXPECT_NE(out.find("not a Tandem configuration database"), std::string::npos) << out;
+  EXPECT_EQ(*pg.Psql("foreign_app", "SELECT count(*) FROM pg_tables WHERE schemaname = 'public';"),
+            "1\n");
+
+  std::tie(code, out) =
+      Ctl("db init --conninfo 'host=127.0.0.1 port=1 dbname=x connect_timeout=2'");
+  EXPECT_EQ(code, 1) << out;
+  EXPECT_NE(out.find("cannot connect to PostgreSQL"), std::string::npos) << out;
+  std::tie(code, out) = Ctl("db init");
+  EXPECT_EQ(code, 2) << out;
 }
 
 }  // namespace
