@@ -32,14 +32,4 @@ void WatchHub::Close() {
   subscribers_.clear();
 }
 
-int64_t WatchHub::published() const {
-  absl::MutexLock lock(&mu_);
-  return published_;
-}
-
-size_t WatchHub::subscriber_count() const {
-  absl::MutexLock lock(&mu_);
-  return subscribers_.size();
-}
-
 }  // namespace tandem::confserv

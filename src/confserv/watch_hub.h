@@ -24,11 +24,9 @@ class WatchHub {
   //! Tells every subscriber (once) that the server is stopping, and forgets
   //! them. Idempotent.
   void Close();
-  int64_t published() const;
-  size_t subscriber_count() const;
 
  private:
-  mutable absl::Mutex mu_;
+  absl::Mutex mu_;
   int64_t published_ ABSL_GUARDED_BY(mu_);
   bool closed_ ABSL_GUARDED_BY(mu_) = false;
   absl::flat_hash_set<config::ChangeSubscriber*> subscribers_ ABSL_GUARDED_BY(mu_);
