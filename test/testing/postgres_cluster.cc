@@ -63,11 +63,33 @@ absl::Status PostgresCluster::Start() {
     auto st = Run(absl::StrCat("install -d -o postgres -g postgres -m 0700 ", data));
     if (!st.ok()) return st.status();
   }
-  auto init = Run(AsPostgres(absl::StrCat(kBin, "/initdb -D ", data,
-                                          " -A trust -U postgres -E UTF8 --no-sync >/dev/null")));
+  auto init = Run(AsPostgres(
+      absl::StrCat(kBin, "/initdb -D ", data,
+                   " -A trust -U postgres -E UTF8 --data-checksums --no-sync >/dev/null")));
   if (!init.ok()) return init.status();
   port_ = FreePort();
   return Launch();
+}
+
+absl::Status PostgresCluster::StartStandbyOf(const PostgresCluster& primary,
+                                             const std::string& name) {
+  chmod(dir_.path().c_str(), 0755);
+  const std::string data = dir_.file("data");
+  if (getuid() == 0) {
+    auto st = Run(absl::StrCat("install -d -o postgres -g postgres -m 0700 ", data));
+    if (!st.ok()) return st.status();
+  }
+  auto backup =
+      Run(AsPostgres(absl::StrCat(kBin, "/pg_basebackup -D ", data,
+                                  " -R -X stream -c fast -d 'host=127.0.0.1 port=", primary.port(),
+                                  " user=postgres application_name=", name, "'")));
+  if (!backup.ok()) return backup.status();
+  port_ = FreePort();
+  return Launch();
+}
+
+std::string PostgresCluster::conninfo(const std::string& dbname) const {
+  return absl::StrCat("host=127.0.0.1 port=", port_, " user=postgres dbname=", dbname);
 }
 
 absl::Status PostgresCluster::Restart() {
@@ -79,7 +101,7 @@ absl::Status PostgresCluster::Launch() {
   const std::string data = dir_.file("data");
   auto start = Run(AsPostgres(absl::StrCat(
       kBin, "/pg_ctl -D ", data, " -l ", data, "/server.log -w -t 60 -o \"-p ", port_, " -k ", data,
-      " -c listen_addresses=127.0.0.1 -c max_connections=50\" start >/dev/null")));
+      " -c listen_addresses=", listen_, " -c max_connections=50\" start >/dev/null")));
   if (!start.ok()) return start.status();
   running_ = true;
   return absl::OkStatus();

@@ -20,6 +20,9 @@ class PostgresCluster {
 
   //! initdb + start; an error says what is missing (package, user).
   absl::Status Start();
+  //! Instead of initdb: a streaming standby of `primary` (pg_basebackup -R),
+  //! connecting as application_name `name`, started on its own port.
+  absl::Status StartStandbyOf(const PostgresCluster& primary, const std::string& name);
   void Stop();
   //! Stops and starts the server again on the same port and data.
   absl::Status Restart();
@@ -28,6 +31,13 @@ class PostgresCluster {
   //! Runs SQL in a database with psql; returns its output.
   absl::StatusOr<std::string> Psql(const std::string& dbname, const std::string& sql);
   int port() const { return port_; }
+  //! The data directory (owned by `postgres`).
+  std::string data_dir() const { return dir_.file("data"); }
+  //! conninfo of the `postgres` database as superuser.
+  std::string conninfo(const std::string& dbname = "postgres") const;
+  bool running() const { return running_; }
+  //! Before Start: listen on these addresses too (default 127.0.0.1 only).
+  void set_listen_addresses(std::string a) { listen_ = std::move(a); }
 
  private:
   absl::Status Launch();
@@ -35,6 +45,7 @@ class PostgresCluster {
   TempDir dir_;
   int port_ = 0;
   bool running_ = false;
+  std::string listen_ = "127.0.0.1";
 };
 
 }  // namespace tandem::testing
