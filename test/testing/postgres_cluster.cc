@@ -88,6 +88,17 @@ absl::Status PostgresCluster::StartStandbyOf(const PostgresCluster& primary,
   return Launch();
 }
 
+void PostgresCluster::Reserve() {
+  chmod(dir_.path().c_str(), 0755);
+  port_ = FreePort();
+}
+
+std::string PostgresCluster::server_options() const {
+  const std::string data = dir_.file("data");
+  return absl::StrCat("-p ", port_, " -k ", data, " -c listen_addresses=", listen_,
+                      " -c max_connections=50");
+}
+
 std::string PostgresCluster::conninfo(const std::string& dbname) const {
   return absl::StrCat("host=127.0.0.1 port=", port_, " user=postgres dbname=", dbname);
 }
@@ -99,9 +110,9 @@ absl::Status PostgresCluster::Restart() {
 
 absl::Status PostgresCluster::Launch() {
   const std::string data = dir_.file("data");
-  auto start = Run(AsPostgres(absl::StrCat(
-      kBin, "/pg_ctl -D ", data, " -l ", data, "/server.log -w -t 60 -o \"-p ", port_, " -k ", data,
-      " -c listen_addresses=", listen_, " -c max_connections=50\" start >/dev/null")));
+  auto start = Run(
+      AsPostgres(absl::StrCat(kBin, "/pg_ctl -D ", data, " -l ", data, "/server.log -w -t 60 -o \"",
+                              server_options(), "\" start >/dev/null")));
   if (!start.ok()) return start.status();
   running_ = true;
   return absl::OkStatus();

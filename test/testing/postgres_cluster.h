@@ -36,6 +36,13 @@ class PostgresCluster {
   //! conninfo of the `postgres` database as superuser.
   std::string conninfo(const std::string& dbname = "postgres") const;
   bool running() const { return running_; }
+  //! For a data directory another tool (tandemctl db replica create) makes:
+  //! picks a port and makes the directory's parent reachable. Adopt() once
+  //! the server runs; Stop/Restart then work as for Start.
+  void Reserve();
+  void Adopt() { running_ = true; }
+  //! What Start passes to `pg_ctl start -o` (port, socket dir, listen).
+  std::string server_options() const;
   //! Before Start: listen on these addresses too (default 127.0.0.1 only).
   void set_listen_addresses(std::string a) { listen_ = std::move(a); }
 
