@@ -296,9 +296,31 @@ TEST_F(Replication, SyncStandbyLosesNoAcknowledgedWrite) {
     ASSERT_TRUE(stub->Get(&ctx, get, &resp).ok()) << "acknowledged write of " << name << " lost";
     EXPECT_EQ(resp.object().revision(), revision);
   }
-  region2.Kill();
-  auto meta_rev = ConfigRevision(standby_);
+  const int64_t meta_rev = ConfigRevision(standby_);
   ExpectIntactChain(standby_.conninfo("tandem"), meta_rev);
+
+  // Failback preparation: the crashed old primary becomes the synchronous
+  // standby of region 2 by a new base backup; its old directory is kept.
+  primary_.Reserve();
+  r = Ctl(absl::StrCat("db rebuild --method basebackup --sync --primary ",
+                       Quote(PrimaryConninfo(standby_)), " --pgdata ", primary_.data_dir(),
+                       " --name region1 --start-options ", Quote(primary_.server_options())));
+  ASSERT_EQ(r.code, 0) << r.out;
+  primary_.Adopt();
+  EXPECT_NE(r.out.find("the old data directory is kept as"), std::string::npos) << r.out;
+  bool kept = false;
+  for (const auto& e : std::filesystem::directory_iterator(
+           std::filesystem::path(primary_.data_dir()).parent_path())) {
+    kept |= e.path().filename().string().rfind("data.before-rebuild-", 0) == 0;
+  }
+  EXPECT_TRUE(kept);
+  s = Status({&standby_, &primary_});
+  EXPECT_EQ(s["servers"][0]["standbys"][0]["name"], "region1") << s.dump(2);
+  EXPECT_EQ(s["servers"][0]["standbys"][0]["sync_state"], "sync") << s.dump(2);
+  EXPECT_EQ(CreateHost(region2, "after-failback-prep"), meta_rev + 1);
+  // Synchronous (remote flush): the WAL is there; replay follows at once.
+  EXPECT_TRUE(WaitFor([&] { return ConfigRevision(primary_) == meta_rev + 1; }, 5));
+  region2.Kill();
 }
 
 // psql from another host (namespace) to the cluster; "ok" or its error.
