@@ -1,6 +1,7 @@
 #include "confserv/committer.h"
 
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
 #include "common/hash.h"
 #include "common/logging.h"
 #include "common/status_macros.h"
@@ -9,6 +10,19 @@
 #include "spdlog/spdlog.h"
 
 namespace tandem::confserv {
+namespace {
+
+// The reply to a write that is committed on the primary but that no
+// synchronous standby confirmed within `waited`.
+absl::Status NotReplicatedReply(int64_t revision, absl::Duration waited) {
+  return absl::DeadlineExceededError(absl::StrFormat(
+      "the write was committed at revision %d and is durable on the primary, but not yet "
+      "replicated to the synchronous standby after %.1f s; it is applied and visible to readers "
+      "and watchers (do not retry it); run `tandemctl db status` to see the standby",
+      revision, absl::ToDoubleSeconds(waited)));
+}
+
+}  // namespace
 
 Committer::Committer(storage::Storage& storage, ConfigState& state, absl::Mutex& state_mu,
                      WatchHub& hub, Clock& clock, CommitterOptions options)
@@ -131,7 +145,14 @@ void Committer::ProcessBatch(std::deque<config::WriteRequest>& batch)
   const absl::Time t1 = absl::Now();
   absl::Status status = storage_.Commit(commit);
   const absl::Time t2 = absl::Now();
-  if (!status.ok()) {
+  // Committed on the primary but not confirmed by the synchronous standby in
+  // time: it is the new state (memory and watchers follow it), but every
+  // client is told that replication is not confirmed.
+  const bool unreplicated = storage::IsCommittedNotReplicated(status);
+  if (unreplicated) {
+    spdlog::error("commit of {} changes (revision {}) is not replicated: {}", published.size(),
+                  commit.revision, status.message());
+  } else if (!status.ok()) {
     // A failed commit must have changed nothing; if the database says
     // otherwise, memory and disk disagree and only a restart (reload) is safe.
     auto meta = storage_.ReadMeta();
@@ -160,11 +181,18 @@ void Committer::ProcessBatch(std::deque<config::WriteRequest>& batch)
   std::vector<std::pair<config::WriteRequest, config::WriteResult>> replies;
   replies.reserve(accepted.size());
   for (auto& [req, result] : accepted) replies.emplace_back(std::move(*req), std::move(result));
-  completions_.Submit(
-      [this, published = std::move(published), replies = std::move(replies)]() mutable {
-        hub_.Publish(published);
-        for (auto& [req, result] : replies) req.done(std::move(result));
-      });
+  const absl::Duration waited = unreplicated ? t2 - t1 : absl::ZeroDuration();
+  completions_.Submit([this, published = std::move(published), replies = std::move(replies),
+                       unreplicated, waited]() mutable {
+    hub_.Publish(published);
+    for (auto& [req, result] : replies) {
+      if (unreplicated) {
+        req.done(NotReplicatedReply(result.last_revision, waited));
+      } else {
+        req.done(std::move(result));
+      }
+    }
+  });
   const size_t change_count = pending.changes().size();
   absl::MutexLock lock(&mu_);
   ++stats_.batches;

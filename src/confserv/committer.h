@@ -2,7 +2,9 @@
 // the previous batch is being made durable and are then validated, written
 // and fsync'ed together (group commit); each request's `done` runs only after
 // its changes are durable, and only then are they visible to readers and
-// watchers.
+// watchers. A batch committed on the primary but not confirmed by the
+// synchronous standby in time is applied like any other, and its clients get
+// DEADLINE_EXCEEDED saying so.
 #pragma once
 
 #include <deque>

@@ -247,6 +247,7 @@ v1::ServerInfo ConfigDatabase::Info() {
   info.set_version(TANDEM_VERSION);
   info.set_schema_version(storage::kSchemaVersion);
   info.set_storage(storage_->Describe());
+  for (std::string& alarm : storage_->Alarms()) info.add_alarms(std::move(alarm));
   info.mutable_started_at()->set_seconds(absl::ToUnixSeconds(started_at_));
   {
     absl::ReaderMutexLock lock(&mu_);

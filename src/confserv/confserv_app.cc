@@ -48,10 +48,13 @@ void BlockTerminationSignals() {
 
 absl::Status RunConfServ(const ServerConfig& config) {
   const absl::Time t0 = absl::Now();
-  TANDEM_ASSIGN_OR_RETURN(storage::StoragePtr storage,
-                          config.storage_backend == "postgres"
-                              ? storage::OpenPostgres({.conninfo = config.storage_conninfo})
-                              : storage::OpenSqlite({.path = config.storage_path, .create = true}));
+  TANDEM_ASSIGN_OR_RETURN(
+      storage::StoragePtr storage,
+      config.storage_backend == "postgres"
+          ? storage::OpenPostgres({.conninfo = config.storage_conninfo,
+                                   .sync_commit_timeout = config.sync_commit_timeout,
+                                   .on_sync_standby_lost = config.on_sync_standby_lost})
+          : storage::OpenSqlite({.path = config.storage_path, .create = true}));
   DatabaseOptions options;
   options.application_name = config.application;
   options.committer.retention = config.retention;

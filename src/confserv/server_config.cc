@@ -13,7 +13,7 @@ namespace {
 
 const std::map<std::string, std::vector<std::string>> kKnownKeys = {
     {"server", {"listen", "port_file", "application", "shutdown_grace_s"}},
-    {"storage", {"backend", "path", "conninfo"}},
+    {"storage", {"backend", "path", "conninfo", "sync_commit_timeout_s", "on_sync_standby_lost"}},
     {"history", {"max_count", "max_age_days"}},
     {"log", {"level", "file"}},
 };
@@ -76,6 +76,8 @@ absl::StatusOr<ServerConfig> ParseServerConfig(absl::string_view text, const std
   }
   ServerConfig c;
   int64_t grace_s = absl::ToInt64Seconds(c.shutdown_grace);
+  int64_t sync_timeout_s = absl::ToInt64Seconds(c.sync_commit_timeout);
+  std::string on_lost = "wait";
   int64_t max_age_days = absl::ToInt64Hours(c.retention.max_age) / 24;
   TANDEM_RETURN_IF_ERROR(Get(root, source, "server", "listen", &c.listen));
   TANDEM_RETURN_IF_ERROR(Get(root, source, "server", "port_file", &c.port_file));
@@ -84,6 +86,8 @@ absl::StatusOr<ServerConfig> ParseServerConfig(absl::string_view text, const std
   TANDEM_RETURN_IF_ERROR(Get(root, source, "storage", "backend", &c.storage_backend));
   TANDEM_RETURN_IF_ERROR(Get(root, source, "storage", "path", &c.storage_path));
   TANDEM_RETURN_IF_ERROR(Get(root, source, "storage", "conninfo", &c.storage_conninfo));
+  TANDEM_RETURN_IF_ERROR(Get(root, source, "storage", "sync_commit_timeout_s", &sync_timeout_s));
+  TANDEM_RETURN_IF_ERROR(Get(root, source, "storage", "on_sync_standby_lost", &on_lost));
   TANDEM_RETURN_IF_ERROR(Get(root, source, "history", "max_count", &c.retention.max_count));
   TANDEM_RETURN_IF_ERROR(Get(root, source, "history", "max_age_days", &max_age_days));
   TANDEM_RETURN_IF_ERROR(Get(root, source, "log", "level", &c.log_level));
@@ -99,6 +103,22 @@ absl::StatusOr<ServerConfig> ParseServerConfig(absl::string_view text, const std
                      ": [storage] backend \"postgres\" needs conninfo, e.g. \"host=db1,db2 "
                      "dbname=tandem target_session_attrs=read-write\""));
   }
+  if (sync_timeout_s < 1) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        source,
+        ": [storage] sync_commit_timeout_s must be at least 1 (seconds a commit may wait "
+        "for a synchronous standby)"));
+  }
+  if (on_lost == "wait") {
+    c.on_sync_standby_lost = storage::PostgresOptions::OnSyncStandbyLost::kWait;
+  } else if (on_lost == "degrade") {
+    c.on_sync_standby_lost = storage::PostgresOptions::OnSyncStandbyLost::kDegrade;
+  } else {
+    return absl::InvalidArgumentError(
+        absl::StrCat(source, ": [storage] on_sync_standby_lost '", on_lost,
+                     "' is not supported; use \"wait\" or \"degrade\""));
+  }
+  c.sync_commit_timeout = absl::Seconds(sync_timeout_s);
   if (c.listen.find(':') == std::string::npos) {
     return absl::InvalidArgumentError(
         absl::StrCat(source, ": [server] listen '", c.listen, "' must be HOST:PORT"));
@@ -148,6 +168,10 @@ backend = "sqlite"             # "sqlite" (embedded) or "postgres"
 path = "/var/lib/tandem/config.db"   # sqlite: the database file
 # conninfo = "host=db1,db2 dbname=tandem user=tandem target_session_attrs=read-write"
 #                                    # postgres: libpq connection string
+# sync_commit_timeout_s = 5          # postgres: longest wait for a synchronous standby
+# on_sync_standby_lost = "wait"      # postgres: "wait" (each write waits, then reports
+#                                    # "not replicated") or "degrade" (commit on the
+#                                    # primary only, with an alarm, until a standby is back)
 
 [history]
 max_count = 100000             # keep at most this many recent changes

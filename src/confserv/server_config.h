@@ -6,6 +6,7 @@
 
 #include "absl/status/statusor.h"
 #include "confserv/committer.h"
+#include "tandem/storage/storage.h"
 
 namespace tandem::confserv {
 
@@ -18,6 +19,11 @@ struct ServerConfig {
   std::string storage_path = "tandem-config.db";
   //! For backend "postgres": libpq connection string.
   std::string storage_conninfo;
+  //! For backend "postgres": how long a commit waits for a synchronous
+  //! standby, and what happens when none confirms in that time.
+  absl::Duration sync_commit_timeout = absl::Seconds(5);
+  storage::PostgresOptions::OnSyncStandbyLost on_sync_standby_lost =
+      storage::PostgresOptions::OnSyncStandbyLost::kWait;
   HistoryRetention retention;
   std::string log_level = "info";
   std::string log_file;

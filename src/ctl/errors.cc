@@ -69,6 +69,9 @@ absl::Status DescribeRpcError(const absl::Status& status, absl::string_view what
           absl::StrCat("cannot reach server ", server, " (", ConnectReason(msg),
                        "); is tandemd running? set --server or TANDEM_SERVER"));
     case absl::StatusCode::kDeadlineExceeded:
+      // gRPC's own timeout says just "Deadline Exceeded"; anything longer is
+      // the server's explanation (e.g. a write not yet replicated).
+      if (msg.size() > 40) return absl::DeadlineExceededError(absl::StrCat(what, ": ", msg));
       return absl::DeadlineExceededError(absl::StrCat(
           what, ": server ", server,
           " did not answer in time; is it overloaded? raise --timeout to wait longer"));

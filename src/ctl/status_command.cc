@@ -46,11 +46,12 @@ absl::Status RunStatus(CommandContext& ctx) {
         {"version", info->version()},
         {"started_at", config::FormatTimestamp(info->started_at())},
         {"uptime_s", absl::ToInt64Seconds(uptime)},
+        {"alarms", std::vector<std::string>(info->alarms().begin(), info->alarms().end())},
     };
     ctx.out() << config::DumpJson(out, 2) << "\n";
     return absl::OkStatus();
   }
-  TablePrinter table({"FIELD", "VALUE"}, 200);
+  TablePrinter table({"FIELD", "VALUE"}, 500);
   table.AddRow({"server", ctx.options().server});
   table.AddRow({"role", RoleName(info->role())});
   table.AddRow({"application", info->application_name()});
@@ -61,6 +62,7 @@ absl::Status RunStatus(CommandContext& ctx) {
   table.AddRow({"storage", info->storage()});
   table.AddRow({"version", info->version()});
   table.AddRow({"uptime", absl::FormatDuration(uptime)});
+  for (const std::string& alarm : info->alarms()) table.AddRow({"alarm", alarm});
   table.Print(ctx.out());
   return absl::OkStatus();
 }

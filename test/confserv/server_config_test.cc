@@ -38,6 +38,28 @@ file = "/tmp/log"
   EXPECT_EQ(c->log_level, "debug");
 }
 
+// The synchronous-standby keys default to waiting 5 s and are read when given.
+TEST(ServerConfig, SyncStandbyKeys) {
+  using Lost = storage::PostgresOptions::OnSyncStandbyLost;
+  auto d = Parse("");
+  ASSERT_TRUE(d.ok()) << d.status();
+  EXPECT_EQ(d->sync_commit_timeout, absl::Seconds(5));
+  EXPECT_EQ(d->on_sync_standby_lost, Lost::kWait);
+  auto c = Parse(R"(
+[storage]
+backend = "postgres"
+conninfo = "dbname=tandem"
+sync_commit_timeout_s = 2
+on_sync_standby_lost = "degrade"
+)");
+  ASSERT_TRUE(c.ok()) << c.status();
+  EXPECT_EQ(c->sync_commit_timeout, absl::Seconds(2));
+  EXPECT_EQ(c->on_sync_standby_lost, Lost::kDegrade);
+  auto w = Parse("[storage]\non_sync_standby_lost = \"wait\"\n");
+  ASSERT_TRUE(w.ok()) << w.status();
+  EXPECT_EQ(w->on_sync_standby_lost, Lost::kWait);
+}
+
 // The example printed by --example-config parses.
 TEST(ServerConfig, ExampleParses) { EXPECT_TRUE(Parse(ExampleServerConfig()).ok()); }
 
@@ -54,6 +76,14 @@ TEST(ServerConfig, BadInputIsExplained) {
            {"[storage]\nbackend = \"oracle\"\n", "backend 'oracle' is not supported"},
            {"[storage]\nbackend = \"postgres\"\n", "needs conninfo"},
            {"[history]\nmax_count = 0\n", "max_count must be at least 1"},
+           {"[storage]\nsync_commit_timeout_s = 0\n",
+            "[storage] sync_commit_timeout_s must be at least 1"},
+           {"[storage]\nsync_commit_timeout_s = -3\n",
+            "[storage] sync_commit_timeout_s must be at least 1"},
+           {"[storage]\nsync_commit_timeout_s = \"5\"\n",
+            "sync_commit_timeout_s must be an integer"},
+           {"[storage]\non_sync_standby_lost = \"panic\"\n",
+            "[storage] on_sync_standby_lost 'panic' is not supported; use \"wait\" or \"degrade\""},
            {"[history]\nmax_age_days = \"x\"\n", "must be an integer"},
            {"[server\n", "test.toml:1"},
            {"listen = \"a:1\"\n", "must be inside a [section]"},

@@ -62,6 +62,15 @@ TEST(PostgresStorage, RefusesForeignDatabase) {
             "1\n");
 }
 
+// A commit must have a bound on its wait for a synchronous standby.
+TEST(PostgresStorage, RefusesNonPositiveSyncCommitTimeout) {
+  auto s = OpenPostgres(
+      {.conninfo = Cluster()->conninfo(), .sync_commit_timeout = absl::ZeroDuration()});
+  ASSERT_FALSE(s.ok());
+  EXPECT_EQ(s.status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_NE(s.status().message().find("sync_commit_timeout_s"), std::string::npos) << s.status();
+}
+
 // A database written by a newer schema version is refused with advice.
 TEST(PostgresStorage, RefusesNewerSchema) {
   auto conninfo = Cluster()->CreateDatabase("newer");

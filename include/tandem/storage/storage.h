@@ -14,7 +14,9 @@
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
+#include "absl/strings/cord.h"
 #include "absl/strings/string_view.h"
+#include "absl/time/time.h"
 
 namespace tandem::storage {
 
@@ -82,7 +84,9 @@ class Storage {
   virtual absl::Status ScanObjects(const std::function<absl::Status(absl::string_view)>& fn) = 0;
 
   //! Writes the batch in one transaction and returns once it is durable.
-  //! Single writer: callers serialize Commit calls.
+  //! Single writer: callers serialize Commit calls. A status for which
+  //! IsCommittedNotReplicated() holds means the batch IS committed (on the
+  //! primary) although the call failed; any other failure changed nothing.
   virtual absl::Status Commit(const CommitBatch& batch) = 0;
 
   //! History after a revision. Any thread, concurrently with Commit.
@@ -96,9 +100,34 @@ class Storage {
 
   //! Human-readable description, e.g. "sqlite:/var/lib/tandem/config.db".
   virtual std::string Describe() const = 0;
+
+  //! Conditions an operator must act on (e.g. "synchronous replication
+  //! degraded"), one sentence each; empty when all is well. Any thread.
+  virtual std::vector<std::string> Alarms() const { return {}; }
 };
 
 using StoragePtr = std::unique_ptr<Storage>;
+
+//! Payload marking a Commit status as "committed on the primary, not
+//! confirmed by a synchronous standby in time".
+inline constexpr absl::string_view kCommittedNotReplicatedPayload =
+    "type.tandem.dev/tandem.storage.CommittedNotReplicated";
+
+//! DEADLINE_EXCEEDED for a commit that is durable on the primary but that no
+//! synchronous standby confirmed within the configured time.
+inline absl::Status CommittedNotReplicatedError(absl::string_view message) {
+  absl::Status status = absl::DeadlineExceededError(message);
+  status.SetPayload(kCommittedNotReplicatedPayload, absl::Cord("1"));
+  return status;
+}
+
+//! True if Commit returned this status although the batch is committed: the
+//! caller must treat the batch as written (memory, watchers) and tell the
+//! client that replication is not confirmed.
+inline bool IsCommittedNotReplicated(const absl::Status& status) {
+  return status.code() == absl::StatusCode::kDeadlineExceeded &&
+         status.GetPayload(kCommittedNotReplicatedPayload).has_value();
+}
 
 struct SqliteOptions {
   std::string path;
@@ -113,6 +142,19 @@ struct PostgresOptions {
   //! libpq connection string (key=value or URI). Several hosts with
   //! target_session_attrs=read-write find the writable DBMS after a failover.
   std::string conninfo;
+  //! How long a commit may wait for the synchronous standby (PostgreSQL
+  //! blocks it for ever when none is streaming); then it is cancelled.
+  absl::Duration sync_commit_timeout = absl::Seconds(5);
+  enum class OnSyncStandbyLost {
+    //! Every commit waits up to sync_commit_timeout and then reports
+    //! CommittedNotReplicatedError.
+    kWait,
+    //! The first timeout switches confserv's writer session to
+    //! synchronous_commit = local (raising an alarm) until a synchronous
+    //! standby streams again; the timed-out commit reports success.
+    kDegrade,
+  };
+  OnSyncStandbyLost on_sync_standby_lost = OnSyncStandbyLost::kWait;
 };
 
 //! Opens a PostgreSQL Configuration Database, creating the schema in an empty

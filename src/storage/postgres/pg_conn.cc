@@ -1,10 +1,18 @@
 #include "storage/postgres/pg_conn.h"
 
 #include <endian.h>
+#include <poll.h>
 
+#include <algorithm>
+#include <cerrno>
+#include <cstdlib>
 #include <cstring>
 
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_replace.h"
+#include "absl/strings/strip.h"
+#include "common/logging.h"
+#include "spdlog/spdlog.h"
 
 namespace tandem::storage::pg {
 namespace {
@@ -33,6 +41,19 @@ absl::StatusCode CodeFor(const char* sqlstate) {
   if (s == "23505") return absl::StatusCode::kAlreadyExists;
   if (s == "53100") return absl::StatusCode::kResourceExhausted;  // disk full
   return absl::StatusCode::kInternal;
+}
+
+// Server notices go to the log instead of stderr: warnings (e.g. "canceling
+// wait for synchronous replication") at warn, the rest at debug.
+void LogNotice(void*, const PGresult* r) {
+  std::string msg = absl::StrReplaceAll(absl::StripTrailingAsciiWhitespace(PQresultErrorMessage(r)),
+                                        {{"\n", "; "}});
+  const char* severity = PQresultErrorField(r, PG_DIAG_SEVERITY_NONLOCALIZED);
+  if (severity != nullptr && std::string(severity) == "WARNING") {
+    spdlog::warn("PostgreSQL: {}", msg);
+  } else {
+    spdlog::debug("PostgreSQL: {}", msg);
+  }
 }
 
 }  // namespace
@@ -70,6 +91,7 @@ absl::StatusOr<std::unique_ptr<Connection>> Connection::Open(const std::string& 
                      "); check [storage] conninfo, that the DBMS runs, and that it accepts "
                      "this host"));
   }
+  PQsetNoticeReceiver(c, LogNotice, nullptr);
   return std::unique_ptr<Connection>(new Connection(c));
 }
 
@@ -87,6 +109,13 @@ absl::Status Connection::Error(absl::string_view what, const PGresult* r) const 
 }
 
 absl::Status Connection::Exec(const std::string& sql) { return Query(sql).status(); }
+
+void Connection::RollbackIfOpen() {
+  if (PQtransactionStatus(conn_) == PQTRANS_INTRANS ||
+      PQtransactionStatus(conn_) == PQTRANS_INERROR) {
+    (void)Exec("ROLLBACK");
+  }
+}
 
 absl::Status Connection::ExecScript(const std::string& sql) {
   PGresult* r = PQexec(conn_, sql.c_str());
@@ -111,10 +140,17 @@ absl::StatusOr<Result> Connection::Query(const std::string& sql, const std::vect
   return Result(r);
 }
 
-absl::Status Connection::Pipeline(
-    const std::vector<std::pair<std::string, std::vector<Param>>>& statements) {
-  if (PQenterPipelineMode(conn_) != 1) return Error("cannot enter pipeline mode");
-  absl::Status first = absl::OkStatus();
+absl::Status Connection::Pipeline(const Statements& statements) {
+  return PipelineUntil(statements, absl::InfiniteFuture()).status;
+}
+
+PipelineResult Connection::PipelineUntil(const Statements& statements, absl::Time deadline) {
+  PipelineResult out;
+  if (PQenterPipelineMode(conn_) != 1) {
+    out.status = Error("cannot enter pipeline mode");
+    return out;
+  }
+  absl::Status& first = out.status;
   std::vector<ParamArrays> keep;
   keep.reserve(statements.size());
   for (const auto& [sql, params] : statements) {
@@ -127,28 +163,77 @@ absl::Status Connection::Pipeline(
     }
   }
   if (PQpipelineSync(conn_) != 1 && first.ok()) first = Error("cannot sync pipeline");
-  // Read every result up to the sync point.
+  // Read every result up to the sync point, waiting for input only until the
+  // deadline (then cancelling, and repeating the cancel while it goes unheard).
+  absl::Time next_cancel = deadline;
   while (true) {
-    PGresult* r = PQgetResult(conn_);
-    if (r == nullptr) {
-      if (PQstatus(conn_) != CONNECTION_OK) {
+    if (PQstatus(conn_) != CONNECTION_OK) {
+      if (first.ok()) first = Error("connection lost");
+      break;
+    }
+    if (PQisBusy(conn_)) {
+      absl::StatusOr<bool> readable = WaitReadable(next_cancel);
+      if (!readable.ok()) {
+        if (first.ok()) first = readable.status();
+        break;
+      }
+      if (!*readable) {
+        out.cancelled = true;
+        (void)Cancel();
+        next_cancel = absl::Now() + absl::Seconds(1);
+        continue;
+      }
+      if (PQconsumeInput(conn_) != 1) {
         if (first.ok()) first = Error("connection lost");
         break;
       }
-      continue;  // end of one statement's results
+      continue;
     }
+    PGresult* r = PQgetResult(conn_);
+    if (r == nullptr) continue;  // end of one statement's results
     ExecStatusType st = PQresultStatus(r);
     if (st == PGRES_PIPELINE_SYNC) {
       PQclear(r);
       break;
     }
-    if (st != PGRES_COMMAND_OK && st != PGRES_TUPLES_OK && first.ok()) {
+    if (st == PGRES_TUPLES_OK) {
+      out.rows.push_back(PQntuples(r));
+    } else if (st == PGRES_COMMAND_OK) {
+      out.rows.push_back(std::atoll(PQcmdTuples(r)));
+    } else if (first.ok()) {
       first = Error("pipelined statement failed", r);
     }
     PQclear(r);
   }
   PQexitPipelineMode(conn_);
-  return first;
+  return out;
+}
+
+absl::StatusOr<bool> Connection::WaitReadable(absl::Time until) const {
+  pollfd pfd{.fd = PQsocket(conn_), .events = POLLIN, .revents = 0};
+  while (true) {
+    int timeout_ms = -1;
+    if (until != absl::InfiniteFuture()) {
+      timeout_ms = static_cast<int>(std::max<int64_t>(
+          0, absl::ToInt64Milliseconds(absl::Ceil(until - absl::Now(), absl::Milliseconds(1)))));
+    }
+    int n = poll(&pfd, 1, timeout_ms);
+    if (n > 0) return true;  // readable, hung up or failed: PQconsumeInput tells
+    if (n == 0) return false;
+    if (errno != EINTR) {
+      return absl::UnavailableError(absl::StrCat(
+          "waiting for PostgreSQL failed: ", std::strerror(errno), " (", Describe(), ")"));
+    }
+  }
+}
+
+bool Connection::Cancel() const {
+  PGcancel* cancel = PQgetCancel(conn_);
+  if (cancel == nullptr) return false;
+  char err[256];
+  const bool sent = PQcancel(cancel, err, sizeof err) == 1;
+  PQfreeCancel(cancel);
+  return sent;
 }
 
 }  // namespace tandem::storage::pg

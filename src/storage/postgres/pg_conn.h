@@ -11,6 +11,7 @@
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
+#include "absl/time/time.h"
 
 namespace tandem::storage::pg {
 
@@ -43,6 +44,20 @@ class Result {
   PGresult* r_;
 };
 
+using Statements = std::vector<std::pair<std::string, std::vector<Param>>>;
+
+//! What a pipeline run with a deadline did.
+struct PipelineResult {
+  //! The first failure; OK if every statement succeeded.
+  absl::Status status;
+  //! The deadline passed and the backend was sent a cancel request (as
+  //! pg_cancel_backend() does). With an OK status, a COMMIT in the pipeline
+  //! committed locally but its wait for synchronous replication was cut short.
+  bool cancelled = false;
+  //! Per statement that succeeded: rows returned or affected.
+  std::vector<int64_t> rows;
+};
+
 class Connection {
  public:
   //! Connects with TCP keep-alives and a user timeout so that a vanished
@@ -54,12 +69,18 @@ class Connection {
   Connection& operator=(const Connection&) = delete;
 
   absl::Status Exec(const std::string& sql);
+  //! Ends a transaction that a failure left open; nothing if none is.
+  void RollbackIfOpen();
   //! Runs several ;-separated statements (the simple protocol; DDL scripts).
   absl::Status ExecScript(const std::string& sql);
   absl::StatusOr<Result> Query(const std::string& sql, const std::vector<Param>& params = {});
   //! Sends every statement in one pipeline (one round trip) and checks them
   //! all; the first failure is returned.
-  absl::Status Pipeline(const std::vector<std::pair<std::string, std::vector<Param>>>& statements);
+  absl::Status Pipeline(const Statements& statements);
+  //! Like Pipeline, but results are awaited only until `deadline`; then the
+  //! backend is cancelled (again every second until it answers) and the
+  //! results are read to the sync point, so the connection stays usable.
+  PipelineResult PipelineUntil(const Statements& statements, absl::Time deadline);
   absl::Status Error(absl::string_view what, const PGresult* r = nullptr) const;
   //! False once the connection is broken (server gone, network cut).
   bool ok() const { return PQstatus(conn_) == CONNECTION_OK; }
@@ -68,6 +89,10 @@ class Connection {
 
  private:
   explicit Connection(PGconn* c) : conn_(c) {}
+  //! Waits until the socket is readable or `until` passes (false).
+  absl::StatusOr<bool> WaitReadable(absl::Time until) const;
+  //! Asks the server to cancel the running statement; false if it could not.
+  bool Cancel() const;
   PGconn* conn_;
 };
 

@@ -1,6 +1,8 @@
 // PostgreSQL Configuration Database: the same tables as the SQLite backend,
 // one writer connection (the committer's thread), a pool of readers, and
 // each commit sent as one pipeline (one round trip) inside a transaction.
+// Writes wait for a synchronous standby at most sync_commit_timeout (see
+// Write below).
 #include <map>
 #include <vector>
 
@@ -8,7 +10,9 @@
 #include "absl/strings/str_cat.h"
 #include "absl/synchronization/mutex.h"
 #include "common/hash.h"
+#include "common/logging.h"
 #include "common/status_macros.h"
+#include "spdlog/spdlog.h"
 #include "storage/connection_pool.h"
 #include "storage/postgres/pg_conn.h"
 #include "tandem/storage/storage.h"
@@ -18,6 +22,7 @@ namespace {
 
 using pg::Connection;
 using pg::Param;
+using OnSyncStandbyLost = PostgresOptions::OnSyncStandbyLost;
 
 constexpr char kApplicationTag[] = "tandem-configuration-database";
 
@@ -36,13 +41,26 @@ CREATE TABLE sequences(type INTEGER PRIMARY KEY, next_dbid BIGINT NOT NULL);
 };
 static_assert(std::size(kMigrations) == kSchemaVersion);
 
+// While degraded: how often to look for a synchronous standby again, and to
+// repeat the alarm in the log.
+constexpr absl::Duration kRecheckInterval = absl::Seconds(5);
+constexpr absl::Duration kAlarmRepeat = absl::Seconds(30);
+
+// True when commits need not be degraded any more: a synchronous standby is
+// streaming, or none is configured. Needs pg_monitor (pg_read_all_stats) to
+// see sync_state.
+constexpr char kSyncStandbyStreaming[] =
+    "SELECT (current_setting('synchronous_standby_names') = '' OR EXISTS (SELECT 1 FROM "
+    "pg_stat_replication WHERE state = 'streaming' AND sync_state IN ('sync', 'quorum')))::int";
+
 constexpr char kPutMeta[] =
     "INSERT INTO meta(key, value) VALUES($1, $2) ON CONFLICT(key) DO UPDATE SET value = "
     "EXCLUDED.value";
 
 class PostgresStorage final : public Storage {
  public:
-  explicit PostgresStorage(std::string conninfo) : conninfo_(std::move(conninfo)) {}
+  explicit PostgresStorage(PostgresOptions options)
+      : options_(std::move(options)), conninfo_(options_.conninfo) {}
 
   absl::Status Init() {
     TANDEM_ASSIGN_OR_RETURN(writer_, Connection::Open(conninfo_));
@@ -75,7 +93,8 @@ class PostgresStorage final : public Storage {
 
   absl::Status Commit(const CommitBatch& batch) override {
     TANDEM_RETURN_IF_ERROR(EnsureWriter());
-    std::vector<std::pair<std::string, std::vector<Param>>> st;
+    WatchDegraded();
+    pg::Statements st;
     st.reserve(batch.objects.size() + batch.history.size() + batch.next_dbid.size() + 4);
     st.push_back({"BEGIN", {}});
     for (const ObjectWrite& w : batch.objects) {
@@ -105,9 +124,11 @@ class PostgresStorage final : public Storage {
     st.push_back({kPutMeta, {Param::Text("revision"), Param::Bytes(absl::StrCat(batch.revision))}});
     st.push_back({kPutMeta, {Param::Text("revision_hash"), Param::Bytes(batch.revision_hash)}});
     st.push_back({"COMMIT", {}});
-    absl::Status status = writer_->Pipeline(st);
-    if (!status.ok()) (void)writer_->Exec("ROLLBACK");
-    return status;
+    absl::StatusOr<pg::PipelineResult> result = Write(st);
+    if (result.ok() && !result->cancelled && SetAlarm(kWaitAlarm, "")) {
+      spdlog::warn("a synchronous standby confirms commits again");
+    }
+    return result.status();
   }
 
   absl::StatusOr<HistoryChunk> ReadHistory(int64_t after_revision, int64_t limit) override {
@@ -145,19 +166,134 @@ class PostgresStorage final : public Storage {
   absl::StatusOr<int64_t> PruneHistory(int64_t keep_from_revision, int64_t keep_after_us,
                                        int64_t max_rows) override {
     TANDEM_RETURN_IF_ERROR(EnsureWriter());
+    WatchDegraded();
+    // Also bounded: deleting rows commits, and a commit can wait for ever for
+    // a synchronous standby.
     TANDEM_ASSIGN_OR_RETURN(
-        pg::Result r,
-        writer_->Query(
-            "WITH doomed AS (SELECT revision FROM history WHERE revision < $1 OR "
-            "committed_at_us < $2 ORDER BY revision LIMIT $3) DELETE FROM history h "
-            "USING doomed WHERE h.revision = doomed.revision RETURNING h.revision",
-            {Param::Int(keep_from_revision), Param::Int(keep_after_us), Param::Int(max_rows)}));
-    return static_cast<int64_t>(r.rows());
+        pg::PipelineResult r,
+        Write(
+            {{"WITH doomed AS (SELECT revision FROM history WHERE revision < $1 OR "
+              "committed_at_us < $2 ORDER BY revision LIMIT $3) DELETE FROM history h "
+              "USING doomed WHERE h.revision = doomed.revision RETURNING h.revision",
+              {Param::Int(keep_from_revision), Param::Int(keep_after_us), Param::Int(max_rows)}}}));
+    return r.rows.empty() ? 0 : r.rows.front();
   }
 
   std::string Describe() const override { return describe_; }
 
+  std::vector<std::string> Alarms() const override {
+    absl::MutexLock lock(&alarm_mu_);
+    std::vector<std::string> out;
+    for (const auto& [key, text] : alarms_) out.push_back(text);
+    return out;
+  }
+
  private:
+  enum AlarmKey { kWaitAlarm, kDegradedAlarm };
+
+  // Runs a writing pipeline, waiting at most sync_commit_timeout for its
+  // results; then the backend is cancelled. A transaction cancelled before it
+  // committed rolled back: an ordinary failure. One cancelled while waiting
+  // for the synchronous standby IS committed on this server: in "degrade"
+  // mode that switches the session to asynchronous commits and succeeds, in
+  // "wait" mode it returns CommittedNotReplicatedError.
+  absl::StatusOr<pg::PipelineResult> Write(const pg::Statements& st) {
+    const absl::Duration timeout = options_.sync_commit_timeout;
+    pg::PipelineResult r = writer_->PipelineUntil(st, absl::Now() + timeout);
+    if (!r.status.ok()) {
+      writer_->RollbackIfOpen();
+      if (!r.cancelled) return r.status;
+      return absl::DeadlineExceededError(
+          absl::StrCat("the transaction did not finish within ", absl::FormatDuration(timeout),
+                       " ([storage] sync_commit_timeout_s) and was cancelled, so it rolled back: ",
+                       r.status.message()));
+    }
+    if (!r.cancelled) return r;
+    if (options_.on_sync_standby_lost == OnSyncStandbyLost::kDegrade) {
+      Degrade();
+      return r;
+    }
+    const std::string what = absl::StrCat(
+        "no synchronous standby confirmed a commit within ", absl::FormatDuration(timeout),
+        " ([storage] sync_commit_timeout_s); each write waits that long and is reported as not "
+        "replicated (on_sync_standby_lost = \"wait\"); run `tandemctl db status`");
+    if (SetAlarm(kWaitAlarm, what)) spdlog::error("{}", what);
+    return CommittedNotReplicatedError(absl::StrCat(
+        "committed on the primary ", describe_, " but no synchronous standby confirmed it within ",
+        absl::FormatDuration(timeout)));
+  }
+
+  // Commits stop waiting for a synchronous standby: this session only, the
+  // server's configuration is untouched.
+  void Degrade() {
+    const absl::Time now = absl::Now();
+    if (!degraded_) {
+      degraded_ = true;
+      degraded_since_ = now;
+      last_recheck_ = now;
+      last_alarm_log_ = now;
+      spdlog::error("{}", SetDegradedAlarm());
+    }
+    absl::Status st = writer_->Exec("SET synchronous_commit = local");
+    if (!st.ok()) {
+      spdlog::warn("cannot switch to asynchronous commits (will retry): {}", st.message());
+    }
+  }
+
+  std::string SetDegradedAlarm() {
+    std::string text = absl::StrCat(
+        "synchronous replication degraded since ",
+        absl::FormatTime("%Y-%m-%d %H:%M:%S UTC", degraded_since_, absl::UTCTimeZone()),
+        ": no synchronous standby confirmed a commit within ",
+        absl::FormatDuration(options_.sync_commit_timeout),
+        ", so confserv commits on the primary only (synchronous_commit = local) until one "
+        "streams again (on_sync_standby_lost = \"degrade\"); run `tandemctl db status`");
+    SetAlarm(kDegradedAlarm, text);
+    return text;
+  }
+
+  // While degraded (writer thread, on each commit or prune): repeats the
+  // alarm in the log and restores synchronous commits once a synchronous
+  // standby streams again.
+  void WatchDegraded() {
+    if (!degraded_) return;
+    const absl::Time now = absl::Now();
+    if (now - last_alarm_log_ >= kAlarmRepeat) {
+      last_alarm_log_ = now;
+      spdlog::error("still degraded: {}", SetDegradedAlarm());
+    }
+    if (now - last_recheck_ < kRecheckInterval) return;
+    last_recheck_ = now;
+    auto streaming = WithReader<bool>([](Connection& c) -> absl::StatusOr<bool> {
+      TANDEM_ASSIGN_OR_RETURN(pg::Result r, c.Query(kSyncStandbyStreaming));
+      return r.Int(0, 0) == 1;
+    });
+    if (!streaming.ok()) {
+      spdlog::warn("cannot check for a synchronous standby (will retry): {}",
+                   streaming.status().message());
+      return;
+    }
+    if (!*streaming) return;
+    if (absl::Status st = writer_->Exec("RESET synchronous_commit"); !st.ok()) {
+      spdlog::warn("cannot restore synchronous commits (will retry): {}", st.message());
+      return;
+    }
+    degraded_ = false;
+    SetAlarm(kDegradedAlarm, "");
+    spdlog::warn(
+        "a synchronous standby is streaming again: commits wait for it again "
+        "(synchronous_commit restored after {} degraded)",
+        absl::FormatDuration(absl::Trunc(now - degraded_since_, absl::Seconds(1))));
+  }
+
+  // Sets (or with empty text clears) an alarm; true if it was raised or
+  // cleared by this call (not merely reworded).
+  bool SetAlarm(AlarmKey key, std::string text) {
+    absl::MutexLock lock(&alarm_mu_);
+    if (text.empty()) return alarms_.erase(key) > 0;
+    return alarms_.insert_or_assign(key, std::move(text)).second;
+  }
+
   // A broken writer connection is replaced on the next write; with several
   // hosts and target_session_attrs=read-write that finds the new primary.
   // (A commit whose outcome was lost with the connection is caught by the
@@ -166,6 +302,7 @@ class PostgresStorage final : public Storage {
     if (writer_->ok()) return absl::OkStatus();
     TANDEM_ASSIGN_OR_RETURN(auto fresh, Connection::Open(conninfo_));
     writer_ = std::move(fresh);
+    if (degraded_) Degrade();
     return absl::OkStatus();
   }
 
@@ -274,9 +411,17 @@ class PostgresStorage final : public Storage {
     pool_.Return(std::move(c));
   }
 
+  const PostgresOptions options_;
   const std::string conninfo_;
   std::string describe_;
   std::unique_ptr<Connection> writer_;
+  // Writer thread only: commits are asynchronous since degraded_since_.
+  bool degraded_ = false;
+  absl::Time degraded_since_;
+  absl::Time last_recheck_;
+  absl::Time last_alarm_log_;
+  mutable absl::Mutex alarm_mu_;
+  std::map<AlarmKey, std::string> alarms_ ABSL_GUARDED_BY(alarm_mu_);
   ConnectionPool<Connection> pool_{[this] { return Connection::Open(conninfo_); }, 8};
 };
 
@@ -288,7 +433,12 @@ absl::StatusOr<StoragePtr> OpenPostgres(const PostgresOptions& options) {
         "[storage] conninfo is empty: give a libpq connection string, e.g. "
         "\"host=db1,db2 dbname=tandem target_session_attrs=read-write\"");
   }
-  auto s = std::make_unique<PostgresStorage>(options.conninfo);
+  if (options.sync_commit_timeout <= absl::ZeroDuration()) {
+    return absl::InvalidArgumentError(
+        "[storage] sync_commit_timeout_s must be positive: it bounds how long a commit waits "
+        "for a synchronous standby");
+  }
+  auto s = std::make_unique<PostgresStorage>(options);
   TANDEM_RETURN_IF_ERROR(s->Init());
   return StoragePtr(std::move(s));
 }
