@@ -153,15 +153,32 @@ void Committer::ProcessBatch(std::deque<config::WriteRequest>& batch)
     spdlog::error("commit of {} changes (revision {}) is not replicated: {}", published.size(),
                   commit.revision, status.message());
   } else if (!status.ok()) {
-    // A failed commit must have changed nothing; if the database says
-    // otherwise, memory and disk disagree and only a restart (reload) is safe.
-    auto meta = storage_.ReadMeta();
-    TANDEM_CHECK(meta.ok() && meta->revision == state_.Revision(),
-                 "database revision moved although the commit failed; restarting to reload");
+    // A failed commit must have changed nothing. The database says whether
+    // it did: at our revision, nothing was applied. At another revision
+    // (a commit whose reply was lost, or a DBMS failover that lost
+    // revisions) memory and disk disagree and only a restart (reload) is
+    // safe. Unreachable (the DBMS is gone, perhaps failing over): the outcome
+    // is unknown for now; the next commit reconnects, and its revision guard
+    // finds out before it writes anything.
+    absl::StatusOr<storage::Meta> meta = storage_.ReadMeta();
+    if (meta.ok() && meta->revision != state_.Revision()) {
+      const std::string why = absl::StrCat(
+          "the configuration database is at revision ", meta->revision,
+          " but this server is at revision ", state_.Revision(),
+          " (a lost commit reply, or a DBMS failover that lost revisions); restarting to reload "
+          "from the database");
+      spdlog::critical("{}", why);
+      TANDEM_CHECK(false, why.c_str());
+    }
     spdlog::error("commit of {} changes failed: {}", published.size(), status.message());
-    absl::Status reply(status.code(),
-                       absl::StrCat("the configuration database refused the write (",
-                                    status.message(), "); the change was not applied"));
+    absl::Status reply =
+        meta.ok() ? absl::Status(status.code(),
+                                 absl::StrCat("the configuration database refused the write (",
+                                              status.message(), "); the change was not applied"))
+                  : absl::UnavailableError(absl::StrCat(
+                        "the configuration database is unreachable (", status.message(),
+                        "); whether the change was applied is not known yet: read it back (get "
+                        "or history) before you retry"));
     for (auto& [req, result] : accepted) req->done(reply);
     return;
   }

@@ -412,6 +412,70 @@ TEST_F(Replication, FenceAndUnfence) {
   EXPECT_NE(std::system(("nft list table inet " + table + " >/dev/null 2>&1").c_str()), 0);
 }
 
+// conninfo listing both regions: the writable one is found again by itself.
+std::string BothRegions(const PostgresCluster& r1, const PostgresCluster& r2) {
+  return absl::StrCat("host=127.0.0.1,127.0.0.1 port=", r1.port(), ",", r2.port(),
+                      " user=postgres dbname=tandem target_session_attrs=read-write "
+                      "connect_timeout=2");
+}
+
+// A running confserv whose conninfo lists both regions follows a DBMS
+// failover without a restart: writes fail (UNAVAILABLE, nothing applied)
+// while no DBMS is writable and work again once the standby is promoted.
+TEST_F(Replication, ConfservFollowsDbmsFailover) {
+  ASSERT_EQ(CreateStandby(primary_, standby_, "region2", true).code, 0);
+  TandemdProcess server(OnPostgres(BothRegions(primary_, standby_)));
+  server.Start();
+  for (int i = 0; i < 10; ++i) ASSERT_EQ(CreateHost(server, "h" + std::to_string(i)), i + 1);
+  primary_.Stop();
+  grpc::Status st;
+  EXPECT_EQ(CreateHost(server, "during-outage", &st), -1);
+  EXPECT_EQ(st.error_code(), grpc::StatusCode::UNAVAILABLE) << st.error_message();
+  CtlResult r = Ctl("db promote --conninfo " + Quote(standby_.conninfo("tandem")));
+  ASSERT_EQ(r.code, 0) << r.out;
+  int64_t revision = -1;
+  ASSERT_TRUE(WaitFor([&] { return (revision = CreateHost(server, "after")) > 0; }, 20))
+      << server.Log();
+  EXPECT_EQ(revision, 11);  // the write during the outage was not applied
+  EXPECT_EQ(server.Log().find("restarting"), std::string::npos) << server.Log();
+  ExpectIntactChain(standby_.conninfo("tandem"), 11);
+  server.Kill();
+}
+
+// An asynchronous failover that lost revisions: the running confserv's next
+// write is refused by the revision guard before it writes anything, and the
+// server restarts to reload what the database has (a supervisor restarts it;
+// here the test does).
+TEST_F(Replication, AsyncFailoverThatLostRevisionsMakesConfservReload) {
+  ASSERT_EQ(CreateStandby(primary_, standby_, "region2", false).code, 0);
+  TandemdProcess server(OnPostgres(BothRegions(primary_, standby_)));
+  server.Start();
+  for (int i = 0; i < 10; ++i) ASSERT_EQ(CreateHost(server, "h" + std::to_string(i)), i + 1);
+  ASSERT_TRUE(WaitFor([&] { return ConfigRevision(standby_) == 10; }));
+  standby_.Stop();  // region 2 falls behind ...
+  for (int i = 10; i < 15; ++i) ASSERT_EQ(CreateHost(server, "h" + std::to_string(i)), i + 1);
+  primary_.Stop();  // ... and region 1 is lost with revisions 11-15
+  ASSERT_TRUE(standby_.Restart().ok());
+  ASSERT_EQ(Ctl("db promote --conninfo " + Quote(standby_.conninfo("tandem"))).code, 0);
+  grpc::Status st;
+  for (int i = 0; i < 40 && server.running(); ++i) {
+    CreateHost(server, "after", &st);
+    EXPECT_FALSE(st.ok());  // never written on top of the gap
+    int status = 0;
+    if (server.Exited(1, &status)) break;
+  }
+  ASSERT_FALSE(server.running());
+  EXPECT_NE(server.Log().find("the configuration database is at revision 10 but this server is "
+                              "at revision 15"),
+            std::string::npos)
+      << server.Log();
+  EXPECT_EQ(ConfigRevision(standby_), 10);
+  server.Start();
+  EXPECT_EQ(CreateHost(server, "after-reload"), 11);
+  ExpectIntactChain(standby_.conninfo("tandem"), 11);
+  server.Kill();
+}
+
 // Bad input leaves nothing half done.
 TEST_F(Replication, BadInput) {
   // replica create onto a non-empty directory: refused, directory untouched.

@@ -62,6 +62,35 @@ TEST(PostgresStorage, RefusesForeignDatabase) {
             "1\n");
 }
 
+// A batch built on another revision than the stored one (after a failover
+// that lost revisions, or a lost commit reply) is refused before it writes.
+TEST(PostgresStorage, RevisionGuardRefusesABatchOnAnotherRevision) {
+  auto conninfo = Cluster()->CreateDatabase("guard");
+  ASSERT_TRUE(conninfo.ok());
+  auto s = OpenPostgres({.conninfo = *conninfo});
+  ASSERT_TRUE(s.ok()) << s.status();
+  ASSERT_TRUE((*s)->Commit(Batch(1, {Put(1, 1, "a")})).ok());
+  ASSERT_TRUE((*s)->Commit(Batch(2, {Put(1, 2, "b")})).ok());
+  absl::Status ahead = (*s)->Commit(Batch(5, {Put(1, 5, "e")}));
+  EXPECT_EQ(ahead.code(), absl::StatusCode::kFailedPrecondition) << ahead;
+  EXPECT_NE(ahead.message().find("the database is at revision 2, this server expected 4"),
+            std::string::npos)
+      << ahead;
+  absl::Status behind = (*s)->Commit(Batch(2, {Put(1, 3, "c")}));
+  EXPECT_EQ(behind.code(), absl::StatusCode::kFailedPrecondition) << behind;
+  auto meta = (*s)->ReadMeta();
+  ASSERT_TRUE(meta.ok());
+  EXPECT_EQ(meta->revision, 2);
+  int objects = 0;
+  ASSERT_TRUE((*s)->ScanObjects([&](absl::string_view) {
+                    ++objects;
+                    return absl::OkStatus();
+                  })
+                  .ok());
+  EXPECT_EQ(objects, 2);
+  EXPECT_TRUE((*s)->Commit(Batch(3, {Put(1, 3, "c")})).ok());
+}
+
 // A commit must have a bound on its wait for a synchronous standby.
 TEST(PostgresStorage, RefusesNonPositiveSyncCommitTimeout) {
   auto s = OpenPostgres(

@@ -79,6 +79,18 @@ int TandemdProcess::Terminate() {
   return status;
 }
 
+bool TandemdProcess::Exited(int seconds, int* status) {
+  if (pid_ <= 0) return true;
+  for (int i = 0; i < seconds * 50; ++i) {
+    if (waitpid(pid_, status, WNOHANG) == pid_) {
+      pid_ = -1;
+      return true;
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
+  return false;
+}
+
 std::unique_ptr<config::v1::ConfigService::Stub> TandemdProcess::Stub() const {
   return config::v1::ConfigService::NewStub(Channel());
 }

@@ -36,6 +36,9 @@ class TandemdProcess {
   //! SIGTERM; returns the exit status (waitpid status).
   int Terminate();
   bool running() const { return pid_ > 0; }
+  //! Waits up to `seconds` for the server to exit by itself; true (and its
+  //! waitpid status) if it did.
+  bool Exited(int seconds, int* status);
 
   std::string address() const { return "127.0.0.1:" + std::to_string(port_); }
   std::unique_ptr<config::v1::ConfigService::Stub> Stub() const;

@@ -57,6 +57,22 @@ constexpr char kPutMeta[] =
     "INSERT INTO meta(key, value) VALUES($1, $2) ON CONFLICT(key) DO UPDATE SET value = "
     "EXCLUDED.value";
 
+// First statement of every commit: the database must still be at the
+// revision this server built the batch on. After a DBMS failover with an
+// asynchronous standby it may be behind (revisions lost), or, after a commit
+// whose reply was lost, ahead; either way the batch would break the history
+// chain, so the transaction fails (SQLSTATE TD001) and the committer reloads.
+// Locks the revision row, which the commit updates anyway.
+std::string RevisionGuard(int64_t expected) {
+  return absl::StrCat(
+      "DO $$DECLARE stored text; BEGIN SELECT convert_from(value, 'UTF8') INTO stored FROM meta "
+      "WHERE key = 'revision' FOR UPDATE; IF stored IS DISTINCT FROM '",
+      expected,
+      "' THEN RAISE EXCEPTION 'tandem revision guard: the database is at revision %, this "
+      "server expected ",
+      expected, "', stored USING ERRCODE = 'TD001'; END IF; END$$");
+}
+
 class PostgresStorage final : public Storage {
  public:
   explicit PostgresStorage(PostgresOptions options)
@@ -95,8 +111,10 @@ class PostgresStorage final : public Storage {
     TANDEM_RETURN_IF_ERROR(EnsureWriter());
     WatchDegraded();
     pg::Statements st;
-    st.reserve(batch.objects.size() + batch.history.size() + batch.next_dbid.size() + 4);
+    st.reserve(batch.objects.size() + batch.history.size() + batch.next_dbid.size() + 5);
     st.push_back({"BEGIN", {}});
+    if (!batch.history.empty())
+      st.push_back({RevisionGuard(batch.history.front().revision - 1), {}});
     for (const ObjectWrite& w : batch.objects) {
       if (w.data.has_value()) {
         st.push_back(
