@@ -252,6 +252,23 @@ TEST_F(Replication, SyncStandbyLosesNoAcknowledgedWrite) {
   EXPECT_EQ(s["servers"][0]["synchronous_standby_names"], "region2") << s.dump(2);
   EXPECT_EQ(s["servers"][0]["standbys"][0]["sync_state"], "sync") << s.dump(2);
 
+  // A missing synchronous standby is shown, and status exits 1.
+  standby_.Stop();
+  int code = 0;
+  s = Status({&primary_}, &code);
+  EXPECT_EQ(code, 1);
+  EXPECT_EQ(s["servers"][0]["missing_sync_standbys"], nlohmann::json::array({"region2"}))
+      << s.dump(2);
+  CtlResult table = Ctl("db status --conninfo " + Quote(primary_.conninfo("tandem")));
+  EXPECT_NE(table.out.find("MISSING"), std::string::npos) << table.out;
+  EXPECT_NE(table.out.find("synchronous standby 'region2' is not streaming"), std::string::npos)
+      << table.out;
+  ASSERT_TRUE(standby_.Restart().ok());
+  ASSERT_TRUE(WaitFor([&] {
+    nlohmann::json again = Status({&primary_});
+    return again["servers"][0]["missing_sync_standbys"].empty();
+  }));
+
   TandemdProcess server(OnPostgres(primary_.conninfo("tandem")));
   server.Start();
   std::map<std::string, int64_t> acked;
