@@ -78,6 +78,10 @@ grpc::ServerUnaryReactor* ConfigServiceImpl::Register(grpc::CallbackServerContex
                                                       const v1::RegisterRequest* request,
                                                       v1::RegisterResponse* response) {
   auto* reactor = ctx->DefaultReactor();
+  if (absl::Status serving = backend_.Serving(); !serving.ok()) {
+    reactor->Finish(ToGrpc(serving));
+    return reactor;
+  }
   if (request->application_name().empty() || request->application_name().size() > 255) {
     reactor->Finish(grpc::Status(grpc::StatusCode::INVALID_ARGUMENT,
                                  "application_name: give the application name (1-255 bytes)"));
@@ -102,6 +106,10 @@ grpc::ServerUnaryReactor* ConfigServiceImpl::Get(grpc::CallbackServerContext* ct
                                                  const v1::GetRequest* request,
                                                  v1::GetResponse* response) {
   auto* reactor = ctx->DefaultReactor();
+  if (absl::Status serving = backend_.Serving(); !serving.ok()) {
+    reactor->Finish(ToGrpc(serving));
+    return reactor;
+  }
   auto result = backend_.Get(*request);
   if (result.ok()) *response = std::move(*result);
   reactor->Finish(ToGrpc(result.status()));
@@ -111,6 +119,9 @@ grpc::ServerUnaryReactor* ConfigServiceImpl::Get(grpc::CallbackServerContext* ct
 grpc::ServerWriteReactor<grpc::ByteBuffer>* ConfigServiceImpl::List(
     grpc::CallbackServerContext* ctx, const grpc::ByteBuffer* raw_request) {
   (void)ctx;
+  if (absl::Status serving = backend_.Serving(); !serving.ok()) {
+    return new FailedStream(ToGrpc(serving));
+  }
   v1::ListRequest request;
   grpc::ByteBuffer copy(*raw_request);
   grpc::Status parsed = grpc::SerializationTraits<v1::ListRequest>::Deserialize(&copy, &request);
@@ -127,6 +138,10 @@ grpc::ServerUnaryReactor* ConfigServiceImpl::SubmitWrite(
     grpc::CallbackServerContext* ctx, std::vector<v1::Operation> ops,
     std::function<void(config::WriteResult&)> fill) {
   auto* reactor = ctx->DefaultReactor();
+  if (absl::Status serving = backend_.Serving(); !serving.ok()) {
+    reactor->Finish(ToGrpc(serving));
+    return reactor;
+  }
   config::WriteRequest req;
   req.operations = std::move(ops);
   req.who = Who(ctx);
@@ -184,6 +199,9 @@ grpc::ServerUnaryReactor* ConfigServiceImpl::Transaction(grpc::CallbackServerCon
 grpc::ServerWriteReactor<grpc::ByteBuffer>* ConfigServiceImpl::Watch(
     grpc::CallbackServerContext* ctx, const grpc::ByteBuffer* raw_request) {
   (void)ctx;
+  if (absl::Status serving = backend_.Serving(); !serving.ok()) {
+    return new FailedStream(ToGrpc(serving));
+  }
   v1::WatchRequest request;
   grpc::ByteBuffer copy(*raw_request);
   if (!grpc::SerializationTraits<v1::WatchRequest>::Deserialize(&copy, &request).ok()) {
@@ -197,6 +215,10 @@ grpc::ServerUnaryReactor* ConfigServiceImpl::History(grpc::CallbackServerContext
                                                      const v1::HistoryRequest* request,
                                                      v1::HistoryResponse* response) {
   auto* reactor = ctx->DefaultReactor();
+  if (absl::Status serving = backend_.Serving(); !serving.ok()) {
+    reactor->Finish(ToGrpc(serving));
+    return reactor;
+  }
   auto page = backend_.History(request->since_revision(), request->limit());
   if (page.ok()) {
     for (auto& c : page->changes) *response->add_changes() = std::move(c);

@@ -84,6 +84,9 @@ class Backend {
   virtual int64_t Subscribe(ChangeSubscriber* subscriber) = 0;
   virtual void Unsubscribe(ChangeSubscriber* subscriber) = 0;
   virtual v1::ServerInfo Info() = 0;
+  //! OK when this server answers clients. Otherwise the status every call
+  //! but GetServerInfo gets (a backup master: UNAVAILABLE naming the primary).
+  virtual absl::Status Serving() { return absl::OkStatus(); }
   //! DBID of the Application of that name (any tenant), 0 if none.
   virtual int64_t FindApplication(const std::string& name) = 0;
 };
