@@ -105,10 +105,10 @@ TEST(ConfServPostgres, DbInit) {
   ASSERT_TRUE(conninfo.ok());
   auto [code, out] = Ctl("db init --conninfo '" + *conninfo + "'");
   EXPECT_EQ(code, 0) << out;
-  EXPECT_NE(out.find("schema version 1, revision 0"), std::string::npos) << out;
+  EXPECT_NE(out.find("schema version 2, revision 0"), std::string::npos) << out;
   std::tie(code, out) = Ctl("-o json db init --conninfo '" + *conninfo + "'");
   EXPECT_EQ(code, 0) << out;
-  EXPECT_NE(out.find("\"schema_version\": 1"), std::string::npos) << out;
+  EXPECT_NE(out.find("\"schema_version\": 2"), std::string::npos) << out;
 
   auto foreign = pg.CreateDatabase("foreign_app");
   ASSERT_TRUE(foreign.ok());

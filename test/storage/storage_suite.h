@@ -148,4 +148,54 @@ TEST_P(StorageSuite, ConcurrentReadersDuringCommits) {
   EXPECT_GT(reads.load(), 0);
 }
 
+// The master lease: one holder at a time, a new epoch per holder, and a
+// storage that lost it (expired or taken over) cannot commit or prune.
+TEST_P(StorageSuite, LeaseFencesTheOldHolder) {
+  auto a = Open();
+  auto b = Open();
+  auto none = a->ReadLease();
+  ASSERT_TRUE(none.ok()) << none.status();
+  EXPECT_EQ(none->epoch, 0);
+  EXPECT_TRUE(none->expired());
+  auto got = a->AcquireLease("cs1", "192.0.2.1:9000", absl::Seconds(30));
+  ASSERT_TRUE(got.ok()) << got.status();
+  EXPECT_EQ(got->epoch, 1);
+  auto refused = b->AcquireLease("cs2", "192.0.2.2:9000", absl::Seconds(30));
+  EXPECT_EQ(refused.status().code(), absl::StatusCode::kFailedPrecondition);
+  EXPECT_NE(refused.status().message().find("held by 'cs1' (192.0.2.1:9000"), std::string::npos)
+      << refused.status();
+  ASSERT_TRUE(a->Commit(Batch(1, {Put(1, 1, "x")})).ok());
+  ASSERT_TRUE(a->RenewLease(absl::Seconds(30)).ok());
+
+  // A restart of the same node takes it at once, with a new epoch; then it
+  // lapses and the other node takes over.
+  got = a->AcquireLease("cs1", "192.0.2.1:9000", absl::Milliseconds(200));
+  ASSERT_TRUE(got.ok()) << got.status();
+  EXPECT_EQ(got->epoch, 2);
+  absl::SleepFor(absl::Milliseconds(300));
+  absl::Status expired = a->Commit(Batch(2, {Put(1, 2, "y")}));
+  EXPECT_TRUE(IsLeaseLost(expired)) << expired;
+  EXPECT_NE(expired.message().find("expired"), std::string::npos) << expired;
+  auto taken = b->AcquireLease("cs2", "192.0.2.2:9000", absl::Seconds(30));
+  ASSERT_TRUE(taken.ok()) << taken.status();
+  EXPECT_EQ(taken->epoch, 3);
+  absl::Status renew = a->RenewLease(absl::Seconds(30)).status();
+  EXPECT_TRUE(IsLeaseLost(renew)) << renew;
+  EXPECT_NE(renew.message().find("taken over by 'cs2'"), std::string::npos) << renew;
+  absl::Status stale = a->Commit(Batch(2, {Put(1, 2, "y")}));
+  EXPECT_TRUE(IsLeaseLost(stale)) << stale;
+  EXPECT_TRUE(IsLeaseLost(a->PruneHistory(100, 0, 10).status()));
+  ASSERT_TRUE(b->Commit(Batch(2, {Put(1, 3, "z")})).ok());
+  auto meta = b->ReadMeta();
+  ASSERT_TRUE(meta.ok());
+  EXPECT_EQ(meta->revision, 2);
+  EXPECT_EQ(ScanAll(*b).size(), 2u);  // x and z; y never written
+  auto now = a->ReadLease();
+  ASSERT_TRUE(now.ok());
+  EXPECT_EQ(now->holder, "cs2");
+  EXPECT_EQ(now->address, "192.0.2.2:9000");
+  EXPECT_EQ(now->epoch, 3);
+  EXPECT_FALSE(now->expired());
+}
+
 }  // namespace tandem::storage

@@ -22,7 +22,7 @@ namespace tandem::storage {
 
 //! Version of the database schema this build writes. Older versions are
 //! migrated on open; newer ones are refused.
-inline constexpr int64_t kSchemaVersion = 1;
+inline constexpr int64_t kSchemaVersion = 2;
 
 struct Meta {
   int64_t schema_version = 0;
@@ -69,6 +69,21 @@ struct HistoryChunk {
   int64_t oldest_revision = 0;
 };
 
+//! The master lease of an HA pair: who may commit, until when, under which
+//! fencing epoch. Times are the DBMS's clock (SQLite: this host's).
+struct Lease {
+  //! Node name of the holder; empty if never held.
+  std::string holder;
+  //! Where the holder serves clients (host:port), for the backup to point at.
+  std::string address;
+  //! Increases by one with every new holder (and every restart of one).
+  int64_t epoch = 0;
+  int64_t expires_at_us = 0;
+  //! The clock reading these were compared with.
+  int64_t now_us = 0;
+  bool expired() const { return expires_at_us <= now_us; }
+};
+
 class Storage {
  public:
   virtual ~Storage() = default;
@@ -97,6 +112,23 @@ class Storage {
   //! Returns the number deleted. Same thread as Commit.
   virtual absl::StatusOr<int64_t> PruneHistory(int64_t keep_from_revision, int64_t keep_after_us,
                                                int64_t max_rows) = 0;
+
+  //! The master lease as stored. Any thread.
+  virtual absl::StatusOr<Lease> ReadLease() = 0;
+
+  //! Takes the lease for `holder` if it has expired or `holder` already has
+  //! it (a restart), with a new epoch, for `duration`. From then on every
+  //! Commit and PruneHistory checks, inside its transaction, that this
+  //! storage still holds the lease unexpired under that epoch, and fails
+  //! with FAILED_PRECONDITION (IsLeaseLost) otherwise. FAILED_PRECONDITION
+  //! naming the holder when someone else holds it. Not concurrently with
+  //! RenewLease.
+  virtual absl::StatusOr<Lease> AcquireLease(const std::string& holder, const std::string& address,
+                                             absl::Duration duration) = 0;
+
+  //! Extends the lease taken by AcquireLease (same epoch) to now + duration.
+  //! FAILED_PRECONDITION (IsLeaseLost) if another holder took it.
+  virtual absl::StatusOr<Lease> RenewLease(absl::Duration duration) = 0;
 
   //! Human-readable description, e.g. "sqlite:/var/lib/tandem/config.db".
   virtual std::string Describe() const = 0;
@@ -127,6 +159,21 @@ inline absl::Status CommittedNotReplicatedError(absl::string_view message) {
 inline bool IsCommittedNotReplicated(const absl::Status& status) {
   return status.code() == absl::StatusCode::kDeadlineExceeded &&
          status.GetPayload(kCommittedNotReplicatedPayload).has_value();
+}
+
+//! Payload marking a write refused because this storage no longer holds the
+//! master lease (another server took it, or it expired).
+inline constexpr absl::string_view kLeaseLostPayload = "type.tandem.dev/tandem.storage.LeaseLost";
+
+inline absl::Status LeaseLostError(absl::string_view message) {
+  absl::Status status = absl::FailedPreconditionError(message);
+  status.SetPayload(kLeaseLostPayload, absl::Cord("1"));
+  return status;
+}
+
+inline bool IsLeaseLost(const absl::Status& status) {
+  return status.code() == absl::StatusCode::kFailedPrecondition &&
+         status.GetPayload(kLeaseLostPayload).has_value();
 }
 
 struct SqliteOptions {

@@ -38,7 +38,9 @@ absl::StatusCode CodeFor(const char* sqlstate) {
     return absl::StatusCode::kUnavailable;  // connection trouble, shutdown
   }
   if (s == "25006") return absl::StatusCode::kFailedPrecondition;  // read-only transaction
-  if (s == "TD001") return absl::StatusCode::kFailedPrecondition;  // our revision guard
+  if (s == "TD001" || s == "TD002") {
+    return absl::StatusCode::kFailedPrecondition;  // our revision and lease guards
+  }
   if (s == "23505") return absl::StatusCode::kAlreadyExists;
   if (s == "53100") return absl::StatusCode::kResourceExhausted;  // disk full
   return absl::StatusCode::kInternal;

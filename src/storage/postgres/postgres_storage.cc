@@ -6,6 +6,7 @@
 #include <map>
 #include <vector>
 
+#include "absl/strings/match.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/synchronization/mutex.h"
@@ -38,6 +39,11 @@ CREATE TABLE history(
 CREATE INDEX history_time ON history(committed_at_us);
 CREATE TABLE sequences(type INTEGER PRIMARY KEY, next_dbid BIGINT NOT NULL);
 )sql",
+    R"sql(
+CREATE TABLE lease(id INTEGER PRIMARY KEY CHECK (id = 1), holder TEXT NOT NULL,
+  address TEXT NOT NULL, epoch BIGINT NOT NULL, expires_at_us BIGINT NOT NULL);
+INSERT INTO lease VALUES(1, '', '', 0, 0);
+)sql",
 };
 static_assert(std::size(kMigrations) == kSchemaVersion);
 
@@ -63,14 +69,49 @@ constexpr char kPutMeta[] =
 // whose reply was lost, ahead; either way the batch would break the history
 // chain, so the transaction fails (SQLSTATE TD001) and the committer reloads.
 // Locks the revision row, which the commit updates anyway.
-std::string RevisionGuard(int64_t expected) {
+// The DBMS's clock in microseconds: lease times are all read from it.
+constexpr char kNowUs[] = "(extract(epoch FROM clock_timestamp()) * 1000000)::int8";
+
+// With an HA pair, the same block also checks the master lease (SQLSTATE
+// TD002): held by this server under its epoch and not expired, by the
+// DBMS's clock. The lease row is locked FOR SHARE, so a takeover (which
+// updates it) waits for a commit in progress and a commit never overlaps one.
+std::string LeaseCheck(const std::string& holder, int64_t epoch) {
+  if (epoch == 0) return "";
   return absl::StrCat(
-      "DO $$DECLARE stored text; BEGIN SELECT convert_from(value, 'UTF8') INTO stored FROM meta "
+      "SELECT holder, epoch, expires_at_us, ", kNowUs,
+      " AS now INTO l FROM lease WHERE id = 1 FOR SHARE; IF l.holder <> '", holder,
+      "' OR l.epoch <> ", epoch,
+      " THEN RAISE EXCEPTION 'tandem lease guard: this server''s master lease (epoch ", epoch,
+      ") was taken over by ''%'' (epoch %); the write was not applied', l.holder, l.epoch "
+      "USING ERRCODE = 'TD002'; END IF; IF l.expires_at_us <= l.now THEN RAISE EXCEPTION "
+      "'tandem lease guard: this server''s master lease (epoch ",
+      epoch,
+      ") expired % ms ago; the write was not applied', (l.now - l.expires_at_us) / 1000 USING "
+      "ERRCODE = 'TD002'; END IF; ");
+}
+
+std::string RevisionGuard(int64_t expected, const std::string& holder, int64_t epoch) {
+  return absl::StrCat(
+      "DO $$DECLARE stored text; l record; BEGIN ", LeaseCheck(holder, epoch),
+      "SELECT convert_from(value, 'UTF8') INTO stored FROM meta "
       "WHERE key = 'revision' FOR UPDATE; IF stored IS DISTINCT FROM '",
       expected,
       "' THEN RAISE EXCEPTION 'tandem revision guard: the database is at revision %, this "
       "server expected ",
       expected, "', stored USING ERRCODE = 'TD001'; END IF; END$$");
+}
+
+std::string LeaseGuard(const std::string& holder, int64_t epoch) {
+  return absl::StrCat("DO $$DECLARE l record; BEGIN ", LeaseCheck(holder, epoch), "END$$");
+}
+
+// A failed write: the lease guard's failure carries the LeaseLost payload.
+absl::Status MarkLeaseLost(absl::Status status) {
+  if (!status.ok() && absl::StrContains(status.message(), "tandem lease guard")) {
+    return LeaseLostError(status.message());
+  }
+  return status;
 }
 
 class PostgresStorage final : public Storage {
@@ -113,8 +154,12 @@ class PostgresStorage final : public Storage {
     pg::Statements st;
     st.reserve(batch.objects.size() + batch.history.size() + batch.next_dbid.size() + 5);
     st.push_back({"BEGIN", {}});
-    if (!batch.history.empty())
-      st.push_back({RevisionGuard(batch.history.front().revision - 1), {}});
+    const auto [holder, epoch] = HeldLease();
+    if (!batch.history.empty()) {
+      st.push_back({RevisionGuard(batch.history.front().revision - 1, holder, epoch), {}});
+    } else if (epoch != 0) {
+      st.push_back({LeaseGuard(holder, epoch), {}});
+    }
     for (const ObjectWrite& w : batch.objects) {
       if (w.data.has_value()) {
         st.push_back(
@@ -146,7 +191,7 @@ class PostgresStorage final : public Storage {
     if (result.ok() && !result->cancelled && SetAlarm(kWaitAlarm, "")) {
       spdlog::warn("a synchronous standby confirms commits again");
     }
-    return result.status();
+    return MarkLeaseLost(result.status());
   }
 
   absl::StatusOr<HistoryChunk> ReadHistory(int64_t after_revision, int64_t limit) override {
@@ -187,17 +232,83 @@ class PostgresStorage final : public Storage {
     WatchDegraded();
     // Also bounded: deleting rows commits, and a commit can wait for ever for
     // a synchronous standby.
-    TANDEM_ASSIGN_OR_RETURN(
-        pg::PipelineResult r,
-        Write(
-            {{"WITH doomed AS (SELECT revision FROM history WHERE revision < $1 OR "
-              "committed_at_us < $2 ORDER BY revision LIMIT $3) DELETE FROM history h "
-              "USING doomed WHERE h.revision = doomed.revision RETURNING h.revision",
-              {Param::Int(keep_from_revision), Param::Int(keep_after_us), Param::Int(max_rows)}}}));
-    return r.rows.empty() ? 0 : r.rows.front();
+    const auto [holder, epoch] = HeldLease();
+    pg::Statements st = {{"BEGIN", {}}};
+    if (epoch != 0) st.push_back({LeaseGuard(holder, epoch), {}});
+    st.push_back(
+        {"WITH doomed AS (SELECT revision FROM history WHERE revision < $1 OR "
+         "committed_at_us < $2 ORDER BY revision LIMIT $3) DELETE FROM history h "
+         "USING doomed WHERE h.revision = doomed.revision RETURNING h.revision",
+         {Param::Int(keep_from_revision), Param::Int(keep_after_us), Param::Int(max_rows)}});
+    st.push_back({"COMMIT", {}});
+    absl::StatusOr<pg::PipelineResult> r = Write(st);
+    if (!r.ok()) return MarkLeaseLost(r.status());
+    // Rows per statement: BEGIN, [guard,] DELETE, COMMIT.
+    return r->rows.size() >= 3 ? r->rows[r->rows.size() - 2] : 0;
   }
 
   std::string Describe() const override { return describe_; }
+
+  absl::StatusOr<Lease> ReadLease() override {
+    return WithReader<Lease>([](Connection& c) -> absl::StatusOr<Lease> {
+      TANDEM_ASSIGN_OR_RETURN(pg::Result r,
+                              c.Query(absl::StrCat("SELECT holder, address, epoch, expires_at_us, ",
+                                                   kNowUs, " FROM lease WHERE id = 1")));
+      return LeaseFrom(r);
+    });
+  }
+
+  absl::StatusOr<Lease> AcquireLease(const std::string& holder, const std::string& address,
+                                     absl::Duration duration) override {
+    TANDEM_RETURN_IF_ERROR(ValidHolder(holder));
+    TANDEM_ASSIGN_OR_RETURN(
+        Lease lease, WithReader<Lease>([&](Connection& c) -> absl::StatusOr<Lease> {
+          // One statement: the row lock makes concurrent takeovers (and
+          // commits in progress, FOR SHARE) take turns.
+          TANDEM_ASSIGN_OR_RETURN(
+              pg::Result r,
+              c.Query(absl::StrCat("UPDATE lease SET holder = $1, address = $2, epoch = epoch + "
+                                   "1, expires_at_us = ",
+                                   kNowUs, " + $3 WHERE id = 1 AND (expires_at_us <= ", kNowUs,
+                                   " OR holder = $1) RETURNING holder, address, epoch, "
+                                   "expires_at_us, ",
+                                   kNowUs),
+                      {Param::Text(holder), Param::Text(address),
+                       Param::Int(absl::ToInt64Microseconds(duration))}));
+          if (r.rows() == 1) return LeaseFrom(r);
+          TANDEM_ASSIGN_OR_RETURN(
+              pg::Result cur, c.Query(absl::StrCat("SELECT holder, address, epoch, expires_at_us, ",
+                                                   kNowUs, " FROM lease WHERE id = 1")));
+          TANDEM_ASSIGN_OR_RETURN(Lease other, LeaseFrom(cur));
+          return absl::FailedPreconditionError(absl::StrCat(
+              "the master lease is held by '", other.holder, "' (", other.address, ", epoch ",
+              other.epoch, ") for another ", (other.expires_at_us - other.now_us) / 1000, " ms"));
+        }));
+    absl::MutexLock lock(&lease_mu_);
+    held_holder_ = holder;
+    held_epoch_ = lease.epoch;
+    return lease;
+  }
+
+  absl::StatusOr<Lease> RenewLease(absl::Duration duration) override {
+    const auto [holder, epoch] = HeldLease();
+    if (epoch == 0) return absl::FailedPreconditionError("no lease to renew: acquire first");
+    return WithReader<Lease>([&](Connection& c) -> absl::StatusOr<Lease> {
+      TANDEM_ASSIGN_OR_RETURN(
+          pg::Result r,
+          c.Query(absl::StrCat("UPDATE lease SET expires_at_us = ", kNowUs,
+                               " + $3 WHERE id = 1 AND holder = $1 AND epoch = $2 RETURNING "
+                               "holder, address, epoch, expires_at_us, ",
+                               kNowUs),
+                  {Param::Text(holder), Param::Int(epoch),
+                   Param::Int(absl::ToInt64Microseconds(duration))}));
+      if (r.rows() == 1) return LeaseFrom(r);
+      TANDEM_ASSIGN_OR_RETURN(pg::Result cur,
+                              c.Query("SELECT holder, epoch FROM lease WHERE id = 1"));
+      return LeaseLostError(absl::StrCat("the master lease (epoch ", epoch, ") was taken over by '",
+                                         cur.Bytes(0, 0), "' (epoch ", cur.Int(0, 1), ")"));
+    });
+  }
 
   std::vector<std::string> Alarms() const override {
     absl::MutexLock lock(&alarm_mu_);
@@ -208,6 +319,33 @@ class PostgresStorage final : public Storage {
 
  private:
   enum AlarmKey { kWaitAlarm, kDegradedAlarm };
+
+  std::pair<std::string, int64_t> HeldLease() {
+    absl::MutexLock lock(&lease_mu_);
+    return {held_holder_, held_epoch_};
+  }
+
+  // Node names end up inside SQL text (the guard): letters, digits, - _ . only.
+  static absl::Status ValidHolder(const std::string& holder) {
+    if (holder.empty() || holder.size() > 63 ||
+        holder.find_first_not_of("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789"
+                                 "-_.") != std::string::npos) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("node name '", holder, "' must be 1-63 letters, digits, '-', '_' or '.'"));
+    }
+    return absl::OkStatus();
+  }
+
+  static absl::StatusOr<Lease> LeaseFrom(const pg::Result& r) {
+    if (r.rows() != 1) return absl::DataLossError("the lease row is missing");
+    Lease lease;
+    lease.holder = std::string(r.Bytes(0, 0));
+    lease.address = std::string(r.Bytes(0, 1));
+    lease.epoch = r.Int(0, 2);
+    lease.expires_at_us = r.Int(0, 3);
+    lease.now_us = r.Int(0, 4);
+    return lease;
+  }
 
   // Runs a writing pipeline, waiting at most sync_commit_timeout for its
   // results; then the backend is cancelled. A transaction cancelled before it
@@ -431,6 +569,9 @@ class PostgresStorage final : public Storage {
 
   const PostgresOptions options_;
   const std::string conninfo_;
+  absl::Mutex lease_mu_;
+  std::string held_holder_ ABSL_GUARDED_BY(lease_mu_);
+  int64_t held_epoch_ ABSL_GUARDED_BY(lease_mu_) = 0;
   std::string describe_;
   std::unique_ptr<Connection> writer_;
   // Writer thread only: commits are asynchronous since degraded_since_.

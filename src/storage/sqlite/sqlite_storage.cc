@@ -31,6 +31,11 @@ CREATE TABLE history(
 CREATE INDEX history_time ON history(committed_at_us);
 CREATE TABLE sequences(type INTEGER PRIMARY KEY, next_dbid INTEGER NOT NULL);
 )sql",
+    R"sql(
+CREATE TABLE lease(id INTEGER PRIMARY KEY CHECK (id = 1), holder TEXT NOT NULL,
+  address TEXT NOT NULL, epoch INTEGER NOT NULL, expires_at_us INTEGER NOT NULL);
+INSERT INTO lease VALUES(1, '', '', 0, 0);
+)sql",
 };
 static_assert(std::size(kMigrations) == kSchemaVersion);
 
@@ -89,7 +94,8 @@ class SqliteStorage final : public Storage {
 
   absl::Status Commit(const CommitBatch& batch) override {
     TANDEM_RETURN_IF_ERROR(writer_->Exec("BEGIN IMMEDIATE"));
-    absl::Status status = WriteBatch(batch);
+    absl::Status status = CheckLeaseHeld(*writer_);
+    if (status.ok()) status = WriteBatch(batch);
     if (status.ok()) status = writer_->Exec("COMMIT");
     if (!status.ok()) {
       // The transaction may already be rolled back by SQLite; ignore that error.
@@ -134,6 +140,10 @@ class SqliteStorage final : public Storage {
 
   absl::StatusOr<int64_t> PruneHistory(int64_t keep_from_revision, int64_t keep_after_us,
                                        int64_t max_rows) override {
+    // One statement, its own transaction: check the lease first (a backup
+    // that took over may prune too, and that is harmless; a stale primary
+    // must not write at all).
+    TANDEM_RETURN_IF_ERROR(CheckLeaseHeld(*writer_));
     TANDEM_ASSIGN_OR_RETURN(
         auto stmt, writer_->Prepare("DELETE FROM history WHERE revision IN (SELECT revision FROM "
                                     "history WHERE revision < ? OR committed_at_us < ? ORDER BY "
@@ -143,6 +153,61 @@ class SqliteStorage final : public Storage {
     stmt->Bind(3, max_rows);
     TANDEM_RETURN_IF_ERROR(stmt->Run());
     return static_cast<int64_t>(sqlite3_changes(writer_->raw()));
+  }
+
+  absl::StatusOr<Lease> ReadLease() override {
+    absl::MutexLock lock(&lease_mu_);
+    TANDEM_RETURN_IF_ERROR(OpenLeaseConnection());
+    return ReadLeaseFrom(*lease_conn_);
+  }
+
+  absl::StatusOr<Lease> AcquireLease(const std::string& holder, const std::string& address,
+                                     absl::Duration duration) override {
+    absl::MutexLock lock(&lease_mu_);
+    TANDEM_RETURN_IF_ERROR(OpenLeaseConnection());
+    TANDEM_RETURN_IF_ERROR(lease_conn_->Exec("BEGIN IMMEDIATE"));
+    absl::StatusOr<Lease> result = [&]() -> absl::StatusOr<Lease> {
+      TANDEM_ASSIGN_OR_RETURN(Lease lease, ReadLeaseFrom(*lease_conn_));
+      if (!lease.expired() && lease.holder != holder) {
+        return absl::FailedPreconditionError(absl::StrCat(
+            "the master lease is held by '", lease.holder, "' (", lease.address, ", epoch ",
+            lease.epoch, ") for another ", (lease.expires_at_us - lease.now_us) / 1000, " ms"));
+      }
+      lease.holder = holder;
+      lease.address = address;
+      lease.epoch += 1;
+      lease.expires_at_us = lease.now_us + absl::ToInt64Microseconds(duration);
+      TANDEM_RETURN_IF_ERROR(WriteLease(*lease_conn_, lease));
+      return lease;
+    }();
+    absl::Status end = lease_conn_->Exec(result.ok() ? "COMMIT" : "ROLLBACK");
+    if (result.ok() && !end.ok()) result = end;
+    if (result.ok()) {
+      held_holder_ = holder;
+      held_epoch_ = result->epoch;
+    }
+    return result;
+  }
+
+  absl::StatusOr<Lease> RenewLease(absl::Duration duration) override {
+    absl::MutexLock lock(&lease_mu_);
+    if (held_epoch_ == 0) return absl::FailedPreconditionError("no lease to renew: acquire first");
+    TANDEM_RETURN_IF_ERROR(OpenLeaseConnection());
+    TANDEM_RETURN_IF_ERROR(lease_conn_->Exec("BEGIN IMMEDIATE"));
+    absl::StatusOr<Lease> result = [&]() -> absl::StatusOr<Lease> {
+      TANDEM_ASSIGN_OR_RETURN(Lease lease, ReadLeaseFrom(*lease_conn_));
+      if (lease.holder != held_holder_ || lease.epoch != held_epoch_) {
+        return LeaseLostError(absl::StrCat("the master lease (epoch ", held_epoch_,
+                                           ") was taken over by '", lease.holder, "' (epoch ",
+                                           lease.epoch, ")"));
+      }
+      lease.expires_at_us = lease.now_us + absl::ToInt64Microseconds(duration);
+      TANDEM_RETURN_IF_ERROR(WriteLease(*lease_conn_, lease));
+      return lease;
+    }();
+    absl::Status end = lease_conn_->Exec(result.ok() ? "COMMIT" : "ROLLBACK");
+    if (result.ok() && !end.ok()) result = end;
+    return result;
   }
 
   std::string Describe() const override { return absl::StrCat("sqlite:", path_); }
@@ -270,11 +335,73 @@ class SqliteStorage final : public Storage {
     return meta;
   }
 
+  absl::Status OpenLeaseConnection() ABSL_EXCLUSIVE_LOCKS_REQUIRED(lease_mu_) {
+    if (lease_conn_ != nullptr) return absl::OkStatus();
+    TANDEM_ASSIGN_OR_RETURN(lease_conn_, Connection::Open(path_, false));
+    return Configure(*lease_conn_);
+  }
+
+  static absl::StatusOr<Lease> ReadLeaseFrom(Connection& c) {
+    TANDEM_ASSIGN_OR_RETURN(
+        auto stmt,
+        c.Prepare("SELECT holder, address, epoch, expires_at_us FROM lease WHERE id = 1"));
+    TANDEM_ASSIGN_OR_RETURN(bool row, stmt->Step());
+    if (!row) return absl::DataLossError("the lease row is missing");
+    Lease lease;
+    lease.holder = std::string(stmt->Blob(0));
+    lease.address = std::string(stmt->Blob(1));
+    lease.epoch = stmt->Int(2);
+    lease.expires_at_us = stmt->Int(3);
+    // Both servers of an SQLite pair run on this host: its clock is the clock.
+    lease.now_us = absl::ToUnixMicros(absl::Now());
+    return lease;
+  }
+
+  static absl::Status WriteLease(Connection& c, const Lease& lease) {
+    TANDEM_ASSIGN_OR_RETURN(auto stmt,
+                            c.Prepare("UPDATE lease SET holder = ?, address = ?, epoch = ?, "
+                                      "expires_at_us = ? WHERE id = 1"));
+    stmt->BindText(1, lease.holder);
+    stmt->BindText(2, lease.address);
+    stmt->Bind(3, lease.epoch);
+    stmt->Bind(4, lease.expires_at_us);
+    return stmt->Run();
+  }
+
+  // Inside a write transaction (or just before a one-statement one): a
+  // server that acquired the lease must still hold it, unexpired.
+  absl::Status CheckLeaseHeld(Connection& c) {
+    std::string holder;
+    int64_t epoch;
+    {
+      absl::MutexLock lock(&lease_mu_);
+      holder = held_holder_;
+      epoch = held_epoch_;
+    }
+    if (epoch == 0) return absl::OkStatus();  // no HA pair
+    TANDEM_ASSIGN_OR_RETURN(Lease lease, ReadLeaseFrom(c));
+    if (lease.holder != holder || lease.epoch != epoch) {
+      return LeaseLostError(absl::StrCat("this server's master lease (epoch ", epoch,
+                                         ") was taken over by '", lease.holder, "' (epoch ",
+                                         lease.epoch, "); the write was not applied"));
+    }
+    if (lease.expired()) {
+      return LeaseLostError(absl::StrCat("this server's master lease (epoch ", epoch, ") expired ",
+                                         (lease.now_us - lease.expires_at_us) / 1000,
+                                         " ms ago; the write was not applied"));
+    }
+    return absl::OkStatus();
+  }
+
   absl::StatusOr<std::unique_ptr<Connection>> Borrow() { return pool_.Borrow(); }
   void Return(std::unique_ptr<Connection> c) { pool_.Return(std::move(c)); }
 
   const std::string path_;
   std::unique_ptr<Connection> writer_;
+  absl::Mutex lease_mu_;
+  std::unique_ptr<Connection> lease_conn_ ABSL_GUARDED_BY(lease_mu_);
+  std::string held_holder_ ABSL_GUARDED_BY(lease_mu_);
+  int64_t held_epoch_ ABSL_GUARDED_BY(lease_mu_) = 0;
   std::unique_ptr<Statement> put_object_, del_object_, put_history_, put_sequence_, put_meta_;
   ConnectionPool<Connection> pool_{[this]() -> absl::StatusOr<std::unique_ptr<Connection>> {
                                      TANDEM_ASSIGN_OR_RETURN(auto c,
