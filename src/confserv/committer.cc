@@ -152,6 +152,16 @@ void Committer::ProcessBatch(std::deque<config::WriteRequest>& batch)
   if (unreplicated) {
     spdlog::error("commit of {} changes (revision {}) is not replicated: {}", published.size(),
                   commit.revision, status.message());
+  } else if (storage::IsLeaseLost(status)) {
+    // Another server is the primary now: nothing was written, and the
+    // database may well be ahead of this server (the new primary's commits).
+    spdlog::error("commit of {} changes refused: {}", published.size(), status.message());
+    absl::Status reply = absl::UnavailableError(
+        absl::StrCat("this server is no longer the primary (", status.message(),
+                     "); the change was not applied: send it to the current primary"));
+    for (auto& [req, result] : accepted) req->done(reply);
+    if (options_.on_lease_lost) options_.on_lease_lost(status);
+    return;
   } else if (!status.ok()) {
     // A failed commit must have changed nothing. The database says whether
     // it did: at our revision, nothing was applied. At another revision

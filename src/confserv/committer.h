@@ -8,6 +8,7 @@
 #pragma once
 
 #include <deque>
+#include <functional>
 #include <thread>
 
 #include "absl/synchronization/mutex.h"
@@ -31,6 +32,9 @@ struct CommitterOptions {
   HistoryRetention retention;
   //! Upper bound on operations per group commit.
   size_t max_batch_ops = 4096;
+  //! HA pair: called (on the committer thread) when a commit was refused
+  //! because this server no longer holds the master lease.
+  std::function<void(const absl::Status&)> on_lease_lost;
 };
 
 class Committer {

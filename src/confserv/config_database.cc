@@ -4,10 +4,12 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
+#include "common/hash.h"
 #include "common/logging.h"
 #include "common/status_macros.h"
 #include "config/object_types.h"
 #include "config/schema.h"
+#include "confserv/write_applier.h"
 #include "spdlog/spdlog.h"
 
 namespace tandem::confserv {
@@ -59,12 +61,81 @@ absl::Status ValidateOperations(std::vector<v1::Operation>& ops) {
 }  // namespace
 
 absl::StatusOr<std::unique_ptr<ConfigDatabase>> ConfigDatabase::Open(storage::StoragePtr storage,
-                                                                     DatabaseOptions options) {
+                                                                     DatabaseOptions options,
+                                                                     bool start_committer) {
   TANDEM_ASSIGN_OR_RETURN(storage::Meta meta, storage->ReadMeta());
   std::unique_ptr<ConfigDatabase> db(new ConfigDatabase(std::move(storage), options, meta));
   TANDEM_RETURN_IF_ERROR(db->Load());
-  db->committer_.Start();
+  if (start_committer) db->committer_.Start();
   return db;
+}
+
+absl::Status ConfigDatabase::ApplyReplicated(const v1::Change& change) {
+  auto committed = std::make_shared<config::CommittedChange>();
+  {
+    absl::MutexLock lock(&mu_);
+    if (change.revision() != state_.Revision() + 1) {
+      return absl::FailedPreconditionError(absl::StrCat("change of revision ", change.revision(),
+                                                        " does not follow this copy's revision ",
+                                                        state_.Revision()));
+    }
+    if (change.hash() != ChainHash(state_.RevisionHash(), change)) {
+      return absl::DataLossError(absl::StrCat("the hash chain breaks at revision ",
+                                              change.revision(), ": the histories diverged"));
+    }
+    const ObjectKey key{change.type(), change.dbid()};
+    if (change.kind() == v1::CHANGE_KIND_DELETED) {
+      state_.Erase(key);
+    } else {
+      state_.Put(key, MakeStored(change.after()));
+      state_.SetNextDbid(change.type(),
+                         std::max(state_.NextDbid(change.type()), change.dbid() + 1));
+    }
+    state_.SetRevision(change.revision(), change.hash());
+    committed->change = change;
+    committed->wire = DeterministicSerialize(change);
+  }
+  hub_.Publish({std::move(committed)});
+  return absl::OkStatus();
+}
+
+absl::Status ConfigDatabase::CatchUpFromStorage() {
+  while (true) {
+    const int64_t from = revision();
+    TANDEM_ASSIGN_OR_RETURN(storage::HistoryChunk chunk, storage_->ReadHistory(from, 1000));
+    if (chunk.rows.empty()) return absl::OkStatus();
+    if (chunk.rows.front().revision != from + 1) {
+      return absl::FailedPreconditionError(
+          absl::StrCat("the database's history no longer holds revision ", from + 1,
+                       " (pruned): this copy cannot catch up; restart to reload"));
+    }
+    for (const storage::HistoryRow& row : chunk.rows) {
+      v1::Change change;
+      if (!change.ParseFromString(row.data)) {
+        return absl::DataLossError(absl::StrCat("history record ", row.revision, " in ",
+                                                storage_->Describe(), " cannot be parsed"));
+      }
+      TANDEM_RETURN_IF_ERROR(ApplyReplicated(change));
+    }
+  }
+}
+
+absl::Status ConfigDatabase::TakeOver() {
+  TANDEM_RETURN_IF_ERROR(CatchUpFromStorage());
+  TANDEM_ASSIGN_OR_RETURN(storage::Meta meta, storage_->ReadMeta());
+  {
+    absl::MutexLock lock(&mu_);
+    if (meta.revision != state_.Revision() || meta.revision_hash != state_.RevisionHash()) {
+      return absl::FailedPreconditionError(
+          absl::StrCat("after catching up this copy is at revision ", state_.Revision(),
+                       " but the database at ", meta.revision, "; restart to reload"));
+    }
+    for (const auto& [type, next] : meta.next_dbid) {
+      state_.SetNextDbid(type, std::max(state_.NextDbid(type), next));
+    }
+  }
+  committer_.Start();
+  return absl::OkStatus();
 }
 
 ConfigDatabase::ConfigDatabase(storage::StoragePtr storage, DatabaseOptions options,

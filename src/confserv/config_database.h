@@ -24,9 +24,23 @@ struct DatabaseOptions {
 
 class ConfigDatabase final : public config::Backend {
  public:
-  //! Loads the configuration from storage and starts the committer.
+  //! Loads the configuration from storage and starts the committer (unless
+  //! `start_committer` is false: a backup master, which calls TakeOver later).
   static absl::StatusOr<std::unique_ptr<ConfigDatabase>> Open(storage::StoragePtr storage,
-                                                              DatabaseOptions options);
+                                                              DatabaseOptions options,
+                                                              bool start_committer = true);
+
+  //! Backup: applies one change streamed from the primary or read from the
+  //! database's history. It must be the next revision and continue the hash
+  //! chain; watchers of this server see it.
+  absl::Status ApplyReplicated(const v1::Change& change);
+  //! Backup: applies what the database's history holds beyond this copy.
+  absl::Status CatchUpFromStorage();
+  //! Backup becoming primary (after taking the lease): catches up from the
+  //! database, checks it ends at the stored revision and hash, takes the
+  //! stored DBID high-water marks and starts the committer.
+  absl::Status TakeOver();
+  storage::Storage& storage() { return *storage_; }
   ~ConfigDatabase() override;
 
   absl::StatusOr<v1::GetResponse> Get(const v1::GetRequest& request) override;

@@ -1,6 +1,8 @@
 #include "confserv/confserv_app.h"
 
+#include <pthread.h>
 #include <signal.h>
+#include <unistd.h>
 
 #include <cstdio>
 #include <fstream>
@@ -9,6 +11,7 @@
 #include "common/logging.h"
 #include "common/status_macros.h"
 #include "confserv/config_database.h"
+#include "confserv/ha_server.h"
 #include "net/config_service.h"
 #include "net/grpc_server.h"
 #include "spdlog/spdlog.h"
@@ -22,6 +25,7 @@ sigset_t TerminationSignals() {
   sigaddset(&set, SIGTERM);
   sigaddset(&set, SIGINT);
   sigaddset(&set, SIGHUP);
+  sigaddset(&set, SIGUSR1);  // HA: this server must stop (see `fatal`)
   return set;
 }
 
@@ -37,6 +41,29 @@ absl::Status WritePortFile(const std::string& path, int port) {
     return absl::UnavailableError(absl::StrCat("cannot rename '", tmp, "' to '", path, "'"));
   }
   return absl::OkStatus();
+}
+
+absl::Mutex& FatalMu() {
+  static absl::Mutex mu;
+  return mu;
+}
+
+std::string& FatalReason() {
+  static std::string reason;
+  return reason;
+}
+
+// Where clients reach this server: [ha] advertise, else the listen address
+// with the bound port (the host name for a wildcard address).
+std::string Advertise(const ServerConfig& config, int port) {
+  if (!config.ha.advertise.empty()) return config.ha.advertise;
+  std::string host = config.listen.substr(0, config.listen.rfind(':'));
+  if (host.empty() || host == "0.0.0.0" || host == "[::]" || host == "::") {
+    char name[256] = {};
+    gethostname(name, sizeof name - 1);
+    host = name;
+  }
+  return absl::StrCat(host, ":", port);
 }
 
 }  // namespace
@@ -58,12 +85,37 @@ absl::Status RunConfServ(const ServerConfig& config) {
   DatabaseOptions options;
   options.application_name = config.application;
   options.committer.retention = config.retention;
-  TANDEM_ASSIGN_OR_RETURN(auto db, ConfigDatabase::Open(std::move(storage), options));
-  net::ConfigServiceImpl service(*db);
+  // HA pair: losing the master lease stops this process (the main thread
+  // wakes on SIGUSR1 and shuts down), to rejoin as the backup on restart.
+  const pthread_t main_thread = pthread_self();
+  auto fatal = [main_thread](const std::string& why) {
+    {
+      absl::MutexLock lock(&FatalMu());
+      FatalReason() = why;
+    }
+    pthread_kill(main_thread, SIGUSR1);
+  };
+  const bool ha = config.ha.enabled();
+  if (ha) {
+    options.committer.on_lease_lost = [fatal](const absl::Status& st) {
+      fatal(absl::StrCat("lost the master lease: ", st.message(),
+                         "; stopping (restart to rejoin as the backup)"));
+    };
+  }
+  TANDEM_ASSIGN_OR_RETURN(
+      auto db, ConfigDatabase::Open(std::move(storage), options, /*start_committer=*/!ha));
+  std::unique_ptr<HaServer> pair;
+  if (ha) pair = std::make_unique<HaServer>(*db, config.ha, fatal);
+  config::Backend& backend = ha ? static_cast<config::Backend&>(*pair) : *db;
+  net::ConfigServiceImpl service(backend);
   TANDEM_ASSIGN_OR_RETURN(auto server, net::GrpcServer::Start(config.listen, {&service}));
-  spdlog::info("confserv '{}' serving on port {} (revision {}, {}, ready in {} ms)",
-               config.application, server->port(), db->revision(), db->Info().storage(),
-               absl::ToInt64Milliseconds(absl::Now() - t0));
+  if (ha) {
+    TANDEM_RETURN_IF_ERROR(pair->Start(Advertise(config, server->port())));
+  }
+  spdlog::info("confserv '{}' serving on port {} as {} (revision {}, {}, ready in {} ms)",
+               config.application, server->port(),
+               ha ? (pair->primary() ? "the HA primary" : "the HA backup") : "a standalone server",
+               db->revision(), db->Info().storage(), absl::ToInt64Milliseconds(absl::Now() - t0));
   if (!config.port_file.empty()) {
     TANDEM_RETURN_IF_ERROR(WritePortFile(config.port_file, server->port()));
   }
@@ -71,11 +123,28 @@ absl::Status RunConfServ(const ServerConfig& config) {
   sigset_t set = TerminationSignals();
   int sig = 0;
   sigwait(&set, &sig);
+  if (sig == SIGUSR1) {
+    std::string why;
+    {
+      absl::MutexLock lock(&FatalMu());
+      why = FatalReason();
+    }
+    // Nothing can commit any more: stop at once.
+    if (pair != nullptr) pair->Stop();
+    db->Stop();
+    server->Shutdown(absl::Seconds(1));
+    return absl::AbortedError(why);
+  }
   spdlog::info("signal {} received: shutting down (grace {} s)", sig,
                absl::ToInt64Seconds(config.shutdown_grace));
   // Watch streams end first so that Shutdown need not wait for them; writes
-  // already accepted are committed before the committer stops.
+  // already accepted are committed before the committer stops. A primary
+  // then gives its lease up so that the backup takes over at once.
   db->Stop();
+  if (pair != nullptr) {
+    pair->Release();
+    pair->Stop();
+  }
   server->Shutdown(config.shutdown_grace);
   spdlog::info("confserv stopped at revision {}", db->revision());
   return absl::OkStatus();

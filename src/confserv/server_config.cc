@@ -16,6 +16,7 @@ const std::map<std::string, std::vector<std::string>> kKnownKeys = {
     {"storage", {"backend", "path", "conninfo", "sync_commit_timeout_s", "on_sync_standby_lost"}},
     {"history", {"max_count", "max_age_days"}},
     {"log", {"level", "file"}},
+    {"ha", {"node", "advertise", "lease_ms", "poll_ms"}},
 };
 
 absl::Status Bad(const std::string& source, const toml::node* node, absl::string_view msg) {
@@ -90,6 +91,37 @@ absl::StatusOr<ServerConfig> ParseServerConfig(absl::string_view text, const std
   TANDEM_RETURN_IF_ERROR(Get(root, source, "storage", "on_sync_standby_lost", &on_lost));
   TANDEM_RETURN_IF_ERROR(Get(root, source, "history", "max_count", &c.retention.max_count));
   TANDEM_RETURN_IF_ERROR(Get(root, source, "history", "max_age_days", &max_age_days));
+  int64_t lease_ms = absl::ToInt64Milliseconds(c.ha.lease);
+  int64_t poll_ms = absl::ToInt64Milliseconds(c.ha.poll);
+  TANDEM_RETURN_IF_ERROR(Get(root, source, "ha", "node", &c.ha.node));
+  TANDEM_RETURN_IF_ERROR(Get(root, source, "ha", "advertise", &c.ha.advertise));
+  TANDEM_RETURN_IF_ERROR(Get(root, source, "ha", "lease_ms", &lease_ms));
+  TANDEM_RETURN_IF_ERROR(Get(root, source, "ha", "poll_ms", &poll_ms));
+  if (root.contains("ha") && c.ha.node.empty()) {
+    return absl::InvalidArgumentError(
+        absl::StrCat(source, ": [ha] needs node, this server's name in the pair (e.g. \"cs1\")"));
+  }
+  if (!c.ha.node.empty() &&
+      (c.ha.node.size() > 63 ||
+       c.ha.node.find_first_not_of("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789"
+                                   "-_.") != std::string::npos)) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        source, ": [ha] node '", c.ha.node, "' must be 1-63 letters, digits, '-', '_' or '.'"));
+  }
+  if (lease_ms < 300 || lease_ms > 600'000) {
+    return absl::InvalidArgumentError(
+        absl::StrCat(source, ": [ha] lease_ms must be between 300 and 600000"));
+  }
+  if (poll_ms < 10 || poll_ms * 3 > lease_ms) {
+    return absl::InvalidArgumentError(
+        absl::StrCat(source, ": [ha] poll_ms must be at least 10 and at most lease_ms / 3"));
+  }
+  if (!c.ha.advertise.empty() && c.ha.advertise.find(':') == std::string::npos) {
+    return absl::InvalidArgumentError(
+        absl::StrCat(source, ": [ha] advertise '", c.ha.advertise, "' must be HOST:PORT"));
+  }
+  c.ha.lease = absl::Milliseconds(lease_ms);
+  c.ha.poll = absl::Milliseconds(poll_ms);
   TANDEM_RETURN_IF_ERROR(Get(root, source, "log", "level", &c.log_level));
   TANDEM_RETURN_IF_ERROR(Get(root, source, "log", "file", &c.log_file));
   if (c.storage_backend != "sqlite" && c.storage_backend != "postgres") {
@@ -172,6 +204,12 @@ path = "/var/lib/tandem/config.db"   # sqlite: the database file
 # on_sync_standby_lost = "wait"      # postgres: "wait" (each write waits, then reports
 #                                    # "not replicated") or "degrade" (commit on the
 #                                    # primary only, with an alarm, until a standby is back)
+
+# [ha]                         # a primary/backup pair on one Configuration Database
+# node = "cs1"                 # this server's name; the other one has its own
+# advertise = "cs1.example:9000"     # where clients reach this server
+# lease_ms = 1500              # a dead primary blocks writes at most this long
+# poll_ms = 100                # how often the backup looks at the lease
 
 [history]
 max_count = 100000             # keep at most this many recent changes

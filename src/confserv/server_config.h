@@ -10,6 +10,21 @@
 
 namespace tandem::confserv {
 
+//! The HA pair ([ha]): absent node = a standalone server.
+struct HaConfig {
+  //! This server's name in the lease (unique within the pair).
+  std::string node;
+  //! host:port clients use to reach this server (the backup points them
+  //! here); default: the listen address with the bound port, or the host
+  //! name for 0.0.0.0.
+  std::string advertise;
+  //! How long a lease lasts without renewal: the longest a dead primary
+  //! blocks writes. Renewed every lease/3; the backup checks every poll.
+  absl::Duration lease = absl::Milliseconds(1500);
+  absl::Duration poll = absl::Milliseconds(100);
+  bool enabled() const { return !node.empty(); }
+};
+
 struct ServerConfig {
   std::string listen = "0.0.0.0:9000";
   //! If set, the bound port is written here once serving (for port 0).
@@ -27,6 +42,7 @@ struct ServerConfig {
   HistoryRetention retention;
   std::string log_level = "info";
   std::string log_file;
+  HaConfig ha;
   //! How long SIGTERM waits for in-flight calls before cancelling them.
   absl::Duration shutdown_grace = absl::Seconds(5);
 };

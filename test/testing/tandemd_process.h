@@ -36,6 +36,7 @@ class TandemdProcess {
   //! SIGTERM; returns the exit status (waitpid status).
   int Terminate();
   bool running() const { return pid_ > 0; }
+  pid_t pid() const { return pid_; }
   //! Waits up to `seconds` for the server to exit by itself; true (and its
   //! waitpid status) if it did.
   bool Exited(int seconds, int* status);

@@ -93,6 +93,7 @@ class SqliteStorage final : public Storage {
   }
 
   absl::Status Commit(const CommitBatch& batch) override {
+    absl::MutexLock writer_lock(&writer_mu_);
     TANDEM_RETURN_IF_ERROR(writer_->Exec("BEGIN IMMEDIATE"));
     absl::Status status = CheckLeaseHeld(*writer_);
     if (status.ok()) status = WriteBatch(batch);
@@ -143,6 +144,7 @@ class SqliteStorage final : public Storage {
     // One statement, its own transaction: check the lease first (a backup
     // that took over may prune too, and that is harmless; a stale primary
     // must not write at all).
+    absl::MutexLock writer_lock(&writer_mu_);
     TANDEM_RETURN_IF_ERROR(CheckLeaseHeld(*writer_));
     TANDEM_ASSIGN_OR_RETURN(
         auto stmt, writer_->Prepare("DELETE FROM history WHERE revision IN (SELECT revision FROM "
@@ -163,11 +165,13 @@ class SqliteStorage final : public Storage {
 
   absl::StatusOr<Lease> AcquireLease(const std::string& holder, const std::string& address,
                                      absl::Duration duration) override {
+    // On the writer connection, in turn with commits: lease writes never
+    // queue behind this process's own commits at the SQLite lock.
+    absl::MutexLock writer_lock(&writer_mu_);
     absl::MutexLock lock(&lease_mu_);
-    TANDEM_RETURN_IF_ERROR(OpenLeaseConnection());
-    TANDEM_RETURN_IF_ERROR(lease_conn_->Exec("BEGIN IMMEDIATE"));
+    TANDEM_RETURN_IF_ERROR(writer_->Exec("BEGIN IMMEDIATE"));
     absl::StatusOr<Lease> result = [&]() -> absl::StatusOr<Lease> {
-      TANDEM_ASSIGN_OR_RETURN(Lease lease, ReadLeaseFrom(*lease_conn_));
+      TANDEM_ASSIGN_OR_RETURN(Lease lease, ReadLeaseFrom(*writer_));
       if (!lease.expired() && lease.holder != holder) {
         return absl::FailedPreconditionError(absl::StrCat(
             "the master lease is held by '", lease.holder, "' (", lease.address, ", epoch ",
@@ -177,11 +181,10 @@ class SqliteStorage final : public Storage {
       lease.address = address;
       lease.epoch += 1;
       lease.expires_at_us = lease.now_us + absl::ToInt64Microseconds(duration);
-      TANDEM_RETURN_IF_ERROR(WriteLease(*lease_conn_, lease));
+      TANDEM_RETURN_IF_ERROR(WriteLease(*writer_, lease));
       return lease;
     }();
-    absl::Status end = lease_conn_->Exec(result.ok() ? "COMMIT" : "ROLLBACK");
-    if (result.ok() && !end.ok()) result = end;
+    EndLeaseTransaction(result);
     if (result.ok()) {
       held_holder_ = holder;
       held_epoch_ = result->epoch;
@@ -190,23 +193,22 @@ class SqliteStorage final : public Storage {
   }
 
   absl::StatusOr<Lease> RenewLease(absl::Duration duration) override {
+    absl::MutexLock writer_lock(&writer_mu_);
     absl::MutexLock lock(&lease_mu_);
     if (held_epoch_ == 0) return absl::FailedPreconditionError("no lease to renew: acquire first");
-    TANDEM_RETURN_IF_ERROR(OpenLeaseConnection());
-    TANDEM_RETURN_IF_ERROR(lease_conn_->Exec("BEGIN IMMEDIATE"));
+    TANDEM_RETURN_IF_ERROR(writer_->Exec("BEGIN IMMEDIATE"));
     absl::StatusOr<Lease> result = [&]() -> absl::StatusOr<Lease> {
-      TANDEM_ASSIGN_OR_RETURN(Lease lease, ReadLeaseFrom(*lease_conn_));
+      TANDEM_ASSIGN_OR_RETURN(Lease lease, ReadLeaseFrom(*writer_));
       if (lease.holder != held_holder_ || lease.epoch != held_epoch_) {
         return LeaseLostError(absl::StrCat("the master lease (epoch ", held_epoch_,
                                            ") was taken over by '", lease.holder, "' (epoch ",
                                            lease.epoch, ")"));
       }
       lease.expires_at_us = lease.now_us + absl::ToInt64Microseconds(duration);
-      TANDEM_RETURN_IF_ERROR(WriteLease(*lease_conn_, lease));
+      TANDEM_RETURN_IF_ERROR(WriteLease(*writer_, lease));
       return lease;
     }();
-    absl::Status end = lease_conn_->Exec(result.ok() ? "COMMIT" : "ROLLBACK");
-    if (result.ok() && !end.ok()) result = end;
+    EndLeaseTransaction(result);
     return result;
   }
 
@@ -335,6 +337,17 @@ class SqliteStorage final : public Storage {
     return meta;
   }
 
+  // COMMIT, or ROLLBACK on failure (also when COMMIT itself failed, so that
+  // no transaction stays open holding the write lock).
+  void EndLeaseTransaction(absl::StatusOr<Lease>& result) {
+    if (result.ok()) {
+      absl::Status end = writer_->Exec("COMMIT");
+      if (end.ok()) return;
+      result = end;
+    }
+    sqlite3_exec(writer_->raw(), "ROLLBACK", nullptr, nullptr, nullptr);
+  }
+
   absl::Status OpenLeaseConnection() ABSL_EXCLUSIVE_LOCKS_REQUIRED(lease_mu_) {
     if (lease_conn_ != nullptr) return absl::OkStatus();
     TANDEM_ASSIGN_OR_RETURN(lease_conn_, Connection::Open(path_, false));
@@ -398,6 +411,9 @@ class SqliteStorage final : public Storage {
 
   const std::string path_;
   std::unique_ptr<Connection> writer_;
+  //! Serializes the writer connection between the committer (Commit,
+  //! PruneHistory) and the lease calls.
+  absl::Mutex writer_mu_;
   absl::Mutex lease_mu_;
   std::unique_ptr<Connection> lease_conn_ ABSL_GUARDED_BY(lease_mu_);
   std::string held_holder_ ABSL_GUARDED_BY(lease_mu_);

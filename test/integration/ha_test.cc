@@ -1,0 +1,248 @@
+// The master HA pair with real processes on one Configuration Database
+// (SQLite file shared on this host, or a real PostgreSQL cluster): the
+// backup takes over when the primary dies or stalls, no acknowledged write
+// is lost, and a stalled primary that wakes up cannot commit.
+#include <gtest/gtest.h>
+#include <signal.h>
+
+#include <atomic>
+#include <map>
+#include <mutex>
+#include <thread>
+
+#include "absl/strings/str_cat.h"
+#include "confserv/write_applier.h"
+#include "grpcpp/client_context.h"
+#include "testing/postgres_cluster.h"
+#include "testing/tandemd_process.h"
+
+namespace tandem {
+namespace {
+
+namespace v1 = config::v1;
+using testing::TandemdOptions;
+using testing::TandemdProcess;
+
+v1::ServerInfo Info(const TandemdProcess& s) {
+  auto stub = s.Stub();
+  grpc::ClientContext ctx;
+  ctx.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(5));
+  v1::ServerInfo info;
+  (void)stub->GetServerInfo(&ctx, v1::ServerInfoRequest(), &info);
+  return info;
+}
+
+grpc::Status Create(const TandemdProcess& s, const std::string& name, int64_t* revision) {
+  auto stub = s.Stub();
+  grpc::ClientContext ctx;
+  ctx.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(3));
+  v1::CreateRequest req;
+  req.mutable_object()->set_type(v1::OBJECT_TYPE_HOST);
+  req.mutable_object()->set_name(name);
+  (*req.mutable_object()->mutable_properties())["address"].set_string_value("192.0.2.7");
+  v1::CreateResponse resp;
+  grpc::Status st = stub->Create(&ctx, req, &resp);
+  if (st.ok() && revision != nullptr) *revision = resp.revision();
+  return st;
+}
+
+bool WaitForRole(const TandemdProcess& s, v1::Role role, int seconds) {
+  for (int i = 0; i < seconds * 50; ++i) {
+    if (Info(s).role() == role) return true;
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
+  return false;
+}
+
+// Every change from revision 1 on, in order, with an intact hash chain.
+void ExpectContiguousChain(const TandemdProcess& s, int64_t revision) {
+  auto stub = s.Stub();
+  std::string prev(32, '\0');
+  int64_t next = 1;
+  while (next <= revision) {
+    grpc::ClientContext ctx;
+    v1::HistoryRequest req;
+    req.set_since_revision(next - 1);
+    req.set_limit(10000);
+    v1::HistoryResponse history;
+    ASSERT_TRUE(stub->History(&ctx, req, &history).ok());
+    ASSERT_GT(history.changes_size(), 0);
+    for (const v1::Change& c : history.changes()) {
+      ASSERT_EQ(c.revision(), next);
+      ASSERT_EQ(c.hash(), confserv::ChainHash(prev, c));
+      prev = c.hash();
+      ++next;
+    }
+  }
+  EXPECT_EQ(next - 1, revision);
+}
+
+struct Backend {
+  std::string name;
+  bool postgres;
+};
+
+class HaPair : public ::testing::TestWithParam<Backend> {
+ protected:
+  void SetUp() override {
+    std::string storage;
+    if (GetParam().postgres) {
+      ASSERT_TRUE(pg_.Start().ok());
+      auto conninfo = pg_.CreateDatabase("tandem");
+      ASSERT_TRUE(conninfo.ok()) << conninfo.status();
+      storage = "[storage]\nbackend = \"postgres\"\nconninfo = \"" + *conninfo + "\"\n";
+    } else {
+      storage = "[storage]\nbackend = \"sqlite\"\npath = \"" + dir_.file("config.db") + "\"\n";
+    }
+    for (const char* node : {"cs1", "cs2"}) {
+      TandemdOptions o;
+      o.storage_toml = storage;
+      o.extra_toml = absl::StrCat("[ha]\nnode = \"", node, "\"\nlease_ms = 1000\npoll_ms = 50\n");
+      servers_.push_back(std::make_unique<TandemdProcess>(o));
+    }
+    a().Start();
+    ASSERT_TRUE(WaitForRole(a(), v1::ROLE_PRIMARY, 5)) << a().Log();
+    b().Start();
+    ASSERT_TRUE(WaitForRole(b(), v1::ROLE_BACKUP, 5)) << b().Log();
+  }
+  TandemdProcess& a() { return *servers_[0]; }
+  TandemdProcess& b() { return *servers_[1]; }
+
+  testing::TempDir dir_;
+  testing::PostgresCluster pg_;
+  std::vector<std::unique_ptr<TandemdProcess>> servers_;
+};
+
+// The backup names the primary and serves nothing else.
+TEST_P(HaPair, BackupPointsAtThePrimary) {
+  v1::ServerInfo info = Info(b());
+  EXPECT_EQ(info.role(), v1::ROLE_BACKUP);
+  EXPECT_EQ(info.node(), "cs2");
+  EXPECT_EQ(info.primary_address(), a().address());
+  EXPECT_EQ(info.epoch(), 1);
+  grpc::Status st = Create(b(), "x", nullptr);
+  EXPECT_EQ(st.error_code(), grpc::StatusCode::UNAVAILABLE);
+  EXPECT_NE(st.error_message().find("is the backup; the primary is 'cs1' at " + a().address()),
+            std::string::npos)
+      << st.error_message();
+  // Its warm copy follows the primary.
+  int64_t revision = 0;
+  ASSERT_TRUE(Create(a(), "h1", &revision).ok());
+  for (int i = 0; i < 100 && Info(b()).revision() != revision; ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
+  EXPECT_EQ(Info(b()).revision(), revision);
+}
+
+// kill -9 of the primary during a write load: the backup takes over, every
+// acknowledged write is there once, revisions are contiguous.
+TEST_P(HaPair, KillPrimaryDuringLoadLosesNothing) {
+  std::map<std::string, int64_t> acked;
+  std::mutex mu;
+  std::atomic<bool> stop{false};
+  std::atomic<int64_t> first_after_kill_us{0};
+  std::atomic<int64_t> killed_at_us{0};
+  std::vector<std::thread> writers;
+  for (int t = 0; t < 4; ++t) {
+    writers.emplace_back([&, t] {
+      int target = 0;
+      for (int i = 0; !stop; ++i) {
+        const std::string name = absl::StrCat("w", t, "-", i);
+        int64_t revision = 0;
+        grpc::Status st = Create(*servers_[target], name, &revision);
+        if (st.ok()) {
+          std::lock_guard<std::mutex> l(mu);
+          acked[name] = revision;
+          const int64_t now = absl::ToUnixMicros(absl::Now());
+          int64_t zero = 0;
+          // The takeover: the first write the backup acknowledges.
+          if (killed_at_us > 0 && target == 1) {
+            first_after_kill_us.compare_exchange_strong(zero, now);
+          }
+        } else {
+          target = 1 - target;  // the other server of the pair
+          std::this_thread::sleep_for(std::chrono::milliseconds(20));
+        }
+      }
+    });
+  }
+  std::this_thread::sleep_for(std::chrono::milliseconds(1000));
+  killed_at_us = absl::ToUnixMicros(absl::Now());
+  a().Kill();
+  for (int i = 0; i < 100 && first_after_kill_us == 0; ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  }
+  std::this_thread::sleep_for(std::chrono::milliseconds(500));
+  stop = true;
+  for (auto& w : writers) w.join();
+  ASSERT_GT(first_after_kill_us.load(), 0) << b().Log();
+  const double takeover_s = (first_after_kill_us - killed_at_us) / 1e6;
+  EXPECT_LT(takeover_s, 5.0);
+  v1::ServerInfo info = Info(b());
+  EXPECT_EQ(info.role(), v1::ROLE_PRIMARY);
+  EXPECT_EQ(info.epoch(), 2);
+  auto stub = b().Stub();
+  for (const auto& [name, revision] : acked) {
+    grpc::ClientContext ctx;
+    v1::GetRequest get;
+    get.set_type(v1::OBJECT_TYPE_HOST);
+    get.set_name(name);
+    v1::GetResponse resp;
+    ASSERT_TRUE(stub->Get(&ctx, get, &resp).ok()) << "acknowledged write of " << name << " lost";
+    EXPECT_EQ(resp.object().revision(), revision);
+  }
+  ExpectContiguousChain(b(), info.revision());
+  // The old primary comes back as the backup of the new one.
+  a().Start();
+  ASSERT_TRUE(WaitForRole(a(), v1::ROLE_BACKUP, 5)) << a().Log() << "\n---- cs2:\n" << b().Log();
+  EXPECT_EQ(Info(a()).primary_address(), b().address());
+  std::cout << "takeover after kill -9: " << takeover_s << " s, " << acked.size()
+            << " acknowledged writes\n";
+}
+
+// A primary that stalls (SIGSTOP: a hung process, or one cut off from the
+// database) loses its lease; the backup takes over; woken up, the old
+// primary commits nothing and stops.
+TEST_P(HaPair, StalledPrimaryCannotCommitAfterTakeover) {
+  int64_t revision = 0;
+  for (int i = 0; i < 5; ++i) ASSERT_TRUE(Create(a(), absl::StrCat("h", i), &revision).ok());
+  ASSERT_EQ(kill(a().pid(), SIGSTOP), 0);
+  ASSERT_TRUE(WaitForRole(b(), v1::ROLE_PRIMARY, 10)) << b().Log();
+  ASSERT_TRUE(Create(b(), "on-new-primary", &revision).ok());
+  EXPECT_EQ(revision, 6);
+  ASSERT_EQ(kill(a().pid(), SIGCONT), 0);
+  grpc::Status st = Create(a(), "on-old-primary", nullptr);
+  EXPECT_FALSE(st.ok());
+  int status = 0;
+  EXPECT_TRUE(a().Exited(10, &status)) << a().Log();
+  EXPECT_NE(a().Log().find("lost the master lease"), std::string::npos) << a().Log();
+  ASSERT_TRUE(Create(b(), "after", &revision).ok());
+  EXPECT_EQ(revision, 7);
+  ExpectContiguousChain(b(), 7);
+  auto stub = b().Stub();
+  grpc::ClientContext ctx;
+  v1::GetRequest get;
+  get.set_type(v1::OBJECT_TYPE_HOST);
+  get.set_name("on-old-primary");
+  v1::GetResponse resp;
+  EXPECT_EQ(stub->Get(&ctx, get, &resp).error_code(), grpc::StatusCode::NOT_FOUND);
+}
+
+// SIGTERM of the primary hands over at once: it releases its lease.
+TEST_P(HaPair, CleanShutdownHandsOverAtOnce) {
+  ASSERT_TRUE(Create(a(), "h1", nullptr).ok());
+  const absl::Time t0 = absl::Now();
+  EXPECT_EQ(a().Terminate(), 0);
+  ASSERT_TRUE(WaitForRole(b(), v1::ROLE_PRIMARY, 5)) << b().Log();
+  EXPECT_LT(absl::Now() - t0, absl::Milliseconds(900));  // well under the 1 s lease
+  int64_t revision = 0;
+  ASSERT_TRUE(Create(b(), "h2", &revision).ok());
+  EXPECT_EQ(revision, 2);
+}
+
+INSTANTIATE_TEST_SUITE_P(Backends, HaPair,
+                         ::testing::Values(Backend{"sqlite", false}, Backend{"postgres", true}),
+                         [](const auto& info) { return info.param.name; });
+
+}  // namespace
+}  // namespace tandem
