@@ -61,6 +61,41 @@ on_sync_standby_lost = "degrade"
 }
 
 // The example printed by --example-config parses.
+// [ha] makes the server one of an HA pair; its values are checked.
+TEST(ServerConfig, HaKeys) {
+  auto standalone = Parse("[server]\nlisten = \"127.0.0.1:0\"\n");
+  ASSERT_TRUE(standalone.ok());
+  EXPECT_FALSE(standalone->ha.enabled());
+  auto c = Parse(R"([ha]
+node = "cs1"
+advertise = "cs1.example:9000"
+lease_ms = 3000
+poll_ms = 200
+)");
+  ASSERT_TRUE(c.ok()) << c.status();
+  EXPECT_TRUE(c->ha.enabled());
+  EXPECT_EQ(c->ha.node, "cs1");
+  EXPECT_EQ(c->ha.advertise, "cs1.example:9000");
+  EXPECT_EQ(c->ha.lease, absl::Seconds(3));
+  EXPECT_EQ(c->ha.poll, absl::Milliseconds(200));
+  auto defaults = Parse("[ha]\nnode = \"cs2\"\n");
+  ASSERT_TRUE(defaults.ok());
+  EXPECT_EQ(defaults->ha.lease, absl::Milliseconds(1500));
+  const std::pair<const char*, const char*> bad[] = {
+      {"[ha]\nlease_ms = 1000\n", "[ha] needs node"},
+      {"[ha]\nnode = \"cs 1\"\n", "must be 1-63 letters"},
+      {"[ha]\nnode = \"cs1\"\nlease_ms = 100\n", "lease_ms must be between"},
+      {"[ha]\nnode = \"cs1\"\npoll_ms = 600\n", "poll_ms must be at least 10 and at most"},
+      {"[ha]\nnode = \"cs1\"\nadvertise = \"cs1\"\n", "must be HOST:PORT"},
+      {"[ha]\nnode = \"cs1\"\nleases = 3\n", "leases"},
+  };
+  for (const auto& [text, expected] : bad) {
+    auto r = Parse(text);
+    ASSERT_FALSE(r.ok()) << text;
+    EXPECT_NE(r.status().message().find(expected), std::string::npos) << r.status();
+  }
+}
+
 TEST(ServerConfig, ExampleParses) { EXPECT_TRUE(Parse(ExampleServerConfig()).ok()); }
 
 // Bad files are refused with the file, line and what is expected.
