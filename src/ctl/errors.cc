@@ -65,6 +65,11 @@ absl::Status DescribeRpcError(const absl::Status& status, absl::string_view what
   absl::string_view msg = status.message();
   switch (status.code()) {
     case absl::StatusCode::kUnavailable:
+      // A Configuration Server Proxy explains itself (limited mode, loading).
+      if (absl::StartsWith(msg, "limited mode") ||
+          absl::StrContains(msg, "Configuration Server Proxy")) {
+        return absl::UnavailableError(absl::StrCat(what, ": ", msg));
+      }
       return absl::UnavailableError(
           absl::StrCat("cannot reach server ", server, " (", ConnectReason(msg),
                        "); is tandemd running? set --server or TANDEM_SERVER"));

@@ -24,6 +24,19 @@ const char* RoleName(v1::Role role) {
   }
 }
 
+const char* ProxyModeName(v1::ProxyMode mode) {
+  switch (mode) {
+    case v1::PROXY_MODE_NORMAL:
+      return "normal";
+    case v1::PROXY_MODE_LIMITED:
+      return "limited";
+    case v1::PROXY_MODE_LOADING:
+      return "loading";
+    default:
+      return "unspecified";
+  }
+}
+
 absl::Status RunStatus(CommandContext& ctx) {
   TANDEM_ASSIGN_OR_RETURN(config::ConfigClient * client, ctx.Client());
   auto info = client->GetServerInfo();
@@ -48,6 +61,14 @@ absl::Status RunStatus(CommandContext& ctx) {
         {"uptime_s", absl::ToInt64Seconds(uptime)},
         {"alarms", std::vector<std::string>(info->alarms().begin(), info->alarms().end())},
     };
+    if (info->role() == v1::ROLE_PROXY) {
+      out["proxy_mode"] = ProxyModeName(info->proxy_mode());
+      out["master"] = info->master_address();
+      out["proxy_detail"] = info->proxy_detail();
+      if (info->has_limited_since()) {
+        out["limited_since"] = config::FormatTimestamp(info->limited_since());
+      }
+    }
     ctx.out() << config::DumpJson(out, 2) << "\n";
     return absl::OkStatus();
   }
@@ -55,6 +76,15 @@ absl::Status RunStatus(CommandContext& ctx) {
   table.AddRow({"server", ctx.options().server});
   table.AddRow({"role", RoleName(info->role())});
   table.AddRow({"application", info->application_name()});
+  if (info->role() == v1::ROLE_PROXY) {
+    std::string mode = ProxyModeName(info->proxy_mode());
+    if (info->has_limited_since()) {
+      absl::StrAppend(&mode, " since ", config::FormatTimestamp(info->limited_since()));
+    }
+    table.AddRow({"proxy mode", mode});
+    table.AddRow({"master", info->master_address()});
+    table.AddRow({"proxy detail", info->proxy_detail()});
+  }
   table.AddRow({"revision", absl::StrCat(info->revision())});
   table.AddRow({"history id", info->history_id()});
   table.AddRow({"oldest revision", absl::StrCat(info->oldest_revision())});

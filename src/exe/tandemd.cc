@@ -7,6 +7,39 @@
 #include "common/logging.h"
 #include "confserv/confserv_app.h"
 #include "confserv/server_config.h"
+#include "csproxy/csproxy_app.h"
+#include "csproxy/proxy_config.h"
+
+namespace {
+
+int RunCsProxyCommand(const std::string& file, bool example) {
+  if (example) {
+    std::cout << tandem::csproxy::ExampleProxyConfig();
+    return 0;
+  }
+  if (file.empty()) {
+    std::cerr << "tandemd csproxy: give the bootstrap file with -f FILE.toml "
+                 "(`tandemd csproxy --example-config` prints one)\n";
+    return 2;
+  }
+  auto config = tandem::csproxy::LoadProxyConfig(file);
+  if (!config.ok()) {
+    std::cerr << "tandemd csproxy: " << config.status().message() << "\n";
+    return 2;
+  }
+  if (auto st = tandem::InitLogging(config->log_level, config->log_file); !st.ok()) {
+    std::cerr << "tandemd csproxy: " << st.message() << "\n";
+    return 2;
+  }
+  tandem::confserv::BlockTerminationSignals();
+  if (auto st = tandem::csproxy::RunCsProxy(*config); !st.ok()) {
+    std::cerr << "tandemd csproxy: " << st.message() << "\n";
+    return 1;
+  }
+  return 0;
+}
+
+}  // namespace
 
 int main(int argc, char** argv) {
   // Lock-order cycle detection costs a graph update per lock; the order is
@@ -24,8 +57,18 @@ int main(int argc, char** argv) {
   confserv->footer(
       "Example:\n  tandemd confserv --example-config > confserv.toml\n"
       "  tandemd confserv -f confserv.toml");
+  auto* csproxy = app.add_subcommand(
+      "csproxy",
+      "Configuration Server Proxy (in-memory copy of the master's configuration; serves reads "
+      "and watches, forwards writes; limited mode while no master is reachable)");
+  csproxy->add_option("-f,--file", file, "bootstrap file (TOML)")->check(CLI::ExistingFile);
+  csproxy->add_flag("--example-config", example, "print a commented bootstrap file and exit");
+  csproxy->footer(
+      "Example:\n  tandemd csproxy --example-config > csproxy.toml\n"
+      "  tandemd csproxy -f csproxy.toml");
   CLI11_PARSE(app, argc, argv);
 
+  if (csproxy->parsed()) return RunCsProxyCommand(file, example);
   if (example) {
     std::cout << tandem::confserv::ExampleServerConfig();
     return 0;

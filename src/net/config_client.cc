@@ -14,10 +14,27 @@ namespace {
 namespace v1 = ::tandem::config::v1;
 using config::kSessionMetadataKey;
 
+}  // namespace
+
+class ClientChannel {
+ public:
+  explicit ClientChannel(std::shared_ptr<grpc::Channel> channel) : channel_(std::move(channel)) {}
+  const std::shared_ptr<grpc::Channel>& channel() const { return channel_; }
+
+ private:
+  std::shared_ptr<grpc::Channel> channel_;
+};
+
+namespace {
+
 class GrpcConfigClient final : public config::ConfigClient {
  public:
   explicit GrpcConfigClient(const config::ClientOptions& options)
       : options_(options), stub_(v1::ConfigService::NewStub(MakeChannel(options.server))) {}
+  GrpcConfigClient(const config::ClientOptions& options, ClientChannelPtr channel)
+      : options_(options),
+        shared_(std::move(channel)),
+        stub_(v1::ConfigService::NewStub(shared_->channel())) {}
   GrpcConfigClient(const GrpcConfigClient&) = delete;
   GrpcConfigClient& operator=(const GrpcConfigClient&) = delete;
 
@@ -127,6 +144,7 @@ class GrpcConfigClient final : public config::ConfigClient {
   }
 
   const config::ClientOptions options_;
+  const ClientChannelPtr shared_;  // null: the stub owns its channel
   std::unique_ptr<Stub> stub_;
   std::string session_id_;
 };
@@ -135,6 +153,15 @@ class GrpcConfigClient final : public config::ConfigClient {
 
 config::ConfigClientPtr NewGrpcConfigClient(const config::ClientOptions& options) {
   return std::make_unique<GrpcConfigClient>(options);
+}
+
+ClientChannelPtr NewClientChannel(const std::string& target) {
+  return std::make_shared<ClientChannel>(MakeChannel(target));
+}
+
+config::ConfigClientPtr NewGrpcConfigClientOn(const config::ClientOptions& options,
+                                              ClientChannelPtr channel) {
+  return std::make_unique<GrpcConfigClient>(options, std::move(channel));
 }
 
 }  // namespace tandem::net

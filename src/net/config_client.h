@@ -1,6 +1,9 @@
 // config::ConfigClient over gRPC.
 #pragma once
 
+#include <memory>
+#include <string>
+
 #include "tandem/config/client.h"
 
 namespace tandem::net {
@@ -9,5 +12,15 @@ namespace tandem::net {
 //! (MakeChannel); connects lazily on the first call. Every client has its
 //! own channel.
 config::ConfigClientPtr NewGrpcConfigClient(const config::ClientOptions& options);
+
+//! One connection to a server that several clients share (one TCP
+//! connection, sessions told apart by their session ids). The target name is
+//! resolved when the channel is created: make a new one to resolve again.
+class ClientChannel;
+using ClientChannelPtr = std::shared_ptr<ClientChannel>;
+ClientChannelPtr NewClientChannel(const std::string& target);
+//! A client over a shared channel; options.server is only reported.
+config::ConfigClientPtr NewGrpcConfigClientOn(const config::ClientOptions& options,
+                                              ClientChannelPtr channel);
 
 }  // namespace tandem::net

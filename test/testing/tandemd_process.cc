@@ -20,7 +20,7 @@ std::string BinaryPath(const std::string& name) {
 
 TandemdProcess::TandemdProcess(TandemdOptions options) : options_(std::move(options)) {
   std::ofstream toml(dir_.file("confserv.toml"));
-  toml << "[server]\nlisten = \"127.0.0.1:0\"\nport_file = \"" << dir_.file("port")
+  toml << "[server]\nlisten = \"" << options_.listen << "\"\nport_file = \"" << dir_.file("port")
        << "\"\napplication = \"confserv\"\nshutdown_grace_s = 5\n"
        << (options_.storage_toml.empty()
                ? "[storage]\nbackend = \"sqlite\"\npath = \"" + dir_.file("config.db") + "\"\n"

@@ -20,6 +20,8 @@ struct TandemdOptions {
   std::string extra_toml;
   //! Replaces the [storage] section (default: SQLite in the temporary dir).
   std::string storage_toml;
+  //! [server] listen; a fixed port keeps the address across restarts.
+  std::string listen = "127.0.0.1:0";
 };
 
 class TandemdProcess {

@@ -1,0 +1,52 @@
+#include "csproxy/master_connection.h"
+
+#include "absl/strings/str_cat.h"
+
+namespace tandem::csproxy {
+namespace {
+constexpr size_t kMaxIdleClients = 1024;
+// Forwarded writes may be big imports.
+constexpr absl::Duration kWriteTimeout = absl::Seconds(60);
+}  // namespace
+
+MasterConnection::MasterConnection(std::string address)
+    : address_(std::move(address)), channel_(net::NewClientChannel(address_)) {}
+
+config::ConfigClientPtr MasterConnection::NewClient(const std::string& application,
+                                                    absl::Duration timeout) {
+  config::ClientOptions options;
+  options.server = address_;
+  options.application_name = application;
+  options.client_version = absl::StrCat("tandem-csproxy/", TANDEM_VERSION);
+  options.timeout = timeout;
+  return net::NewGrpcConfigClientOn(options, channel_);
+}
+
+absl::StatusOr<config::ConfigClientPtr> MasterConnection::Acquire(const std::string& who) {
+  {
+    absl::MutexLock lock(&mu_);
+    auto it = idle_.find(who);
+    if (it != idle_.end() && !it->second.empty()) {
+      config::ConfigClientPtr client = std::move(it->second.back());
+      it->second.pop_back();
+      --idle_count_;
+      return client;
+    }
+  }
+  config::ConfigClientPtr client = NewClient(who, kWriteTimeout);
+  auto registered = client->Register();
+  if (!registered.ok()) return registered.status();
+  return client;
+}
+
+void MasterConnection::Release(const std::string& who, config::ConfigClientPtr client) {
+  absl::MutexLock lock(&mu_);
+  if (idle_count_ >= kMaxIdleClients) {
+    idle_.clear();  // many distinct writers: start over rather than grow
+    idle_count_ = 0;
+  }
+  idle_[who].push_back(std::move(client));
+  ++idle_count_;
+}
+
+}  // namespace tandem::csproxy

@@ -1,0 +1,43 @@
+// One connection (gRPC channel) from the proxy to the master it follows,
+// shared by the feed and by forwarded writes. A new one is made for every
+// connect attempt, so the master's name is resolved again each time.
+#pragma once
+
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "absl/container/flat_hash_map.h"
+#include "absl/status/statusor.h"
+#include "absl/synchronization/mutex.h"
+#include "net/config_client.h"
+#include "tandem/config/client.h"
+
+namespace tandem::csproxy {
+
+class MasterConnection {
+ public:
+  //! `address` is "host:port" as configured.
+  explicit MasterConnection(std::string address);
+  MasterConnection(const MasterConnection&) = delete;
+  MasterConnection& operator=(const MasterConnection&) = delete;
+
+  const std::string& address() const { return address_; }
+  //! A new, unregistered client on this connection.
+  config::ConfigClientPtr NewClient(const std::string& application, absl::Duration timeout);
+  //! A client registered with the master as `who` (so that the master records
+  //! the writing application in history): a pooled one, else a new one.
+  absl::StatusOr<config::ConfigClientPtr> Acquire(const std::string& who);
+  //! Returns a client that is still usable to the pool.
+  void Release(const std::string& who, config::ConfigClientPtr client);
+
+ private:
+  const std::string address_;
+  const net::ClientChannelPtr channel_;
+  absl::Mutex mu_;
+  absl::flat_hash_map<std::string, std::vector<config::ConfigClientPtr>> idle_ ABSL_GUARDED_BY(mu_);
+  size_t idle_count_ ABSL_GUARDED_BY(mu_) = 0;
+};
+using MasterConnectionPtr = std::shared_ptr<MasterConnection>;
+
+}  // namespace tandem::csproxy

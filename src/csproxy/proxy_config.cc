@@ -1,0 +1,184 @@
+#include "csproxy/proxy_config.h"
+
+#include <algorithm>
+#include <fstream>
+#include <map>
+#include <sstream>
+
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
+#include "common/status_macros.h"
+#include "toml++/toml.h"
+
+namespace tandem::csproxy {
+namespace {
+
+const std::map<std::string, std::vector<std::string>> kKnownKeys = {
+    {"server", {"listen", "port_file", "application", "shutdown_grace_s"}},
+    {"proxy",
+     {"masters", "reconnect_max_backoff_s", "history_max_count", "reload_stagger_max_ms",
+      "forward_threads"}},
+    {"log", {"level", "file"}},
+};
+
+absl::Status Bad(const std::string& source, const toml::node* node, absl::string_view msg) {
+  std::string where = source;
+  if (node != nullptr && node->source().begin) {
+    absl::StrAppend(&where, ":", node->source().begin.line);
+  }
+  return absl::InvalidArgumentError(absl::StrCat(where, ": ", msg));
+}
+
+template <typename T>
+absl::Status Get(const toml::table& root, const std::string& source, const char* section,
+                 const char* key, T* out) {
+  const toml::node* node = root.at_path(absl::StrCat(section, ".", key)).node();
+  if (node == nullptr) return absl::OkStatus();
+  if constexpr (std::is_same_v<T, std::string>) {
+    if (!node->is_string())
+      return Bad(source, node, absl::StrCat("[", section, "] ", key, " must be a string"));
+    *out = **node->as_string();
+  } else if constexpr (std::is_same_v<T, std::vector<std::string>>) {
+    const toml::array* array = node->as_array();
+    if (array == nullptr) {
+      return Bad(source, node,
+                 absl::StrCat("[", section, "] ", key,
+                              " must be a list of strings, e.g. [\"cs1.example:9000\", "
+                              "\"cs2.example:9000\"]"));
+    }
+    out->clear();
+    for (const toml::node& item : *array) {
+      if (!item.is_string()) {
+        return Bad(source, &item,
+                   absl::StrCat("[", section, "] ", key, " must be a list of strings"));
+      }
+      out->push_back(**item.as_string());
+    }
+  } else {
+    if (!node->is_integer())
+      return Bad(source, node, absl::StrCat("[", section, "] ", key, " must be an integer"));
+    *out = static_cast<T>(**node->as_integer());
+  }
+  return absl::OkStatus();
+}
+
+absl::Status Invalid(const std::string& source, absl::string_view msg) {
+  return absl::InvalidArgumentError(absl::StrCat(source, ": ", msg));
+}
+
+}  // namespace
+
+absl::StatusOr<ProxyConfig> ParseProxyConfig(absl::string_view text, const std::string& source) {
+  toml::table root;
+  try {
+    root = toml::parse(std::string_view(text.data(), text.size()), source);
+  } catch (const toml::parse_error& e) {
+    return absl::InvalidArgumentError(
+        absl::StrCat(source, ":", e.source().begin.line, ": ", std::string(e.description())));
+  }
+  for (const auto& [section, node] : root) {
+    std::string name(section.str());
+    if (!node.is_table()) {
+      return Bad(source, &node,
+                 absl::StrCat("'", name, "' must be inside a [section] such as [proxy]"));
+    }
+    auto known = kKnownKeys.find(name);
+    if (known == kKnownKeys.end()) {
+      std::vector<std::string> names;
+      for (const auto& [k, v] : kKnownKeys) names.push_back(k);
+      return Bad(source, &node,
+                 absl::StrCat("unknown section [", name, "]; known: ", absl::StrJoin(names, ", ")));
+    }
+    for (const auto& [key, value] : *node.as_table()) {
+      if (std::find(known->second.begin(), known->second.end(), key.str()) == known->second.end()) {
+        return Bad(source, &value,
+                   absl::StrCat("unknown key '", std::string(key.str()), "' in [", name,
+                                "]; known: ", absl::StrJoin(known->second, ", ")));
+      }
+    }
+  }
+  ProxyConfig c;
+  int64_t grace_s = absl::ToInt64Seconds(c.shutdown_grace);
+  int64_t backoff_s = absl::ToInt64Seconds(c.reconnect_max_backoff);
+  int64_t stagger_ms = absl::ToInt64Milliseconds(c.reload_stagger_max);
+  TANDEM_RETURN_IF_ERROR(Get(root, source, "server", "listen", &c.listen));
+  TANDEM_RETURN_IF_ERROR(Get(root, source, "server", "port_file", &c.port_file));
+  TANDEM_RETURN_IF_ERROR(Get(root, source, "server", "application", &c.application));
+  TANDEM_RETURN_IF_ERROR(Get(root, source, "server", "shutdown_grace_s", &grace_s));
+  TANDEM_RETURN_IF_ERROR(Get(root, source, "proxy", "masters", &c.masters));
+  TANDEM_RETURN_IF_ERROR(Get(root, source, "proxy", "reconnect_max_backoff_s", &backoff_s));
+  TANDEM_RETURN_IF_ERROR(Get(root, source, "proxy", "history_max_count", &c.history_max_count));
+  TANDEM_RETURN_IF_ERROR(Get(root, source, "proxy", "reload_stagger_max_ms", &stagger_ms));
+  TANDEM_RETURN_IF_ERROR(Get(root, source, "proxy", "forward_threads", &c.forward_threads));
+  TANDEM_RETURN_IF_ERROR(Get(root, source, "log", "level", &c.log_level));
+  TANDEM_RETURN_IF_ERROR(Get(root, source, "log", "file", &c.log_file));
+  if (c.listen.find(':') == std::string::npos) {
+    return Invalid(source, absl::StrCat("[server] listen '", c.listen, "' must be HOST:PORT"));
+  }
+  if (c.application.empty()) return Invalid(source, "[server] application must not be empty");
+  if (grace_s < 0) return Invalid(source, "[server] shutdown_grace_s must not be negative");
+  if (c.masters.empty()) {
+    return Invalid(source,
+                   "[proxy] masters is required: the master pair as a list of \"host:port\", "
+                   "e.g. masters = [\"cs1.example:9000\", \"cs2.example:9000\"]");
+  }
+  for (const std::string& m : c.masters) {
+    const size_t colon = m.rfind(':');
+    if (colon == std::string::npos || colon == 0 || colon + 1 == m.size() ||
+        m.find_first_not_of("0123456789", colon + 1) != std::string::npos) {
+      return Invalid(source, absl::StrCat("[proxy] masters: '", m,
+                                          "' must be HOST:PORT, e.g. \"cs1.example:9000\""));
+    }
+  }
+  if (backoff_s < 1) {
+    return Invalid(source, "[proxy] reconnect_max_backoff_s must be at least 1 (seconds)");
+  }
+  if (c.history_max_count < 1)
+    return Invalid(source, "[proxy] history_max_count must be at least 1");
+  if (stagger_ms < 0) return Invalid(source, "[proxy] reload_stagger_max_ms must not be negative");
+  if (c.forward_threads < 1 || c.forward_threads > 1024) {
+    return Invalid(source, "[proxy] forward_threads must be between 1 and 1024");
+  }
+  c.shutdown_grace = absl::Seconds(grace_s);
+  c.reconnect_max_backoff = absl::Seconds(backoff_s);
+  c.reload_stagger_max = absl::Milliseconds(stagger_ms);
+  return c;
+}
+
+absl::StatusOr<ProxyConfig> LoadProxyConfig(const std::string& path) {
+  std::ifstream in(path);
+  if (!in) {
+    return absl::NotFoundError(absl::StrCat("cannot read configuration file '", path,
+                                            "'; `tandemd csproxy --example-config` prints one"));
+  }
+  std::stringstream ss;
+  ss << in.rdbuf();
+  return ParseProxyConfig(ss.str(), path);
+}
+
+std::string ExampleProxyConfig() {
+  return R"(# tandemd csproxy bootstrap file
+[server]
+listen = "0.0.0.0:9001"        # HOST:PORT; port 0 picks a free port
+# port_file = "/run/tandem/csproxy.port"  # written with the bound port
+application = "csproxy"        # this proxy's Application object name
+shutdown_grace_s = 5           # SIGTERM: wait this long for in-flight calls
+
+[proxy]
+# The master Configuration Server pair, tried in order. Names are resolved
+# again on every connect attempt; a backup master is skipped (the proxy goes
+# to the primary it names).
+masters = ["cs1.example:9000", "cs2.example:9000"]
+reconnect_max_backoff_s = 5    # reconnect backoff: 100 ms doubling up to this, jittered
+history_max_count = 100000     # recent changes kept in memory for resuming watchers
+reload_stagger_max_ms = 2000   # a full reload after a reconnect waits a random
+                               # time up to this (no reload storm on the master)
+forward_threads = 16           # writes forwarded to the master at once
+
+[log]
+level = "info"                 # trace, debug, info, warn, error, off
+file = ""                      # empty: stderr
+)";
+}
+
+}  // namespace tandem::csproxy
