@@ -431,6 +431,62 @@ TEST(CsProxy, ReloadsWhenTheMastersHistoryForked) {
   EXPECT_THAT(proxy.Log(), HasSubstr("diverged"));
 }
 
+// With the master HA pair listed backup first, the proxy skips the backup
+// (it goes to the primary the backup names); when the primary dies and the
+// backup takes over, the proxy follows it from history, without a reload,
+// and writes through the proxy work again.
+TEST(CsProxy, FollowsTheHaPairThroughAFailover) {
+  testing::TempDir shared;
+  const int port_a = FreePort();
+  const int port_b = FreePort();
+  std::vector<std::unique_ptr<TandemdProcess>> pair;
+  for (auto [node, port] : {std::pair{"cs1", port_a}, std::pair{"cs2", port_b}}) {
+    TandemdOptions o = ListeningOn(port);
+    o.storage_toml =
+        "[storage]\nbackend = \"sqlite\"\npath = \"" + shared.file("config.db") + "\"\n";
+    o.extra_toml = std::string("[ha]\nnode = \"") + node + "\"\nlease_ms = 1000\npoll_ms = 50\n";
+    pair.push_back(std::make_unique<TandemdProcess>(o));
+  }
+  TandemdProcess& a = *pair[0];
+  TandemdProcess& b = *pair[1];
+  a.Start();
+  auto ma = a.Stub();
+  for (int i = 0; i < 50 && Info(*ma).role() != v1::ROLE_PRIMARY; ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  }
+  ASSERT_EQ(Info(*ma).role(), v1::ROLE_PRIMARY) << a.Log();
+  b.Start();
+  auto mb = b.Stub();
+  for (int i = 0; i < 50 && Info(*mb).role() != v1::ROLE_BACKUP; ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  }
+  ASSERT_EQ(Info(*mb).role(), v1::ROLE_BACKUP) << b.Log();
+  for (int i = 0; i < 10; ++i) ASSERT_TRUE(CreateHost(*ma, "h" + std::to_string(i)).ok());
+
+  CsProxyProcess proxy(Following({Addr(port_b), Addr(port_a)}));
+  proxy.Start();
+  ASSERT_TRUE(proxy.WaitForMode(v1::PROXY_MODE_NORMAL, 15)) << proxy.Log();
+  auto p = proxy.Stub();
+  EXPECT_EQ(Info(*p).master_address(), a.address());
+  EXPECT_THAT(proxy.Log(), HasSubstr("is a backup"));
+  Watcher watcher(proxy.Channel(), Info(*p).revision());
+  ASSERT_TRUE(watcher.WaitConnected());
+
+  a.Kill();
+  for (int i = 0; i < 100 && Info(*mb).role() != v1::ROLE_PRIMARY; ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  }
+  ASSERT_EQ(Info(*mb).role(), v1::ROLE_PRIMARY) << b.Log();
+  ASSERT_TRUE(WaitCaughtUp(*p, *mb)) << proxy.Log();
+  v1::CreateResponse created;
+  grpc::Status st = CreateHost(*p, "after-failover", &created);
+  ASSERT_TRUE(st.ok()) << st.error_message() << "\n" << proxy.Log();
+  ASSERT_TRUE(watcher.WaitFor(created.revision())) << proxy.Log();
+  EXPECT_EQ(Info(*p).master_address(), b.address());
+  ExpectSameConfiguration(*p, *mb);
+  EXPECT_THAT(proxy.Log(), ::testing::Not(HasSubstr("diverged")));
+}
+
 // 100 clients, each with its own connection, connect to the proxy at once
 // and are all served (Register + Get).
 TEST(CsProxy, HundredClientsAtOnce) {
