@@ -204,6 +204,13 @@ TEST_P(HaPair, KillPrimaryDuringLoadLosesNothing) {
 // database) loses its lease; the backup takes over; woken up, the old
 // primary commits nothing and stops.
 TEST_P(HaPair, StalledPrimaryCannotCommitAfterTakeover) {
+  if (!GetParam().postgres) {
+    // Two servers on one SQLite file: a primary stopped inside a write
+    // transaction (a lease renewal, a commit) keeps the file's write lock,
+    // and nothing can take over until the process dies. A hung SQLite
+    // primary must be killed (docs/ARCHITECTURE.md); kill -9 is tested.
+    GTEST_SKIP() << "a stalled SQLite primary holds the file's write lock";
+  }
   int64_t revision = 0;
   for (int i = 0; i < 5; ++i) ASSERT_TRUE(Create(a(), absl::StrCat("h", i), &revision).ok());
   ASSERT_EQ(kill(a().pid(), SIGSTOP), 0);

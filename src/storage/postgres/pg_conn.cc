@@ -79,10 +79,24 @@ int64_t Result::Int(int row, int col) const {
 
 absl::StatusOr<std::unique_ptr<Connection>> Connection::Open(const std::string& conninfo) {
   // Defaults first: the operator's conninfo (expanded from "dbname") overrides.
-  const char* keys[] = {"connect_timeout",     "keepalives",       "keepalives_idle",
-                        "keepalives_interval", "keepalives_count", "tcp_user_timeout",
-                        "application_name",    "dbname",           nullptr};
-  const char* values[] = {"5", "1", "5", "2", "3", "10000", "tandemd", conninfo.c_str(), nullptr};
+  // idle_in_transaction_session_timeout: a client that stalls inside a
+  // transaction (a hung or cut-off primary) must not hold its row locks —
+  // the master lease's among them — for longer than a few seconds.
+  const char* keys[] = {"connect_timeout",  "keepalives",
+                        "keepalives_idle",  "keepalives_interval",
+                        "keepalives_count", "tcp_user_timeout",
+                        "application_name", "options",
+                        "dbname",           nullptr};
+  const char* values[] = {"5",
+                          "1",
+                          "5",
+                          "2",
+                          "3",
+                          "10000",
+                          "tandemd",
+                          "-c idle_in_transaction_session_timeout=5000",
+                          conninfo.c_str(),
+                          nullptr};
   PGconn* c = PQconnectdbParams(keys, values, /*expand_dbname=*/1);
   if (c == nullptr) return absl::ResourceExhaustedError("libpq could not allocate a connection");
   if (PQstatus(c) != CONNECTION_OK) {
