@@ -6,6 +6,7 @@
 #include <signal.h>
 
 #include <atomic>
+#include <fstream>
 #include <map>
 #include <mutex>
 #include <thread>
@@ -13,6 +14,7 @@
 #include "absl/strings/str_cat.h"
 #include "confserv/write_applier.h"
 #include "grpcpp/client_context.h"
+#include "testing/netns.h"
 #include "testing/postgres_cluster.h"
 #include "testing/tandemd_process.h"
 
@@ -245,6 +247,68 @@ TEST_P(HaPair, CleanShutdownHandsOverAtOnce) {
   int64_t revision = 0;
   ASSERT_TRUE(Create(b(), "h2", &revision).ok());
   EXPECT_EQ(revision, 2);
+}
+
+// The primary runs on another host (a network namespace) and that host is
+// cut off from the DBMS with a real firewall fence (`tandemctl db fence
+// --method nft`): the primary cannot renew, stops by itself; the backup takes
+// over; nothing the old primary acknowledged is lost and it commits nothing
+// more.
+TEST(HaPartition, PrimaryCutOffFromTheDatabase) {
+  testing::NetnsHost host("H", "198.51.100.8");
+  if (absl::Status st = host.Create(); !st.ok()) GTEST_SKIP() << st;
+  testing::PostgresCluster pg;
+  pg.set_listen_addresses("127.0.0.1," + host.peer_address());
+  ASSERT_TRUE(pg.Start().ok());
+  ASSERT_TRUE(pg.CreateDatabase("tandem").ok());
+  std::ofstream(pg.data_dir() + "/pg_hba.conf", std::ios::app)
+      << "host all all " << host.address() << "/32 trust\n";
+  ASSERT_TRUE(pg.Psql("postgres", "SELECT pg_reload_conf();").ok());
+  const std::string ha = "[ha]\nlease_ms = 1000\npoll_ms = 50\n";
+  TandemdOptions o1;
+  o1.storage_toml =
+      absl::StrCat("[storage]\nbackend = \"postgres\"\nconninfo = \"host=", host.peer_address(),
+                   " port=", pg.port(), " user=postgres dbname=tandem\"\n");
+  o1.listen = host.address() + ":0";
+  o1.netns = host.name();
+  o1.extra_toml = ha + "node = \"cs1\"\n";
+  TandemdOptions o2;
+  o2.storage_toml = absl::StrCat("[storage]\nbackend = \"postgres\"\nconninfo = \"",
+                                 pg.conninfo("tandem"), "\"\n");
+  o2.extra_toml = ha + "node = \"cs2\"\n";
+  TandemdProcess a(o1), b(o2);
+  a.Start();
+  ASSERT_TRUE(WaitForRole(a, v1::ROLE_PRIMARY, 5)) << a.Log();
+  b.Start();
+  ASSERT_TRUE(WaitForRole(b, v1::ROLE_BACKUP, 5)) << b.Log();
+  EXPECT_EQ(Info(b).primary_address(), a.address());
+  int64_t revision = 0;
+  for (int i = 0; i < 5; ++i) ASSERT_TRUE(Create(a, absl::StrCat("h", i), &revision).ok());
+
+  const std::string table = absl::StrCat("tandem_fence_ha", getpid());
+  const std::string fence =
+      absl::StrCat(testing::BinaryPath("tandemctl"), " db fence --method nft", " --nft-table ",
+                   table, " --from ", host.address(), " --port ", pg.port(), " >/dev/null 2>&1");
+  ASSERT_EQ(std::system(fence.c_str()), 0);
+  EXPECT_FALSE(Create(a, "while-cut-off", nullptr).ok());
+  int status = 0;
+  EXPECT_TRUE(a.Exited(10, &status)) << a.Log();
+  EXPECT_NE(a.Log().find("could not renew the master lease before it expired"), std::string::npos)
+      << a.Log();
+  ASSERT_TRUE(WaitForRole(b, v1::ROLE_PRIMARY, 10)) << b.Log();
+  ASSERT_TRUE(Create(b, "after", &revision).ok());
+  EXPECT_EQ(revision, 6);
+  ExpectContiguousChain(b, 6);
+
+  // Healed: the old primary rejoins as the backup.
+  ASSERT_EQ(std::system(absl::StrCat(testing::BinaryPath("tandemctl"),
+                                     " db unfence --method nft --nft-table ", table, " --from ",
+                                     host.address(), " --port ", pg.port(), " >/dev/null 2>&1")
+                            .c_str()),
+            0);
+  a.Start();
+  ASSERT_TRUE(WaitForRole(a, v1::ROLE_BACKUP, 5)) << a.Log();
+  EXPECT_EQ(Info(a).primary_address(), b.address());
 }
 
 INSTANTIATE_TEST_SUITE_P(Backends, HaPair,

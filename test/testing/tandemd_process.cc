@@ -45,6 +45,10 @@ void TandemdProcess::Start() {
   if (pid_ == 0) {
     FILE* out = freopen(log.c_str(), "a", stderr);
     (void)out;
+    if (!options_.netns.empty()) {
+      execlp("ip", "ip", "netns", "exec", options_.netns.c_str(), bin.c_str(), "confserv", "-f",
+             conf.c_str(), nullptr);
+    }
     execl(bin.c_str(), bin.c_str(), "confserv", "-f", conf.c_str(), nullptr);
     _exit(127);
   }
@@ -89,6 +93,12 @@ bool TandemdProcess::Exited(int seconds, int* status) {
     std::this_thread::sleep_for(std::chrono::milliseconds(20));
   }
   return false;
+}
+
+std::string TandemdProcess::address() const {
+  std::string host = options_.listen.substr(0, options_.listen.rfind(':'));
+  if (host.empty() || host == "0.0.0.0") host = "127.0.0.1";
+  return host + ":" + std::to_string(port_);
 }
 
 std::unique_ptr<config::v1::ConfigService::Stub> TandemdProcess::Stub() const {

@@ -22,6 +22,8 @@ struct TandemdOptions {
   std::string storage_toml;
   //! [server] listen; a fixed port keeps the address across restarts.
   std::string listen = "127.0.0.1:0";
+  //! Run inside this network namespace (`ip netns exec`), as another host.
+  std::string netns;
 };
 
 class TandemdProcess {
@@ -43,7 +45,8 @@ class TandemdProcess {
   //! waitpid status) if it did.
   bool Exited(int seconds, int* status);
 
-  std::string address() const { return "127.0.0.1:" + std::to_string(port_); }
+  //! host:port clients use: the listen host (127.0.0.1 for a wildcard).
+  std::string address() const;
   std::unique_ptr<config::v1::ConfigService::Stub> Stub() const;
   //! A new channel (own TCP connection) to the server.
   std::shared_ptr<grpc::Channel> Channel() const;
