@@ -1,0 +1,82 @@
+// tandem-sample: a managed application in miniature. It runs as the
+// Application object named by --app, keeps its configuration through
+// libtandem, and prints it live: once when it has it, again on every change
+// to it, and every change of its connection's health.
+//   tandem-sample --servers proxy1:9100,proxy2:9100 --app sample-app
+// Stops on SIGINT/SIGTERM (or after --run-for seconds).
+#include <signal.h>
+
+#include <atomic>
+#include <iostream>
+
+#include "CLI/CLI.hpp"
+#include "absl/strings/str_split.h"
+#include "absl/time/clock.h"
+#include "config/object_json.h"
+#include "tandem/client/tandem_client.h"
+
+namespace v1 = tandem::config::v1;
+
+namespace {
+
+std::atomic<bool> g_stop{false};
+void OnSignal(int) { g_stop = true; }
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  CLI::App app{"tandem-sample: prints its own configuration (an Application object) live"};
+  std::string servers = "127.0.0.1:9000";
+  std::string name = "sample-app";
+  double run_for_s = 0;
+  app.add_option("--servers", servers, "configuration servers, host:port[,host:port]")
+      ->capture_default_str();
+  app.add_option("--app", name, "the Application this program runs as")->capture_default_str();
+  app.add_option("--run-for", run_for_s, "stop after this many seconds (0: until a signal)");
+  CLI11_PARSE(app, argc, argv);
+
+  tandem::client::ClientOptions options;
+  options.servers = absl::StrSplit(servers, ',', absl::SkipEmpty());
+  options.application = name;
+  options.types = {v1::OBJECT_TYPE_APPLICATION};
+  auto print = [&](const char* why, const v1::ConfigObject& me, int64_t revision) {
+    std::cout << "[" << tandem::config::FormatRfc3339(absl::Now()) << "] " << why << " (revision "
+              << revision << "): " << tandem::config::DumpJson(tandem::config::ObjectToJson(me))
+              << std::endl;
+  };
+  auto client = tandem::client::TandemClient::Start(
+      options,
+      [&](const tandem::client::ObjectChange& c) {
+        if (c.object.name() != name) return;
+        if (c.kind == v1::CHANGE_KIND_DELETED) {
+          std::cout << "my Application '" << name << "' was deleted at revision " << c.revision
+                    << std::endl;
+        } else {
+          print("my configuration changed", c.object, c.revision);
+        }
+      },
+      [](const tandem::client::ClientState& s) {
+        std::cout << "connection: " << tandem::client::HealthName(s.health) << " via " << s.server
+                  << (s.detail.empty() ? "" : ": " + s.detail) << std::endl;
+      });
+  if (!client.ok()) {
+    std::cerr << "tandem-sample: " << client.status().message() << "\n";
+    return 2;
+  }
+  signal(SIGINT, OnSignal);
+  signal(SIGTERM, OnSignal);
+  if ((*client)->WaitReady(absl::Seconds(30))) {
+    auto me = (*client)->Find(v1::OBJECT_TYPE_APPLICATION, name);
+    if (me.has_value()) {
+      print("my configuration", *me, (*client)->state().revision);
+    } else {
+      std::cout << "no Application named '" << name << "' yet; waiting for it" << std::endl;
+    }
+  } else {
+    std::cout << "no configuration server answered within 30 s; still trying" << std::endl;
+  }
+  const absl::Time until = absl::Now() + absl::Seconds(run_for_s);
+  while (!g_stop && (run_for_s <= 0 || absl::Now() < until)) absl::SleepFor(absl::Milliseconds(50));
+  (*client)->Stop();
+  return 0;
+}
