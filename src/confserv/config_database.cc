@@ -1,7 +1,5 @@
 #include "confserv/config_database.h"
 
-#include <fnmatch.h>
-
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
 #include "common/hash.h"
@@ -9,6 +7,7 @@
 #include "common/status_macros.h"
 #include "config/object_types.h"
 #include "config/schema.h"
+#include "confserv/state_queries.h"
 #include "confserv/write_applier.h"
 #include "spdlog/spdlog.h"
 
@@ -17,23 +16,6 @@ namespace {
 
 constexpr int64_t kDefaultHistoryLimit = 1000;
 constexpr int64_t kMaxHistoryLimit = 10000;
-
-absl::Status CheckType(v1::ObjectType type) {
-  if (config::FindTypeSpec(type) == nullptr) {
-    return absl::InvalidArgumentError(
-        absl::StrCat("type: unknown object type ", static_cast<int>(type)));
-  }
-  return absl::OkStatus();
-}
-
-bool SectionMatches(const google::protobuf::Map<std::string, v1::Section>& sections,
-                    const std::string& path, const std::string& value) {
-  std::pair<std::string, std::string> sk = absl::StrSplit(path, absl::MaxSplits('/', 1));
-  auto s = sections.find(sk.first);
-  if (s == sections.end()) return false;
-  auto k = s->second.entries().find(sk.second);
-  return k != s->second.entries().end() && k->second == value;
-}
 
 // Checks the shape of every object a write carries, on the caller's thread.
 absl::Status ValidateOperations(std::vector<v1::Operation>& ops) {
@@ -185,82 +167,25 @@ int64_t ConfigDatabase::revision() const {
 absl::StatusOr<v1::GetResponse> ConfigDatabase::Get(const v1::GetRequest& request) {
   TANDEM_RETURN_IF_ERROR(CheckType(request.type()));
   StoredPtr found;
-  v1::GetResponse response;
+  int64_t revision;
   {
     absl::ReaderMutexLock lock(&mu_);
-    int64_t dbid = request.dbid();
-    if (request.key_case() == v1::GetRequest::kName) {
-      dbid = state_.FindName(NameKey{request.type(), request.tenant_dbid(), request.name()});
-    }
-    if (dbid != 0) found = state_.Find({request.type(), dbid});
-    response.set_revision(state_.Revision());
+    found = FindForGet(state_, request);
+    revision = state_.Revision();
   }
-  if (found == nullptr) {
-    std::string what = request.key_case() == v1::GetRequest::kName
-                           ? absl::StrCat("named '", request.name(), "'")
-                           : absl::StrCat("with dbid ", request.dbid());
-    return absl::NotFoundError(absl::StrCat(
-        "no ", config::TypeName(request.type()), " ", what,
-        request.tenant_dbid() != 0 ? absl::StrCat(" in tenant ", request.tenant_dbid()) : ""));
-  }
-  TANDEM_CHECK(response.mutable_object()->ParseFromString(*found->data),
-               "stored object unreadable");
-  return response;
+  return GetAnswer(request, found, revision);
 }
 
 absl::StatusOr<config::ListSnapshot> ConfigDatabase::List(const v1::ListRequest& request) {
-  TANDEM_RETURN_IF_ERROR(CheckType(request.type()));
-  const bool deep =
-      !request.property().empty() || !request.option().empty() || !request.annex().empty();
-  if (!request.option().empty() && request.option().find('/') == std::string::npos) {
-    return absl::InvalidArgumentError("option: give it as SECTION/KEY");
-  }
-  if (!request.annex().empty() && request.annex().find('/') == std::string::npos) {
-    return absl::InvalidArgumentError("annex: give it as SECTION/KEY");
-  }
+  TANDEM_RETURN_IF_ERROR(CheckListRequest(request));
   std::vector<StoredPtr> candidates;
   config::ListSnapshot snapshot;
   {
     absl::ReaderMutexLock lock(&mu_);
     snapshot.revision = state_.Revision();
-    const auto* objects = state_.OfType(request.type());
-    if (objects != nullptr) {
-      candidates.reserve(objects->size());
-      for (const auto& [dbid, obj] : *objects) {
-        if (request.folder_dbid() != 0 && obj->folder_dbid != request.folder_dbid()) continue;
-        if (request.tenant_dbid() != 0 && obj->tenant_dbid != request.tenant_dbid()) continue;
-        if (!request.name_pattern().empty() &&
-            fnmatch(request.name_pattern().c_str(), obj->name.c_str(), 0) != 0) {
-          continue;
-        }
-        candidates.push_back(obj);
-      }
-    }
+    candidates = ListCandidates(state_, request);
   }
-  const size_t limit = request.limit() > 0 ? static_cast<size_t>(request.limit()) : SIZE_MAX;
-  for (const StoredPtr& obj : candidates) {
-    if (snapshot.objects.size() >= limit) break;
-    if (deep) {
-      v1::ConfigObject parsed;
-      TANDEM_CHECK(parsed.ParseFromString(*obj->data), "stored object unreadable");
-      if (!request.property().empty()) {
-        auto it = parsed.properties().find(request.property());
-        if (it == parsed.properties().end() ||
-            config::ValueToString(it->second) != request.property_value()) {
-          continue;
-        }
-      }
-      if (!request.option().empty() &&
-          !SectionMatches(parsed.options(), request.option(), request.option_value())) {
-        continue;
-      }
-      if (!request.annex().empty() &&
-          !SectionMatches(parsed.annex(), request.annex(), request.annex_value())) {
-        continue;
-      }
-    }
-    snapshot.objects.push_back(obj->data);
-  }
+  snapshot.objects = FilterCandidates(request, candidates);
   return snapshot;
 }
 
@@ -333,15 +258,7 @@ v1::ServerInfo ConfigDatabase::Info() {
 
 int64_t ConfigDatabase::FindApplication(const std::string& name) {
   absl::ReaderMutexLock lock(&mu_);
-  int64_t dbid = state_.FindName(NameKey{v1::OBJECT_TYPE_APPLICATION, 0, name});
-  const auto* tenants = state_.OfType(v1::OBJECT_TYPE_TENANT);
-  if (dbid != 0 || tenants == nullptr) return dbid;
-  // Tenants are few; applications may be millions.
-  for (const auto& [tenant, obj] : *tenants) {
-    dbid = state_.FindName(NameKey{v1::OBJECT_TYPE_APPLICATION, tenant, name});
-    if (dbid != 0) return dbid;
-  }
-  return 0;
+  return FindApplicationIn(state_, name);
 }
 
 }  // namespace tandem::confserv

@@ -9,6 +9,7 @@
 #include "common/status_macros.h"
 #include "config/object_types.h"
 #include "config/schema.h"
+#include "confserv/state_queries.h"
 #include "confserv/write_applier.h"
 
 namespace tandem::csproxy {
@@ -20,26 +21,6 @@ using confserv::StoredPtr;
 
 constexpr int64_t kDefaultHistoryLimit = 1000;
 constexpr int64_t kMaxHistoryLimit = 10000;
-
-// Get and List below answer exactly as confserv::ConfigDatabase does (same
-// filters, same messages); the logic is repeated because the master's copy
-// lives in a file of src/confserv that this component does not change.
-absl::Status CheckType(v1::ObjectType type) {
-  if (config::FindTypeSpec(type) == nullptr) {
-    return absl::InvalidArgumentError(
-        absl::StrCat("type: unknown object type ", static_cast<int>(type)));
-  }
-  return absl::OkStatus();
-}
-
-bool SectionMatches(const google::protobuf::Map<std::string, v1::Section>& sections,
-                    const std::string& path, const std::string& value) {
-  std::pair<std::string, std::string> sk = absl::StrSplit(path, absl::MaxSplits('/', 1));
-  auto s = sections.find(sk.first);
-  if (s == sections.end()) return false;
-  auto k = s->second.entries().find(sk.second);
-  return k != s->second.entries().end() && k->second == value;
-}
 
 absl::Status NotLoaded() {
   return absl::UnavailableError(
@@ -183,86 +164,29 @@ bool ConfigCopy::WaitForRevision(int64_t revision, absl::Duration timeout) const
 }
 
 absl::StatusOr<v1::GetResponse> ConfigCopy::Get(const v1::GetRequest& request) const {
-  TANDEM_RETURN_IF_ERROR(CheckType(request.type()));
+  TANDEM_RETURN_IF_ERROR(confserv::CheckType(request.type()));
   StoredPtr found;
-  v1::GetResponse response;
+  int64_t revision;
   {
     absl::ReaderMutexLock lock(&mu_);
     if (!loaded_) return NotLoaded();
-    int64_t dbid = request.dbid();
-    if (request.key_case() == v1::GetRequest::kName) {
-      dbid = state_->FindName(NameKey{request.type(), request.tenant_dbid(), request.name()});
-    }
-    if (dbid != 0) found = state_->Find({request.type(), dbid});
-    response.set_revision(state_->Revision());
+    found = confserv::FindForGet(*state_, request);
+    revision = state_->Revision();
   }
-  if (found == nullptr) {
-    std::string what = request.key_case() == v1::GetRequest::kName
-                           ? absl::StrCat("named '", request.name(), "'")
-                           : absl::StrCat("with dbid ", request.dbid());
-    return absl::NotFoundError(absl::StrCat(
-        "no ", config::TypeName(request.type()), " ", what,
-        request.tenant_dbid() != 0 ? absl::StrCat(" in tenant ", request.tenant_dbid()) : ""));
-  }
-  TANDEM_CHECK(response.mutable_object()->ParseFromString(*found->data),
-               "stored object unreadable");
-  return response;
+  return confserv::GetAnswer(request, found, revision);
 }
 
 absl::StatusOr<config::ListSnapshot> ConfigCopy::List(const v1::ListRequest& request) const {
-  TANDEM_RETURN_IF_ERROR(CheckType(request.type()));
-  const bool deep =
-      !request.property().empty() || !request.option().empty() || !request.annex().empty();
-  if (!request.option().empty() && request.option().find('/') == std::string::npos) {
-    return absl::InvalidArgumentError("option: give it as SECTION/KEY");
-  }
-  if (!request.annex().empty() && request.annex().find('/') == std::string::npos) {
-    return absl::InvalidArgumentError("annex: give it as SECTION/KEY");
-  }
+  TANDEM_RETURN_IF_ERROR(confserv::CheckListRequest(request));
   std::vector<StoredPtr> candidates;
   config::ListSnapshot snapshot;
   {
     absl::ReaderMutexLock lock(&mu_);
     if (!loaded_) return NotLoaded();
     snapshot.revision = state_->Revision();
-    const auto* objects = state_->OfType(request.type());
-    if (objects != nullptr) {
-      candidates.reserve(objects->size());
-      for (const auto& [dbid, obj] : *objects) {
-        if (request.folder_dbid() != 0 && obj->folder_dbid != request.folder_dbid()) continue;
-        if (request.tenant_dbid() != 0 && obj->tenant_dbid != request.tenant_dbid()) continue;
-        if (!request.name_pattern().empty() &&
-            fnmatch(request.name_pattern().c_str(), obj->name.c_str(), 0) != 0) {
-          continue;
-        }
-        candidates.push_back(obj);
-      }
-    }
+    candidates = confserv::ListCandidates(*state_, request);
   }
-  const size_t limit = request.limit() > 0 ? static_cast<size_t>(request.limit()) : SIZE_MAX;
-  for (const StoredPtr& obj : candidates) {
-    if (snapshot.objects.size() >= limit) break;
-    if (deep) {
-      v1::ConfigObject parsed;
-      TANDEM_CHECK(parsed.ParseFromString(*obj->data), "stored object unreadable");
-      if (!request.property().empty()) {
-        auto it = parsed.properties().find(request.property());
-        if (it == parsed.properties().end() ||
-            config::ValueToString(it->second) != request.property_value()) {
-          continue;
-        }
-      }
-      if (!request.option().empty() &&
-          !SectionMatches(parsed.options(), request.option(), request.option_value())) {
-        continue;
-      }
-      if (!request.annex().empty() &&
-          !SectionMatches(parsed.annex(), request.annex(), request.annex_value())) {
-        continue;
-      }
-    }
-    snapshot.objects.push_back(obj->data);
-  }
+  snapshot.objects = confserv::FilterCandidates(request, candidates);
   return snapshot;
 }
 
@@ -301,14 +225,7 @@ void ConfigCopy::Unsubscribe(config::ChangeSubscriber* subscriber) {
 
 int64_t ConfigCopy::FindApplication(const std::string& name) const {
   absl::ReaderMutexLock lock(&mu_);
-  int64_t dbid = state_->FindName(NameKey{v1::OBJECT_TYPE_APPLICATION, 0, name});
-  const auto* tenants = state_->OfType(v1::OBJECT_TYPE_TENANT);
-  if (dbid != 0 || tenants == nullptr) return dbid;
-  for (const auto& [tenant, obj] : *tenants) {
-    dbid = state_->FindName(NameKey{v1::OBJECT_TYPE_APPLICATION, tenant, name});
-    if (dbid != 0) return dbid;
-  }
-  return 0;
+  return confserv::FindApplicationIn(*state_, name);
 }
 
 void ConfigCopy::ForEachObject(int type, const std::function<void(const std::string&)>& fn) const {

@@ -23,7 +23,7 @@ struct TandemdOptions {
   //! [server] listen; a fixed port keeps the address across restarts.
   std::string listen = "127.0.0.1:0";
   //! Run inside this network namespace (`ip netns exec`), as another host.
-  std::string netns;
+  std::string netns = "";
 };
 
 class TandemdProcess {
