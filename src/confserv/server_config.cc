@@ -6,7 +6,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "common/status_macros.h"
-#include "toml++/toml.h"
+#include "common/toml_file.h"
 
 namespace tandem::confserv {
 namespace {
@@ -19,84 +19,33 @@ const std::map<std::string, std::vector<std::string>> kKnownKeys = {
     {"ha", {"node", "advertise", "lease_ms", "poll_ms"}},
 };
 
-absl::Status Bad(const std::string& source, const toml::node* node, absl::string_view msg) {
-  std::string where = source;
-  if (node != nullptr && node->source().begin) {
-    absl::StrAppend(&where, ":", node->source().begin.line);
-  }
-  return absl::InvalidArgumentError(absl::StrCat(where, ": ", msg));
-}
-
-template <typename T>
-absl::Status Get(const toml::table& root, const std::string& source, const char* section,
-                 const char* key, T* out) {
-  const toml::node* node = root.at_path(absl::StrCat(section, ".", key)).node();
-  if (node == nullptr) return absl::OkStatus();
-  if constexpr (std::is_same_v<T, std::string>) {
-    if (!node->is_string())
-      return Bad(source, node, absl::StrCat("[", section, "] ", key, " must be a string"));
-    *out = **node->as_string();
-  } else {
-    if (!node->is_integer())
-      return Bad(source, node, absl::StrCat("[", section, "] ", key, " must be an integer"));
-    *out = static_cast<T>(**node->as_integer());
-  }
-  return absl::OkStatus();
-}
-
 }  // namespace
 
 absl::StatusOr<ServerConfig> ParseServerConfig(absl::string_view text, const std::string& source) {
-  toml::table root;
-  try {
-    root = toml::parse(std::string_view(text.data(), text.size()), source);
-  } catch (const toml::parse_error& e) {
-    return absl::InvalidArgumentError(
-        absl::StrCat(source, ":", e.source().begin.line, ": ", std::string(e.description())));
-  }
-  for (const auto& [section, node] : root) {
-    std::string name(section.str());
-    if (!node.is_table()) {
-      return Bad(source, &node,
-                 absl::StrCat("'", name, "' must be inside a [section] such as [server]"));
-    }
-    auto known = kKnownKeys.find(name);
-    if (known == kKnownKeys.end()) {
-      std::vector<std::string> names;
-      for (const auto& [k, v] : kKnownKeys) names.push_back(k);
-      return Bad(source, &node,
-                 absl::StrCat("unknown section [", name, "]; known: ", absl::StrJoin(names, ", ")));
-    }
-    for (const auto& [key, value] : *node.as_table()) {
-      if (std::find(known->second.begin(), known->second.end(), key.str()) == known->second.end()) {
-        return Bad(source, &value,
-                   absl::StrCat("unknown key '", std::string(key.str()), "' in [", name,
-                                "]; known: ", absl::StrJoin(known->second, ", ")));
-      }
-    }
-  }
+  TANDEM_ASSIGN_OR_RETURN(toml::table root, ParseTomlFile(text, source, kKnownKeys, "server"));
   ServerConfig c;
   int64_t grace_s = absl::ToInt64Seconds(c.shutdown_grace);
   int64_t sync_timeout_s = absl::ToInt64Seconds(c.sync_commit_timeout);
   std::string on_lost = "wait";
   int64_t max_age_days = absl::ToInt64Hours(c.retention.max_age) / 24;
-  TANDEM_RETURN_IF_ERROR(Get(root, source, "server", "listen", &c.listen));
-  TANDEM_RETURN_IF_ERROR(Get(root, source, "server", "port_file", &c.port_file));
-  TANDEM_RETURN_IF_ERROR(Get(root, source, "server", "application", &c.application));
-  TANDEM_RETURN_IF_ERROR(Get(root, source, "server", "shutdown_grace_s", &grace_s));
-  TANDEM_RETURN_IF_ERROR(Get(root, source, "storage", "backend", &c.storage_backend));
-  TANDEM_RETURN_IF_ERROR(Get(root, source, "storage", "path", &c.storage_path));
-  TANDEM_RETURN_IF_ERROR(Get(root, source, "storage", "conninfo", &c.storage_conninfo));
-  TANDEM_RETURN_IF_ERROR(Get(root, source, "storage", "sync_commit_timeout_s", &sync_timeout_s));
-  TANDEM_RETURN_IF_ERROR(Get(root, source, "storage", "on_sync_standby_lost", &on_lost));
-  TANDEM_RETURN_IF_ERROR(Get(root, source, "history", "max_count", &c.retention.max_count));
-  TANDEM_RETURN_IF_ERROR(Get(root, source, "history", "max_age_days", &max_age_days));
+  TANDEM_RETURN_IF_ERROR(TomlGet(root, source, "server", "listen", &c.listen));
+  TANDEM_RETURN_IF_ERROR(TomlGet(root, source, "server", "port_file", &c.port_file));
+  TANDEM_RETURN_IF_ERROR(TomlGet(root, source, "server", "application", &c.application));
+  TANDEM_RETURN_IF_ERROR(TomlGet(root, source, "server", "shutdown_grace_s", &grace_s));
+  TANDEM_RETURN_IF_ERROR(TomlGet(root, source, "storage", "backend", &c.storage_backend));
+  TANDEM_RETURN_IF_ERROR(TomlGet(root, source, "storage", "path", &c.storage_path));
+  TANDEM_RETURN_IF_ERROR(TomlGet(root, source, "storage", "conninfo", &c.storage_conninfo));
+  TANDEM_RETURN_IF_ERROR(
+      TomlGet(root, source, "storage", "sync_commit_timeout_s", &sync_timeout_s));
+  TANDEM_RETURN_IF_ERROR(TomlGet(root, source, "storage", "on_sync_standby_lost", &on_lost));
+  TANDEM_RETURN_IF_ERROR(TomlGet(root, source, "history", "max_count", &c.retention.max_count));
+  TANDEM_RETURN_IF_ERROR(TomlGet(root, source, "history", "max_age_days", &max_age_days));
   int64_t lease_ms = absl::ToInt64Milliseconds(c.ha.lease);
   int64_t poll_ms = absl::ToInt64Milliseconds(c.ha.poll);
-  TANDEM_RETURN_IF_ERROR(Get(root, source, "ha", "node", &c.ha.node));
-  TANDEM_RETURN_IF_ERROR(Get(root, source, "ha", "advertise", &c.ha.advertise));
-  TANDEM_RETURN_IF_ERROR(Get(root, source, "ha", "lease_ms", &lease_ms));
-  TANDEM_RETURN_IF_ERROR(Get(root, source, "ha", "poll_ms", &poll_ms));
+  TANDEM_RETURN_IF_ERROR(TomlGet(root, source, "ha", "node", &c.ha.node));
+  TANDEM_RETURN_IF_ERROR(TomlGet(root, source, "ha", "advertise", &c.ha.advertise));
+  TANDEM_RETURN_IF_ERROR(TomlGet(root, source, "ha", "lease_ms", &lease_ms));
+  TANDEM_RETURN_IF_ERROR(TomlGet(root, source, "ha", "poll_ms", &poll_ms));
   if (root.contains("ha") && c.ha.node.empty()) {
     return absl::InvalidArgumentError(
         absl::StrCat(source, ": [ha] needs node, this server's name in the pair (e.g. \"cs1\")"));
@@ -122,8 +71,8 @@ absl::StatusOr<ServerConfig> ParseServerConfig(absl::string_view text, const std
   }
   c.ha.lease = absl::Milliseconds(lease_ms);
   c.ha.poll = absl::Milliseconds(poll_ms);
-  TANDEM_RETURN_IF_ERROR(Get(root, source, "log", "level", &c.log_level));
-  TANDEM_RETURN_IF_ERROR(Get(root, source, "log", "file", &c.log_file));
+  TANDEM_RETURN_IF_ERROR(TomlGet(root, source, "log", "level", &c.log_level));
+  TANDEM_RETURN_IF_ERROR(TomlGet(root, source, "log", "file", &c.log_file));
   if (c.storage_backend != "sqlite" && c.storage_backend != "postgres") {
     return absl::InvalidArgumentError(
         absl::StrCat(source, ": [storage] backend '", c.storage_backend,

@@ -8,7 +8,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "common/status_macros.h"
-#include "toml++/toml.h"
+#include "common/toml_file.h"
 
 namespace tandem::csproxy {
 namespace {
@@ -21,47 +21,6 @@ const std::map<std::string, std::vector<std::string>> kKnownKeys = {
     {"log", {"level", "file"}},
 };
 
-absl::Status Bad(const std::string& source, const toml::node* node, absl::string_view msg) {
-  std::string where = source;
-  if (node != nullptr && node->source().begin) {
-    absl::StrAppend(&where, ":", node->source().begin.line);
-  }
-  return absl::InvalidArgumentError(absl::StrCat(where, ": ", msg));
-}
-
-template <typename T>
-absl::Status Get(const toml::table& root, const std::string& source, const char* section,
-                 const char* key, T* out) {
-  const toml::node* node = root.at_path(absl::StrCat(section, ".", key)).node();
-  if (node == nullptr) return absl::OkStatus();
-  if constexpr (std::is_same_v<T, std::string>) {
-    if (!node->is_string())
-      return Bad(source, node, absl::StrCat("[", section, "] ", key, " must be a string"));
-    *out = **node->as_string();
-  } else if constexpr (std::is_same_v<T, std::vector<std::string>>) {
-    const toml::array* array = node->as_array();
-    if (array == nullptr) {
-      return Bad(source, node,
-                 absl::StrCat("[", section, "] ", key,
-                              " must be a list of strings, e.g. [\"cs1.example:9000\", "
-                              "\"cs2.example:9000\"]"));
-    }
-    out->clear();
-    for (const toml::node& item : *array) {
-      if (!item.is_string()) {
-        return Bad(source, &item,
-                   absl::StrCat("[", section, "] ", key, " must be a list of strings"));
-      }
-      out->push_back(**item.as_string());
-    }
-  } else {
-    if (!node->is_integer())
-      return Bad(source, node, absl::StrCat("[", section, "] ", key, " must be an integer"));
-    *out = static_cast<T>(**node->as_integer());
-  }
-  return absl::OkStatus();
-}
-
 absl::Status Invalid(const std::string& source, absl::string_view msg) {
   return absl::InvalidArgumentError(absl::StrCat(source, ": ", msg));
 }
@@ -69,49 +28,22 @@ absl::Status Invalid(const std::string& source, absl::string_view msg) {
 }  // namespace
 
 absl::StatusOr<ProxyConfig> ParseProxyConfig(absl::string_view text, const std::string& source) {
-  toml::table root;
-  try {
-    root = toml::parse(std::string_view(text.data(), text.size()), source);
-  } catch (const toml::parse_error& e) {
-    return absl::InvalidArgumentError(
-        absl::StrCat(source, ":", e.source().begin.line, ": ", std::string(e.description())));
-  }
-  for (const auto& [section, node] : root) {
-    std::string name(section.str());
-    if (!node.is_table()) {
-      return Bad(source, &node,
-                 absl::StrCat("'", name, "' must be inside a [section] such as [proxy]"));
-    }
-    auto known = kKnownKeys.find(name);
-    if (known == kKnownKeys.end()) {
-      std::vector<std::string> names;
-      for (const auto& [k, v] : kKnownKeys) names.push_back(k);
-      return Bad(source, &node,
-                 absl::StrCat("unknown section [", name, "]; known: ", absl::StrJoin(names, ", ")));
-    }
-    for (const auto& [key, value] : *node.as_table()) {
-      if (std::find(known->second.begin(), known->second.end(), key.str()) == known->second.end()) {
-        return Bad(source, &value,
-                   absl::StrCat("unknown key '", std::string(key.str()), "' in [", name,
-                                "]; known: ", absl::StrJoin(known->second, ", ")));
-      }
-    }
-  }
+  TANDEM_ASSIGN_OR_RETURN(toml::table root, ParseTomlFile(text, source, kKnownKeys, "proxy"));
   ProxyConfig c;
   int64_t grace_s = absl::ToInt64Seconds(c.shutdown_grace);
   int64_t backoff_s = absl::ToInt64Seconds(c.reconnect_max_backoff);
   int64_t stagger_ms = absl::ToInt64Milliseconds(c.reload_stagger_max);
-  TANDEM_RETURN_IF_ERROR(Get(root, source, "server", "listen", &c.listen));
-  TANDEM_RETURN_IF_ERROR(Get(root, source, "server", "port_file", &c.port_file));
-  TANDEM_RETURN_IF_ERROR(Get(root, source, "server", "application", &c.application));
-  TANDEM_RETURN_IF_ERROR(Get(root, source, "server", "shutdown_grace_s", &grace_s));
-  TANDEM_RETURN_IF_ERROR(Get(root, source, "proxy", "masters", &c.masters));
-  TANDEM_RETURN_IF_ERROR(Get(root, source, "proxy", "reconnect_max_backoff_s", &backoff_s));
-  TANDEM_RETURN_IF_ERROR(Get(root, source, "proxy", "history_max_count", &c.history_max_count));
-  TANDEM_RETURN_IF_ERROR(Get(root, source, "proxy", "reload_stagger_max_ms", &stagger_ms));
-  TANDEM_RETURN_IF_ERROR(Get(root, source, "proxy", "forward_threads", &c.forward_threads));
-  TANDEM_RETURN_IF_ERROR(Get(root, source, "log", "level", &c.log_level));
-  TANDEM_RETURN_IF_ERROR(Get(root, source, "log", "file", &c.log_file));
+  TANDEM_RETURN_IF_ERROR(TomlGet(root, source, "server", "listen", &c.listen));
+  TANDEM_RETURN_IF_ERROR(TomlGet(root, source, "server", "port_file", &c.port_file));
+  TANDEM_RETURN_IF_ERROR(TomlGet(root, source, "server", "application", &c.application));
+  TANDEM_RETURN_IF_ERROR(TomlGet(root, source, "server", "shutdown_grace_s", &grace_s));
+  TANDEM_RETURN_IF_ERROR(TomlGet(root, source, "proxy", "masters", &c.masters));
+  TANDEM_RETURN_IF_ERROR(TomlGet(root, source, "proxy", "reconnect_max_backoff_s", &backoff_s));
+  TANDEM_RETURN_IF_ERROR(TomlGet(root, source, "proxy", "history_max_count", &c.history_max_count));
+  TANDEM_RETURN_IF_ERROR(TomlGet(root, source, "proxy", "reload_stagger_max_ms", &stagger_ms));
+  TANDEM_RETURN_IF_ERROR(TomlGet(root, source, "proxy", "forward_threads", &c.forward_threads));
+  TANDEM_RETURN_IF_ERROR(TomlGet(root, source, "log", "level", &c.log_level));
+  TANDEM_RETURN_IF_ERROR(TomlGet(root, source, "log", "file", &c.log_file));
   if (c.listen.find(':') == std::string::npos) {
     return Invalid(source, absl::StrCat("[server] listen '", c.listen, "' must be HOST:PORT"));
   }

@@ -1,0 +1,106 @@
+// Reading the TOML bootstrap files of tandemd's roles: parse, refuse unknown
+// sections and keys (naming the known ones), and read typed values with
+// errors that name the file, line, section and key. Header-only; the user
+// links tomlplusplus.
+#pragma once
+
+#include <algorithm>
+#include <map>
+#include <string>
+#include <string_view>
+#include <type_traits>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
+#include "toml++/toml.h"
+
+namespace tandem {
+
+//! Section name -> the keys it may hold.
+using TomlSchema = std::map<std::string, std::vector<std::string>>;
+
+//! INVALID_ARGUMENT "FILE:LINE: msg".
+inline absl::Status TomlError(const std::string& source, const toml::node* node,
+                              absl::string_view msg) {
+  std::string where = source;
+  if (node != nullptr && node->source().begin) {
+    absl::StrAppend(&where, ":", node->source().begin.line);
+  }
+  return absl::InvalidArgumentError(absl::StrCat(where, ": ", msg));
+}
+
+//! Parses `text` and checks every section and key against `schema`.
+inline absl::StatusOr<toml::table> ParseTomlFile(absl::string_view text, const std::string& source,
+                                                 const TomlSchema& schema,
+                                                 const std::string& example_section) {
+  toml::table root;
+  try {
+    root = toml::parse(std::string_view(text.data(), text.size()), source);
+  } catch (const toml::parse_error& e) {
+    return absl::InvalidArgumentError(
+        absl::StrCat(source, ":", e.source().begin.line, ": ", std::string(e.description())));
+  }
+  for (const auto& [section, node] : root) {
+    std::string name(section.str());
+    if (!node.is_table()) {
+      return TomlError(
+          source, &node,
+          absl::StrCat("'", name, "' must be inside a [section] such as [", example_section, "]"));
+    }
+    auto known = schema.find(name);
+    if (known == schema.end()) {
+      std::vector<std::string> names;
+      for (const auto& [k, v] : schema) names.push_back(k);
+      return TomlError(
+          source, &node,
+          absl::StrCat("unknown section [", name, "]; known: ", absl::StrJoin(names, ", ")));
+    }
+    for (const auto& [key, value] : *node.as_table()) {
+      if (std::find(known->second.begin(), known->second.end(), key.str()) == known->second.end()) {
+        return TomlError(source, &value,
+                         absl::StrCat("unknown key '", std::string(key.str()), "' in [", name,
+                                      "]; known: ", absl::StrJoin(known->second, ", ")));
+      }
+    }
+  }
+  return root;
+}
+
+//! Reads [section] key into *out if present (string, list of strings, or an
+//! integer type); a value of another type is an error.
+template <typename T>
+absl::Status TomlGet(const toml::table& root, const std::string& source, const char* section,
+                     const char* key, T* out) {
+  const toml::node* node = root.at_path(absl::StrCat(section, ".", key)).node();
+  if (node == nullptr) return absl::OkStatus();
+  if constexpr (std::is_same_v<T, std::string>) {
+    if (!node->is_string()) {
+      return TomlError(source, node, absl::StrCat("[", section, "] ", key, " must be a string"));
+    }
+    *out = **node->as_string();
+  } else if constexpr (std::is_same_v<T, std::vector<std::string>>) {
+    const toml::array* array = node->as_array();
+    bool strings = array != nullptr;
+    if (strings) {
+      for (const toml::node& item : *array) strings = strings && item.is_string();
+    }
+    if (!strings) {
+      return TomlError(source, node,
+                       absl::StrCat("[", section, "] ", key,
+                                    " must be a list of strings, e.g. [\"a.example:9000\", "
+                                    "\"b.example:9000\"]"));
+    }
+    out->clear();
+    for (const toml::node& item : *array) out->push_back(**item.as_string());
+  } else {
+    if (!node->is_integer()) {
+      return TomlError(source, node, absl::StrCat("[", section, "] ", key, " must be an integer"));
+    }
+    *out = static_cast<T>(**node->as_integer());
+  }
+  return absl::OkStatus();
+}
+
+}  // namespace tandem
