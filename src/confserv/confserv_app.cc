@@ -107,7 +107,7 @@ absl::Status RunConfServ(const ServerConfig& config) {
   std::unique_ptr<HaServer> pair;
   if (ha) pair = std::make_unique<HaServer>(*db, config.ha, fatal);
   config::Backend& backend = ha ? static_cast<config::Backend&>(*pair) : *db;
-  net::ConfigServiceImpl service(backend);
+  net::ConfigServiceImpl service(backend, {.max_large_lists = config.max_large_lists});
   TANDEM_ASSIGN_OR_RETURN(auto server, net::GrpcServer::Start(config.listen, {&service}));
   if (ha) {
     TANDEM_RETURN_IF_ERROR(pair->Start(Advertise(config, server->port())));

@@ -12,7 +12,7 @@ namespace tandem::confserv {
 namespace {
 
 const std::map<std::string, std::vector<std::string>> kKnownKeys = {
-    {"server", {"listen", "port_file", "application", "shutdown_grace_s"}},
+    {"server", {"listen", "port_file", "application", "shutdown_grace_s", "max_large_lists"}},
     {"storage", {"backend", "path", "conninfo", "sync_commit_timeout_s", "on_sync_standby_lost"}},
     {"history", {"max_count", "max_age_days"}},
     {"log", {"level", "file"}},
@@ -32,6 +32,11 @@ absl::StatusOr<ServerConfig> ParseServerConfig(absl::string_view text, const std
   TANDEM_RETURN_IF_ERROR(TomlGet(root, source, "server", "port_file", &c.port_file));
   TANDEM_RETURN_IF_ERROR(TomlGet(root, source, "server", "application", &c.application));
   TANDEM_RETURN_IF_ERROR(TomlGet(root, source, "server", "shutdown_grace_s", &grace_s));
+  TANDEM_RETURN_IF_ERROR(TomlGet(root, source, "server", "max_large_lists", &c.max_large_lists));
+  if (c.max_large_lists < 1) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        source, ": [server] max_large_lists must be at least 1 (full listings streamed at once)"));
+  }
   TANDEM_RETURN_IF_ERROR(TomlGet(root, source, "storage", "backend", &c.storage_backend));
   TANDEM_RETURN_IF_ERROR(TomlGet(root, source, "storage", "path", &c.storage_path));
   TANDEM_RETURN_IF_ERROR(TomlGet(root, source, "storage", "conninfo", &c.storage_conninfo));
@@ -143,6 +148,8 @@ listen = "0.0.0.0:9000"        # HOST:PORT; port 0 picks a free port
 # port_file = "/run/tandem/confserv.port"  # written with the bound port
 application = "confserv"       # this server's Application object name
 shutdown_grace_s = 5           # SIGTERM: wait this long for in-flight calls
+max_large_lists = 8            # full listings (proxies reloading) streamed at once;
+                               # more get RESOURCE_EXHAUSTED and retry after a backoff
 
 [storage]
 backend = "sqlite"             # "sqlite" (embedded) or "postgres"

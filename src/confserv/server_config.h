@@ -43,6 +43,8 @@ struct ServerConfig {
   std::string log_level = "info";
   std::string log_file;
   HaConfig ha;
+  //! Large listings (proxies loading in full) streamed at once; more wait.
+  int max_large_lists = 8;
   //! How long SIGTERM waits for in-flight calls before cancelling them.
   absl::Duration shutdown_grace = absl::Seconds(5);
 };

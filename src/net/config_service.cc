@@ -19,7 +19,14 @@ constexpr size_t kListChunkBytes = 1 << 20;
 // length-delimited) for each stored object, then field 2 (revision).
 class ListReactor final : public grpc::ServerWriteReactor<grpc::ByteBuffer> {
  public:
-  explicit ListReactor(config::ListSnapshot snapshot) : snapshot_(std::move(snapshot)) { Next(); }
+  //! `slot`, if set, is released (decremented) when the stream ends.
+  ListReactor(config::ListSnapshot snapshot, std::shared_ptr<std::atomic<int>> slot)
+      : snapshot_(std::move(snapshot)), slot_(std::move(slot)) {
+    Next();
+  }
+  ~ListReactor() override {
+    if (slot_ != nullptr) slot_->fetch_sub(1);
+  }
   void OnWriteDone(bool ok) override {
     if (!ok) {
       Finish(grpc::Status(grpc::StatusCode::CANCELLED, "client went away"));
@@ -49,6 +56,7 @@ class ListReactor final : public grpc::ServerWriteReactor<grpc::ByteBuffer> {
   }
 
   config::ListSnapshot snapshot_;
+  std::shared_ptr<std::atomic<int>> slot_;
   size_t pos_ = 0;
   bool sent_any_ = false;
   grpc::ByteBuffer buffer_;
@@ -131,7 +139,19 @@ grpc::ServerWriteReactor<grpc::ByteBuffer>* ConfigServiceImpl::List(
   }
   auto snapshot = backend_.List(request);
   if (!snapshot.ok()) return new FailedStream(ToGrpc(snapshot.status()));
-  return new ListReactor(std::move(*snapshot));
+  std::shared_ptr<std::atomic<int>> slot;
+  if (snapshot->objects.size() >= kLargeList) {
+    if (large_lists_->fetch_add(1) >= options_.max_large_lists) {
+      large_lists_->fetch_sub(1);
+      return new FailedStream(
+          grpc::Status(grpc::StatusCode::RESOURCE_EXHAUSTED,
+                       absl::StrCat("this server is already streaming ", options_.max_large_lists,
+                                    " large listings (", snapshot->objects.size(),
+                                    " objects asked for); retry in a moment")));
+    }
+    slot = large_lists_;
+  }
+  return new ListReactor(std::move(*snapshot), std::move(slot));
 }
 
 grpc::ServerUnaryReactor* ConfigServiceImpl::SubmitWrite(

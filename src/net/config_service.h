@@ -3,6 +3,7 @@
 // is parked per call or per watch stream.
 #pragma once
 
+#include <atomic>
 #include <memory>
 
 #include "absl/container/flat_hash_map.h"
@@ -20,7 +21,18 @@ class ConfigServiceImpl final
     : public v1::ConfigService::WithRawCallbackMethod_Watch<
           v1::ConfigService::WithRawCallbackMethod_List<v1::ConfigService::CallbackService>> {
  public:
-  explicit ConfigServiceImpl(config::Backend& backend) : backend_(backend) {}
+  struct Options {
+    //! At most this many listings of at least kLargeList objects stream at
+    //! once; more are refused with RESOURCE_EXHAUSTED (clients back off and
+    //! retry), so that many proxies reloading together cannot swamp a master.
+    int max_large_lists = 8;
+  };
+  //! A listing this large counts against Options::max_large_lists.
+  static constexpr size_t kLargeList = 1000;
+
+  explicit ConfigServiceImpl(config::Backend& backend) : ConfigServiceImpl(backend, Options()) {}
+  ConfigServiceImpl(config::Backend& backend, Options options)
+      : backend_(backend), options_(options) {}
 
   grpc::ServerUnaryReactor* Register(grpc::CallbackServerContext* ctx,
                                      const v1::RegisterRequest* request,
@@ -59,6 +71,9 @@ class ConfigServiceImpl final
                                         std::function<void(config::WriteResult&)> fill);
 
   config::Backend& backend_;
+  const Options options_;
+  //! Large listings streaming now (shared with their reactors).
+  std::shared_ptr<std::atomic<int>> large_lists_ = std::make_shared<std::atomic<int>>(0);
   absl::Mutex mu_;
   absl::flat_hash_map<std::string, std::string> sessions_ ABSL_GUARDED_BY(mu_);
 };

@@ -11,6 +11,7 @@
 
 #include "confserv/write_applier.h"
 #include "grpcpp/client_context.h"
+#include "grpcpp/create_channel.h"
 #include "grpcpp/generic/generic_stub.h"
 #include "net/channel.h"
 #include "testing/tandemd_process.h"
@@ -447,6 +448,76 @@ TEST(ConfServProcess, BadRequestsChangeNothing) {
   const v1::ServerInfo after = Info(*stub);
   EXPECT_EQ(after.revision(), before.revision());
   EXPECT_EQ(after.object_count(), before.object_count());
+}
+
+// Many full listings at once (proxies reloading together) are limited:
+// past [server] max_large_lists the next is refused with RESOURCE_EXHAUSTED
+// (clients back off), small listings still work, and a slot frees up when a
+// listing ends.
+TEST(ConfServProcess, LargeListingsAreLimited) {
+  testing::TandemdOptions options;
+  options.server_toml = "max_large_lists = 1\n";
+  TandemdProcess server(options);
+  server.Start();
+  auto stub = server.Stub();
+  for (int t = 0; t < 20; ++t) {
+    v1::TransactionRequest txn;
+    for (int i = 0; i < 1000; ++i) {
+      auto* obj = txn.add_operations()->mutable_create()->mutable_object();
+      obj->set_type(v1::OBJECT_TYPE_HOST);
+      obj->set_name("h" + std::to_string(t * 1000 + i));
+      (*obj->mutable_properties())["address"].set_string_value("192.0.2.7");
+    }
+    grpc::ClientContext ctx;
+    v1::TransactionResponse resp;
+    ASSERT_TRUE(stub->Transaction(&ctx, txn, &resp).ok());
+  }
+  v1::ListRequest all;
+  all.set_type(v1::OBJECT_TYPE_HOST);
+  // A listing that is not read stays in flight: 1.2 MB against a 64 KiB
+  // flow-control window that this channel does not let grow.
+  grpc::ChannelArguments args;
+  args.SetInt(GRPC_ARG_HTTP2_BDP_PROBE, 0);
+  args.SetInt(GRPC_ARG_HTTP2_STREAM_LOOKAHEAD_BYTES, 16 * 1024);
+  auto slow = v1::ConfigService::NewStub(
+      grpc::CreateCustomChannel(server.address(), grpc::InsecureChannelCredentials(), args));
+  grpc::ClientContext stuck_ctx;
+  auto stuck = slow->List(&stuck_ctx, all);
+  std::this_thread::sleep_for(std::chrono::milliseconds(300));
+  {
+    grpc::ClientContext ctx;
+    auto reader = stub->List(&ctx, all);
+    v1::ListResponse page;
+    while (reader->Read(&page)) {
+    }
+    grpc::Status st = reader->Finish();
+    EXPECT_EQ(st.error_code(), grpc::StatusCode::RESOURCE_EXHAUSTED) << st.error_message();
+    EXPECT_NE(st.error_message().find("already streaming 1 large listings"), std::string::npos);
+  }
+  {
+    grpc::ClientContext ctx;
+    v1::ListRequest few = all;
+    few.set_name_pattern("h1?");
+    auto reader = stub->List(&ctx, few);
+    v1::ListResponse page;
+    size_t n = 0;
+    while (reader->Read(&page)) n += page.objects_size();
+    EXPECT_TRUE(reader->Finish().ok());
+    EXPECT_EQ(n, 10u);
+  }
+  stuck_ctx.TryCancel();
+  (void)stuck->Finish();
+  size_t n = 0;
+  for (int attempt = 0; attempt < 50; ++attempt) {
+    grpc::ClientContext ctx;
+    auto reader = stub->List(&ctx, all);
+    v1::ListResponse page;
+    n = 0;
+    while (reader->Read(&page)) n += page.objects_size();
+    if (reader->Finish().ok()) break;
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  }
+  EXPECT_EQ(n, 20000u);
 }
 
 }  // namespace

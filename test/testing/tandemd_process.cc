@@ -22,6 +22,7 @@ TandemdProcess::TandemdProcess(TandemdOptions options) : options_(std::move(opti
   std::ofstream toml(dir_.file("confserv.toml"));
   toml << "[server]\nlisten = \"" << options_.listen << "\"\nport_file = \"" << dir_.file("port")
        << "\"\napplication = \"confserv\"\nshutdown_grace_s = 5\n"
+       << options_.server_toml
        << (options_.storage_toml.empty()
                ? "[storage]\nbackend = \"sqlite\"\npath = \"" + dir_.file("config.db") + "\"\n"
                : options_.storage_toml)

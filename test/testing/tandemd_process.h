@@ -24,6 +24,8 @@ struct TandemdOptions {
   std::string listen = "127.0.0.1:0";
   //! Run inside this network namespace (`ip netns exec`), as another host.
   std::string netns = "";
+  //! More lines for the [server] section.
+  std::string server_toml = "";
 };
 
 class TandemdProcess {
