@@ -199,6 +199,7 @@ class ClientImpl final : public TandemClient {
         {
           absl::MutexLock lock(&mu_);
           current_ = server;
+          state_.server = server;  // before WaitReady can return
           reload = !ready_ || history_id_ != reg->server().history_id() ||
                    reg->server().revision() < state_.revision;
         }

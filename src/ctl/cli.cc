@@ -20,7 +20,9 @@ int RunCli(int argc, const char* const* argv, const ClientFactory& factory, std:
       "Examples:\n  tandemctl status\n  tandemctl list app\n"
       "  tandemctl --server cs1:9000 -o json get host fw-p\n"
       "Run 'tandemctl COMMAND --help' for a command's options.");
-  app.add_option("--server", options.server, "server address host:port")
+  app.add_option("--server", options.server,
+                 "server address host:port, or a pair host:port,host:port (the first that "
+                 "answers and is not a backup master is used)")
       ->envname("TANDEM_SERVER")
       ->capture_default_str();
   std::string output = "table";

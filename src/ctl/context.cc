@@ -1,5 +1,6 @@
 #include "ctl/context.h"
 
+#include "absl/strings/str_split.h"
 #include "absl/time/time.h"
 #include "ctl/errors.h"
 
@@ -10,30 +11,59 @@ constexpr char kClientVersion[] = "tandemctl/0.1";
 
 }  // namespace
 
-config::ClientOptions CommandContext::MakeClientOptions() const {
+config::ClientOptions CommandContext::MakeClientOptions(const std::string& server) const {
   config::ClientOptions client;
-  client.server = options_.server;
+  client.server = server;
   client.application_name = options_.app;
   client.client_version = kClientVersion;
   client.timeout = absl::Seconds(options_.timeout_s);
   return client;
 }
 
+// --server may list several servers (an HA pair, a proxy pair): the first
+// that answers and is not a backup master is used; a backup only if no
+// other answers (its status still shows, and writes say where the primary is).
+absl::StatusOr<v1::RegisterResponse> CommandContext::Connect() {
+  std::vector<std::string> servers = absl::StrSplit(options_.server, ',', absl::SkipEmpty());
+  if (servers.empty()) servers.push_back(options_.server);
+  absl::Status last = absl::UnavailableError("no server given");
+  config::ConfigClientPtr backup;
+  v1::RegisterResponse backup_reg;
+  for (const std::string& server : servers) {
+    config::ConfigClientPtr client = factory_(MakeClientOptions(server));
+    absl::StatusOr<v1::RegisterResponse> reg = client->Register();
+    if (!reg.ok()) {
+      last = reg.status();
+      continue;
+    }
+    if (reg->server().role() == v1::ROLE_BACKUP && servers.size() > 1) {
+      if (backup == nullptr) {
+        backup = std::move(client);
+        backup_reg = *reg;
+      }
+      continue;
+    }
+    client_ = std::move(client);
+    return reg;
+  }
+  if (backup != nullptr) {
+    client_ = std::move(backup);
+    return backup_reg;
+  }
+  client_ = nullptr;
+  return last;
+}
+
 absl::StatusOr<config::ConfigClient*> CommandContext::Client() {
   if (client_ != nullptr) return client_.get();
-  config::ConfigClientPtr client = factory_(MakeClientOptions());
-  auto registered = client->Register();
+  auto registered = Connect();
   if (!registered.ok()) {
     return Describe(registered.status(), "register as application '" + options_.app + "'");
   }
-  client_ = std::move(client);
   return client_.get();
 }
 
-absl::StatusOr<v1::RegisterResponse> CommandContext::Reconnect() {
-  client_ = factory_(MakeClientOptions());
-  return client_->Register();
-}
+absl::StatusOr<v1::RegisterResponse> CommandContext::Reconnect() { return Connect(); }
 
 absl::Status CommandContext::Describe(const absl::Status& status, absl::string_view what) const {
   return DescribeRpcError(status, what, options_.server);

@@ -44,8 +44,10 @@ class CommandContext {
   absl::Status Describe(const absl::Status& status, absl::string_view what) const;
 
  private:
-  //! What the client is made with: server, --app, --timeout.
-  config::ClientOptions MakeClientOptions() const;
+  //! What a client is made with: the server, --app, --timeout.
+  config::ClientOptions MakeClientOptions(const std::string& server) const;
+  //! Registers with the first suitable server of --server's list.
+  absl::StatusOr<v1::RegisterResponse> Connect();
 
   ClientFactory factory_;
   GlobalOptions options_;

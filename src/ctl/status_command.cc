@@ -61,6 +61,11 @@ absl::Status RunStatus(CommandContext& ctx) {
         {"uptime_s", absl::ToInt64Seconds(uptime)},
         {"alarms", std::vector<std::string>(info->alarms().begin(), info->alarms().end())},
     };
+    if (!info->node().empty()) {
+      out["node"] = info->node();
+      out["epoch"] = info->epoch();
+      out["primary"] = info->primary_address();
+    }
     if (info->role() == v1::ROLE_PROXY) {
       out["proxy_mode"] = ProxyModeName(info->proxy_mode());
       out["master"] = info->master_address();
@@ -76,6 +81,10 @@ absl::Status RunStatus(CommandContext& ctx) {
   table.AddRow({"server", ctx.options().server});
   table.AddRow({"role", RoleName(info->role())});
   table.AddRow({"application", info->application_name()});
+  if (!info->node().empty()) {
+    table.AddRow({"ha node", absl::StrCat(info->node(), " (fencing epoch ", info->epoch(), ")")});
+    table.AddRow({"primary", info->primary_address()});
+  }
   if (info->role() == v1::ROLE_PROXY) {
     std::string mode = ProxyModeName(info->proxy_mode());
     if (info->has_limited_since()) {

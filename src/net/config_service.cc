@@ -86,10 +86,8 @@ grpc::ServerUnaryReactor* ConfigServiceImpl::Register(grpc::CallbackServerContex
                                                       const v1::RegisterRequest* request,
                                                       v1::RegisterResponse* response) {
   auto* reactor = ctx->DefaultReactor();
-  if (absl::Status serving = backend_.Serving(); !serving.ok()) {
-    reactor->Finish(ToGrpc(serving));
-    return reactor;
-  }
+  // Not gated by Serving(): the response's ServerInfo tells a client that it
+  // reached a backup, and where the primary is.
   if (request->application_name().empty() || request->application_name().size() > 255) {
     reactor->Finish(grpc::Status(grpc::StatusCode::INVALID_ARGUMENT,
                                  "application_name: give the application name (1-255 bytes)"));

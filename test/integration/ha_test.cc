@@ -136,6 +136,29 @@ TEST_P(HaPair, BackupPointsAtThePrimary) {
   EXPECT_EQ(Info(b()).revision(), revision);
 }
 
+// tandemctl given the pair uses the primary whichever comes first; given
+// only the backup, `status` shows it as such and names the primary.
+TEST_P(HaPair, TandemctlFindsThePrimary) {
+  auto run = [](const std::string& args) {
+    std::string out;
+    FILE* p = popen((testing::BinaryPath("tandemctl") + " " + args + " 2>&1").c_str(), "r");
+    char buf[4096];
+    size_t n;
+    while ((n = fread(buf, 1, sizeof buf, p)) > 0) out.append(buf, n);
+    pclose(p);
+    return out;
+  };
+  const std::string pair = b().address() + "," + a().address();
+  std::string out = run("--server " + pair + " -o json status");
+  EXPECT_NE(out.find("\"role\": \"primary\""), std::string::npos) << out;
+  EXPECT_NE(out.find("\"node\": \"cs1\""), std::string::npos) << out;
+  out = run("--server " + b().address() + " status");
+  EXPECT_NE(out.find("backup"), std::string::npos) << out;
+  EXPECT_NE(out.find(a().address()), std::string::npos) << out;
+  out = run("--server " + b().address() + " delete host 1");
+  EXPECT_NE(out.find("is the backup; the primary is 'cs1'"), std::string::npos) << out;
+}
+
 // kill -9 of the primary during a write load: the backup takes over, every
 // acknowledged write is there once, revisions are contiguous.
 TEST_P(HaPair, KillPrimaryDuringLoadLosesNothing) {
