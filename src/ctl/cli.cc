@@ -43,6 +43,7 @@ int RunCli(int argc, const char* const* argv, const ClientFactory& factory, std:
   AddChangeCommands(app, ctx, &action);
   AddStatusCommand(app, ctx, &action);
   AddDbCommands(app, ctx, &action);
+  AddDnsCommands(app, ctx, &action);
 
   try {
     app.parse(argc, argv);

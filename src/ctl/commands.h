@@ -22,6 +22,8 @@ void AddChangeCommands(CLI::App& app, CommandContext& ctx, Action* action);
 void AddStatusCommand(CLI::App& app, CommandContext& ctx, Action* action);
 //! db init.
 void AddDbCommands(CLI::App& app, CommandContext& ctx, Action* action);
+//! dns set, dns show.
+void AddDnsCommands(CLI::App& app, CommandContext& ctx, Action* action);
 
 //! Reads one object by DBID or by name (in `tenant_dbid`).
 absl::StatusOr<v1::ConfigObject> FetchObject(CommandContext& ctx, v1::ObjectType type,
