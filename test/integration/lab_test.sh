@@ -1,0 +1,127 @@
+#!/usr/bin/env bash
+# The two-region lab end to end (lab/lab, docs/LAB.md): up, status shows the
+# HA pair, the proxies, both DBMS and DNS; a write from ops through the primary
+# reaches a region-2 proxy; with r1-app-p killed the sample app on r1-app-b
+# keeps its configuration and still receives changes; down leaves nothing.
+# Exit 77 (ctest: skipped) when not root. Runs its own lab (own state
+# directory and namespace prefix), so a developer's lab is left alone.
+# Usage: lab_test.sh [--build DIR]
+set -euo pipefail
+HERE=$(cd "$(dirname "$0")" && pwd)
+LAB=$HERE/../../lab/lab
+BUILD=${TANDEM_BUILD_DIR:-$HERE/../../build}
+[ "${1:-}" = --build ] && BUILD=$2
+
+if [ "$(id -u)" -ne 0 ]; then
+  echo "lab_test: SKIP: the lab needs root (network namespaces)"
+  exit 77
+fi
+
+STATE=/run/tandem-lab-test.$$
+PREFIX=lt$$-
+L=("$LAB" --state "$STATE")
+PASS=0
+FAIL=0
+T0=$SECONDS
+
+cleanup() {
+  local rc=$?
+  "${L[@]}" down >/dev/null 2>&1 || true
+  exit "$rc"
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+
+ok() { echo "ok   - $*"; PASS=$((PASS + 1)); }
+bad() { echo "FAIL - $*"; FAIL=$((FAIL + 1)); }
+check() {  # DESCRIPTION COMMAND...
+  local what=$1; shift
+  if "$@"; then ok "$what"; else bad "$what"; fi
+}
+# eventually SECONDS COMMAND...: true once COMMAND succeeds
+eventually() {
+  local limit=$1 i; shift
+  for ((i = 0; i < limit * 5; i++)); do
+    "$@" >/dev/null 2>&1 && return 0
+    sleep 0.2
+  done
+  return 1
+}
+ctl() { "${L[@]}" exec ops "$BUILD/src/exe/tandemctl" --timeout 5 "$@"; }
+# block HOST: that host's part of `lab status`'s server section
+block() { awk -v h="-- $1 " 'index($0, h) == 1 {p = 1; next} /^-- |^== /{p = 0} p' <<<"$STATUS"; }
+
+echo "== lab up"
+t=$SECONDS
+"${L[@]}" up --sync --build "$BUILD" --prefix "$PREFIX"
+echo "lab up took $((SECONDS - t)) s"
+
+echo "== lab status"
+STATUS=$("${L[@]}" status)
+echo "$STATUS"
+check "r1-fw-p is the primary" grep -Eq '^ +role +primary$' <<<"$(block r1-fw-p)"
+check "r1-fw-b is the backup" grep -Eq '^ +role +backup$' <<<"$(block r1-fw-b)"
+for h in r1-app-p r1-app-b r2-app-p r2-app-b; do
+  check "$h's proxy is normal" grep -Eq '^ +proxy mode +normal$' <<<"$(block "$h")"
+done
+check "r2-fw-p is down (dormant)" grep -Eq '^r2-fw-p +[0-9.]+ +down ' <<<"$STATUS"
+check "r1-dbms is the primary DBMS" grep -Eq '198\.51\.100\.10:5432/tandem +primary' <<<"$STATUS"
+check "r2-dbms is a standby" grep -Eq '203\.0\.113\.10:5432/tandem +standby' <<<"$STATUS"
+check "the standby is synchronous" grep -Eq '^ +r2_dbms +203\.0\.113\.10 +streaming +sync ' <<<"$STATUS"
+check "DNS: fw-p -> r1-fw-p" grep -Eq 'fw-p\.tandem\.test +198\.51\.100\.11 \(TTL 5\)' <<<"$STATUS"
+check "DNS: fw-b -> r1-fw-b" grep -Eq 'fw-b\.tandem\.test +198\.51\.100\.12 \(TTL 5\)' <<<"$STATUS"
+check "DNS: cfgmaster -> r1-fw-p" grep -Eq 'cfgmaster\.tandem\.test +198\.51\.100\.11 \(TTL 5\)' <<<"$STATUS"
+check "r1-fw-b pins fw-p to its region" grep -q '^198.51.100.11 .*fw-p.tandem.test' \
+  <<<"$("${L[@]}" exec r1-fw-b getent hosts fw-p.tandem.test)"
+check "ops resolves fw-p through DNS" grep -q '^198.51.100.11 .*fw-p.tandem.test' \
+  <<<"$("${L[@]}" exec ops getent hosts fw-p.tandem.test)"
+
+echo "== a write from ops through the primary reaches region 2's proxy"
+MARK1=one-$$-$RANDOM
+ctl --server fw-p.tandem.test:9000,fw-b.tandem.test:9000 set-option app sample-app lab marker "$MARK1"
+r2_has() { ctl --server 203.0.113.21:9100 -o json get app sample-app | grep -q "$1"; }
+check "r2-app-p's proxy serves the write" eventually 10 r2_has "$MARK1"
+sample_has() { grep -q "$2" "$STATE/$1/sample.log"; }
+check "the sample app on r2-app-b received it" eventually 10 sample_has r2-app-b "$MARK1"
+check "the sample app on r1-app-b received it" eventually 10 sample_has r1-app-b "$MARK1"
+
+echo "== lab kill r1-app-p"
+"${L[@]}" kill r1-app-p
+check "r1-app-p shows down" grep -Eq '^r1-app-p +[0-9.]+ +down ' <<<"$("${L[@]}" status | sed -n '/^== hosts/,/^$/p')"
+SAMPLE_B=$(cat "$STATE/r1-app-b/sample.pid")
+check "the sample app on r1-app-b is still running" kill -0 "$SAMPLE_B"
+check "it still has its configuration" sample_has r1-app-b "$MARK1"
+MARK2=two-$$-$RANDOM
+ctl --server fw-p.tandem.test:9000,fw-b.tandem.test:9000 set-option app sample-app lab marker "$MARK2"
+check "it receives a change made after the kill (through r1-app-b's proxy)" \
+  eventually 15 sample_has r1-app-b "$MARK2"
+check "r1-app-b's proxy is normal" grep -Eq '^proxy mode +normal$' \
+  <<<"$(ctl --server 198.51.100.22:9100 status)"
+
+echo "== lab down"
+PIDS=""
+for ns in $(ip netns list | awk '{print $1}' | grep "^$PREFIX" || true); do
+  PIDS="$PIDS $(ip netns pids "$ns" | tr '\n' ' ')"
+done
+"${L[@]}" down
+left=$(ip netns list | awk '{print $1}' | grep "^$PREFIX" || true)
+check "no lab namespaces left" test -z "$left"
+# A killed process may stay a zombie until init reaps it: only count live ones.
+alive_pids() {
+  local p st out=""
+  for p in $PIDS; do
+    st=$(awk '{print $3}' "/proc/$p/stat" 2>/dev/null || true)
+    [ -n "$st" ] && [ "$st" != Z ] && out="$out $p($(cat "/proc/$p/comm" 2>/dev/null || true),$st)"
+  done
+  echo "$out"
+}
+for _ in $(seq 20); do [ -z "$(alive_pids)" ] && break; sleep 0.1; done
+alive=$(alive_pids)
+[ -z "$alive" ] || echo "still running:$alive"
+check "no lab processes left (${PIDS:+$(wc -w <<<"$PIDS")} were running)" test -z "$alive"
+check "no /etc/netns files left" test -z "$(ls -d /etc/netns/"$PREFIX"* 2>/dev/null || true)"
+check "the state directory is gone" test ! -e "$STATE"
+check "lab down twice is fine" "${L[@]}" down
+
+echo "lab_test: $PASS passed, $FAIL failed, $((SECONDS - T0)) s"
+[ "$FAIL" -eq 0 ]
