@@ -32,6 +32,7 @@ class NamedServer {
   //! SIGTERM and wait; idempotent.
   void Stop();
 
+  bool running() const { return pid_ > 0; }
   //! "127.0.0.1:PORT".
   std::string address() const;
   int port() const { return port_; }
