@@ -48,8 +48,6 @@ eventually() {
   return 1
 }
 ctl() { "${L[@]}" exec ops "$BUILD/src/exe/tandemctl" --timeout 5 "$@"; }
-# block HOST: that host's part of `lab status`'s server section
-block() { awk -v h="-- $1 " 'index($0, h) == 1 {p = 1; next} /^-- |^== /{p = 0} p' <<<"$STATUS"; }
 
 echo "== lab up"
 t=$SECONDS
@@ -59,10 +57,10 @@ echo "lab up took $((SECONDS - t)) s"
 echo "== lab status"
 STATUS=$("${L[@]}" status)
 echo "$STATUS"
-check "r1-fw-p is the primary" grep -Eq '^ +role +primary$' <<<"$(block r1-fw-p)"
-check "r1-fw-b is the backup" grep -Eq '^ +role +backup$' <<<"$(block r1-fw-b)"
+check "r1-fw-p is the primary" grep -Eq '^r1-fw-p +198\.51\.100\.11:9000 +primary +node r1-fw-p,' <<<"$STATUS"
+check "r1-fw-b is the backup" grep -Eq '^r1-fw-b +198\.51\.100\.12:9000 +backup +node r1-fw-b, .*primary 198\.51\.100\.11:9000' <<<"$STATUS"
 for h in r1-app-p r1-app-b r2-app-p r2-app-b; do
-  check "$h's proxy is normal" grep -Eq '^ +proxy mode +normal$' <<<"$(block "$h")"
+  check "$h's proxy is normal" grep -Eq "^$h +[0-9.]+:9100 +proxy +normal, master fw-p\.tandem\.test:9000," <<<"$STATUS"
 done
 check "r2-fw-p is down (dormant)" grep -Eq '^r2-fw-p +[0-9.]+ +down ' <<<"$STATUS"
 check "r1-dbms is the primary DBMS" grep -Eq '198\.51\.100\.10:5432/tandem +primary' <<<"$STATUS"
