@@ -74,6 +74,10 @@ check "r1-fw-b pins fw-p to its region" grep -q '^198.51.100.11 .*fw-p.tandem.te
 check "ops resolves fw-p through DNS" grep -q '^198.51.100.11 .*fw-p.tandem.test' \
   <<<"$("${L[@]}" exec ops getent hosts fw-p.tandem.test)"
 
+dns_has() { "${L[@]}" exec ops dig +short @192.0.2.53 "$1" A | grep -qx "$2"; }
+"${L[@]}" exec ops tandemctl dns set lab-check 192.0.2.10 --ttl 5 >/dev/null
+check "tandemctl dns set with the lab's TSIG key (lab exec's defaults)" dns_has lab-check.tandem.test 192.0.2.10
+
 echo "== a write from ops through the primary reaches region 2's proxy"
 MARK1=one-$$-$RANDOM
 ctl --server fw-p.tandem.test:9000,fw-b.tandem.test:9000 set-option app sample-app lab marker "$MARK1"
