@@ -44,6 +44,7 @@ int RunCli(int argc, const char* const* argv, const ClientFactory& factory, std:
   AddStatusCommand(app, ctx, &action);
   AddDbCommands(app, ctx, &action);
   AddDnsCommands(app, ctx, &action);
+  AddDrCommands(app, ctx, &action);
 
   try {
     app.parse(argc, argv);

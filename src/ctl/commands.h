@@ -24,6 +24,8 @@ void AddStatusCommand(CLI::App& app, CommandContext& ctx, Action* action);
 void AddDbCommands(CLI::App& app, CommandContext& ctx, Action* action);
 //! dns set, dns show.
 void AddDnsCommands(CLI::App& app, CommandContext& ctx, Action* action);
+//! dr status.
+void AddDrCommands(CLI::App& app, CommandContext& ctx, Action* action);
 
 //! Reads one object by DBID or by name (in `tenant_dbid`).
 absl::StatusOr<v1::ConfigObject> FetchObject(CommandContext& ctx, v1::ObjectType type,

@@ -1,0 +1,125 @@
+#include "dr/status.h"
+
+#include "absl/strings/match.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
+#include "dns/dns_client.h"
+#include "net/config_client.h"
+
+namespace tandem::dr {
+namespace {
+
+namespace v1 = config::v1;
+
+ServerView AskServer(const std::string& address) {
+  ServerView view;
+  view.address = address;
+  config::ClientOptions options;
+  options.server = address;
+  options.application_name = "tandemctl-dr";
+  options.timeout = absl::Seconds(2);
+  absl::StatusOr<v1::ServerInfo> info = net::NewGrpcConfigClient(options)->GetServerInfo();
+  if (info.ok()) {
+    view.reachable = true;
+    view.info = *info;
+  } else {
+    view.error = std::string(info.status().message());
+  }
+  return view;
+}
+
+// "198.51.100.11:9000" -> "198.51.100.11".
+std::string HostOf(const std::string& address) { return address.substr(0, address.rfind(':')); }
+
+}  // namespace
+
+SiteView GatherStatus(const Site& site) {
+  SiteView view;
+  for (const Region& region : site.regions) {
+    RegionView r;
+    r.name = region.name;
+    absl::StatusOr<storage::pgadmin::ServerState> dbms = storage::pgadmin::Probe(region.dbms);
+    if (dbms.ok()) {
+      r.dbms_reachable = true;
+      r.dbms = *dbms;
+    } else {
+      r.dbms_error = std::string(dbms.status().message());
+    }
+    for (const std::string& m : region.masters) r.masters.push_back(AskServer(m));
+    for (const std::string& p : region.proxies) r.proxies.push_back(AskServer(p));
+    view.regions.push_back(std::move(r));
+  }
+  // Revisions a standby lacks against the writable DBMS of the same configuration.
+  std::vector<std::string> writable;
+  for (const RegionView& r : view.regions) {
+    if (r.dbms_reachable && !r.dbms.in_recovery) writable.push_back(r.name);
+  }
+  for (RegionView& r : view.regions) {
+    if (!r.dbms_reachable || !r.dbms.in_recovery || !r.dbms.config.present) continue;
+    for (const RegionView& p : view.regions) {
+      if (p.dbms_reachable && !p.dbms.in_recovery && p.dbms.config.present &&
+          p.dbms.config.history_id == r.dbms.config.history_id) {
+        r.missing_revisions = p.dbms.config.revision - r.dbms.config.revision;
+      }
+    }
+  }
+  if (writable.size() > 1) {
+    view.warnings.push_back(absl::StrCat("the DBMS of ", absl::StrJoin(writable, " and "),
+                                         " are all writable: fence or stop all but one"));
+  }
+  std::vector<std::string> primaries;
+  for (const RegionView& r : view.regions) {
+    for (const ServerView& m : r.masters) {
+      if (m.reachable && m.info.role() == v1::ROLE_PRIMARY) primaries.push_back(r.name);
+    }
+    for (const ServerView& p : r.proxies) {
+      if (p.reachable && p.info.proxy_mode() == v1::PROXY_MODE_LIMITED) {
+        view.warnings.push_back(absl::StrCat("proxy ", p.address, " (", r.name,
+                                             ") is in limited mode: ", p.info.proxy_detail()));
+      } else if (!p.reachable) {
+        view.warnings.push_back(
+            absl::StrCat("proxy ", p.address, " (", r.name, ") does not answer: ", p.error));
+      }
+    }
+  }
+  if (primaries.size() == 1 && writable.size() == 1 && primaries[0] == writable[0]) {
+    view.live_region = primaries[0];
+  } else if (primaries.empty()) {
+    view.warnings.push_back("no master is primary: writes are refused everywhere");
+  }
+  // DNS: what the framework names point at, and which region that is.
+  absl::StatusOr<dns::ServerAddress> server = dns::ParseServer(site.dns_server);
+  dns::DnsClientPtr client = dns::NewDnsClient({.timeout = absl::Seconds(2)});
+  for (const std::string& name : site.names) {
+    DnsView d;
+    d.name = name;
+    absl::StatusOr<std::string> absolute = dns::NameInZone(name, site.zone);
+    absl::StatusOr<dns::Answer> answer = !server.ok() ? absl::StatusOr<dns::Answer>(server.status())
+                                         : !absolute.ok()
+                                             ? absl::StatusOr<dns::Answer>(absolute.status())
+                                             : client->Lookup(*server, *absolute, "A");
+    if (!answer.ok()) {
+      d.error = std::string(answer.status().message());
+    } else {
+      for (const dns::Record& rec : answer->records) {
+        d.addresses.push_back(rec.address);
+        d.ttl = rec.ttl;
+      }
+      for (const Region& region : site.regions) {
+        for (const std::string& m : region.masters) {
+          for (const std::string& a : d.addresses) {
+            if (HostOf(m) == a) d.region = region.name;
+          }
+        }
+      }
+      if (!view.live_region.empty() && !d.region.empty() && d.region != view.live_region) {
+        view.warnings.push_back(
+            absl::StrCat(name, " points at ", d.region, " but ", view.live_region, " is live"));
+      }
+    }
+    view.dns.push_back(std::move(d));
+  }
+  return view;
+}
+
+}  // namespace tandem::dr

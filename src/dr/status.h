@@ -1,0 +1,55 @@
+// `tandemctl dr status`: both regions at a glance — DBMS roles, lag and
+// revisions, fences, the master pair (role, epoch, revision), each proxy's
+// mode, and what DNS answers for the framework names.
+#pragma once
+
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "dr/site.h"
+#include "tandem/config/v1/config.pb.h"
+#include "tandem/storage/pg_admin.h"
+
+namespace tandem::dr {
+
+struct ServerView {
+  std::string address;
+  bool reachable = false;
+  std::string error;
+  config::v1::ServerInfo info;
+};
+
+struct RegionView {
+  std::string name;
+  bool dbms_reachable = false;
+  std::string dbms_error;
+  storage::pgadmin::ServerState dbms;
+  //! Standby: the primary's revision minus its own (same configuration).
+  std::optional<int64_t> missing_revisions;
+  std::vector<ServerView> masters;
+  std::vector<ServerView> proxies;
+};
+
+struct DnsView {
+  std::string name;
+  std::vector<std::string> addresses;
+  uint32_t ttl = 0;
+  std::string error;
+  //! The region whose master (or DBMS) has that address, if any.
+  std::string region;
+};
+
+struct SiteView {
+  std::vector<RegionView> regions;
+  std::vector<DnsView> dns;
+  //! The region holding the writable DBMS and the primary master, if one does.
+  std::string live_region;
+  std::vector<std::string> warnings;
+};
+
+//! Asks everything the site lists; never fails as a whole (each part says
+//! what it could not reach).
+SiteView GatherStatus(const Site& site);
+
+}  // namespace tandem::dr
