@@ -111,6 +111,27 @@ check "it receives a change made after the kill (through r1-app-b's proxy)" \
 check "r1-app-b's proxy is normal" grep -Eq '^proxy mode +normal$' \
   <<<"$(ctl --server 198.51.100.22:9100 status)"
 
+echo "== DBMS failover by hand (the seed's DBMS scenario; the dr runbook will automate it)"
+MARK3=three-$$-$RANDOM
+ctl --server fw-p.tandem.test:9000,fw-b.tandem.test:9000 set-option app sample-app lab marker "$MARK3"
+"${L[@]}" kill r1-dbms
+"${L[@]}" exec r2-dbms "$BUILD/src/exe/tandemctl" db promote \
+  --conninfo "host=203.0.113.10 port=5432 user=postgres dbname=tandem"
+MARK4=four-$$-$RANDOM
+write4() {
+  ctl --server fw-p.tandem.test:9000,fw-b.tandem.test:9000 set-option app sample-app lab marker "$MARK4"
+}
+check "region 1's masters write to the promoted r2-dbms" eventually 60 write4
+on_r2() { ctl --server fw-p.tandem.test:9000,fw-b.tandem.test:9000 status | grep -q '203\.0\.113\.10'; }
+check "the primary master's storage is r2-dbms" on_r2
+check "the sample app on r2-app-b received the change after the failover" \
+  eventually 20 sample_has r2-app-b "$MARK4"
+DR2=$("${L[@]}" exec ops "$BUILD/src/exe/tandemctl" dr status -o json)
+check "dr status: r2's DBMS is the primary now" \
+  python3 -c 'import json,sys; d=json.load(sys.stdin); r={x["name"]: x for x in d["regions"]}; sys.exit(0 if r["r2"]["dbms_role"]=="primary" and not r["r1"]["dbms_reachable"] else 1)' <<<"$DR2"
+check "the write acknowledged before the DBMS died is not lost (sync standby)" \
+  grep -q "$MARK3" <<<"$(ctl --server fw-p.tandem.test:9000,fw-b.tandem.test:9000 -o json history --since 0)"
+
 echo "== lab down"
 PIDS=""
 for ns in $(ip netns list | awk '{print $1}' | grep "^$PREFIX" || true); do

@@ -121,7 +121,7 @@ class PostgresStorage final : public Storage {
 
   absl::Status Init() {
     TANDEM_ASSIGN_OR_RETURN(writer_, Connection::Open(conninfo_));
-    describe_ = absl::StrCat("postgres:", writer_->Describe());
+    SetDescribe(absl::StrCat("postgres:", writer_->Describe()));
     return Migrate();
   }
 
@@ -247,7 +247,10 @@ class PostgresStorage final : public Storage {
     return r->rows.size() >= 3 ? r->rows[r->rows.size() - 2] : 0;
   }
 
-  std::string Describe() const override { return describe_; }
+  std::string Describe() const override {
+    absl::MutexLock lock(&describe_mu_);
+    return describe_;
+  }
 
   absl::StatusOr<Lease> ReadLease() override {
     return WithReader<Lease>([](Connection& c) -> absl::StatusOr<Lease> {
@@ -375,7 +378,7 @@ class PostgresStorage final : public Storage {
         "replicated (on_sync_standby_lost = \"wait\"); run `tandemctl db status`");
     if (SetAlarm(kWaitAlarm, what)) spdlog::error("{}", what);
     return CommittedNotReplicatedError(absl::StrCat(
-        "committed on the primary ", describe_, " but no synchronous standby confirmed it within ",
+        "committed on the primary ", Describe(), " but no synchronous standby confirmed it within ",
         absl::FormatDuration(timeout)));
   }
 
@@ -458,8 +461,19 @@ class PostgresStorage final : public Storage {
     if (writer_->ok()) return absl::OkStatus();
     TANDEM_ASSIGN_OR_RETURN(auto fresh, Connection::Open(conninfo_));
     writer_ = std::move(fresh);
+    // With several hosts this may be another server now (a DBMS failover).
+    const std::string now = absl::StrCat("postgres:", writer_->Describe());
+    if (now != Describe()) {
+      spdlog::warn("the Configuration Database writer reconnected to {} (was {})", now, Describe());
+      SetDescribe(now);
+    }
     if (degraded_) Degrade();
     return absl::OkStatus();
+  }
+
+  void SetDescribe(std::string d) {
+    absl::MutexLock lock(&describe_mu_);
+    describe_ = std::move(d);
   }
 
   absl::Status Migrate() {
@@ -473,17 +487,17 @@ class PostgresStorage final : public Storage {
       TANDEM_ASSIGN_OR_RETURN(MetaWithTag meta, ReadMetaFrom(*writer_));
       if (meta.application != kApplicationTag) {
         return absl::FailedPreconditionError(
-            absl::StrCat(describe_,
+            absl::StrCat(Describe(),
                          " has a table 'meta' that is not Tandem's; point [storage] conninfo at "
                          "an empty database or create one with `tandemctl db init`"));
       }
       version = meta.schema_version;
     } else if (count > 0) {
       return absl::FailedPreconditionError(
-          absl::StrCat(describe_, " is not a Tandem configuration database (its schema has ", count,
-                       " other tables); point [storage] conninfo at an empty database"));
+          absl::StrCat(Describe(), " is not a Tandem configuration database (its schema has ",
+                       count, " other tables); point [storage] conninfo at an empty database"));
     }
-    TANDEM_RETURN_IF_ERROR(CheckSchemaNotNewer(describe_, version));
+    TANDEM_RETURN_IF_ERROR(CheckSchemaNotNewer(Describe(), version));
     for (int64_t v = version; v < kSchemaVersion; ++v) {
       std::vector<std::pair<std::string, std::vector<Param>>> st;
       st.push_back({"BEGIN", {}});
@@ -572,7 +586,8 @@ class PostgresStorage final : public Storage {
   absl::Mutex lease_mu_;
   std::string held_holder_ ABSL_GUARDED_BY(lease_mu_);
   int64_t held_epoch_ ABSL_GUARDED_BY(lease_mu_) = 0;
-  std::string describe_;
+  mutable absl::Mutex describe_mu_;
+  std::string describe_ ABSL_GUARDED_BY(describe_mu_);
   std::unique_ptr<Connection> writer_;
   // Writer thread only: commits are asynchronous since degraded_since_.
   bool degraded_ = false;
