@@ -7,39 +7,12 @@
 #include "common/status_macros.h"
 #include "config/object_json.h"
 #include "ctl/commands.h"
+#include "ctl/object_printer.h"
 #include "ctl/table_printer.h"
 #include "dr/status.h"
 
 namespace tandem::ctl {
 namespace {
-
-const char* Role(v1::Role role) {
-  switch (role) {
-    case v1::ROLE_PRIMARY:
-      return "primary";
-    case v1::ROLE_BACKUP:
-      return "backup";
-    case v1::ROLE_PROXY:
-      return "proxy";
-    case v1::ROLE_STANDALONE:
-      return "standalone";
-    default:
-      return "?";
-  }
-}
-
-const char* Mode(v1::ProxyMode mode) {
-  switch (mode) {
-    case v1::PROXY_MODE_NORMAL:
-      return "normal";
-    case v1::PROXY_MODE_LIMITED:
-      return "limited";
-    case v1::PROXY_MODE_LOADING:
-      return "loading";
-    default:
-      return "?";
-  }
-}
 
 nlohmann::json ServerJson(const dr::ServerView& s) {
   nlohmann::json j = {{"address", s.address}, {"reachable", s.reachable}};
@@ -47,14 +20,14 @@ nlohmann::json ServerJson(const dr::ServerView& s) {
     j["error"] = s.error;
     return j;
   }
-  j["role"] = Role(s.info.role());
+  j["role"] = RoleName(s.info.role());
   j["revision"] = s.info.revision();
   if (!s.info.node().empty()) {
     j["node"] = s.info.node();
     j["epoch"] = s.info.epoch();
   }
   if (s.info.role() == v1::ROLE_PROXY) {
-    j["mode"] = Mode(s.info.proxy_mode());
+    j["mode"] = ProxyModeName(s.info.proxy_mode());
     j["master"] = s.info.master_address();
   }
   return j;
@@ -131,10 +104,10 @@ absl::Status RunStatus(CommandContext& ctx, const std::string& site_file) {
           continue;
         }
         servers.AddRow(
-            {r.name, s.address, Role(s.info.role()),
+            {r.name, s.address, RoleName(s.info.role()),
              s.info.node().empty() ? "-" : absl::StrCat(s.info.node(), "/", s.info.epoch()),
              absl::StrCat(s.info.revision()),
-             s.info.role() == v1::ROLE_PROXY ? Mode(s.info.proxy_mode()) : "-"});
+             s.info.role() == v1::ROLE_PROXY ? ProxyModeName(s.info.proxy_mode()) : "-"});
       }
     }
   }

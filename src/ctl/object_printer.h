@@ -30,4 +30,9 @@ std::string FormatChange(const v1::Change& change, OutputFormat format);
 //! "Application 'x' (dbid 5)".
 std::string Describe(const v1::ConfigObject& object);
 
+//! "primary", "backup", "proxy", "standalone", "unspecified".
+const char* RoleName(v1::Role role);
+//! "normal", "limited", "loading", "unspecified".
+const char* ProxyModeName(v1::ProxyMode mode);
+
 }  // namespace tandem::ctl

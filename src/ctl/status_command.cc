@@ -4,38 +4,11 @@
 #include "common/status_macros.h"
 #include "config/object_json.h"
 #include "ctl/commands.h"
+#include "ctl/object_printer.h"
 #include "ctl/table_printer.h"
 
 namespace tandem::ctl {
 namespace {
-
-const char* RoleName(v1::Role role) {
-  switch (role) {
-    case v1::ROLE_STANDALONE:
-      return "standalone";
-    case v1::ROLE_PRIMARY:
-      return "primary";
-    case v1::ROLE_BACKUP:
-      return "backup";
-    case v1::ROLE_PROXY:
-      return "proxy";
-    default:
-      return "unspecified";
-  }
-}
-
-const char* ProxyModeName(v1::ProxyMode mode) {
-  switch (mode) {
-    case v1::PROXY_MODE_NORMAL:
-      return "normal";
-    case v1::PROXY_MODE_LIMITED:
-      return "limited";
-    case v1::PROXY_MODE_LOADING:
-      return "loading";
-    default:
-      return "unspecified";
-  }
-}
 
 absl::Status RunStatus(CommandContext& ctx) {
   TANDEM_ASSIGN_OR_RETURN(config::ConfigClient * client, ctx.Client());
