@@ -1,0 +1,142 @@
+// The runbook engine: steps run in order, each verified; finished steps are
+// skipped when a runbook runs again (resume); unsafe steps are refused
+// unless forced; --dry-run changes nothing; the journal records it all.
+#include "dr/runbook.h"
+
+#include <gtest/gtest.h>
+
+#include <fstream>
+#include <map>
+
+#include "testing/temp_dir.h"
+
+namespace tandem::dr {
+namespace {
+
+// A world of named facts that steps make true.
+struct World {
+  std::map<std::string, bool> facts;
+  std::map<std::string, int> runs;
+  std::string fail_once;  // a step whose first run fails
+  Step Make(const std::string& id, std::function<std::string()> unsafe = nullptr) {
+    Step s;
+    s.id = id;
+    s.description = "make " + id;
+    s.done = [this, id]() -> absl::StatusOr<bool> { return facts[id]; };
+    s.run = [this, id]() -> absl::Status {
+      ++runs[id];
+      if (fail_once == id) {
+        fail_once.clear();
+        return absl::UnavailableError("the host did not answer");
+      }
+      facts[id] = true;
+      return absl::OkStatus();
+    };
+    s.unsafe = std::move(unsafe);
+    return s;
+  }
+};
+
+RunOptions Quiet(const std::string& journal = "") {
+  RunOptions o;
+  o.journal = journal;
+  o.verify_timeout = absl::Milliseconds(200);
+  o.verify_interval = absl::Milliseconds(10);
+  return o;
+}
+
+TEST(Runbook, RunsStepsInOrderAndSkipsWhatIsDone) {
+  World w;
+  w.facts["b"] = true;
+  std::vector<std::string> progress;
+  RunOptions o = Quiet();
+  o.progress = [&](const std::string& line) { progress.push_back(line); };
+  RunReport r = RunRunbook("failover", {w.Make("a"), w.Make("b"), w.Make("c")}, o);
+  ASSERT_TRUE(r.status.ok()) << r.status;
+  ASSERT_EQ(r.steps.size(), 3u);
+  EXPECT_EQ(r.steps[0].outcome, "done");
+  EXPECT_EQ(r.steps[1].outcome, "already done");
+  EXPECT_EQ(r.steps[2].outcome, "done");
+  EXPECT_EQ(w.runs["b"], 0);
+  EXPECT_EQ(progress.front(), "[1/3] make a ...");
+  // Again: everything is in place, nothing runs.
+  r = RunRunbook("failover", {w.Make("a"), w.Make("b"), w.Make("c")}, Quiet());
+  EXPECT_TRUE(r.status.ok());
+  EXPECT_EQ(w.runs["a"], 1);
+  EXPECT_EQ(w.runs["c"], 1);
+}
+
+TEST(Runbook, AnInterruptedRunbookResumes) {
+  testing::TempDir dir;
+  const std::string journal = dir.file("journal");
+  World w;
+  w.fail_once = "b";
+  RunReport r = RunRunbook("failover", {w.Make("a"), w.Make("b"), w.Make("c")}, Quiet(journal));
+  EXPECT_EQ(r.status.code(), absl::StatusCode::kUnavailable);
+  EXPECT_NE(r.status.message().find("b: the host did not answer"), std::string::npos);
+  EXPECT_EQ(r.steps[1].outcome, "failed");
+  EXPECT_EQ(r.steps[2].outcome, "not reached");
+  EXPECT_EQ(w.runs["c"], 0);
+  // Another runbook may not start while this one is unfinished...
+  World other;
+  RunReport refused = RunRunbook("switchover", {other.Make("x")}, Quiet(journal));
+  EXPECT_EQ(refused.status.code(), absl::StatusCode::kFailedPrecondition);
+  EXPECT_NE(refused.status.message().find("'failover' was started and did not finish"),
+            std::string::npos);
+  EXPECT_EQ(other.runs["x"], 0);
+  // ... but the same one resumes: a is skipped, b and c run.
+  r = RunRunbook("failover", {w.Make("a"), w.Make("b"), w.Make("c")}, Quiet(journal));
+  ASSERT_TRUE(r.status.ok()) << r.status;
+  EXPECT_EQ(r.steps[0].outcome, "already done");
+  EXPECT_EQ(w.runs["a"], 1);
+  EXPECT_EQ(w.runs["b"], 2);
+  EXPECT_EQ(w.runs["c"], 1);
+  // Finished: the other runbook may run now.
+  EXPECT_TRUE(RunRunbook("switchover", {other.Make("x")}, Quiet(journal)).status.ok());
+  std::ifstream in(journal);
+  std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  EXPECT_NE(text.find(R"("state":"failed")"), std::string::npos) << text;
+  EXPECT_NE(text.find(R"("event":"end")"), std::string::npos) << text;
+}
+
+TEST(Runbook, UnsafeStepsAreRefusedUnlessForced) {
+  World w;
+  auto unsafe = [] { return std::string("the old primary is writable and not fenced"); };
+  RunReport r = RunRunbook("failover", {w.Make("a"), w.Make("promote", unsafe)}, Quiet());
+  EXPECT_EQ(r.status.code(), absl::StatusCode::kFailedPrecondition);
+  EXPECT_NE(r.status.message().find("refused: the old primary is writable"), std::string::npos);
+  EXPECT_EQ(r.steps[1].outcome, "refused");
+  EXPECT_EQ(w.runs["promote"], 0);
+  RunOptions forced = Quiet();
+  forced.force = true;
+  r = RunRunbook("failover", {w.Make("a"), w.Make("promote", unsafe)}, forced);
+  EXPECT_TRUE(r.status.ok());
+  EXPECT_EQ(w.runs["promote"], 1);
+}
+
+TEST(Runbook, DryRunChangesNothing) {
+  testing::TempDir dir;
+  World w;
+  w.facts["a"] = true;
+  RunOptions o = Quiet(dir.file("journal"));
+  o.dry_run = true;
+  RunReport r = RunRunbook("failover", {w.Make("a"), w.Make("b")}, o);
+  EXPECT_TRUE(r.status.ok());
+  EXPECT_EQ(r.steps[0].outcome, "already done");
+  EXPECT_EQ(r.steps[1].outcome, "would run");
+  EXPECT_EQ(w.runs["b"], 0);
+  EXPECT_FALSE(std::ifstream(dir.file("journal")).good());
+}
+
+TEST(Runbook, AStepWhoseEffectNeverShowsFails) {
+  World w;
+  Step s = w.Make("a");
+  s.run = [] { return absl::OkStatus(); };  // claims success, changes nothing
+  RunReport r = RunRunbook("failover", {s, w.Make("b")}, Quiet());
+  EXPECT_EQ(r.status.code(), absl::StatusCode::kDeadlineExceeded);
+  EXPECT_NE(r.status.message().find("its effect is not visible"), std::string::npos);
+  EXPECT_EQ(w.runs["b"], 0);
+}
+
+}  // namespace
+}  // namespace tandem::dr
