@@ -9,7 +9,10 @@
 #include "ctl/commands.h"
 #include "ctl/object_printer.h"
 #include "ctl/table_printer.h"
+#include "dr/runbook.h"
+#include "dr/scenarios.h"
 #include "dr/status.h"
+#include "tandem/storage/pg_admin.h"
 
 namespace tandem::ctl {
 namespace {
@@ -123,6 +126,52 @@ absl::Status RunStatus(CommandContext& ctx, const std::string& site_file) {
   return absl::OkStatus();
 }
 
+struct FailoverArgs {
+  std::string scenario;
+  std::string to = "r2";
+  bool dry_run = false;
+  bool force = false;
+  std::string journal;
+};
+
+absl::Status RunFailover(CommandContext& ctx, const std::string& site_file,
+                         const FailoverArgs& args) {
+  TANDEM_ASSIGN_OR_RETURN(dr::Site site, dr::LoadSite(site_file));
+  if (args.scenario != "dbms") {
+    return absl::UnimplementedError(
+        absl::StrCat("scenario '", args.scenario,
+                     "' is not built yet; today: --scenario dbms (full and framework come next)"));
+  }
+  TANDEM_ASSIGN_OR_RETURN(std::vector<dr::Step> steps, dr::DbmsFailover(site, args.to));
+  dr::RunOptions options;
+  options.dry_run = args.dry_run;
+  options.force = args.force;
+  options.journal = args.journal.empty() ? site_file + ".journal" : args.journal;
+  options.progress = [&ctx](const std::string& line) { ctx.err() << line << "\n"; };
+  dr::RunReport report = dr::RunRunbook("failover-dbms", steps, options);
+  ctx.out() << "runbook failover-dbms" << (args.dry_run ? " (dry run)" : "") << ": "
+            << (report.status.ok() ? "ok" : "stopped") << " after "
+            << absl::FormatDuration(absl::Trunc(report.total, absl::Milliseconds(1))) << "\n";
+  for (const dr::StepResult& r : report.steps) {
+    ctx.out() << "  " << r.id << ": " << r.outcome
+              << (r.took > absl::ZeroDuration()
+                      ? absl::StrCat(
+                            " (", absl::FormatDuration(absl::Trunc(r.took, absl::Milliseconds(1))),
+                            ")")
+                      : "")
+              << (r.detail.empty() ? "" : absl::StrCat(": ", r.detail)) << "\n";
+  }
+  // Revisions on each side: what the failover kept and what it may have lost.
+  for (const dr::Region& region : site.regions) {
+    auto state = storage::pgadmin::Probe(region.dbms);
+    ctx.out() << "  revision on " << region.name << ": "
+              << (state.ok() && state->config.present ? absl::StrCat(state->config.revision)
+                                                      : "unknown (DBMS unreachable)")
+              << "\n";
+  }
+  return report.status;
+}
+
 }  // namespace
 
 void AddDrCommands(CLI::App& app, CommandContext& ctx, Action* action) {
@@ -137,6 +186,31 @@ void AddDrCommands(CLI::App& app, CommandContext& ctx, Action* action) {
       "The site file lists the DNS server and names and, per region, the DBMS conninfo, the\n"
       "master pair and the proxies (see src/dr/site.h). In the lab: `lab/lab exec ops tandemctl "
       "dr status`.");
+  auto failover_args = std::make_shared<FailoverArgs>();
+  CLI::App* failover = dr->add_subcommand(
+      "failover", "Carry on in the other region after losing (part of) the live one");
+  failover->add_option("--site", *site, "the site file (TOML; default $TANDEM_DR_SITE)");
+  failover->add_option("--scenario", failover_args->scenario, "dbms (full and framework: next)")
+      ->required();
+  failover->add_option("--to", failover_args->to, "the region that takes over")
+      ->capture_default_str();
+  failover->add_flag("--dry-run", failover_args->dry_run, "print the plan, change nothing");
+  failover->add_flag("--force", failover_args->force,
+                     "do unsafe steps anyway (e.g. promote while the old DBMS is writable)");
+  failover->add_option("--journal", failover_args->journal,
+                       "journal file (default: the site file + .journal)");
+  failover->footer(
+      "Each step is skipped when its effect is already there and verified before the next;\n"
+      "run it again after an interruption to resume. Example (lab):\n"
+      "  lab/lab exec ops tandemctl dr failover --scenario dbms --to r2 --dry-run");
+  failover->callback([&ctx, site, failover_args, action] {
+    *action = [&ctx, site, failover_args]() -> absl::Status {
+      if (site->empty()) {
+        return absl::InvalidArgumentError("give the site file with --site FILE or TANDEM_DR_SITE");
+      }
+      return RunFailover(ctx, *site, *failover_args);
+    };
+  });
   status->callback([&ctx, site, action] {
     *action = [&ctx, site]() -> absl::Status {
       if (site->empty()) {

@@ -111,12 +111,22 @@ check "it receives a change made after the kill (through r1-app-b's proxy)" \
 check "r1-app-b's proxy is normal" grep -Eq '^proxy mode +normal$' \
   <<<"$(ctl --server 198.51.100.22:9100 status)"
 
-echo "== DBMS failover by hand (the seed's DBMS scenario; the dr runbook will automate it)"
+echo "== DBMS failover with the runbook (the seed's DBMS scenario)"
 MARK3=three-$$-$RANDOM
 ctl --server fw-p.tandem.test:9000,fw-b.tandem.test:9000 set-option app sample-app lab marker "$MARK3"
+DRCTL() { "${L[@]}" exec ops "$BUILD/src/exe/tandemctl" "$@"; }
+REFUSED=$(DRCTL dr failover --scenario dbms --to r2 2>&1 || true)
+check "dr failover refuses to promote while r1-dbms is writable" \
+  grep -q 'promote-r2-dbms: refused: r1.s DBMS .* still answers and is writable' <<<"$REFUSED"
 "${L[@]}" kill r1-dbms
-"${L[@]}" exec r2-dbms "$BUILD/src/exe/tandemctl" db promote \
-  --conninfo "host=203.0.113.10 port=5432 user=postgres dbname=tandem"
+PLAN=$(DRCTL dr failover --scenario dbms --to r2 --dry-run 2>&1)
+check "dr failover --dry-run plans the promotion" grep -q 'promote-r2-dbms: would run' <<<"$PLAN"
+FO=$(DRCTL dr failover --scenario dbms --to r2 2>&1)
+echo "$FO"
+check "dr failover --scenario dbms: promoted" grep -q 'promote-r2-dbms: done' <<<"$FO"
+check "dr failover --scenario dbms: masters on r2's DBMS" grep -q 'masters-on-r2-dbms: done' <<<"$FO"
+check "dr failover again: everything already done" \
+  grep -q 'promote-r2-dbms: already done' <<<"$(DRCTL dr failover --scenario dbms --to r2 2>&1)"
 MARK4=four-$$-$RANDOM
 write4() {
   ctl --server fw-p.tandem.test:9000,fw-b.tandem.test:9000 set-option app sample-app lab marker "$MARK4"
