@@ -4,8 +4,6 @@
 #include <signal.h>
 #include <unistd.h>
 
-#include <cstdio>
-#include <fstream>
 
 #include "absl/strings/str_cat.h"
 #include "common/logging.h"
@@ -27,30 +25,6 @@ sigset_t TerminationSignals() {
   sigaddset(&set, SIGHUP);
   sigaddset(&set, SIGUSR1);  // HA: this server must stop (see `fatal`)
   return set;
-}
-
-absl::Status WritePortFile(const std::string& path, int port) {
-  const std::string tmp = path + ".tmp";
-  {
-    std::ofstream out(tmp, std::ios::trunc);
-    out << port << "\n";
-    if (!out.flush())
-      return absl::UnavailableError(absl::StrCat("cannot write port file '", tmp, "'"));
-  }
-  if (std::rename(tmp.c_str(), path.c_str()) != 0) {
-    return absl::UnavailableError(absl::StrCat("cannot rename '", tmp, "' to '", path, "'"));
-  }
-  return absl::OkStatus();
-}
-
-absl::Mutex& FatalMu() {
-  static absl::Mutex mu;
-  return mu;
-}
-
-std::string& FatalReason() {
-  static std::string reason;
-  return reason;
 }
 
 // Where clients reach this server: [ha] advertise, else the listen address
@@ -87,11 +61,16 @@ absl::Status RunConfServ(const ServerConfig& config) {
   options.committer.retention = config.retention;
   // HA pair: losing the master lease stops this process (the main thread
   // wakes on SIGUSR1 and shuts down), to rejoin as the backup on restart.
+  struct Fatal {
+    absl::Mutex mu;
+    std::string reason ABSL_GUARDED_BY(mu);
+  };
+  auto stop_reason = std::make_shared<Fatal>();
   const pthread_t main_thread = pthread_self();
-  auto fatal = [main_thread](const std::string& why) {
+  auto fatal = [main_thread, stop_reason](const std::string& why) {
     {
-      absl::MutexLock lock(&FatalMu());
-      FatalReason() = why;
+      absl::MutexLock lock(&stop_reason->mu);
+      stop_reason->reason = why;
     }
     pthread_kill(main_thread, SIGUSR1);
   };
@@ -117,7 +96,7 @@ absl::Status RunConfServ(const ServerConfig& config) {
                ha ? (pair->primary() ? "the HA primary" : "the HA backup") : "a standalone server",
                db->revision(), db->Info().storage(), absl::ToInt64Milliseconds(absl::Now() - t0));
   if (!config.port_file.empty()) {
-    TANDEM_RETURN_IF_ERROR(WritePortFile(config.port_file, server->port()));
+    TANDEM_RETURN_IF_ERROR(net::WritePortFile(config.port_file, server->port()));
   }
 
   sigset_t set = TerminationSignals();
@@ -126,8 +105,8 @@ absl::Status RunConfServ(const ServerConfig& config) {
   if (sig == SIGUSR1) {
     std::string why;
     {
-      absl::MutexLock lock(&FatalMu());
-      why = FatalReason();
+      absl::MutexLock lock(&stop_reason->mu);
+      why = stop_reason->reason;
     }
     // Nothing can commit any more: stop at once.
     if (pair != nullptr) pair->Stop();

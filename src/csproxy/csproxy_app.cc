@@ -2,9 +2,6 @@
 
 #include <signal.h>
 
-#include <cstdio>
-#include <fstream>
-
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "common/logging.h"
@@ -15,23 +12,6 @@
 #include "spdlog/spdlog.h"
 
 namespace tandem::csproxy {
-namespace {
-
-absl::Status WritePortFile(const std::string& path, int port) {
-  const std::string tmp = path + ".tmp";
-  {
-    std::ofstream out(tmp, std::ios::trunc);
-    out << port << "\n";
-    if (!out.flush())
-      return absl::UnavailableError(absl::StrCat("cannot write port file '", tmp, "'"));
-  }
-  if (std::rename(tmp.c_str(), path.c_str()) != 0) {
-    return absl::UnavailableError(absl::StrCat("cannot rename '", tmp, "' to '", path, "'"));
-  }
-  return absl::OkStatus();
-}
-
-}  // namespace
 
 absl::Status RunCsProxy(const ProxyConfig& config) {
   ProxyBackend backend(config);
@@ -41,7 +21,7 @@ absl::Status RunCsProxy(const ProxyConfig& config) {
   spdlog::info("csproxy '{}' serving on port {}, following masters {}", config.application,
                server->port(), absl::StrJoin(config.masters, ", "));
   if (!config.port_file.empty()) {
-    TANDEM_RETURN_IF_ERROR(WritePortFile(config.port_file, server->port()));
+    TANDEM_RETURN_IF_ERROR(net::WritePortFile(config.port_file, server->port()));
   }
   sigset_t set;
   sigemptyset(&set);

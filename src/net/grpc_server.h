@@ -31,4 +31,8 @@ class GrpcServer {
   int port_;
 };
 
+//! Writes the bound port to `path` (via a temporary file and rename, so a
+//! reader never sees half a number): how tests and scripts learn a port 0.
+absl::Status WritePortFile(const std::string& path, int port);
+
 }  // namespace tandem::net
