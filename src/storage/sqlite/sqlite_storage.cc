@@ -67,6 +67,8 @@ class SqliteStorage final : public Storage {
         writer_->Prepare("INSERT OR REPLACE INTO sequences(type, next_dbid) VALUES(?,?)"));
     TANDEM_ASSIGN_OR_RETURN(
         put_meta_, writer_->Prepare("INSERT OR REPLACE INTO meta(key, value) VALUES(?,?)"));
+    // Every commit of an HA primary reads the lease: prepared once.
+    TANDEM_ASSIGN_OR_RETURN(read_lease_, writer_->Prepare(kReadLease));
     return absl::OkStatus();
   }
 
@@ -95,7 +97,7 @@ class SqliteStorage final : public Storage {
   absl::Status Commit(const CommitBatch& batch) override {
     absl::MutexLock writer_lock(&writer_mu_);
     TANDEM_RETURN_IF_ERROR(writer_->Exec("BEGIN IMMEDIATE"));
-    absl::Status status = CheckLeaseHeld(*writer_);
+    absl::Status status = CheckLeaseHeld();
     if (status.ok()) status = WriteBatch(batch);
     if (status.ok()) status = writer_->Exec("COMMIT");
     if (!status.ok()) {
@@ -145,7 +147,7 @@ class SqliteStorage final : public Storage {
     // that took over may prune too, and that is harmless; a stale primary
     // must not write at all).
     absl::MutexLock writer_lock(&writer_mu_);
-    TANDEM_RETURN_IF_ERROR(CheckLeaseHeld(*writer_));
+    TANDEM_RETURN_IF_ERROR(CheckLeaseHeld());
     TANDEM_ASSIGN_OR_RETURN(
         auto stmt, writer_->Prepare("DELETE FROM history WHERE revision IN (SELECT revision FROM "
                                     "history WHERE revision < ? OR committed_at_us < ? ORDER BY "
@@ -171,7 +173,7 @@ class SqliteStorage final : public Storage {
     absl::MutexLock lock(&lease_mu_);
     TANDEM_RETURN_IF_ERROR(writer_->Exec("BEGIN IMMEDIATE"));
     absl::StatusOr<Lease> result = [&]() -> absl::StatusOr<Lease> {
-      TANDEM_ASSIGN_OR_RETURN(Lease lease, ReadLeaseFrom(*writer_));
+      TANDEM_ASSIGN_OR_RETURN(Lease lease, ReadLeaseWith(*read_lease_));
       if (!lease.expired() && lease.holder != holder) {
         return absl::FailedPreconditionError(absl::StrCat(
             "the master lease is held by '", lease.holder, "' (", lease.address, ", epoch ",
@@ -198,7 +200,7 @@ class SqliteStorage final : public Storage {
     if (held_epoch_ == 0) return absl::FailedPreconditionError("no lease to renew: acquire first");
     TANDEM_RETURN_IF_ERROR(writer_->Exec("BEGIN IMMEDIATE"));
     absl::StatusOr<Lease> result = [&]() -> absl::StatusOr<Lease> {
-      TANDEM_ASSIGN_OR_RETURN(Lease lease, ReadLeaseFrom(*writer_));
+      TANDEM_ASSIGN_OR_RETURN(Lease lease, ReadLeaseWith(*read_lease_));
       if (lease.holder != held_holder_ || lease.epoch != held_epoch_) {
         return LeaseLostError(absl::StrCat("the master lease (epoch ", held_epoch_,
                                            ") was taken over by '", lease.holder, "' (epoch ",
@@ -354,17 +356,25 @@ class SqliteStorage final : public Storage {
     return Configure(*lease_conn_);
   }
 
+  static constexpr char kReadLease[] =
+      "SELECT holder, address, epoch, expires_at_us FROM lease WHERE id = 1";
+
   static absl::StatusOr<Lease> ReadLeaseFrom(Connection& c) {
-    TANDEM_ASSIGN_OR_RETURN(
-        auto stmt,
-        c.Prepare("SELECT holder, address, epoch, expires_at_us FROM lease WHERE id = 1"));
-    TANDEM_ASSIGN_OR_RETURN(bool row, stmt->Step());
+    TANDEM_ASSIGN_OR_RETURN(auto stmt, c.Prepare(kReadLease));
+    return ReadLeaseWith(*stmt);
+  }
+
+  // With a prepared kReadLease; leaves it reset.
+  static absl::StatusOr<Lease> ReadLeaseWith(Statement& stmt) {
+    stmt.Reset();
+    TANDEM_ASSIGN_OR_RETURN(bool row, stmt.Step());
     if (!row) return absl::DataLossError("the lease row is missing");
     Lease lease;
-    lease.holder = std::string(stmt->Blob(0));
-    lease.address = std::string(stmt->Blob(1));
-    lease.epoch = stmt->Int(2);
-    lease.expires_at_us = stmt->Int(3);
+    lease.holder = std::string(stmt.Blob(0));
+    lease.address = std::string(stmt.Blob(1));
+    lease.epoch = stmt.Int(2);
+    lease.expires_at_us = stmt.Int(3);
+    stmt.Reset();
     // Both servers of an SQLite pair run on this host: its clock is the clock.
     lease.now_us = absl::ToUnixMicros(absl::Now());
     return lease;
@@ -383,7 +393,7 @@ class SqliteStorage final : public Storage {
 
   // Inside a write transaction (or just before a one-statement one): a
   // server that acquired the lease must still hold it, unexpired.
-  absl::Status CheckLeaseHeld(Connection& c) {
+  absl::Status CheckLeaseHeld() {
     std::string holder;
     int64_t epoch;
     {
@@ -392,7 +402,7 @@ class SqliteStorage final : public Storage {
       epoch = held_epoch_;
     }
     if (epoch == 0) return absl::OkStatus();  // no HA pair
-    TANDEM_ASSIGN_OR_RETURN(Lease lease, ReadLeaseFrom(c));
+    TANDEM_ASSIGN_OR_RETURN(Lease lease, ReadLeaseWith(*read_lease_));
     if (lease.holder != holder || lease.epoch != epoch) {
       return LeaseLostError(absl::StrCat("this server's master lease (epoch ", epoch,
                                          ") was taken over by '", lease.holder, "' (epoch ",
@@ -418,7 +428,8 @@ class SqliteStorage final : public Storage {
   std::unique_ptr<Connection> lease_conn_ ABSL_GUARDED_BY(lease_mu_);
   std::string held_holder_ ABSL_GUARDED_BY(lease_mu_);
   int64_t held_epoch_ ABSL_GUARDED_BY(lease_mu_) = 0;
-  std::unique_ptr<Statement> put_object_, del_object_, put_history_, put_sequence_, put_meta_;
+  std::unique_ptr<Statement> put_object_, del_object_, put_history_, put_sequence_, put_meta_,
+      read_lease_;
   ConnectionPool<Connection> pool_{[this]() -> absl::StatusOr<std::unique_ptr<Connection>> {
                                      TANDEM_ASSIGN_OR_RETURN(auto c,
                                                              Connection::Open(path_, false));
