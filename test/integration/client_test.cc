@@ -10,6 +10,7 @@
 #include "absl/strings/str_cat.h"
 #include "grpcpp/client_context.h"
 #include "tandem/client/tandem_client.h"
+#include "testing/config_ops.h"
 #include "testing/csproxy_process.h"
 #include "testing/tandemd_process.h"
 
@@ -22,16 +23,9 @@ using client::Health;
 using client::TandemClient;
 using testing::TandemdProcess;
 
-int64_t CreateHost(const TandemdProcess& master, const std::string& name) {
-  auto stub = master.Stub();
-  grpc::ClientContext ctx;
-  ctx.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(5));
-  v1::CreateRequest req;
-  req.mutable_object()->set_type(v1::OBJECT_TYPE_HOST);
-  req.mutable_object()->set_name(name);
-  (*req.mutable_object()->mutable_properties())["address"].set_string_value("192.0.2.7");
-  v1::CreateResponse resp;
-  return stub->Create(&ctx, req, &resp).ok() ? resp.revision() : -1;
+int64_t AddHost(const TandemdProcess& master, const std::string& name) {
+  int64_t revision = -1;
+  return testing::CreateHost(master, name, &revision).ok() ? revision : -1;
 }
 
 client::ClientOptions Options(std::vector<std::string> servers) {
@@ -83,7 +77,7 @@ TEST(TandemClient, RejectsBadOptions) {
 TEST(TandemClient, FollowsTheServer) {
   TandemdProcess master;
   master.Start();
-  ASSERT_GT(CreateHost(master, "before"), 0);
+  ASSERT_GT(AddHost(master, "before"), 0);
   std::mutex mu;
   std::vector<std::string> seen;
   auto c = TandemClient::Start(Options({master.address()}), [&](const client::ObjectChange& ch) {
@@ -93,7 +87,7 @@ TEST(TandemClient, FollowsTheServer) {
   ASSERT_TRUE(c.ok()) << c.status();
   ASSERT_TRUE((*c)->WaitReady(absl::Seconds(10)));
   EXPECT_TRUE((*c)->Find(v1::OBJECT_TYPE_HOST, "before").has_value());
-  const int64_t rev = CreateHost(master, "after");
+  const int64_t rev = AddHost(master, "after");
   ASSERT_TRUE((*c)->WaitForRevision(rev, absl::Seconds(5)));
   auto after = (*c)->Find(v1::OBJECT_TYPE_HOST, "after");
   ASSERT_TRUE(after.has_value());
@@ -111,7 +105,7 @@ TEST(TandemClient, ResumesAfterRestartWithoutReload) {
   o.listen = absl::StrCat("127.0.0.1:", testing::FreePort());
   TandemdProcess master(o);
   master.Start();
-  ASSERT_GT(CreateHost(master, "h1"), 0);
+  ASSERT_GT(AddHost(master, "h1"), 0);
   StateLog log;
   auto c = TandemClient::Start(Options({master.address()}), nullptr, log.Callback());
   ASSERT_TRUE(c.ok());
@@ -122,7 +116,7 @@ TEST(TandemClient, ResumesAfterRestartWithoutReload) {
       << (*c)->state().detail;
   EXPECT_TRUE((*c)->Find(v1::OBJECT_TYPE_HOST, "h1").has_value());  // served from the cache
   master.Start();
-  const int64_t rev = CreateHost(master, "h2");
+  const int64_t rev = AddHost(master, "h2");
   ASSERT_TRUE((*c)->WaitForRevision(rev, absl::Seconds(10))) << (*c)->state().detail;
   EXPECT_TRUE((*c)->Find(v1::OBJECT_TYPE_HOST, "h2").has_value());
   EXPECT_EQ((*c)->state().reloads, 0);
@@ -138,7 +132,7 @@ TEST(TandemClient, ReloadsWhenTheHistoryDiverged) {
   o.listen = listen;
   auto first = std::make_unique<TandemdProcess>(o);
   first->Start();
-  for (int i = 0; i < 5; ++i) ASSERT_GT(CreateHost(*first, absl::StrCat("old", i)), 0);
+  for (int i = 0; i < 5; ++i) ASSERT_GT(AddHost(*first, absl::StrCat("old", i)), 0);
   auto c = TandemClient::Start(Options({first->address()}));
   ASSERT_TRUE(c.ok());
   ASSERT_TRUE((*c)->WaitReady(absl::Seconds(10)));
@@ -146,7 +140,7 @@ TEST(TandemClient, ReloadsWhenTheHistoryDiverged) {
   TandemdProcess second(o);
   second.Start();
   int64_t rev = 0;
-  for (int i = 0; i < 7; ++i) rev = CreateHost(second, absl::StrCat("new", i));
+  for (int i = 0; i < 7; ++i) rev = AddHost(second, absl::StrCat("new", i));
   ASSERT_TRUE((*c)->WaitForRevision(rev, absl::Seconds(10)));
   for (int i = 0; i < 50 && (*c)->state().reloads == 0; ++i) absl::SleepFor(absl::Milliseconds(20));
   EXPECT_EQ((*c)->state().reloads, 1);
@@ -162,7 +156,7 @@ TEST(TandemClient, FailsOverBetweenProxiesAndReportsLimitedMode) {
   mo.listen = absl::StrCat("127.0.0.1:", testing::FreePort());
   TandemdProcess master(mo);
   master.Start();
-  ASSERT_GT(CreateHost(master, "h1"), 0);
+  ASSERT_GT(AddHost(master, "h1"), 0);
   testing::CsProxyOptions po;
   po.masters = {master.address()};
   testing::CsProxyProcess p1(po), p2(po);
@@ -176,7 +170,7 @@ TEST(TandemClient, FailsOverBetweenProxiesAndReportsLimitedMode) {
   ASSERT_TRUE((*c)->WaitReady(absl::Seconds(10)));
   EXPECT_EQ((*c)->state().server, p1.address());
   p1.Kill();
-  int64_t rev = CreateHost(master, "h2");
+  int64_t rev = AddHost(master, "h2");
   ASSERT_TRUE((*c)->WaitForRevision(rev, absl::Seconds(10))) << (*c)->state().detail;
   EXPECT_EQ((*c)->state().server, p2.address());
   EXPECT_EQ((*c)->state().reloads, 0);
@@ -187,7 +181,7 @@ TEST(TandemClient, FailsOverBetweenProxiesAndReportsLimitedMode) {
   EXPECT_TRUE((*c)->Find(v1::OBJECT_TYPE_HOST, "h2").has_value());
   master.Start();
   ASSERT_TRUE(WaitHealth(**c, Health::kHealthy, 15)) << (*c)->state().detail;
-  rev = CreateHost(master, "h3");
+  rev = AddHost(master, "h3");
   ASSERT_TRUE((*c)->WaitForRevision(rev, absl::Seconds(10)));
 }
 
@@ -197,7 +191,7 @@ TEST(TandemClient, HundredClientsReconnectAtOnce) {
   o.listen = absl::StrCat("127.0.0.1:", testing::FreePort());
   TandemdProcess master(o);
   master.Start();
-  ASSERT_GT(CreateHost(master, "h0"), 0);
+  ASSERT_GT(AddHost(master, "h0"), 0);
   std::vector<std::unique_ptr<TandemClient>> clients;
   for (int i = 0; i < 100; ++i) {
     auto c = TandemClient::Start(Options({master.address()}));
@@ -207,7 +201,7 @@ TEST(TandemClient, HundredClientsReconnectAtOnce) {
   for (auto& c : clients) ASSERT_TRUE(c->WaitReady(absl::Seconds(20)));
   master.Kill();
   master.Start();
-  const int64_t rev = CreateHost(master, "h1");
+  const int64_t rev = AddHost(master, "h1");
   int caught_up = 0;
   for (auto& c : clients) caught_up += c->WaitForRevision(rev, absl::Seconds(20)) ? 1 : 0;
   EXPECT_EQ(caught_up, 100);

@@ -11,6 +11,7 @@
 
 #include "confserv/write_applier.h"
 #include "grpcpp/client_context.h"
+#include "testing/config_ops.h"
 #include "testing/postgres_cluster.h"
 #include "testing/tandemd_process.h"
 
@@ -60,15 +61,7 @@ TEST(ConfServPostgres, KillNineLosesNoAcknowledgedWrite) {
   server.Start();
   auto stub = server.Stub();
   EXPECT_NE(server.Log().find("postgres:127.0.0.1"), std::string::npos) << server.Log();
-  for (const auto& [name, revision] : acked) {
-    grpc::ClientContext ctx;
-    v1::GetRequest get;
-    get.set_type(v1::OBJECT_TYPE_HOST);
-    get.set_name(name);
-    v1::GetResponse resp;
-    ASSERT_TRUE(stub->Get(&ctx, get, &resp).ok()) << "acknowledged write of " << name << " lost";
-    EXPECT_EQ(resp.object().revision(), revision);
-  }
+  testing::ExpectHostsAtRevisions(server, acked);
   // The chain continues across the restart.
   grpc::ClientContext ctx;
   v1::HistoryRequest req;

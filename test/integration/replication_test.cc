@@ -18,6 +18,7 @@
 #include "confserv/write_applier.h"
 #include "grpcpp/client_context.h"
 #include "tandem/storage/storage.h"
+#include "testing/config_ops.h"
 #include "testing/netns.h"
 #include "testing/postgres_cluster.h"
 #include "testing/tandemd_process.h"
@@ -76,17 +77,10 @@ int64_t ConfigRevision(PostgresCluster& c) {
 
 int64_t CreateHost(TandemdProcess& server, const std::string& name,
                    grpc::Status* status = nullptr) {
-  auto stub = server.Stub();
-  grpc::ClientContext ctx;
-  ctx.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(20));
-  v1::CreateRequest req;
-  req.mutable_object()->set_type(v1::OBJECT_TYPE_HOST);
-  req.mutable_object()->set_name(name);
-  (*req.mutable_object()->mutable_properties())["address"].set_string_value("192.0.2.7");
-  v1::CreateResponse resp;
-  grpc::Status st = stub->Create(&ctx, req, &resp);
+  int64_t revision = -1;
+  grpc::Status st = testing::CreateHost(server, name, &revision, std::chrono::seconds(20));
   if (status != nullptr) *status = st;
-  return st.ok() ? resp.revision() : -1;
+  return st.ok() ? revision : -1;
 }
 
 // Reads the whole history straight from a (standby) database and checks the
@@ -303,16 +297,7 @@ TEST_F(Replication, SyncStandbyLosesNoAcknowledgedWrite) {
   EXPECT_NE(r.out.find("promoted"), std::string::npos) << r.out;
   TandemdProcess region2(OnPostgres(standby_.conninfo("tandem")));
   region2.Start();
-  auto stub = region2.Stub();
-  for (const auto& [name, revision] : acked) {
-    grpc::ClientContext ctx;
-    v1::GetRequest get;
-    get.set_type(v1::OBJECT_TYPE_HOST);
-    get.set_name(name);
-    v1::GetResponse resp;
-    ASSERT_TRUE(stub->Get(&ctx, get, &resp).ok()) << "acknowledged write of " << name << " lost";
-    EXPECT_EQ(resp.object().revision(), revision);
-  }
+  testing::ExpectHostsAtRevisions(region2, acked);
   const int64_t meta_rev = ConfigRevision(standby_);
   ExpectIntactChain(standby_.conninfo("tandem"), meta_rev);
 
