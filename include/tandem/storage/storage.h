@@ -24,6 +24,10 @@ namespace tandem::storage {
 //! migrated on open; newer ones are refused.
 inline constexpr int64_t kSchemaVersion = 2;
 
+//! meta.application of a Tandem Configuration Database (tells it from
+//! another application's tables).
+inline constexpr char kApplicationTag[] = "tandem-configuration-database";
+
 struct Meta {
   int64_t schema_version = 0;
   //! Identifies the history lineage; created with the database.

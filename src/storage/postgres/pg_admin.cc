@@ -17,6 +17,7 @@
 #include "absl/strings/strip.h"
 #include "common/status_macros.h"
 #include "storage/postgres/pg_conn.h"
+#include "tandem/storage/storage.h"
 
 namespace tandem::storage::pgadmin {
 namespace {
@@ -155,7 +156,7 @@ absl::Status ReadConfigDatabase(Connection& c, ConfigDatabase& db) {
     if (key == "revision") (void)absl::SimpleAtoi(value, &db.revision);
     if (key == "history_id") db.history_id = value;
   }
-  db.present = application == "tandem-configuration-database";
+  db.present = application == kApplicationTag;
   return absl::OkStatus();
 }
 

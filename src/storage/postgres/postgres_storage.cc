@@ -25,8 +25,6 @@ using pg::Connection;
 using pg::Param;
 using OnSyncStandbyLost = PostgresOptions::OnSyncStandbyLost;
 
-constexpr char kApplicationTag[] = "tandem-configuration-database";
-
 // Each entry migrates from version i to i+1; index 0 creates version 1.
 const char* const kMigrations[] = {
     R"sql(

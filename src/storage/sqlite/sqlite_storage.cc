@@ -17,8 +17,6 @@ namespace {
 using sqlite::Connection;
 using sqlite::Statement;
 
-constexpr char kApplicationTag[] = "tandem-configuration-database";
-
 // Each entry migrates from version i to i+1; index 0 creates version 1.
 const char* const kMigrations[] = {
     R"sql(
