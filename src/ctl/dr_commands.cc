@@ -1,8 +1,12 @@
 // dr: disaster recovery across the two regions.
-//   dr status   both regions at a glance (DBMS, masters, proxies, DNS, fences)
+//   dr status       both regions at a glance (DBMS, masters, proxies, DNS, fences)
+//   dr failover     --scenario full|framework|dbms --to REGION
+//   dr switchover   --to REGION (planned, no loss)
+//   dr failback     --to REGION (after a failover away from it)
 #include <cstdlib>
 
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
 #include "absl/strings/str_join.h"
 #include "common/status_macros.h"
 #include "config/object_json.h"
@@ -52,6 +56,7 @@ absl::Status RunStatus(CommandContext& ctx, const std::string& site_file) {
         j["revision"] = r.dbms.config.revision;
         j["fenced"] = r.dbms.hba_rejected;
         if (r.missing_revisions) j["missing_revisions"] = *r.missing_revisions;
+        if (r.unreplicated_revisions) j["unreplicated_revisions"] = *r.unreplicated_revisions;
         nlohmann::json standbys = nlohmann::json::array();
         for (const auto& s : r.dbms.standbys) {
           standbys.push_back({{"name", s.application_name},
@@ -92,7 +97,10 @@ absl::Status RunStatus(CommandContext& ctx, const std::string& site_file) {
     }
     dbms.AddRow({r.name, r.dbms.endpoint, r.dbms.in_recovery ? "standby" : "primary",
                  absl::StrCat(r.dbms.config.revision),
-                 r.missing_revisions ? absl::StrCat(*r.missing_revisions, " revisions") : "-",
+                 r.missing_revisions ? absl::StrCat(*r.missing_revisions, " revisions")
+                 : r.unreplicated_revisions
+                     ? absl::StrCat("old primary, ", *r.unreplicated_revisions, " unreplicated")
+                     : "-",
                  standbys.empty() ? "-" : absl::StrJoin(standbys, "; "),
                  r.dbms.hba_rejected.empty() ? "-" : absl::StrJoin(r.dbms.hba_rejected, ",")});
   }
@@ -126,50 +134,150 @@ absl::Status RunStatus(CommandContext& ctx, const std::string& site_file) {
   return absl::OkStatus();
 }
 
-struct FailoverArgs {
+struct RunbookArgs {
   std::string scenario;
-  std::string to = "r2";
+  std::string to;
   bool dry_run = false;
   bool force = false;
   std::string journal;
+  double timeout_s = 120;
 };
 
-absl::Status RunFailover(CommandContext& ctx, const std::string& site_file,
-                         const FailoverArgs& args) {
-  TANDEM_ASSIGN_OR_RETURN(dr::Site site, dr::LoadSite(site_file));
-  if (args.scenario != "dbms") {
-    return absl::UnimplementedError(
-        absl::StrCat("scenario '", args.scenario,
-                     "' is not built yet; today: --scenario dbms (full and framework come next)"));
-  }
-  TANDEM_ASSIGN_OR_RETURN(std::vector<dr::Step> steps, dr::DbmsFailover(site, args.to));
+std::string Seconds(absl::Duration d) {
+  return absl::StrFormat("%.1f s", absl::ToDoubleSeconds(d));
+}
+
+absl::Status RunPlan(CommandContext& ctx, const std::string& site_file, const dr::Site& site,
+                     const dr::Plan& plan, const RunbookArgs& args) {
   dr::RunOptions options;
   options.dry_run = args.dry_run;
   options.force = args.force;
   options.journal = args.journal.empty() ? site_file + ".journal" : args.journal;
+  options.verify_timeout = absl::Seconds(args.timeout_s);
   options.progress = [&ctx](const std::string& line) { ctx.err() << line << "\n"; };
-  dr::RunReport report = dr::RunRunbook("failover-dbms", steps, options);
-  ctx.out() << "runbook failover-dbms" << (args.dry_run ? " (dry run)" : "") << ": "
-            << (report.status.ok() ? "ok" : "stopped") << " after "
-            << absl::FormatDuration(absl::Trunc(report.total, absl::Milliseconds(1))) << "\n";
+  if (!args.dry_run)
+    ctx.err() << "runbook " << plan.name << " (journal " << options.journal << ")\n";
+  const dr::RunReport report = dr::RunRunbook(plan.name, plan.steps, options);
+
+  // RTO: from the runbook's start until the new region took writes.
+  std::optional<absl::Duration> rto;
   for (const dr::StepResult& r : report.steps) {
-    ctx.out() << "  " << r.id << ": " << r.outcome
-              << (r.took > absl::ZeroDuration()
-                      ? absl::StrCat(
-                            " (", absl::FormatDuration(absl::Trunc(r.took, absl::Milliseconds(1))),
-                            ")")
-                      : "")
-              << (r.detail.empty() ? "" : absl::StrCat(": ", r.detail)) << "\n";
+    if (r.id == plan.writable_after && (r.outcome == "done" || r.outcome == "already done")) {
+      rto = r.finished - report.started;
+    }
   }
-  // Revisions on each side: what the failover kept and what it may have lost.
+  // Revisions on each side, and what the failover lost.
+  const dr::PlanFacts& facts = *plan.facts;
+  const dr::Region* from = site.FindRegion(facts.from);
+  const dr::Region* to = site.FindRegion(facts.to);
+  nlohmann::json revisions = nlohmann::json::object();
   for (const dr::Region& region : site.regions) {
     auto state = storage::pgadmin::Probe(region.dbms);
-    ctx.out() << "  revision on " << region.name << ": "
-              << (state.ok() && state->config.present ? absl::StrCat(state->config.revision)
-                                                      : "unknown (DBMS unreachable)")
+    if (state.ok() && state->config.present) {
+      revisions[region.name] = state->config.revision;
+    } else {
+      revisions[region.name] = nullptr;
+    }
+  }
+  std::optional<int64_t> lost;
+  std::string lost_note;
+  if (!args.dry_run) {
+    // failback: `to` is the region that lost them; otherwise `from`.
+    const bool back = plan.name == "failback";
+    const dr::Region* loser = back ? to : from;
+    const dr::Region* winner = back ? from : to;
+    if (facts.discarded) {
+      lost = facts.discarded->only_in_a;
+      lost_note =
+          facts.discarded->only_in_a == 0
+              ? absl::StrCat(loser->name, "'s DBMS had nothing that ", winner->name,
+                             " lacked (compared before it became a standby)")
+              : absl::StrCat(loser->name, "'s DBMS had ", facts.discarded->only_in_a,
+                             " revision(s) after revision ", facts.discarded->common_revision,
+                             " that ", winner->name, " never received; they were discarded",
+                             facts.discarded->beyond_window
+                                 ? " (at least: the fork lies further back)"
+                                 : "");
+    } else if (report.status.ok() && !back) {
+      auto cmp = storage::pgadmin::CompareHistories(from->dbms, to->dbms);
+      if (cmp.ok()) {
+        lost = cmp->only_in_a;
+        lost_note = absl::StrCat(from->name, "'s DBMS answers: ", cmp->only_in_a,
+                                 " revision(s) there that ", to->name, " does not have");
+      } else if (facts.caught_up) {
+        lost = 0;
+        lost_note = absl::StrCat(to->name, "'s DBMS had replayed everything ", from->name,
+                                 "'s wrote before the promotion");
+      } else {
+        lost_note = absl::StrCat(
+            "unknown: ", from->name, "'s DBMS does not answer",
+            facts.old_dbms_unreachable_at_promote
+                ? absl::StrCat(" and did not when ", to->name, "'s was promoted")
+                : "",
+            "; what it had not replicated is counted when it returns (`tandemctl dr status` "
+            "shows it; `tandemctl dr failback --to ",
+            from->name, "` reports it before discarding it)");
+      }
+    }
+  }
+
+  if (ctx.options().output == OutputFormat::kJson) {
+    nlohmann::json out = {
+        {"runbook", plan.name},
+        {"ok", report.status.ok()},
+        {"dry_run", args.dry_run},
+        {"total_s", absl::ToDoubleSeconds(report.total)},
+        {"rto_s", rto ? nlohmann::json(absl::ToDoubleSeconds(*rto)) : nlohmann::json()},
+        {"revisions", revisions},
+        {"revisions_lost", lost ? nlohmann::json(*lost) : nlohmann::json()},
+        {"lost_note", lost_note},
+        {"steps", nlohmann::json::array()}};
+    if (!report.status.ok()) out["error"] = std::string(report.status.message());
+    for (const dr::StepResult& r : report.steps) {
+      out["steps"].push_back({{"id", r.id},
+                              {"outcome", r.outcome},
+                              {"took_s", absl::ToDoubleSeconds(r.took)},
+                              {"detail", r.detail}});
+    }
+    ctx.out() << config::DumpJson(out, 2) << "\n";
+    return report.status;
+  }
+  ctx.out() << "runbook " << plan.name << (args.dry_run ? " (dry run)" : "") << ": "
+            << (report.status.ok() ? "ok" : "stopped") << " after " << Seconds(report.total)
+            << "\n";
+  for (const dr::StepResult& r : report.steps) {
+    ctx.out() << "  " << r.id << ": " << r.outcome
+              << (r.took > absl::ZeroDuration() ? absl::StrCat(" (", Seconds(r.took), ")") : "")
+              << (r.detail.empty() ? "" : absl::StrCat(": ", r.detail)) << "\n";
+  }
+  if (args.dry_run) return report.status;
+  if (rto) {
+    ctx.out() << "RTO: " << Seconds(*rto) << " from the runbook's start until " << facts.to
+              << " took writes (" << plan.writable_after << ")\n";
+  }
+  for (const dr::Region& region : site.regions) {
+    ctx.out() << "revision on " << region.name << ": "
+              << (revisions[region.name].is_null()
+                      ? std::string("unknown (DBMS unreachable)")
+                      : absl::StrCat(revisions[region.name].get<int64_t>()))
               << "\n";
   }
+  if (!lost_note.empty()) {
+    ctx.out() << "revisions lost: " << (lost ? absl::StrCat(*lost) : "unknown") << " (" << lost_note
+              << ")\n";
+  }
   return report.status;
+}
+
+absl::Status RunRunbookCommand(CommandContext& ctx, const std::string& site_file,
+                               const std::string& kind, const RunbookArgs& args) {
+  TANDEM_ASSIGN_OR_RETURN(dr::Site site, dr::LoadSite(site_file));
+  absl::StatusOr<dr::Plan> plan = kind == "failover"
+                                      ? dr::FailoverPlan(site, args.scenario, args.to)
+                                  : kind == "switchover" ? dr::SwitchoverPlan(site, args.to)
+                                                         : dr::FailbackPlan(site, args.to);
+  if (!plan.ok()) return plan.status();
+  return RunPlan(ctx, site_file, site, *plan, args);
 }
 
 }  // namespace
@@ -186,31 +294,62 @@ void AddDrCommands(CLI::App& app, CommandContext& ctx, Action* action) {
       "The site file lists the DNS server and names and, per region, the DBMS conninfo, the\n"
       "master pair and the proxies (see src/dr/site.h). In the lab: `lab/lab exec ops tandemctl "
       "dr status`.");
-  auto failover_args = std::make_shared<FailoverArgs>();
-  CLI::App* failover = dr->add_subcommand(
-      "failover", "Carry on in the other region after losing (part of) the live one");
-  failover->add_option("--site", *site, "the site file (TOML; default $TANDEM_DR_SITE)");
-  failover->add_option("--scenario", failover_args->scenario, "dbms (full and framework: next)")
-      ->required();
-  failover->add_option("--to", failover_args->to, "the region that takes over")
-      ->capture_default_str();
-  failover->add_flag("--dry-run", failover_args->dry_run, "print the plan, change nothing");
-  failover->add_flag("--force", failover_args->force,
-                     "do unsafe steps anyway (e.g. promote while the old DBMS is writable)");
-  failover->add_option("--journal", failover_args->journal,
-                       "journal file (default: the site file + .journal)");
-  failover->footer(
-      "Each step is skipped when its effect is already there and verified before the next;\n"
-      "run it again after an interruption to resume. Example (lab):\n"
-      "  lab/lab exec ops tandemctl dr failover --scenario dbms --to r2 --dry-run");
-  failover->callback([&ctx, site, failover_args, action] {
-    *action = [&ctx, site, failover_args]() -> absl::Status {
-      if (site->empty()) {
-        return absl::InvalidArgumentError("give the site file with --site FILE or TANDEM_DR_SITE");
-      }
-      return RunFailover(ctx, *site, *failover_args);
-    };
-  });
+  struct Runbook {
+    const char* name;
+    const char* help;
+    const char* footer;
+  };
+  const Runbook runbooks[] = {
+      {"failover", "Carry on in the other region after losing (part of) the live one",
+       "Scenarios (the seed's): full (the whole live region is lost), framework (its framework\n"
+       "VMs), dbms (its DBMS). Example (lab):\n"
+       "  lab/lab exec ops tandemctl dr failover --scenario full --to r2 --dry-run"},
+      {"switchover", "Planned move of the live region to the other one, with no loss",
+       "Stops the live framework VMs, fences and drains the live DBMS, promotes the other,\n"
+       "starts its framework VMs, moves DNS and the proxies, and makes the old DBMS a standby.\n"
+       "Example (lab):\n  lab/lab exec ops tandemctl dr switchover --to r2"},
+      {"failback", "Back to a region after a failover away from it",
+       "Starts its DBMS, reports what it had that was never replicated (lost by the failover),\n"
+       "makes it a standby of the live DBMS, then switches over to it. Example (lab):\n"
+       "  lab/lab exec ops tandemctl dr failback --to r1"},
+  };
+  for (const Runbook& rb : runbooks) {
+    auto args = std::make_shared<RunbookArgs>();
+    CLI::App* cmd = dr->add_subcommand(rb.name, rb.help);
+    cmd->add_option("--site", *site, "the site file (TOML; default $TANDEM_DR_SITE)");
+    if (std::string(rb.name) == "failover") {
+      cmd->add_option("--scenario", args->scenario, "full, framework or dbms")
+          ->required()
+          ->check(CLI::IsMember({"full", "framework", "dbms"}));
+    }
+    cmd->add_option("--to", args->to,
+                    std::string(rb.name) == "failback" ? "the region to go back to"
+                                                       : "the region that takes over")
+        ->required();
+    cmd->add_flag("--dry-run", args->dry_run, "print the plan, change nothing");
+    cmd->add_flag("--force", args->force,
+                  "do unsafe steps anyway (e.g. promote while the old DBMS is writable and not "
+                  "fenced), and ignore another runbook's unfinished journal");
+    cmd->add_option("--journal", args->journal, "journal file (default: the site file + .journal)");
+    cmd->add_option("--timeout", args->timeout_s, "seconds each step may take to show its effect")
+        ->capture_default_str()
+        ->check(CLI::Range(1.0, 3600.0));
+    cmd->footer(absl::StrCat(
+        "Each step is skipped when its effect is already there and verified before the next;\n"
+        "run it again after an interruption to resume. The report gives the RTO, the revision\n"
+        "on each side and the revisions lost. docs/DR.md is the operator's guide.\n",
+        rb.footer));
+    const std::string kind = rb.name;
+    cmd->callback([&ctx, site, args, action, kind] {
+      *action = [&ctx, site, args, kind]() -> absl::Status {
+        if (site->empty()) {
+          return absl::InvalidArgumentError(
+              "give the site file with --site FILE or TANDEM_DR_SITE");
+        }
+        return RunRunbookCommand(ctx, *site, kind, *args);
+      };
+    });
+  }
   status->callback([&ctx, site, action] {
     *action = [&ctx, site]() -> absl::Status {
       if (site->empty()) {

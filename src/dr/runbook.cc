@@ -53,6 +53,7 @@ RunReport RunRunbook(const std::string& name, const std::vector<Step>& steps,
   RunReport report;
   report.runbook = name;
   const absl::Time t0 = absl::Now();
+  report.started = t0;
   auto say = [&](const std::string& line) {
     if (options.progress) options.progress(line);
   };
@@ -72,7 +73,7 @@ RunReport RunRunbook(const std::string& name, const std::vector<Step>& steps,
   for (; i < steps.size(); ++i) {
     const Step& step = steps[i];
     const std::string head = absl::StrCat("[", i + 1, "/", steps.size(), "] ", step.description);
-    StepResult result{step.id, "", absl::ZeroDuration(), ""};
+    StepResult result{step.id, "", absl::ZeroDuration(), "", absl::InfinitePast()};
     const absl::Time s0 = absl::Now();
     absl::StatusOr<bool> done = step.done();
     if (!done.ok()) {
@@ -86,6 +87,7 @@ RunReport RunRunbook(const std::string& name, const std::vector<Step>& steps,
     }
     if (*done) {
       result.outcome = "already done";
+      result.finished = absl::Now();
       report.steps.push_back(result);
       say(absl::StrCat(head, ": already done"));
       continue;
@@ -127,7 +129,8 @@ RunReport RunRunbook(const std::string& name, const std::vector<Step>& steps,
         absl::SleepFor(options.verify_interval);
       }
     }
-    result.took = absl::Now() - s0;
+    result.finished = absl::Now();
+    result.took = result.finished - s0;
     if (!st.ok()) {
       result.outcome = "failed";
       result.detail = std::string(st.message());
@@ -151,7 +154,8 @@ RunReport RunRunbook(const std::string& name, const std::vector<Step>& steps,
                      absl::FormatDuration(absl::Trunc(result.took, absl::Milliseconds(1)))));
   }
   for (size_t j = report.steps.size(); j < steps.size(); ++j) {
-    report.steps.push_back({steps[j].id, "not reached", absl::ZeroDuration(), ""});
+    report.steps.push_back(
+        {steps[j].id, "not reached", absl::ZeroDuration(), "", absl::InfinitePast()});
   }
   report.total = absl::Now() - t0;
   if (report.status.ok() && !options.dry_run) {

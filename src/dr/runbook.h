@@ -51,11 +51,14 @@ struct StepResult {
   std::string outcome;
   absl::Duration took;
   std::string detail;
+  //! When the step ended (done or failed); InfinitePast if it did not run.
+  absl::Time finished = absl::InfinitePast();
 };
 
 struct RunReport {
   std::string runbook;
   std::vector<StepResult> steps;
+  absl::Time started;
   absl::Duration total;
   //! OK when every step is done (or, with dry_run, the plan was made).
   absl::Status status;

@@ -63,14 +63,14 @@ SiteView GatherStatus(const Site& site) {
       }
     }
   }
-  if (writable.size() > 1) {
-    view.warnings.push_back(absl::StrCat("the DBMS of ", absl::StrJoin(writable, " and "),
-                                         " are all writable: fence or stop all but one"));
-  }
   std::vector<std::string> primaries;
+  std::string live_storage;  // "postgres:HOST:PORT/DB" of the primary master
   for (const RegionView& r : view.regions) {
     for (const ServerView& m : r.masters) {
-      if (m.reachable && m.info.role() == v1::ROLE_PRIMARY) primaries.push_back(r.name);
+      if (m.reachable && m.info.role() == v1::ROLE_PRIMARY) {
+        primaries.push_back(r.name);
+        live_storage = m.info.storage();
+      }
     }
     for (const ServerView& p : r.proxies) {
       if (p.reachable && p.info.proxy_mode() == v1::PROXY_MODE_LIMITED) {
@@ -82,9 +82,40 @@ SiteView GatherStatus(const Site& site) {
       }
     }
   }
-  if (primaries.size() == 1 && writable.size() == 1 && primaries[0] == writable[0]) {
-    view.live_region = primaries[0];
-  } else if (primaries.empty()) {
+  // The live DBMS is the one the primary master writes to.
+  const RegionView* live_dbms = nullptr;
+  const Region* live_dbms_site = nullptr;
+  for (size_t i = 0; i < view.regions.size(); ++i) {
+    const RegionView& r = view.regions[i];
+    if (primaries.size() == 1 && r.dbms_reachable && !r.dbms.in_recovery &&
+        absl::StrContains(live_storage, r.dbms.endpoint)) {
+      live_dbms = &r;
+      live_dbms_site = &site.regions[i];
+    }
+  }
+  if (live_dbms != nullptr) view.live_region = primaries[0];
+  if (writable.size() > 1 && live_dbms == nullptr) {
+    view.warnings.push_back(absl::StrCat("the DBMS of ", absl::StrJoin(writable, " and "),
+                                         " are all writable: fence or stop all but one"));
+  }
+  for (size_t i = 0; i < view.regions.size(); ++i) {
+    RegionView& r = view.regions[i];
+    if (live_dbms == nullptr || &r == live_dbms || !r.dbms_reachable || r.dbms.in_recovery) {
+      continue;
+    }
+    // A writable DBMS nobody writes to: an old primary left by a failover.
+    absl::StatusOr<storage::pgadmin::HistoryComparison> cmp =
+        storage::pgadmin::CompareHistories(site.regions[i].dbms, live_dbms_site->dbms);
+    if (cmp.ok()) r.unreplicated_revisions = cmp->only_in_a;
+    view.warnings.push_back(absl::StrCat(
+        r.name, "'s DBMS is an old primary (timeline ", r.dbms.timeline, "; the live one, ",
+        live_dbms->name, "'s, is on ", live_dbms->dbms.timeline, ")",
+        cmp.ok() ? absl::StrCat(" with ", cmp->only_in_a, " revision(s) ", live_dbms->name,
+                                " never received (lost by the failover)")
+                 : "",
+        ": keep it fenced; `tandemctl dr failback --to ", r.name, "` makes it a standby"));
+  }
+  if (primaries.empty()) {
     view.warnings.push_back("no master is primary: writes are refused everywhere");
   }
   // DNS: what the framework names point at, and which region that is.

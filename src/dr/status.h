@@ -27,6 +27,9 @@ struct RegionView {
   storage::pgadmin::ServerState dbms;
   //! Standby: the primary's revision minus its own (same configuration).
   std::optional<int64_t> missing_revisions;
+  //! An old primary (writable, but not the live DBMS): revisions it has
+  //! that the live DBMS does not.
+  std::optional<int64_t> unreplicated_revisions;
   std::vector<ServerView> masters;
   std::vector<ServerView> proxies;
 };
@@ -43,7 +46,8 @@ struct DnsView {
 struct SiteView {
   std::vector<RegionView> regions;
   std::vector<DnsView> dns;
-  //! The region holding the writable DBMS and the primary master, if one does.
+  //! The region of the primary master, when the DBMS it writes to is
+  //! writable (its DBMS may be the other region's, after a DBMS failover).
   std::string live_region;
   std::vector<std::string> warnings;
 };

@@ -35,6 +35,77 @@ TEST(Site, ParsesRegionsInFileOrder) {
   EXPECT_EQ(site->regions[1].proxies.size(), 1u);
 }
 
+constexpr char kSiteWithHosts[] = R"([dns]
+server = "192.0.2.53"
+zone = "tandem.test."
+key_file = "/etc/tandem/tsig.key"
+names = ["fw-p", "cfgmaster"]
+ttl = 7
+
+[regions.r1]
+dbms = "host=198.51.100.10 dbname=tandem"
+masters = ["198.51.100.11:9000"]
+addresses = { cfgmaster = "198.51.100.11", fw-p = "198.51.100.11" }
+dbms_host = "r1-dbms"
+framework_hosts = ["r1-fw-p"]
+
+[regions.r2]
+dbms = "host=203.0.113.10 dbname=tandem"
+masters = ["203.0.113.11:9000"]
+
+[hosts.r1-dbms]
+fence = "ssh r1-dbms tandemctl db fence --method nft --port 5432 --from $TANDEM_FENCE_FROM"
+rebuild = "ssh r1-dbms /usr/local/sbin/rebuild-standby"
+
+[hosts.r1-fw-p]
+start = "virsh start r1-fw-p"
+stop = "virsh destroy r1-fw-p"
+)";
+
+TEST(Site, ParsesHostCommandsAndAddresses) {
+  auto site = ParseSite(kSiteWithHosts, "site.toml");
+  ASSERT_TRUE(site.ok()) << site.status();
+  EXPECT_EQ(site->ttl, 7u);
+  const Region* r1 = site->FindRegion("r1");
+  ASSERT_NE(r1, nullptr);
+  EXPECT_EQ(site->FindRegion("r3"), nullptr);
+  // In [dns] names order, whatever the table's order.
+  ASSERT_EQ(r1->addresses.size(), 2u);
+  EXPECT_EQ(r1->addresses[0].first, "fw-p");
+  EXPECT_EQ(r1->addresses[1].second, "198.51.100.11");
+  EXPECT_EQ(r1->dbms_host, "r1-dbms");
+  ASSERT_NE(site->FindHost("r1-fw-p"), nullptr);
+  EXPECT_EQ(site->FindHost("r1-fw-p")->stop, "virsh destroy r1-fw-p");
+  EXPECT_TRUE(site->FindHost("r1-dbms")->start.empty());
+  EXPECT_EQ(site->FindHost("r2-dbms"), nullptr);
+  EXPECT_TRUE(site->FindRegion("r2")->addresses.empty());
+}
+
+TEST(Site, BadHostCommandsAreExplained) {
+  const std::string base(kSiteWithHosts);
+  auto replace = [&](const std::string& from, const std::string& to) {
+    std::string s = base;
+    s.replace(s.find(from), from.size(), to);
+    return s;
+  };
+  const std::pair<std::string, std::string> bad[] = {
+      {replace("dbms_host = \"r1-dbms\"", "dbms_host = \"r9-dbms\""),
+       "names host 'r9-dbms', which has no [hosts.r9-dbms] entry"},
+      {replace("start = \"virsh", "boot = \"virsh"), "unknown key 'boot' in [hosts.r1-fw-p]"},
+      {replace("cfgmaster = \"198.51.100.11\", ", ""), "addresses needs cfgmaster"},
+      {replace("fw-p = \"198.51.100.11\" }", "fw-p = \"198.51.100.11\", x = \"1.2.3.4\" }"),
+       "not in [dns] names"},
+      {replace("ttl = 7", "ttl = 0"), "[dns] ttl must be an integer number of seconds"},
+      {replace("stop = \"virsh destroy r1-fw-p\"", "stop = 3"),
+       "[hosts.r1-fw-p] stop must be a string"},
+  };
+  for (const auto& [text, expected] : bad) {
+    auto site = ParseSite(text, "site.toml");
+    ASSERT_FALSE(site.ok()) << text;
+    EXPECT_NE(site.status().message().find(expected), std::string::npos) << site.status();
+  }
+}
+
 TEST(Site, BadFilesAreExplained) {
   const std::pair<std::string, std::string> bad[] = {
       {"[dns]\nserver = 1\n", "[dns] server must be a string"},

@@ -118,6 +118,30 @@ absl::StatusOr<std::string> WaitForStandby(const std::string& primary_conninfo,
                                            const std::string& application_name,
                                            absl::Duration timeout, bool synchronous = false);
 
+//! Two Configuration Databases compared revision by revision (history
+//! rows: commit time and a digest of the change), e.g. an old primary and
+//! the standby promoted in its place.
+struct HistoryComparison {
+  int64_t a_revision = 0;
+  int64_t b_revision = 0;
+  //! The last revision both hold identically: where they forked (or, when
+  //! one is only behind, the shorter one's revision).
+  int64_t common_revision = 0;
+  //! Revisions after the fork that only one side has: what is lost when
+  //! the other side wins.
+  int64_t only_in_a = 0;
+  int64_t only_in_b = 0;
+  //! The fork lies further back than `window` revisions: the counts are
+  //! lower bounds.
+  bool beyond_window = false;
+};
+
+//! Compares the Configuration Databases behind two connections. Refuses two
+//! databases of different histories (different history_id).
+absl::StatusOr<HistoryComparison> CompareHistories(const std::string& a_conninfo,
+                                                   const std::string& b_conninfo,
+                                                   int64_t window = 100000);
+
 //! Checks that a connection can be made and says what the server is, for
 //! error messages before long operations.
 absl::Status CheckReachable(const std::string& conninfo);

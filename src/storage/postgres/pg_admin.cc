@@ -5,6 +5,7 @@
 
 #include <arpa/inet.h>
 
+#include <algorithm>
 #include <bit>
 #include <thread>
 
@@ -342,6 +343,77 @@ absl::StatusOr<std::string> WaitForStandby(const std::string& primary_conninfo,
     }
     std::this_thread::sleep_for(std::chrono::milliseconds(100));
   }
+}
+
+namespace {
+
+// revision -> "committed_at_us:md5(data)" for the revisions in (from, to].
+absl::StatusOr<std::vector<std::pair<int64_t, std::string>>> HistoryDigests(Connection& c,
+                                                                            int64_t from,
+                                                                            int64_t to) {
+  TANDEM_ASSIGN_OR_RETURN(
+      pg::Result r,
+      c.Query("SELECT revision::text AS rev, committed_at_us::text || ':' || md5(data) FROM history "
+              "WHERE revision > $1::int8 AND revision <= $2::int8 ORDER BY revision",
+              {Param::Text(absl::StrCat(from)), Param::Text(absl::StrCat(to))}));
+  std::vector<std::pair<int64_t, std::string>> out;
+  for (int i = 0; i < r.rows(); ++i) {
+    int64_t rev = 0;
+    if (absl::SimpleAtoi(Text(r, i, 0), &rev)) out.push_back({rev, Text(r, i, 1)});
+  }
+  return out;
+}
+
+}  // namespace
+
+absl::StatusOr<HistoryComparison> CompareHistories(const std::string& a_conninfo,
+                                                   const std::string& b_conninfo, int64_t window) {
+  TANDEM_ASSIGN_OR_RETURN(std::unique_ptr<Connection> a, Connect(a_conninfo));
+  TANDEM_ASSIGN_OR_RETURN(std::unique_ptr<Connection> b, Connect(b_conninfo));
+  ConfigDatabase da, db;
+  TANDEM_RETURN_IF_ERROR(ReadConfigDatabase(*a, da));
+  TANDEM_RETURN_IF_ERROR(ReadConfigDatabase(*b, db));
+  if (!da.present || !db.present) {
+    return absl::FailedPreconditionError(absl::StrCat("no Tandem Configuration Database behind ",
+                                                      !da.present ? a_conninfo : b_conninfo));
+  }
+  if (da.history_id != db.history_id) {
+    return absl::FailedPreconditionError(
+        absl::StrCat("the two Configuration Databases have different histories (", da.history_id,
+                     " and ", db.history_id, "): they were not replicated from one another"));
+  }
+  HistoryComparison out;
+  out.a_revision = da.revision;
+  out.b_revision = db.revision;
+  const int64_t top = std::min(da.revision, db.revision);
+  const int64_t from = std::max<int64_t>(0, top - window);
+  TANDEM_ASSIGN_OR_RETURN(auto ha, HistoryDigests(*a, from, top));
+  TANDEM_ASSIGN_OR_RETURN(auto hb, HistoryDigests(*b, from, top));
+  // Walk down from the top: the first revision both hold identically is the
+  // fork (the hash chain makes everything below it equal too).
+  out.common_revision = from;
+  out.beyond_window = true;
+  size_t i = ha.size(), j = hb.size();
+  while (i > 0 && j > 0) {
+    const auto& x = ha[i - 1];
+    const auto& y = hb[j - 1];
+    if (x.first > y.first) {
+      --i;
+    } else if (y.first > x.first) {
+      --j;
+    } else if (x.second == y.second) {
+      out.common_revision = x.first;
+      out.beyond_window = false;
+      break;
+    } else {
+      --i;
+      --j;
+    }
+  }
+  if (ha.empty() && hb.empty() && top == from) out.beyond_window = false;  // both empty
+  out.only_in_a = da.revision - out.common_revision;
+  out.only_in_b = db.revision - out.common_revision;
+  return out;
 }
 
 absl::Status CheckReachable(const std::string& conninfo) { return Connect(conninfo).status(); }
