@@ -1,16 +1,23 @@
 #!/usr/bin/env bash
-# The main job: installs and builds Tandem, starts a master configuration
-# server on its embedded SQLite database with the sample configuration
-# loaded, and prints how to use tandemctl against it.
-#   scripts/demo.sh          start (or restart) the demo server
-#   scripts/demo.sh stop     stop it
-# Env: DEMO_DIR (default /var/tmp/tandem-demo), DEMO_PORT (default 9000).
+# The main job: installs and builds Tandem, brings up the two-region
+# disaster-recovery lab (lab/lab: network namespaces as VMs, PostgreSQL
+# primary and standby, BIND, the master HA pair, proxies and sample apps in
+# both regions) and prints how to explore it and drive a failover.
+#   scripts/demo.sh              bring the lab up (again)
+#   scripts/demo.sh --async      ... with asynchronous replication
+#   scripts/demo.sh stop         lab down: remove everything it made
+#   scripts/demo.sh single       just one master configuration server on
+#                                SQLite (no namespaces, no root needed)
+#   scripts/demo.sh single-stop  stop that one
+# Env: TANDEM_LAB_STATE (default /run/tandem-lab); for `single`: DEMO_DIR
+# (default /var/tmp/tandem-demo), DEMO_PORT (default 9000).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ROOT=$PWD
 DEMO_DIR=${DEMO_DIR:-/var/tmp/tandem-demo}
 PORT=${DEMO_PORT:-9000}
 PIDFILE=$DEMO_DIR/tandemd.pid
+LAB_STATE=${TANDEM_LAB_STATE:-/run/tandem-lab}
 
 stop_server() {
   if [ -f "$PIDFILE" ] && kill -0 "$(cat "$PIDFILE")" 2>/dev/null; then
@@ -22,7 +29,44 @@ stop_server() {
   rm -f "$PIDFILE"
 }
 
-if [ "${1:-}" = stop ]; then stop_server; exit 0; fi
+case ${1:-} in
+  stop) exec "$ROOT/lab/lab" --state "$LAB_STATE" down ;;
+  single-stop) stop_server; exit 0 ;;
+  single) ;;
+  ""|--sync|--async)
+    [ "$(id -u)" -eq 0 ] || { echo "demo: the lab needs root (network namespaces); try: scripts/demo.sh single" >&2; exit 1; }
+    bash scripts/build.sh
+    "$ROOT/lab/lab" --state "$LAB_STATE" up ${1:+"$1"} --build "$ROOT/build"
+    echo
+    "$ROOT/lab/lab" --state "$LAB_STATE" status
+    LAB="lab/lab --state $LAB_STATE"
+    cat <<TXT
+
+The two-region lab is up (docs/LAB.md): region 1 live (r1-dbms primary,
+master pair on r1-fw-p/r1-fw-b), region 2 dormant (r2-dbms streaming standby,
+r2-fw-p/r2-fw-b configured and stopped), a proxy pair and a sample app in
+each region's application VMs, BIND on dns (zone tandem.test.).
+
+Explore (from the ops host, where tandemctl finds everything by itself):
+  $LAB status                                   # every host and server
+  $LAB exec ops tandemctl dr status             # both regions at a glance
+  $LAB exec ops tandemctl list app
+  $LAB exec ops tandemctl set-option app sample-app lab marker hello
+  tail -f $LAB_STATE/r2-app-b/sample.log        # a sample app sees it
+
+Drive a failover (docs/DR.md is the operator's guide):
+  for h in r1-dbms r1-fw-p r1-fw-b r1-app-p r1-app-b; do $LAB kill \$h; done  # lose region 1
+  $LAB exec ops tandemctl dr failover --scenario full --to r2 --dry-run
+  $LAB exec ops tandemctl dr failover --scenario full --to r2
+  $LAB exec ops tandemctl set-option app sample-app lab marker in-r2
+  $LAB exec ops tandemctl dr failback --to r1               # and back
+Also: --scenario framework | dbms, and \`tandemctl dr switchover --to r2\`.
+
+Remove everything with: bash scripts/demo.sh stop
+TXT
+    exit 0 ;;
+  *) echo "demo: unknown argument '$1' (stop, single, single-stop, --async)" >&2; exit 2 ;;
+esac
 
 bash scripts/build.sh
 stop_server
@@ -76,5 +120,5 @@ Try:
   tandemctl export > /tmp/config.json         # the whole configuration
   tandemctl --help
 
-Stop it with: bash scripts/demo.sh stop
+Stop it with: bash scripts/demo.sh single-stop
 TXT

@@ -12,6 +12,7 @@
 #include "absl/synchronization/mutex.h"
 #include "common/backoff.h"
 #include "common/hash.h"
+#include "google/protobuf/util/message_differencer.h"
 #include "net/config_client.h"
 
 namespace tandem::client {
@@ -140,15 +141,39 @@ class ClientImpl final : public TandemClient {
       if (revision >= 0) from = std::min(from, revision);
     }
     if (from == INT64_MAX) from = 0;
-    absl::MutexLock lock(&mu_);
-    objects_ = std::move(objects);
-    names_.clear();
-    for (const auto& [key, o] : objects_)
-      names_[NameKey{o.type(), o.tenant_dbid(), o.name()}] = o.dbid();
-    history_id_ = history_id;
-    state_.revision = from;
-    if (ready_) ++state_.reloads;
-    ready_ = true;
+    // A reload replaces what the application was told: what differs is
+    // reported as changes (e.g. after a failover that lost revisions the
+    // cache had, and brought others), so it never silently keeps old values.
+    std::vector<ObjectChange> changes;
+    {
+      absl::MutexLock lock(&mu_);
+      if (ready_) {
+        for (const auto& [key, o] : objects) {
+          auto old = objects_.find(key);
+          if (old == objects_.end()) {
+            changes.push_back({from, v1::CHANGE_KIND_CREATED, o});
+          } else if (!google::protobuf::util::MessageDifferencer::Equals(old->second, o)) {
+            changes.push_back({from, v1::CHANGE_KIND_UPDATED, o});
+          }
+        }
+        for (const auto& [key, o] : objects_) {
+          if (objects.find(key) == objects.end()) {
+            changes.push_back({from, v1::CHANGE_KIND_DELETED, o});
+          }
+        }
+      }
+      objects_ = std::move(objects);
+      names_.clear();
+      for (const auto& [key, o] : objects_)
+        names_[NameKey{o.type(), o.tenant_dbid(), o.name()}] = o.dbid();
+      history_id_ = history_id;
+      state_.revision = from;
+      if (ready_) ++state_.reloads;
+      ready_ = true;
+    }
+    if (on_change_) {
+      for (const ObjectChange& c : changes) on_change_(c);
+    }
     return absl::OkStatus();
   }
 

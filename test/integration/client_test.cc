@@ -133,7 +133,14 @@ TEST(TandemClient, ReloadsWhenTheHistoryDiverged) {
   auto first = std::make_unique<TandemdProcess>(o);
   first->Start();
   for (int i = 0; i < 5; ++i) ASSERT_GT(AddHost(*first, absl::StrCat("old", i)), 0);
-  auto c = TandemClient::Start(Options({first->address()}));
+  // What the application is told: after the reload, the new hosts (at the
+  // old ones' DBIDs: updated, or created), though no Watch carried them.
+  std::mutex mu;
+  std::map<std::string, v1::ChangeKind> told;
+  auto c = TandemClient::Start(Options({first->address()}), [&](const client::ObjectChange& ch) {
+    std::lock_guard<std::mutex> l(mu);
+    told[ch.object.name()] = ch.kind;
+  });
   ASSERT_TRUE(c.ok());
   ASSERT_TRUE((*c)->WaitReady(absl::Seconds(10)));
   first.reset();  // killed, its database gone with it
@@ -147,6 +154,11 @@ TEST(TandemClient, ReloadsWhenTheHistoryDiverged) {
   auto all = (*c)->All(v1::OBJECT_TYPE_HOST);
   ASSERT_EQ(all.size(), 7u);
   for (const auto& h : all) EXPECT_EQ(h.name().rfind("new", 0), 0u) << h.name();
+  std::lock_guard<std::mutex> l(mu);
+  for (int i = 0; i < 7; ++i) {
+    EXPECT_NE(told.count(absl::StrCat("new", i)), 0u) << i;
+    EXPECT_NE(told[absl::StrCat("new", i)], v1::CHANGE_KIND_DELETED) << i;
+  }
 }
 
 // Through a proxy pair: losing one proxy moves the client to the other;

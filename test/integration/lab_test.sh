@@ -3,6 +3,7 @@
 # HA pair, the proxies, both DBMS and DNS; a write from ops through the primary
 # reaches a region-2 proxy; with r1-app-p killed the sample app on r1-app-b
 # keeps its configuration and still receives changes; down leaves nothing.
+# The failover scenarios have their own test (dr_scenario_test.sh).
 # Exit 77 (ctest: skipped) when not root. Runs its own lab (own state
 # directory and namespace prefix), so a developer's lab is left alone.
 # Usage: lab_test.sh [--build DIR]
@@ -110,37 +111,6 @@ check "it receives a change made after the kill (through r1-app-b's proxy)" \
   eventually 15 sample_has r1-app-b "$MARK2"
 check "r1-app-b's proxy is normal" grep -Eq '^proxy mode +normal$' \
   <<<"$(ctl --server 198.51.100.22:9100 status)"
-
-echo "== DBMS failover with the runbook (the seed's DBMS scenario)"
-MARK3=three-$$-$RANDOM
-ctl --server fw-p.tandem.test:9000,fw-b.tandem.test:9000 set-option app sample-app lab marker "$MARK3"
-DRCTL() { "${L[@]}" exec ops "$BUILD/src/exe/tandemctl" "$@"; }
-REFUSED=$(DRCTL dr failover --scenario dbms --to r2 2>&1 || true)
-check "dr failover refuses to promote while r1-dbms is writable" \
-  grep -q 'promote-r2-dbms: refused: r1.s DBMS .* still answers and is writable' <<<"$REFUSED"
-"${L[@]}" kill r1-dbms
-PLAN=$(DRCTL dr failover --scenario dbms --to r2 --dry-run 2>&1)
-check "dr failover --dry-run plans the promotion" grep -q 'promote-r2-dbms: would run' <<<"$PLAN"
-FO=$(DRCTL dr failover --scenario dbms --to r2 2>&1)
-echo "$FO"
-check "dr failover --scenario dbms: promoted" grep -q 'promote-r2-dbms: done' <<<"$FO"
-check "dr failover --scenario dbms: masters on r2's DBMS" grep -q 'masters-on-r2-dbms: done' <<<"$FO"
-check "dr failover again: everything already done" \
-  grep -q 'promote-r2-dbms: already done' <<<"$(DRCTL dr failover --scenario dbms --to r2 2>&1)"
-MARK4=four-$$-$RANDOM
-write4() {
-  ctl --server fw-p.tandem.test:9000,fw-b.tandem.test:9000 set-option app sample-app lab marker "$MARK4"
-}
-check "region 1's masters write to the promoted r2-dbms" eventually 60 write4
-on_r2() { ctl --server fw-p.tandem.test:9000,fw-b.tandem.test:9000 status | grep -q '203\.0\.113\.10'; }
-check "the primary master's storage is r2-dbms" on_r2
-check "the sample app on r2-app-b received the change after the failover" \
-  eventually 20 sample_has r2-app-b "$MARK4"
-DR2=$("${L[@]}" exec ops "$BUILD/src/exe/tandemctl" dr status -o json)
-check "dr status: r2's DBMS is the primary now" \
-  python3 -c 'import json,sys; d=json.load(sys.stdin); r={x["name"]: x for x in d["regions"]}; sys.exit(0 if r["r2"]["dbms_role"]=="primary" and not r["r1"]["dbms_reachable"] else 1)' <<<"$DR2"
-check "the write acknowledged before the DBMS died is not lost (sync standby)" \
-  grep -q "$MARK3" <<<"$(ctl --server fw-p.tandem.test:9000,fw-b.tandem.test:9000 -o json history --since 0)"
 
 echo "== lab down"
 PIDS=""

@@ -80,6 +80,9 @@ struct ObjectChange {
 class TandemClient {
  public:
   //! Called on the client's thread, in revision order; must not block long.
+  //! After a reload (another history, or one that diverged from the cache),
+  //! every object that differs from what was reported is reported again
+  //! (created, updated or deleted) at the reload's revision.
   using ChangeCallback = std::function<void(const ObjectChange&)>;
   //! Called on the client's thread whenever ClientState changes.
   using StateCallback = std::function<void(const ClientState&)>;

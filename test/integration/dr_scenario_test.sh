@@ -1,0 +1,301 @@
+#!/usr/bin/env bash
+# One disaster-recovery scenario, end to end, in its own lab (lab/lab): the
+# failure, the runbook (tandemctl dr), and what must hold afterwards:
+#   - the proxies that survive served reads all along (limited mode while no
+#     master), checked every 0.2 s by a reader;
+#   - writes resume, through the framework names (DNS), in the new region;
+#   - synchronous replication: no acknowledged write is lost; asynchronous:
+#     the loss the runbooks report equals the real one;
+#   - the sample applications kept running with their configuration and
+#     received a change made after the failover;
+#   - no host committed to a fenced DBMS: when region 1 comes back, its
+#     framework VMs do not write to its old DBMS.
+# Scenarios: full, framework, dbms (the seed's), switchover (there and back)
+# and failback (a full failover with asynchronous replication and writes
+# that never reached region 2, then back to region 1).
+# Exit 77 (ctest: skipped) when not root.
+# Usage: dr_scenario_test.sh SCENARIO [--build DIR] [--results FILE]
+#   --results: append "scenario rto_kill_to_write_s runbook_rto_s" lines
+set -euo pipefail
+HERE=$(cd "$(dirname "$0")" && pwd)
+LAB=$HERE/../../lab/lab
+BUILD=${TANDEM_BUILD_DIR:-$HERE/../../build}
+SCENARIO=${1:?usage: dr_scenario_test.sh full|framework|dbms|switchover|failback [--build DIR]}
+shift
+RESULTS=""
+while [ $# -gt 0 ]; do
+  case $1 in
+    --build) BUILD=$2; shift ;;
+    --results) RESULTS=$2; shift ;;
+    *) echo "unknown option $1" >&2; exit 2 ;;
+  esac
+  shift
+done
+case $SCENARIO in full|framework|dbms|switchover|failback) ;; *) echo "unknown scenario $SCENARIO" >&2; exit 2 ;; esac
+
+if [ "$(id -u)" -ne 0 ]; then
+  echo "dr_scenario_test: SKIP: the lab needs root (network namespaces)"
+  exit 77
+fi
+
+STATE=/run/tandem-dr-test.$$
+PREFIX=dr$$-
+L=("$LAB" --state "$STATE")
+PASS=0
+FAIL=0
+T0=$SECONDS
+READER_PID=""
+WRITER_PID=""
+
+cleanup() {
+  local rc=$?
+  [ -n "$READER_PID" ] && kill "$READER_PID" 2>/dev/null
+  [ -n "$WRITER_PID" ] && kill "$WRITER_PID" 2>/dev/null
+  wait 2>/dev/null || true
+  "${L[@]}" down >/dev/null 2>&1 || true
+  exit "$rc"
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+
+ok() { echo "ok   - $*"; PASS=$((PASS + 1)); }
+bad() { echo "FAIL - $*"; FAIL=$((FAIL + 1)); }
+check() {  # DESCRIPTION COMMAND...
+  local what=$1; shift
+  if "$@"; then ok "$what"; else bad "$what"; fi
+}
+eventually() {  # SECONDS COMMAND...
+  local limit=$1 i; shift
+  for ((i = 0; i < limit * 5; i++)); do
+    "$@" >/dev/null 2>&1 && return 0
+    sleep 0.2
+  done
+  return 1
+}
+now() { date +%s.%N; }
+CTL=$BUILD/src/exe/tandemctl
+ctl() { "${L[@]}" exec ops "$CTL" --timeout 5 "$@"; }
+MASTERS=fw-p.tandem.test:9000,fw-b.tandem.test:9000
+write() { "${L[@]}" exec ops "$CTL" --timeout "${2:-5}" --server "$MASTERS" set-option app sample-app lab marker "$1" >/dev/null; }
+dr() { "${L[@]}" exec ops "$CTL" dr "$@"; }
+sample_has() { grep -q "$2" "$STATE/$1/sample.log"; }
+primary_in() { "${L[@]}" exec ops "$CTL" --timeout 2 --server "$MASTERS" status 2>/dev/null | grep -Eq "^ha node +$1-fw-"; }
+storage_on() { "${L[@]}" exec ops "$CTL" --timeout 2 --server "$MASTERS" status 2>/dev/null | grep -q "$1"; }
+proxy_normal() { "${L[@]}" exec ops "$CTL" --timeout 2 --server "$1" status 2>/dev/null | grep -Eq '^proxy mode +normal$'; }
+dbms_role_is() { dr status 2>/dev/null | grep -Eq "^$1 +[0-9.]+:5432/tandem +$2 "; }
+history_in() { ctl --server "$MASTERS" -o json history --since 0 | grep -q "$1"; }
+# (retried: right after a failover the pair may still be settling)
+history_has() { eventually 10 history_in "$1"; }
+# The Configuration Database revision of a region's DBMS, as ops sees it
+# (ops is never fenced).
+dbms_revision() {
+  dr status -o json | python3 -c '
+import json, sys
+d = json.load(sys.stdin)
+r = {x["name"]: x for x in d["regions"]}[sys.argv[1]]
+print(r.get("revision", "unreachable"))' "$1"
+}
+
+# reader PROXY...: reads the sample Application through each proxy every
+# 0.2 s until stopped (bounded: 3000 rounds); one line per read.
+reader() {
+  local i p
+  for ((i = 0; i < 3000; i++)); do
+    [ -e "$STATE/reader.stop" ] && return 0
+    for p in "$@"; do
+      if "${L[@]}" exec ops "$CTL" --timeout 2 --server "$p" get app sample-app >/dev/null 2>&1; then
+        echo "ok $p"
+      else
+        echo "FAILED $p $(date +%T.%N)"
+      fi
+    done
+    sleep 0.2
+  done
+}
+# first_write MARK: tries a write every 0.2 s (1 s timeout each) until one
+# is accepted; prints the time it was (bounded: 180 s).
+first_write() {
+  local until=$((SECONDS + 180))
+  while [ $SECONDS -lt $until ]; do
+    if write "$1" 1 2>/dev/null; then now; return 0; fi
+    sleep 0.2
+  done
+  echo never
+}
+
+MODE=--sync
+[ "$SCENARIO" = failback ] && MODE=--async
+echo "== lab up $MODE ($SCENARIO)"
+"${L[@]}" up "$MODE" --build "$BUILD" --prefix "$PREFIX" | tail -1
+SITE=$STATE/dr.toml
+
+M1=before-$$-$RANDOM
+write "$M1"
+check "the sample app on r2-app-b has the write made before" eventually 15 sample_has r2-app-b "$M1"
+
+case $SCENARIO in
+  full|failback) SURVIVORS=(203.0.113.21:9100 203.0.113.22:9100) ;;
+  *) SURVIVORS=(198.51.100.21:9100 198.51.100.22:9100 203.0.113.21:9100 203.0.113.22:9100) ;;
+esac
+SAMPLE_PID=$(cat "$STATE/r2-app-b/sample.pid")
+reader "${SURVIVORS[@]}" >"$STATE/reads.log" &
+READER_PID=$!
+
+# --- the failure and the runbook -------------------------------------------
+LOST_WRITES=()
+TO=r2
+case $SCENARIO in
+  full|failback)
+    if [ "$SCENARIO" = failback ]; then
+      # Asynchronous replication and region 2 cut off: these writes are
+      # acknowledged by region 1 and never reach region 2.
+      "${L[@]}" cut r2-dbms >/dev/null
+      for i in 1 2 3 4 5; do
+        LOST_WRITES+=("unreplicated-$i-$$")
+        write "unreplicated-$i-$$"
+      done
+    fi
+    R1_BEFORE=$(dbms_revision r1)
+    echo "r1-dbms at revision $R1_BEFORE when region 1 goes down"
+    T_KILL=$(now)
+    for h in r1-dbms r1-fw-p r1-fw-b r1-app-p r1-app-b; do "${L[@]}" kill "$h" >/dev/null; done
+    [ "$SCENARIO" = failback ] && "${L[@]}" uncut r2-dbms >/dev/null
+    ARGS=(failover --scenario full --to r2) ;;
+  framework)
+    T_KILL=$(now)
+    for h in r1-fw-p r1-fw-b; do "${L[@]}" kill "$h" >/dev/null; done
+    ARGS=(failover --scenario framework --to r2) ;;
+  dbms)
+    # Without fence commands the runbook will not promote while r1's DBMS
+    # is writable.
+    sed '/^\[hosts\./,$d; /^dbms_host/d; /^framework_hosts/d' "$SITE" >"$STATE/nohosts.toml"
+    OUT=$(dr failover --site "$STATE/nohosts.toml" --scenario dbms --to r2 2>&1 || true)
+    check "without a fence command, the runbook refuses to go on while r1's DBMS is writable" \
+      grep -q 'fence-r1-dbms: refused: the site file has no fence command' <<<"$OUT"
+    T_KILL=$(now)
+    "${L[@]}" kill r1-dbms >/dev/null
+    ARGS=(failover --scenario dbms --to r2) ;;
+  switchover)
+    T_KILL=$(now)
+    ARGS=(switchover --to r2) ;;
+esac
+M2=after-$$-$RANDOM
+first_write "$M2" >"$STATE/first-write" &
+WRITER_PID=$!
+
+T_RUN=$(now)
+RUN=$(dr -o json "${ARGS[@]}" 2>"$STATE/runbook.progress") || true
+cat "$STATE/runbook.progress"
+echo "$RUN"
+field() { python3 -c 'import json,sys; v=json.load(sys.stdin).get(sys.argv[1]); print("null" if v is None else v)' "$1" <<<"$RUN"; }
+check "the runbook finished" test "$(field ok)" = True
+wait "$WRITER_PID" || true
+WRITER_PID=""
+T_WRITE=$(cat "$STATE/first-write")
+check "a write was accepted after the failure" test "$T_WRITE" != never
+RTO=$(python3 -c "import sys; print('%.1f' % (float(sys.argv[1]) - float(sys.argv[2])))" "$T_WRITE" "$T_KILL" 2>/dev/null || echo "?")
+echo "RTO: from the failure to the first write accepted: $RTO s (runbook started $(python3 -c "import sys; print('%.1f' % (float(sys.argv[1]) - float(sys.argv[2])))" "$T_RUN" "$T_KILL") s after it; its own RTO $(field rto_s) s)"
+[ -n "$RESULTS" ] && echo "$SCENARIO $RTO $(field rto_s)" >>"$RESULTS"
+
+JOURNAL_BEFORE=$(md5sum <"$SITE.journal")
+PLAN=$(dr "${ARGS[@]}" --dry-run 2>&1 || true)
+check "a dry run afterwards plans nothing and writes no journal" \
+  test -n "$(grep -E 'promote-r[12]-dbms: already done' <<<"$PLAN")" -a "$(md5sum <"$SITE.journal")" = "$JOURNAL_BEFORE"
+RERUN=$(dr "${ARGS[@]}" 2>&1) && RERUN_RC=0 || RERUN_RC=$?
+check "run again, it finds the promotion done and succeeds" \
+  test "$RERUN_RC" = 0 -a -n "$(grep -E 'promote-r[12]-dbms: already done' <<<"$RERUN")"
+
+# --- what must hold --------------------------------------------------------
+case $SCENARIO in
+  dbms) check "the primary master now writes to r2's DBMS" eventually 20 storage_on '203\.0\.113\.10' ;;
+  *) check "the primary master is in r2 (through the framework names)" eventually 20 primary_in r2 ;;
+esac
+check "the change made after the failover is in the history" history_has "$M2"
+check "the write acknowledged before the failure is there" history_has "$M1"
+for p in "${SURVIVORS[@]}"; do
+  check "proxy $p is in normal mode again" eventually 30 proxy_normal "$p"
+done
+check "the sample app on r2-app-b kept running" kill -0 "$SAMPLE_PID"
+check "it kept the configuration it had" sample_has r2-app-b "$M1"
+check "it received the change made after the failover" eventually 20 sample_has r2-app-b "$M2"
+if [ "$SCENARIO" != full ] && [ "$SCENARIO" != failback ]; then
+  check "the sample app on r1-app-b received it too" eventually 20 sample_has r1-app-b "$M2"
+fi
+
+touch "$STATE/reader.stop"
+wait "$READER_PID" || true
+READER_PID=""
+READS=$(grep -c '^ok' "$STATE/reads.log" || true)
+FAILED=$(grep -c '^FAILED' "$STATE/reads.log" || true)
+echo "reads through the surviving proxies during the failover: $READS ok, $FAILED failed"
+grep '^FAILED' "$STATE/reads.log" | head -5 || true
+check "the surviving proxies served every read ($READS reads)" test "$FAILED" = 0 -a "$READS" -gt 10
+
+case $SCENARIO in
+  full)
+    check "sync: nothing lost (report)" test "$(field revisions_lost)" = null -o "$(field revisions_lost)" = 0
+    # Region 1 comes back: its framework VMs boot and must not write to
+    # their old (fenced) DBMS.
+    for h in r1-dbms r1-fw-p r1-fw-b; do "${L[@]}" start "$h" >/dev/null 2>&1 || true; done
+    M3=back-$$-$RANDOM
+    check "writes go on with region 1 back" eventually 30 write "$M3"
+    sleep 3
+    check "nothing was committed to region 1's fenced DBMS (revision $R1_BEFORE)" \
+      test "$(dbms_revision r1)" = "$R1_BEFORE"
+    STATUS=$(dr status 2>&1)
+    check "dr status calls r1's DBMS an old primary with 0 unreplicated revisions (sync)" \
+      grep -q "r1's DBMS is an old primary .* with 0 revision(s) r2 never received" <<<"$STATUS" ;;
+  framework|dbms)
+    R1_NOW=$(dbms_revision r1)
+    if [ "$SCENARIO" = framework ]; then
+      for h in r1-fw-p r1-fw-b; do "${L[@]}" start "$h" >/dev/null 2>&1 || true; done
+    else
+      "${L[@]}" start r1-dbms >/dev/null 2>&1 || true
+      R1_NOW=$(dbms_revision r1)
+    fi
+    M3=back-$$-$RANDOM
+    check "writes go on with the failed VMs back" eventually 30 write "$M3"
+    sleep 3
+    check "nothing was committed to r1's fenced DBMS (revision $R1_NOW)" test "$(dbms_revision r1)" = "$R1_NOW"
+    if [ "$SCENARIO" = framework ]; then
+      check "nothing lost (report: $(field revisions_lost))" test "$(field revisions_lost)" = 0
+    else
+      # r1's DBMS was dead at the promotion: the report cannot know; now it
+      # is back, dr status counts what it has that r2 never received.
+      check "the report does not claim to know the loss while r1's DBMS was dead" \
+        test "$(field revisions_lost)" = null
+      check "dr status: r1's DBMS is an old primary with 0 unreplicated revisions (sync)" \
+        grep -q "r1's DBMS is an old primary .* with 0 revision(s) r2 never received" <<<"$(dr status 2>&1)"
+    fi ;;
+  switchover)
+    check "switchover: nothing lost (report)" test "$(field revisions_lost)" = 0
+    check "r1's DBMS is a standby of r2's" dbms_role_is r1 standby
+    BACK=$(dr -o json switchover --to r1 2>/dev/null) || true
+    check "and back: switchover --to r1" python3 -c 'import json,sys; d=json.load(sys.stdin); sys.exit(0 if d["ok"] and d["revisions_lost"]==0 else 1)' <<<"$BACK"
+    M3=back-$$-$RANDOM
+    check "writes go on in r1" eventually 30 write "$M3"
+    check "the primary master is in r1 again" eventually 20 primary_in r1
+    check "the sample app on r2-app-b received the change made in r1" eventually 20 sample_has r2-app-b "$M3" ;;
+  failback)
+    check "the failover report does not claim to know the loss" test "$(field revisions_lost)" = null
+    REAL_LOST=0
+    for w in "${LOST_WRITES[@]}"; do history_has "$w" || REAL_LOST=$((REAL_LOST + 1)); done
+    echo "acknowledged writes missing in region 2: $REAL_LOST of ${#LOST_WRITES[@]}"
+    check "async: the writes made while r2 was cut off are lost" test "$REAL_LOST" = "${#LOST_WRITES[@]}"
+    "${L[@]}" start r1-app-p >/dev/null; "${L[@]}" start r1-app-b >/dev/null
+    BACK=$(dr -o json failback --to r1 2>"$STATE/failback.progress") || true
+    cat "$STATE/failback.progress"
+    echo "$BACK"
+    REPORTED=$(python3 -c 'import json,sys; print(json.load(sys.stdin)["revisions_lost"])' <<<"$BACK")
+    check "failback finished" python3 -c 'import json,sys; sys.exit(0 if json.load(sys.stdin)["ok"] else 1)' <<<"$BACK"
+    check "the reported loss ($REPORTED) equals the real one ($REAL_LOST)" test "$REPORTED" = "$REAL_LOST"
+    M3=back-$$-$RANDOM
+    check "writes go on in r1 after the failback" eventually 30 write "$M3"
+    check "the primary master is in r1 again" eventually 20 primary_in r1
+    check "the change made in r2 during the failover survived the failback" history_has "$M2"
+    check "the sample app on r1-app-b (back) has the latest change" eventually 20 sample_has r1-app-b "$M3"
+    check "the sample app on r2-app-b received it" eventually 20 sample_has r2-app-b "$M3" ;;
+esac
+
+echo "dr_scenario_test $SCENARIO: $PASS passed, $FAIL failed, $((SECONDS - T0)) s"
+[ "$FAIL" -eq 0 ]
