@@ -353,9 +353,10 @@ absl::StatusOr<std::vector<std::pair<int64_t, std::string>>> HistoryDigests(Conn
                                                                             int64_t to) {
   TANDEM_ASSIGN_OR_RETURN(
       pg::Result r,
-      c.Query("SELECT revision::text AS rev, committed_at_us::text || ':' || md5(data) FROM history "
-              "WHERE revision > $1::int8 AND revision <= $2::int8 ORDER BY revision",
-              {Param::Text(absl::StrCat(from)), Param::Text(absl::StrCat(to))}));
+      c.Query(
+          "SELECT revision::text AS rev, committed_at_us::text || ':' || md5(data) FROM history "
+          "WHERE revision > $1::int8 AND revision <= $2::int8 ORDER BY revision",
+          {Param::Text(absl::StrCat(from)), Param::Text(absl::StrCat(to))}));
   std::vector<std::pair<int64_t, std::string>> out;
   for (int i = 0; i < r.rows(); ++i) {
     int64_t rev = 0;
