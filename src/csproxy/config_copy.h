@@ -45,7 +45,7 @@ class ConfigCopy {
   //! Stops at the first that does not follow (see ApplyVerified); those
   //! before it stay applied.
   absl::Status Apply(const std::vector<v1::Change>& changes);
-  //! The copy is no longer to be served (the master's history diverged):
+  //! The copy is no longer to be served (the proxy stops):
   //! ends every watch stream; new ones end at once until Install.
   void Invalidate();
 

@@ -114,12 +114,14 @@ bool MasterLink::Sleep(absl::Duration d) {
 }
 
 void MasterLink::MarkDiverged(const std::string& why) {
+  // The old copy keeps answering reads (it is what this proxy served while
+  // no master was there) until the new one is installed, which ends every
+  // watch stream: readers never see a gap, watchers resubscribe and reload.
   spdlog::warn(
-      "the master's history diverged from this proxy's copy: {}; the copy is dropped "
-      "and reloaded",
+      "the master's history diverged from this proxy's copy: {}; reloading (the old copy "
+      "answers reads until the new one is in)",
       why);
   reload_ = Reload::kDiverged;
-  copy_.Invalidate();
   const LinkStatus st = Status();
   SetMode(v1::PROXY_MODE_LOADING, st.master, absl::StrCat("reloading: ", why));
 }

@@ -40,9 +40,19 @@ nlohmann::json ServerJson(const dr::ServerView& s) {
   return j;
 }
 
+// pg_hba fences the server reports, and the runbooks' (from the journal).
+std::string FencedText(const dr::RegionView& r) {
+  std::vector<std::string> parts;
+  if (!r.dbms.hba_rejected.empty()) {
+    parts.push_back(absl::StrCat("hba ", absl::StrJoin(r.dbms.hba_rejected, ",")));
+  }
+  if (!r.runbook_fence.empty()) parts.push_back(absl::StrCat("by runbook ", r.runbook_fence));
+  return parts.empty() ? "-" : absl::StrJoin(parts, "; ");
+}
+
 absl::Status RunStatus(CommandContext& ctx, const std::string& site_file) {
   TANDEM_ASSIGN_OR_RETURN(dr::Site site, dr::LoadSite(site_file));
-  dr::SiteView view = dr::GatherStatus(site);
+  dr::SiteView view = dr::GatherStatus(site, site_file + ".journal");
   if (ctx.options().output == OutputFormat::kJson) {
     nlohmann::json out = {{"live_region", view.live_region},
                           {"warnings", view.warnings},
@@ -67,6 +77,7 @@ absl::Status RunStatus(CommandContext& ctx, const std::string& site_file) {
       } else {
         j["dbms_error"] = r.dbms_error;
       }
+      if (!r.runbook_fence.empty()) j["runbook_fence"] = r.runbook_fence;
       j["masters"] = nlohmann::json::array();
       for (const auto& m : r.masters) j["masters"].push_back(ServerJson(m));
       j["proxies"] = nlohmann::json::array();
@@ -87,7 +98,10 @@ absl::Status RunStatus(CommandContext& ctx, const std::string& site_file) {
   TablePrinter dbms({"REGION", "DBMS", "ROLE", "REVISION", "BEHIND", "STANDBYS", "FENCED"}, 80);
   for (const dr::RegionView& r : view.regions) {
     if (!r.dbms_reachable) {
-      dbms.AddRow({r.name, "unreachable", "-", "-", "-", "-", r.dbms_error});
+      dbms.AddRow({r.name, "unreachable", "-", "-", "-", "-",
+                   r.runbook_fence.empty()
+                       ? r.dbms_error
+                       : absl::StrCat("by runbook ", r.runbook_fence, "; ", r.dbms_error)});
       continue;
     }
     std::vector<std::string> standbys;
@@ -101,8 +115,7 @@ absl::Status RunStatus(CommandContext& ctx, const std::string& site_file) {
                  : r.unreplicated_revisions
                      ? absl::StrCat("old primary, ", *r.unreplicated_revisions, " unreplicated")
                      : "-",
-                 standbys.empty() ? "-" : absl::StrJoin(standbys, "; "),
-                 r.dbms.hba_rejected.empty() ? "-" : absl::StrJoin(r.dbms.hba_rejected, ",")});
+                 standbys.empty() ? "-" : absl::StrJoin(standbys, "; "), FencedText(r)});
   }
   dbms.Print(ctx.out());
   ctx.out() << "\n";

@@ -6,6 +6,7 @@
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
+#include "absl/strings/str_split.h"
 #include "common/subprocess.h"
 #include "dns/dns_client.h"
 #include "net/config_client.h"
@@ -146,7 +147,17 @@ Step FenceDbms(ContextPtr c, const Region& region) {
   s.description = absl::StrCat("fence ", region.name, "'s DBMS against every framework VM (",
                                c->FenceFrom(), ")");
   auto ran = std::make_shared<bool>(false);
-  s.done = [ran]() -> absl::StatusOr<bool> { return *ran; };
+  // A fence kept by the DBMS host cannot be seen from here: the step runs in
+  // every run (fence commands are idempotent). Its effect is checked where
+  // it can be: a DBMS that answers has no session left from a framework VM.
+  s.done = [c, &region, ran]() -> absl::StatusOr<bool> {
+    if (!*ran) return false;
+    if (!*c->fenced) return true;  // forced without a command: nothing to check
+    absl::StatusOr<int64_t> sessions =
+        pgadmin::CountSessionsFrom(region.dbms, absl::StrSplit(c->FenceFrom(), ','));
+    if (!sessions.ok()) return true;  // not answering: nobody can write there either
+    return *sessions == 0;
+  };
   s.unsafe = [c, &region]() -> std::string {
     const HostCommands* cmd = HostOf(*c, region.dbms_host);
     if (cmd != nullptr && !cmd->fence.empty()) return "";

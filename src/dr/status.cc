@@ -1,10 +1,15 @@
 #include "dr/status.h"
 
+#include <cstring>
+#include <fstream>
+#include <map>
+
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "dns/dns_client.h"
 #include "net/config_client.h"
+#include "nlohmann/json.hpp"
 
 namespace tandem::dr {
 namespace {
@@ -31,13 +36,41 @@ ServerView AskServer(const std::string& address) {
 // "198.51.100.11:9000" -> "198.51.100.11".
 std::string HostOf(const std::string& address) { return address.substr(0, address.rfind(':')); }
 
+// region -> when a runbook fenced its DBMS, from the journal's step events.
+std::map<std::string, std::string> RunbookFences(const std::string& journal) {
+  std::map<std::string, std::string> fenced;
+  if (journal.empty()) return fenced;
+  std::ifstream in(journal);
+  std::string line;
+  while (std::getline(in, line)) {
+    const nlohmann::json e = nlohmann::json::parse(line, nullptr, /*allow_exceptions=*/false);
+    if (!e.is_object() || e.value("event", "") != "step" || e.value("state", "") != "done")
+      continue;
+    const std::string step = e.value("step", "");
+    for (const char* prefix : {"fence-", "unfence-"}) {
+      if (absl::StartsWith(step, prefix) && absl::EndsWith(step, "-dbms")) {
+        const size_t from = strlen(prefix);
+        const std::string region = step.substr(from, step.size() - from - 5);
+        if (prefix[0] == 'f') {
+          fenced[region] = absl::StrCat(e.value("at", ""), " (", e.value("runbook", ""), ")");
+        } else {
+          fenced.erase(region);
+        }
+      }
+    }
+  }
+  return fenced;
+}
+
 }  // namespace
 
-SiteView GatherStatus(const Site& site) {
+SiteView GatherStatus(const Site& site, const std::string& journal) {
+  const std::map<std::string, std::string> fences = RunbookFences(journal);
   SiteView view;
   for (const Region& region : site.regions) {
     RegionView r;
     r.name = region.name;
+    if (auto f = fences.find(region.name); f != fences.end()) r.runbook_fence = f->second;
     absl::StatusOr<storage::pgadmin::ServerState> dbms = storage::pgadmin::Probe(region.dbms);
     if (dbms.ok()) {
       r.dbms_reachable = true;

@@ -30,6 +30,11 @@ struct RegionView {
   //! An old primary (writable, but not the live DBMS): revisions it has
   //! that the live DBMS does not.
   std::optional<int64_t> unreplicated_revisions;
+  //! When a runbook last fenced this region's DBMS (the journal's
+  //! fence-R-dbms step) and did not unfence it since; empty if not. Fences
+  //! made by per-host commands (e.g. nft on the DBMS host) are not visible
+  //! from here: the journal is what tells.
+  std::string runbook_fence;
   std::vector<ServerView> masters;
   std::vector<ServerView> proxies;
 };
@@ -53,7 +58,8 @@ struct SiteView {
 };
 
 //! Asks everything the site lists; never fails as a whole (each part says
-//! what it could not reach).
-SiteView GatherStatus(const Site& site);
+//! what it could not reach). `journal`: the runbooks' journal, for the
+//! fences they set (may be empty or missing).
+SiteView GatherStatus(const Site& site, const std::string& journal = "");
 
 }  // namespace tandem::dr

@@ -111,6 +111,10 @@ absl::StatusOr<std::vector<std::string>> ReloadConfiguration(const std::string& 
 absl::StatusOr<int64_t> TerminateSessionsFrom(const std::string& conninfo,
                                               const std::vector<std::string>& cidrs);
 
+//! How many sessions (other than this one) come from within the CIDRs.
+absl::StatusOr<int64_t> CountSessionsFrom(const std::string& conninfo,
+                                          const std::vector<std::string>& cidrs);
+
 //! Waits until a standby with this application_name streams from the
 //! primary (and, if `synchronous`, is its sync or quorum standby); returns
 //! its sync_state.

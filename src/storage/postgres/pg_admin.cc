@@ -316,6 +316,17 @@ absl::StatusOr<int64_t> TerminateSessionsFrom(const std::string& conninfo,
   return r.Int(0, 0);
 }
 
+absl::StatusOr<int64_t> CountSessionsFrom(const std::string& conninfo,
+                                          const std::vector<std::string>& cidrs) {
+  if (cidrs.empty()) return 0;
+  TANDEM_ASSIGN_OR_RETURN(auto c, Connect(conninfo));
+  TANDEM_ASSIGN_OR_RETURN(
+      pg::Result r, c->Query("SELECT count(*)::int8 FROM pg_stat_activity WHERE pid <> "
+                             "pg_backend_pid() AND client_addr <<= ANY($1::inet[])",
+                             {Param::Text(absl::StrCat("{", absl::StrJoin(cidrs, ","), "}"))}));
+  return r.Int(0, 0);
+}
+
 absl::StatusOr<std::string> WaitForStandby(const std::string& primary_conninfo,
                                            const std::string& application_name,
                                            absl::Duration timeout, bool synchronous) {
