@@ -304,8 +304,8 @@ case $SCENARIO in
   failback)
     check "the failover report does not claim to know the loss" test "$(field revisions_lost)" = null
     REAL_LOST=0
-  history_has "$M2" || true  # the history answers: now one look per write
-  for w in "${LOST_WRITES[@]}"; do history_in "$w" || REAL_LOST=$((REAL_LOST + 1)); done
+    history_has "$M2" || true  # the history answers: now one look per write
+    for w in "${LOST_WRITES[@]}"; do history_in "$w" || REAL_LOST=$((REAL_LOST + 1)); done
     echo "acknowledged writes missing in region 2: $REAL_LOST of ${#LOST_WRITES[@]}"
     check "async: the writes made while r2 was cut off are lost" test "$REAL_LOST" = "${#LOST_WRITES[@]}"
     "${L[@]}" start r1-app-p >/dev/null; "${L[@]}" start r1-app-b >/dev/null
