@@ -128,10 +128,7 @@ absl::Status RunDbStatus(CommandContext& ctx, const std::vector<std::string>& co
       if (primary_lsn.ok() && replayed.ok()) {
         row.lag_bytes = static_cast<int64_t>(*primary_lsn) - static_cast<int64_t>(*replayed);
       }
-      if (p.state->config.present && row.state->config.present &&
-          p.state->config.history_id == row.state->config.history_id) {
-        row.missing_revisions = p.state->config.revision - row.state->config.revision;
-      }
+      row.missing_revisions = pgadmin::RevisionsBehind(*row.state, *p.state);
       break;
     }
   }

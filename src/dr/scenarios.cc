@@ -107,6 +107,18 @@ const HostCommands* HostOf(const Context& c, const std::string& host) {
   return c.site.FindHost(host);
 }
 
+// Runs the region's DBMS host's fence (or unfence) command with the
+// framework VMs in TANDEM_FENCE_FROM; false when the site has none.
+absl::StatusOr<bool> RunFenceCommand(const Context& c, const Region& region, bool fence) {
+  const HostCommands* cmd = HostOf(c, region.dbms_host);
+  const std::string command = cmd == nullptr ? "" : fence ? cmd->fence : cmd->unfence;
+  if (command.empty()) return false;
+  absl::Status st = RunHostCommand(region.dbms_host, fence ? "fence" : "unfence", command,
+                                   {absl::StrCat("TANDEM_FENCE_FROM=", c.FenceFrom())});
+  if (!st.ok()) return st;
+  return true;
+}
+
 // --- the building blocks -------------------------------------------------
 
 Step StopFramework(ContextPtr c, const Region& region) {
@@ -166,16 +178,10 @@ Step FenceDbms(ContextPtr c, const Region& region) {
                         "keeps framework VMs from writing to it");
   };
   s.run = [c, &region, ran]() -> absl::Status {
-    const HostCommands* cmd = HostOf(*c, region.dbms_host);
-    if (cmd != nullptr && !cmd->fence.empty()) {
-      if (absl::Status st = RunHostCommand(region.dbms_host, "fence", cmd->fence,
-                                           {absl::StrCat("TANDEM_FENCE_FROM=", c->FenceFrom())});
-          !st.ok()) {
-        return st;
-      }
-      *c->fenced = true;
-    }
-    *ran = true;  // forced without a command: the operator took it on
+    absl::StatusOr<bool> fenced = RunFenceCommand(*c, region, /*fence=*/true);
+    if (!fenced.ok()) return fenced.status();
+    *c->fenced = *fenced;
+    *ran = true;  // also forced without a command: the operator took it on
     return absl::OkStatus();
   };
   return s;
@@ -188,14 +194,8 @@ Step UnfenceDbms(ContextPtr c, const Region& region) {
   auto ran = std::make_shared<bool>(false);
   s.done = [ran]() -> absl::StatusOr<bool> { return *ran; };
   s.run = [c, &region, ran]() -> absl::Status {
-    const HostCommands* cmd = HostOf(*c, region.dbms_host);
-    if (cmd != nullptr && !cmd->unfence.empty()) {
-      if (absl::Status st = RunHostCommand(region.dbms_host, "unfence", cmd->unfence,
-                                           {absl::StrCat("TANDEM_FENCE_FROM=", c->FenceFrom())});
-          !st.ok()) {
-        return st;
-      }
-    }
+    absl::StatusOr<bool> unfenced = RunFenceCommand(*c, region, /*fence=*/false);
+    if (!unfenced.ok()) return unfenced.status();
     *ran = true;
     return absl::OkStatus();
   };

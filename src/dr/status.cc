@@ -88,12 +88,11 @@ SiteView GatherStatus(const Site& site, const std::string& journal) {
     if (r.dbms_reachable && !r.dbms.in_recovery) writable.push_back(r.name);
   }
   for (RegionView& r : view.regions) {
-    if (!r.dbms_reachable || !r.dbms.in_recovery || !r.dbms.config.present) continue;
+    if (!r.dbms_reachable) continue;
     for (const RegionView& p : view.regions) {
-      if (p.dbms_reachable && !p.dbms.in_recovery && p.dbms.config.present &&
-          p.dbms.config.history_id == r.dbms.config.history_id) {
-        r.missing_revisions = p.dbms.config.revision - r.dbms.config.revision;
-      }
+      if (!p.dbms_reachable) continue;
+      if (auto behind = storage::pgadmin::RevisionsBehind(r.dbms, p.dbms))
+        r.missing_revisions = behind;
     }
   }
   std::vector<std::string> primaries;

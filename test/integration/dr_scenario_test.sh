@@ -33,45 +33,17 @@ while [ $# -gt 0 ]; do
 done
 case $SCENARIO in full|framework|dbms|switchover|failback) ;; *) echo "unknown scenario $SCENARIO" >&2; exit 2 ;; esac
 
-if [ "$(id -u)" -ne 0 ]; then
-  echo "dr_scenario_test: SKIP: the lab needs root (network namespaces)"
-  exit 77
-fi
-
-STATE=/run/tandem-dr-test.$$
-PREFIX=dr$$-
-L=("$LAB" --state "$STATE")
-PASS=0
-FAIL=0
-T0=$SECONDS
+# shellcheck source=lab_testlib.sh
+. "$HERE/lab_testlib.sh"
+lab_test_init dr_scenario_test tandem-dr-test dr
 READER_PID=""
 WRITER_PID=""
-
-cleanup() {
-  local rc=$?
+on_exit() {
   [ -n "$READER_PID" ] && kill "$READER_PID" 2>/dev/null
   [ -n "$WRITER_PID" ] && kill "$WRITER_PID" 2>/dev/null
   wait 2>/dev/null || true
-  "${L[@]}" down >/dev/null 2>&1 || true
-  exit "$rc"
 }
-trap cleanup EXIT
-trap 'exit 130' INT TERM
 
-ok() { echo "ok   - $*"; PASS=$((PASS + 1)); }
-bad() { echo "FAIL - $*"; FAIL=$((FAIL + 1)); }
-check() {  # DESCRIPTION COMMAND...
-  local what=$1; shift
-  if "$@"; then ok "$what"; else bad "$what"; fi
-}
-eventually() {  # SECONDS COMMAND...
-  local limit=$1 i; shift
-  for ((i = 0; i < limit * 5; i++)); do
-    "$@" >/dev/null 2>&1 && return 0
-    sleep 0.2
-  done
-  return 1
-}
 now() { date +%s.%N; }
 CTL=$BUILD/src/exe/tandemctl
 ctl() { "${L[@]}" exec ops "$CTL" --timeout 5 "$@"; }
@@ -269,7 +241,9 @@ case $SCENARIO in
       test "$(dbms_revision r1)" = "$R1_BEFORE"
     STATUS=$(dr status 2>&1)
     check "dr status calls r1's DBMS an old primary with 0 unreplicated revisions (sync)" \
-      grep -q "r1's DBMS is an old primary .* with 0 revision(s) r2 never received" <<<"$STATUS" ;;
+      grep -q "r1's DBMS is an old primary .* with 0 revision(s) r2 never received" <<<"$STATUS"
+    check "dr status shows the fence the runbook set on r1's DBMS" \
+      grep -Eq '^r1 .*by runbook [0-9T:.-]+Z \(failover-full\)' <<<"$STATUS" ;;
   framework|dbms)
     R1_NOW=$(dbms_revision r1)
     if [ "$SCENARIO" = framework ]; then

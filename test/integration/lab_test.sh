@@ -13,41 +13,10 @@ LAB=$HERE/../../lab/lab
 BUILD=${TANDEM_BUILD_DIR:-$HERE/../../build}
 [ "${1:-}" = --build ] && BUILD=$2
 
-if [ "$(id -u)" -ne 0 ]; then
-  echo "lab_test: SKIP: the lab needs root (network namespaces)"
-  exit 77
-fi
+# shellcheck source=lab_testlib.sh
+. "$HERE/lab_testlib.sh"
+lab_test_init lab_test tandem-lab-test lt
 
-STATE=/run/tandem-lab-test.$$
-PREFIX=lt$$-
-L=("$LAB" --state "$STATE")
-PASS=0
-FAIL=0
-T0=$SECONDS
-
-cleanup() {
-  local rc=$?
-  "${L[@]}" down >/dev/null 2>&1 || true
-  exit "$rc"
-}
-trap cleanup EXIT
-trap 'exit 130' INT TERM
-
-ok() { echo "ok   - $*"; PASS=$((PASS + 1)); }
-bad() { echo "FAIL - $*"; FAIL=$((FAIL + 1)); }
-check() {  # DESCRIPTION COMMAND...
-  local what=$1; shift
-  if "$@"; then ok "$what"; else bad "$what"; fi
-}
-# eventually SECONDS COMMAND...: true once COMMAND succeeds
-eventually() {
-  local limit=$1 i; shift
-  for ((i = 0; i < limit * 5; i++)); do
-    "$@" >/dev/null 2>&1 && return 0
-    sleep 0.2
-  done
-  return 1
-}
 ctl() { "${L[@]}" exec ops "$BUILD/src/exe/tandemctl" --timeout 5 "$@"; }
 
 echo "== lab up"

@@ -68,6 +68,12 @@ struct ServerState {
   ConfigDatabase config;
 };
 
+//! Revisions of the Configuration Database that `standby` lacks against
+//! `primary` (its revision minus the standby's); nullopt unless `standby`
+//! is in recovery, `primary` is not, and both hold the same configuration
+//! (same history_id).
+std::optional<int64_t> RevisionsBehind(const ServerState& standby, const ServerState& primary);
+
 //! Connects (short timeout) and reads everything in ServerState.
 absl::StatusOr<ServerState> Probe(const std::string& conninfo);
 

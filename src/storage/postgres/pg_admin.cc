@@ -190,6 +190,14 @@ std::vector<std::string> SyncStandbyNames(const std::string& value) {
   return names;
 }
 
+std::optional<int64_t> RevisionsBehind(const ServerState& standby, const ServerState& primary) {
+  if (!standby.in_recovery || primary.in_recovery || !standby.config.present ||
+      !primary.config.present || standby.config.history_id != primary.config.history_id) {
+    return std::nullopt;
+  }
+  return primary.config.revision - standby.config.revision;
+}
+
 absl::StatusOr<ServerState> Probe(const std::string& conninfo) {
   TANDEM_ASSIGN_OR_RETURN(auto c, Connect(conninfo));
   ServerState s;

@@ -1,0 +1,46 @@
+# Shared by the tests that run a lab of their own (lab_test.sh,
+# dr_scenario_test.sh); sourced, with LAB set to lab/lab.
+#   lab_test_init NAME STATE-NAME NS-PREFIX
+#     skips (exit 77, ctest's "skipped") unless root; sets STATE
+#     (/run/STATE-NAME.<pid>), PREFIX (NS-PREFIX<pid>-) and L (the lab command
+#     with --state); an EXIT trap runs on_exit (if the test defines it), then
+#     `lab down`, whatever happened.
+#   check DESCRIPTION COMMAND...   ok/FAIL line, counted in PASS/FAIL
+#   eventually SECONDS COMMAND...  true once COMMAND succeeds (every 0.2 s)
+
+lab_test_init() {
+  if [ "$(id -u)" -ne 0 ]; then
+    echo "$1: SKIP: the lab needs root (network namespaces)"
+    exit 77
+  fi
+  STATE=/run/$2.$$
+  PREFIX=$3$$-
+  L=("$LAB" --state "$STATE")
+  PASS=0
+  FAIL=0
+  T0=$SECONDS
+  trap lab_test_cleanup EXIT
+  trap 'exit 130' INT TERM
+}
+
+lab_test_cleanup() {
+  local rc=$?
+  if declare -F on_exit >/dev/null; then on_exit || true; fi
+  "${L[@]}" down >/dev/null 2>&1 || true
+  exit "$rc"
+}
+
+ok() { echo "ok   - $*"; PASS=$((PASS + 1)); }
+bad() { echo "FAIL - $*"; FAIL=$((FAIL + 1)); }
+check() {
+  local what=$1; shift
+  if "$@"; then ok "$what"; else bad "$what"; fi
+}
+eventually() {
+  local limit=$1 i; shift
+  for ((i = 0; i < limit * 5; i++)); do
+    "$@" >/dev/null 2>&1 && return 0
+    sleep 0.2
+  done
+  return 1
+}
