@@ -7,6 +7,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "absl/strings/str_split.h"
+#include "common/status_macros.h"
 #include "common/subprocess.h"
 #include "dns/dns_client.h"
 #include "net/config_client.h"
@@ -484,6 +485,17 @@ void MoveFramework(const ContextPtr& c, const Region& from, const Region& to, bo
   steps.push_back(ProxiesFollow(c, to));
 }
 
+// An empty plan whose owner is the context for region `to` (see MakeContext).
+absl::StatusOr<Plan> NewPlan(const Site& site, const std::string& to, std::string name) {
+  absl::StatusOr<std::shared_ptr<Context>> made = MakeContext(site, to);
+  if (!made.ok()) return made.status();
+  Plan plan;
+  plan.name = std::move(name);
+  plan.facts = (*made)->facts;
+  plan.owner = *made;
+  return plan;
+}
+
 }  // namespace
 
 absl::StatusOr<Plan> FailoverPlan(const Site& site, const std::string& scenario,
@@ -492,13 +504,8 @@ absl::StatusOr<Plan> FailoverPlan(const Site& site, const std::string& scenario,
     return absl::InvalidArgumentError(
         absl::StrCat("unknown scenario '", scenario, "': full, framework or dbms"));
   }
-  absl::StatusOr<std::shared_ptr<Context>> made = MakeContext(site, to);
-  if (!made.ok()) return made.status();
-  ContextPtr c = *made;
-  Plan plan;
-  plan.name = absl::StrCat("failover-", scenario);
-  plan.facts = c->facts;
-  plan.owner = c;
+  TANDEM_ASSIGN_OR_RETURN(Plan plan, NewPlan(site, to, absl::StrCat("failover-", scenario)));
+  ContextPtr c = std::static_pointer_cast<const Context>(plan.owner);
   if (scenario == "dbms") {
     plan.steps.push_back(FenceDbms(c, *c->from));
     plan.steps.push_back(CatchUp(c, *c->from, *c->to, /*strict=*/false));
@@ -516,13 +523,8 @@ absl::StatusOr<Plan> FailoverPlan(const Site& site, const std::string& scenario,
 }
 
 absl::StatusOr<Plan> SwitchoverPlan(const Site& site, const std::string& to) {
-  absl::StatusOr<std::shared_ptr<Context>> made = MakeContext(site, to);
-  if (!made.ok()) return made.status();
-  ContextPtr c = *made;
-  Plan plan;
-  plan.name = "switchover";
-  plan.facts = c->facts;
-  plan.owner = c;
+  TANDEM_ASSIGN_OR_RETURN(Plan plan, NewPlan(site, to, "switchover"));
+  ContextPtr c = std::static_pointer_cast<const Context>(plan.owner);
   MoveFramework(c, *c->from, *c->to, /*strict=*/true, plan.steps);
   plan.steps.push_back(RebuildDbms(c, *c->from, *c->to));
   plan.writable_after = absl::StrCat("start-", to, "-framework");
@@ -530,14 +532,9 @@ absl::StatusOr<Plan> SwitchoverPlan(const Site& site, const std::string& to) {
 }
 
 absl::StatusOr<Plan> FailbackPlan(const Site& site, const std::string& to) {
-  absl::StatusOr<std::shared_ptr<Context>> made = MakeContext(site, to);
-  if (!made.ok()) return made.status();
-  ContextPtr c = *made;
+  TANDEM_ASSIGN_OR_RETURN(Plan plan, NewPlan(site, to, "failback"));
+  ContextPtr c = std::static_pointer_cast<const Context>(plan.owner);
   // Here `to` is the region coming back and `from` the live one.
-  Plan plan;
-  plan.name = "failback";
-  plan.facts = c->facts;
-  plan.owner = c;
   plan.steps.push_back(StartDbms(c, *c->to));
   plan.steps.push_back(RebuildDbms(c, *c->to, *c->from));
   MoveFramework(c, *c->from, *c->to, /*strict=*/true, plan.steps);

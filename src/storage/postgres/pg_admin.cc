@@ -312,27 +312,33 @@ absl::StatusOr<std::vector<std::string>> ReloadConfiguration(const std::string& 
   return std::vector<std::string>{};
 }
 
-absl::StatusOr<int64_t> TerminateSessionsFrom(const std::string& conninfo,
-                                              const std::vector<std::string>& cidrs) {
+namespace {
+
+// Sessions (other than this one) from within the CIDRs: counted, or ended.
+absl::StatusOr<int64_t> SessionsFrom(const std::string& conninfo,
+                                     const std::vector<std::string>& cidrs, bool terminate) {
   if (cidrs.empty()) return 0;
   TANDEM_ASSIGN_OR_RETURN(auto c, Connect(conninfo));
   TANDEM_ASSIGN_OR_RETURN(
-      pg::Result r, c->Query("SELECT count(*) FILTER (WHERE pg_terminate_backend(pid))::int8 FROM "
-                             "pg_stat_activity WHERE pid <> pg_backend_pid() AND client_addr <<= "
-                             "ANY($1::inet[])",
-                             {Param::Text(absl::StrCat("{", absl::StrJoin(cidrs, ","), "}"))}));
+      pg::Result r,
+      c->Query(absl::StrCat("SELECT count(*)",
+                            terminate ? " FILTER (WHERE pg_terminate_backend(pid))" : "",
+                            "::int8 FROM pg_stat_activity WHERE pid <> pg_backend_pid() AND "
+                            "client_addr <<= ANY($1::inet[])"),
+               {Param::Text(absl::StrCat("{", absl::StrJoin(cidrs, ","), "}"))}));
   return r.Int(0, 0);
+}
+
+}  // namespace
+
+absl::StatusOr<int64_t> TerminateSessionsFrom(const std::string& conninfo,
+                                              const std::vector<std::string>& cidrs) {
+  return SessionsFrom(conninfo, cidrs, /*terminate=*/true);
 }
 
 absl::StatusOr<int64_t> CountSessionsFrom(const std::string& conninfo,
                                           const std::vector<std::string>& cidrs) {
-  if (cidrs.empty()) return 0;
-  TANDEM_ASSIGN_OR_RETURN(auto c, Connect(conninfo));
-  TANDEM_ASSIGN_OR_RETURN(
-      pg::Result r, c->Query("SELECT count(*)::int8 FROM pg_stat_activity WHERE pid <> "
-                             "pg_backend_pid() AND client_addr <<= ANY($1::inet[])",
-                             {Param::Text(absl::StrCat("{", absl::StrJoin(cidrs, ","), "}"))}));
-  return r.Int(0, 0);
+  return SessionsFrom(conninfo, cidrs, /*terminate=*/false);
 }
 
 absl::StatusOr<std::string> WaitForStandby(const std::string& primary_conninfo,
