@@ -88,6 +88,7 @@ RunReport RunRunbook(const std::string& name, const std::vector<Step>& steps,
     if (*done) {
       result.outcome = "already done";
       result.finished = absl::Now();
+      result.took = result.finished - s0;  // the check itself (e.g. timeouts of dead hosts)
       report.steps.push_back(result);
       say(absl::StrCat(head, ": already done"));
       continue;

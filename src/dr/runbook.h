@@ -49,6 +49,7 @@ struct StepResult {
   std::string id;
   //! "already done", "done", "would run", "refused", "failed", "not reached".
   std::string outcome;
+  //! For "already done": how long the check took.
   absl::Duration took;
   std::string detail;
   //! When the step ended (done or failed); InfinitePast if it did not run.

@@ -1,12 +1,16 @@
 #include "dr/scenarios.h"
 
 #include <algorithm>
+#include <map>
 #include <thread>
 
+#include "absl/status/status.h"
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "absl/strings/str_split.h"
+#include "absl/synchronization/mutex.h"
+#include "absl/time/clock.h"
 #include "common/status_macros.h"
 #include "common/subprocess.h"
 #include "dns/dns_client.h"
@@ -89,6 +93,38 @@ struct Context {
   // Set by the fence step when the old DBMS was fenced in this run.
   std::shared_ptr<bool> fenced = std::make_shared<bool>(false);
 
+  // A DBMS that did not answer costs its connect timeout at each check;
+  // within one run, one that did not answer a moment ago is taken as gone
+  // (kGoneFor) instead of being waited for again.
+  static constexpr absl::Duration kGoneFor = absl::Seconds(15);
+  mutable absl::Mutex mu;
+  mutable std::map<std::string, absl::Time> gone_at ABSL_GUARDED_BY(mu);
+
+  absl::StatusOr<pgadmin::ServerState> Probe(const Region& region) const {
+    {
+      absl::MutexLock lock(&mu);
+      auto it = gone_at.find(region.name);
+      if (it != gone_at.end() && absl::Now() - it->second < kGoneFor) {
+        return absl::UnavailableError(absl::StrCat(
+            region.name, "'s DBMS did not answer ",
+            absl::FormatDuration(absl::Trunc(absl::Now() - it->second, absl::Milliseconds(100))),
+            " ago"));
+      }
+    }
+    absl::StatusOr<pgadmin::ServerState> st = pgadmin::Probe(region.dbms);
+    if (!st.ok() && absl::IsUnavailable(st.status())) MarkGone(region);
+    return st;
+  }
+  bool RecentlyGone(const Region& region) const {
+    absl::MutexLock lock(&mu);
+    auto it = gone_at.find(region.name);
+    return it != gone_at.end() && absl::Now() - it->second < kGoneFor;
+  }
+  void MarkGone(const Region& region) const {
+    absl::MutexLock lock(&mu);
+    gone_at[region.name] = absl::Now();
+  }
+
   // Every framework VM of every region, as CIDRs: what a fence shuts out.
   std::string FenceFrom() const {
     std::vector<std::string> cidrs;
@@ -166,9 +202,13 @@ Step FenceDbms(ContextPtr c, const Region& region) {
   s.done = [c, &region, ran]() -> absl::StatusOr<bool> {
     if (!*ran) return false;
     if (!*c->fenced) return true;  // forced without a command: nothing to check
+    if (c->RecentlyGone(region)) return true;
     absl::StatusOr<int64_t> sessions =
         pgadmin::CountSessionsFrom(region.dbms, absl::StrSplit(c->FenceFrom(), ','));
-    if (!sessions.ok()) return true;  // not answering: nobody can write there either
+    if (!sessions.ok()) {
+      c->MarkGone(region);
+      return true;  // not answering: nobody can write there either
+    }
     return *sessions == 0;
   };
   s.unsafe = [c, &region]() -> std::string {
@@ -213,7 +253,7 @@ Step CatchUp(ContextPtr c, const Region& from, const Region& to, bool strict) {
   s.done = [c, &from, &to, strict]() -> absl::StatusOr<bool> {
     absl::StatusOr<pgadmin::ServerState> target = pgadmin::Probe(to.dbms);
     if (!target.ok()) return target.status();
-    absl::StatusOr<pgadmin::ServerState> old = pgadmin::Probe(from.dbms);
+    absl::StatusOr<pgadmin::ServerState> old = c->Probe(from);
     if (!old.ok()) {
       if (strict) {
         return absl::FailedPreconditionError(
@@ -247,7 +287,7 @@ Step Promote(ContextPtr c, const Region& from, const Region& to) {
   };
   s.unsafe = [c, &from]() -> std::string {
     if (*c->fenced) return "";
-    absl::StatusOr<pgadmin::ServerState> st = pgadmin::Probe(from.dbms);
+    absl::StatusOr<pgadmin::ServerState> st = c->Probe(from);
     if (!st.ok() || st->in_recovery) return "";  // gone, or a standby: safe
     return absl::StrCat(from.name, "'s DBMS (", st->endpoint,
                         ") still answers, is writable and was not fenced: stop it or fence it "
