@@ -39,7 +39,8 @@ case ${1:-} in
     "$ROOT/lab/lab" --state "$LAB_STATE" up ${1:+"$1"} --build "$ROOT/build"
     echo
     "$ROOT/lab/lab" --state "$LAB_STATE" status
-    LAB="lab/lab --state $LAB_STATE"
+    LAB=lab/lab
+    [ "$LAB_STATE" = /run/tandem-lab ] || LAB="lab/lab --state $LAB_STATE"
     cat <<TXT
 
 The two-region lab is up (docs/LAB.md): region 1 live (r1-dbms primary,
@@ -48,18 +49,19 @@ r2-fw-p/r2-fw-b configured and stopped), a proxy pair and a sample app in
 each region's application VMs, BIND on dns (zone tandem.test.).
 
 Explore (from the ops host, where tandemctl finds everything by itself):
-  $LAB status                                   # every host and server
-  $LAB exec ops tandemctl dr status             # both regions at a glance
+  $LAB status                          # every host and server
+  $LAB exec ops tandemctl dr status    # both regions at a glance
   $LAB exec ops tandemctl list app
   $LAB exec ops tandemctl set-option app sample-app lab marker hello
-  tail -f $LAB_STATE/r2-app-b/sample.log        # a sample app sees it
+  tail -f $LAB_STATE/r2-app-b/sample.log  # a sample app sees it
 
 Drive a failover (docs/DR.md is the operator's guide):
-  for h in r1-dbms r1-fw-p r1-fw-b r1-app-p r1-app-b; do $LAB kill \$h; done  # lose region 1
+  for h in r1-dbms r1-fw-p r1-fw-b r1-app-p r1-app-b; do $LAB kill \$h; done   # lose region 1
   $LAB exec ops tandemctl dr failover --scenario full --to r2 --dry-run
   $LAB exec ops tandemctl dr failover --scenario full --to r2
   $LAB exec ops tandemctl set-option app sample-app lab marker in-r2
-  $LAB exec ops tandemctl dr failback --to r1               # and back
+  $LAB start r1-app-p; $LAB start r1-app-b                 # region 1 returns
+  $LAB exec ops tandemctl dr failback --to r1              # and back
 Also: --scenario framework | dbms, and \`tandemctl dr switchover --to r2\`.
 
 Remove everything with: bash scripts/demo.sh stop

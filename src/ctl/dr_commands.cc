@@ -223,7 +223,7 @@ absl::Status RunPlan(CommandContext& ctx, const std::string& site_file, const dr
                                  "'s wrote before the promotion");
       } else {
         lost_note = absl::StrCat(
-            "unknown: ", from->name, "'s DBMS does not answer",
+            from->name, "'s DBMS does not answer",
             facts.old_dbms_unreachable_at_promote
                 ? absl::StrCat(" and did not when ", to->name, "'s was promoted")
                 : "",
