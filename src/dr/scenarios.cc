@@ -1,8 +1,16 @@
 #include "dr/scenarios.h"
 
+#include <netdb.h>
+#include <poll.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
 #include <algorithm>
+#include <cerrno>
 #include <map>
+#include <optional>
 #include <thread>
+#include <utility>
 
 #include "absl/status/status.h"
 #include "absl/strings/match.h"
@@ -21,26 +29,90 @@ namespace {
 
 namespace pgadmin = storage::pgadmin;
 
-// "host=203.0.113.10 port=..." -> "203.0.113.10" (for matching a storage
-// description); empty if the conninfo has no plain host.
-std::string HostOfConninfo(const std::string& conninfo) {
-  const size_t at = conninfo.find("host=");
+// The value of `key` in a "key=value key=value" conninfo; empty if absent.
+std::string ConninfoValue(const std::string& conninfo, const char* key) {
+  const std::string k = absl::StrCat(key, "=");
+  size_t at = conninfo.find(k);
+  while (at != std::string::npos && at > 0 && conninfo[at - 1] != ' ') {
+    at = conninfo.find(k, at + 1);
+  }
   if (at == std::string::npos) return "";
-  const size_t end = conninfo.find_first_of(" ,", at + 5);
-  return conninfo.substr(at + 5, end == std::string::npos ? std::string::npos : end - at - 5);
+  const size_t end = conninfo.find(' ', at);
+  return conninfo.substr(at + k.size(),
+                         end == std::string::npos ? std::string::npos : end - at - k.size());
+}
+
+// "host=203.0.113.10,198.51.100.10 port=..." -> "203.0.113.10" (for matching
+// a storage description); empty if the conninfo has no host.
+std::string HostOfConninfo(const std::string& conninfo) {
+  const std::string hosts = ConninfoValue(conninfo, "host");
+  return hosts.substr(0, hosts.find(','));
+}
+
+// Does anything accept a TCP connection at host:port within `timeout`? A
+// VM that is down (no answer at all) costs `timeout` instead of the longer
+// timeouts of gRPC and libpq; one that refuses answers at once.
+bool TcpAnswers(const std::string& host, const std::string& port, absl::Duration timeout) {
+  addrinfo hints{};
+  hints.ai_socktype = SOCK_STREAM;
+  hints.ai_flags = AI_NUMERICSERV;
+  addrinfo* found = nullptr;
+  if (getaddrinfo(host.c_str(), port.c_str(), &hints, &found) != 0 || found == nullptr) {
+    return true;  // cannot tell: let the real call find out
+  }
+  bool answered = false;
+  const int fd = socket(found->ai_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+  if (fd >= 0) {
+    if (connect(fd, found->ai_addr, found->ai_addrlen) == 0) {
+      answered = true;
+    } else if (errno == EINPROGRESS) {
+      pollfd p{fd, POLLOUT, 0};
+      if (poll(&p, 1, static_cast<int>(absl::ToInt64Milliseconds(timeout))) == 1) {
+        int err = 0;
+        socklen_t len = sizeof err;
+        answered = getsockopt(fd, SOL_SOCKET, SO_ERROR, &err, &len) == 0 && err == 0;
+      }
+    }
+    close(fd);
+  }
+  freeaddrinfo(found);
+  return answered;
+}
+
+constexpr absl::Duration kTcpProbe = absl::Milliseconds(500);
+
+// "host:port" (or "[v6]:port") -> {host, port}.
+std::pair<std::string, std::string> SplitHostPort(const std::string& address) {
+  if (!address.empty() && address[0] == '[') {
+    const size_t close = address.find(']');
+    if (close != std::string::npos && close + 1 < address.size() && address[close + 1] == ':') {
+      return {address.substr(1, close - 1), address.substr(close + 2)};
+    }
+  }
+  const size_t colon = address.rfind(':');
+  if (colon == std::string::npos) return {address, ""};
+  return {address.substr(0, colon), address.substr(colon + 1)};
 }
 
 // "198.51.100.11:9000" -> "198.51.100.11"; "[2001:db8::1]:9000" -> "2001:db8::1".
-std::string HostOfAddress(const std::string& address) {
-  if (!address.empty() && address[0] == '[') {
-    const size_t close = address.find(']');
-    return address.substr(1, close == std::string::npos ? std::string::npos : close - 1);
+std::string HostOfAddress(const std::string& address) { return SplitHostPort(address).first; }
+
+// A conninfo's single host and port (5432 unless given); nullopt for several
+// hosts, a socket directory or none (then nothing is short-cut).
+std::optional<std::pair<std::string, std::string>> DbmsEndpoint(const std::string& conninfo) {
+  const std::string host = ConninfoValue(conninfo, "host"), port = ConninfoValue(conninfo, "port");
+  if (host.empty() || host[0] == '/' || absl::StrContains(host, ",") ||
+      absl::StrContains(port, ",")) {
+    return std::nullopt;
   }
-  const size_t colon = address.rfind(':');
-  return colon == std::string::npos ? address : address.substr(0, colon);
+  return std::make_pair(host, port.empty() ? std::string("5432") : port);
 }
 
 absl::StatusOr<config::v1::ServerInfo> Info(const std::string& server) {
+  const auto [host, port] = SplitHostPort(server);
+  if (!port.empty() && !TcpAnswers(host, port, kTcpProbe)) {
+    return absl::UnavailableError(absl::StrCat(server, " does not accept connections"));
+  }
   config::ClientOptions o;
   o.server = server;
   o.application_name = "tandemctl-dr";
@@ -110,6 +182,11 @@ struct Context {
             absl::FormatDuration(absl::Trunc(absl::Now() - it->second, absl::Milliseconds(100))),
             " ago"));
       }
+    }
+    if (auto ep = DbmsEndpoint(region.dbms); ep && !TcpAnswers(ep->first, ep->second, kTcpProbe)) {
+      MarkGone(region);
+      return absl::UnavailableError(absl::StrCat(region.name, "'s DBMS (", ep->first, ":",
+                                                 ep->second, ") does not accept connections"));
     }
     absl::StatusOr<pgadmin::ServerState> st = pgadmin::Probe(region.dbms);
     if (!st.ok() && absl::IsUnavailable(st.status())) MarkGone(region);
@@ -203,6 +280,10 @@ Step FenceDbms(ContextPtr c, const Region& region) {
     if (!*ran) return false;
     if (!*c->fenced) return true;  // forced without a command: nothing to check
     if (c->RecentlyGone(region)) return true;
+    if (auto ep = DbmsEndpoint(region.dbms); ep && !TcpAnswers(ep->first, ep->second, kTcpProbe)) {
+      c->MarkGone(region);
+      return true;
+    }
     absl::StatusOr<int64_t> sessions =
         pgadmin::CountSessionsFrom(region.dbms, absl::StrSplit(c->FenceFrom(), ','));
     if (!sessions.ok()) {
