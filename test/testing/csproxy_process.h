@@ -1,16 +1,12 @@
 // Runs a real `tandemd csproxy` in a temporary directory for integration
-// tests: start, wait until it serves in a given mode, kill or SIGTERM.
+// tests: start, wait until it serves in a given mode, kill or SIGTERM (the
+// process handling is DaemonProcess's).
 #pragma once
 
-#include <sys/types.h>
-
-#include <memory>
 #include <string>
 #include <vector>
 
-#include "grpcpp/channel.h"
-#include "tandem/config/v1/config.grpc.pb.h"
-#include "testing/temp_dir.h"
+#include "testing/daemon_process.h"
 
 namespace tandem::testing {
 
@@ -24,33 +20,13 @@ struct CsProxyOptions {
   std::string extra_toml;
 };
 
-class CsProxyProcess {
+class CsProxyProcess : public DaemonProcess {
  public:
   explicit CsProxyProcess(CsProxyOptions options);
-  ~CsProxyProcess();
-  CsProxyProcess(const CsProxyProcess&) = delete;
-  CsProxyProcess& operator=(const CsProxyProcess&) = delete;
 
-  //! Starts the proxy and waits (up to 20 s) until it listens.
-  void Start();
   //! Waits up to `seconds` until GetServerInfo reports `mode`; true if it did.
   bool WaitForMode(config::v1::ProxyMode mode, int seconds);
-  //! kill -9 and reap.
-  void Kill();
-  //! SIGTERM; returns the waitpid status.
-  int Terminate();
-
-  std::string address() const { return "127.0.0.1:" + std::to_string(port_); }
-  std::unique_ptr<config::v1::ConfigService::Stub> Stub() const;
-  std::shared_ptr<grpc::Channel> Channel() const;
   config::v1::ServerInfo Info() const;
-  std::string Log() const;
-
- private:
-  CsProxyOptions options_;
-  TempDir dir_;
-  pid_t pid_ = -1;
-  int port_ = 0;
 };
 
 //! A TCP port that was free a moment ago (for servers that must keep their

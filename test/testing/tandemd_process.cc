@@ -1,125 +1,21 @@
 #include "testing/tandemd_process.h"
 
-#include <gtest/gtest.h>
-#include <sys/wait.h>
-#include <unistd.h>
-
-#include <chrono>
 #include <fstream>
-#include <sstream>
-#include <thread>
-
-#include "grpcpp/create_channel.h"
 
 namespace tandem::testing {
 
-std::string BinaryPath(const std::string& name) {
-  const char* dir = std::getenv("TANDEM_BIN_DIR");
-  return std::string(dir != nullptr ? dir : "src/exe") + "/" + name;
-}
-
-TandemdProcess::TandemdProcess(TandemdOptions options) : options_(std::move(options)) {
-  std::ofstream toml(dir_.file("confserv.toml"));
-  toml << "[server]\nlisten = \"" << options_.listen << "\"\nport_file = \"" << dir_.file("port")
+TandemdProcess::TandemdProcess(TandemdOptions options)
+    : DaemonProcess("confserv", options.listen, options.netns) {
+  std::ofstream toml(config_path());
+  toml << "[server]\nlisten = \"" << options.listen << "\"\nport_file = \"" << port_file()
        << "\"\napplication = \"confserv\"\nshutdown_grace_s = 5\n"
-       << options_.server_toml
-       << (options_.storage_toml.empty()
+       << options.server_toml
+       << (options.storage_toml.empty()
                ? "[storage]\nbackend = \"sqlite\"\npath = \"" + dir_.file("config.db") + "\"\n"
-               : options_.storage_toml)
-       << "[history]\nmax_count = " << options_.history_max_count << "\n"
+               : options.storage_toml)
+       << "[history]\nmax_count = " << options.history_max_count << "\n"
        << "[log]\nlevel = \"info\"\n"
-       << options_.extra_toml;
-}
-
-TandemdProcess::~TandemdProcess() {
-  if (pid_ > 0) Kill();
-}
-
-void TandemdProcess::Start() {
-  ASSERT_LE(pid_, 0) << "already running";
-  std::remove(dir_.file("port").c_str());
-  const std::string bin = BinaryPath("tandemd");
-  const std::string conf = dir_.file("confserv.toml");
-  const std::string log = dir_.file("tandemd.log");
-  pid_ = fork();
-  ASSERT_GE(pid_, 0);
-  if (pid_ == 0) {
-    FILE* out = freopen(log.c_str(), "a", stderr);
-    (void)out;
-    if (!options_.netns.empty()) {
-      execlp("ip", "ip", "netns", "exec", options_.netns.c_str(), bin.c_str(), "confserv", "-f",
-             conf.c_str(), nullptr);
-    }
-    execl(bin.c_str(), bin.c_str(), "confserv", "-f", conf.c_str(), nullptr);
-    _exit(127);
-  }
-  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(20);
-  while (std::chrono::steady_clock::now() < deadline) {
-    std::ifstream in(dir_.file("port"));
-    if (in >> port_ && port_ > 0) return;
-    int status = 0;
-    if (waitpid(pid_, &status, WNOHANG) == pid_) {
-      pid_ = -1;
-      FAIL() << "tandemd exited during start-up:\n" << Log();
-    }
-    std::this_thread::sleep_for(std::chrono::milliseconds(20));
-  }
-  FAIL() << "tandemd did not start within 20 s:\n" << Log();
-}
-
-void TandemdProcess::Kill() {
-  if (pid_ <= 0) return;
-  kill(pid_, SIGKILL);
-  int status = 0;
-  waitpid(pid_, &status, 0);
-  pid_ = -1;
-}
-
-int TandemdProcess::Terminate() {
-  if (pid_ <= 0) return -1;
-  kill(pid_, SIGTERM);
-  int status = 0;
-  waitpid(pid_, &status, 0);
-  pid_ = -1;
-  return status;
-}
-
-bool TandemdProcess::Exited(int seconds, int* status) {
-  if (pid_ <= 0) return true;
-  for (int i = 0; i < seconds * 50; ++i) {
-    if (waitpid(pid_, status, WNOHANG) == pid_) {
-      pid_ = -1;
-      return true;
-    }
-    std::this_thread::sleep_for(std::chrono::milliseconds(20));
-  }
-  return false;
-}
-
-std::string TandemdProcess::address() const {
-  std::string host = options_.listen.substr(0, options_.listen.rfind(':'));
-  if (host.empty() || host == "0.0.0.0") host = "127.0.0.1";
-  return host + ":" + std::to_string(port_);
-}
-
-std::unique_ptr<config::v1::ConfigService::Stub> TandemdProcess::Stub() const {
-  return config::v1::ConfigService::NewStub(Channel());
-}
-
-std::shared_ptr<grpc::Channel> TandemdProcess::Channel() const {
-  // Plain gRPC, not net::MakeChannel: this library must not pull in
-  // libgrpc++_reflection (the reflection test brings its own descriptors).
-  grpc::ChannelArguments args;
-  args.SetInt(GRPC_ARG_USE_LOCAL_SUBCHANNEL_POOL, 1);
-  args.SetMaxReceiveMessageSize(64 * 1024 * 1024);  // big transactions answer big
-  return grpc::CreateCustomChannel(address(), grpc::InsecureChannelCredentials(), args);
-}
-
-std::string TandemdProcess::Log() const {
-  std::ifstream in(dir_.file("tandemd.log"));
-  std::stringstream ss;
-  ss << in.rdbuf();
-  return ss.str();
+       << options.extra_toml;
 }
 
 }  // namespace tandem::testing

@@ -1,17 +1,13 @@
 // Runs a real `tandemd confserv` in a temporary directory for integration
 // tests: start, wait until serving, kill -9 or SIGTERM, restart on the same
-// database.
+// database (the process handling is DaemonProcess's).
 #pragma once
 
 #include <signal.h>
-#include <sys/types.h>
 
-#include <memory>
 #include <string>
 
-#include "grpcpp/channel.h"
-#include "tandem/config/v1/config.grpc.pb.h"
-#include "testing/temp_dir.h"
+#include "testing/daemon_process.h"
 
 namespace tandem::testing {
 
@@ -28,42 +24,9 @@ struct TandemdOptions {
   std::string server_toml = "";
 };
 
-class TandemdProcess {
+class TandemdProcess : public DaemonProcess {
  public:
   explicit TandemdProcess(TandemdOptions options = {});
-  ~TandemdProcess();
-  TandemdProcess(const TandemdProcess&) = delete;
-  TandemdProcess& operator=(const TandemdProcess&) = delete;
-
-  //! Starts the server and waits (up to 20 s) until it serves.
-  void Start();
-  //! kill -9 and reap.
-  void Kill();
-  //! SIGTERM; returns the exit status (waitpid status).
-  int Terminate();
-  bool running() const { return pid_ > 0; }
-  pid_t pid() const { return pid_; }
-  //! Waits up to `seconds` for the server to exit by itself; true (and its
-  //! waitpid status) if it did.
-  bool Exited(int seconds, int* status);
-
-  //! host:port clients use: the listen host (127.0.0.1 for a wildcard).
-  std::string address() const;
-  std::unique_ptr<config::v1::ConfigService::Stub> Stub() const;
-  //! A new channel (own TCP connection) to the server.
-  std::shared_ptr<grpc::Channel> Channel() const;
-  const std::string& dir() const { return dir_.path(); }
-  //! The server's log so far (for failure messages).
-  std::string Log() const;
-
- private:
-  TandemdOptions options_;
-  TempDir dir_;
-  pid_t pid_ = -1;
-  int port_ = 0;
 };
-
-//! Path of a built executable (tandemd, tandemctl).
-std::string BinaryPath(const std::string& name);
 
 }  // namespace tandem::testing

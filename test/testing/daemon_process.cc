@@ -1,0 +1,116 @@
+#include "testing/daemon_process.h"
+
+#include <gtest/gtest.h>
+#include <signal.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <fstream>
+#include <sstream>
+#include <thread>
+
+#include "grpcpp/create_channel.h"
+
+namespace tandem::testing {
+
+std::string BinaryPath(const std::string& name) {
+  const char* dir = std::getenv("TANDEM_BIN_DIR");
+  return std::string(dir != nullptr ? dir : "src/exe") + "/" + name;
+}
+
+DaemonProcess::DaemonProcess(std::string mode, std::string listen, std::string netns)
+    : mode_(std::move(mode)), listen_(std::move(listen)), netns_(std::move(netns)) {}
+
+DaemonProcess::~DaemonProcess() {
+  if (pid_ > 0) Kill();
+}
+
+void DaemonProcess::Start() {
+  ASSERT_LE(pid_, 0) << "already running";
+  std::remove(port_file().c_str());
+  const std::string bin = BinaryPath("tandemd");
+  const std::string conf = config_path();
+  const std::string log = dir_.file(mode_ + ".log");
+  pid_ = fork();
+  ASSERT_GE(pid_, 0);
+  if (pid_ == 0) {
+    FILE* out = freopen(log.c_str(), "a", stderr);
+    (void)out;
+    if (!netns_.empty()) {
+      execlp("ip", "ip", "netns", "exec", netns_.c_str(), bin.c_str(), mode_.c_str(), "-f",
+             conf.c_str(), nullptr);
+    }
+    execl(bin.c_str(), bin.c_str(), mode_.c_str(), "-f", conf.c_str(), nullptr);
+    _exit(127);
+  }
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(20);
+  while (std::chrono::steady_clock::now() < deadline) {
+    std::ifstream in(port_file());
+    if (in >> port_ && port_ > 0) return;
+    int status = 0;
+    if (waitpid(pid_, &status, WNOHANG) == pid_) {
+      pid_ = -1;
+      FAIL() << "tandemd " << mode_ << " exited during start-up:\n" << Log();
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
+  FAIL() << "tandemd " << mode_ << " did not start within 20 s:\n" << Log();
+}
+
+void DaemonProcess::Kill() {
+  if (pid_ <= 0) return;
+  kill(pid_, SIGKILL);
+  int status = 0;
+  waitpid(pid_, &status, 0);
+  pid_ = -1;
+}
+
+int DaemonProcess::Terminate() {
+  if (pid_ <= 0) return -1;
+  kill(pid_, SIGTERM);
+  int status = 0;
+  waitpid(pid_, &status, 0);
+  pid_ = -1;
+  return status;
+}
+
+bool DaemonProcess::Exited(int seconds, int* status) {
+  if (pid_ <= 0) return true;
+  for (int i = 0; i < seconds * 50; ++i) {
+    if (waitpid(pid_, status, WNOHANG) == pid_) {
+      pid_ = -1;
+      return true;
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
+  return false;
+}
+
+std::string DaemonProcess::address() const {
+  std::string host = listen_.substr(0, listen_.rfind(':'));
+  if (host.empty() || host == "0.0.0.0") host = "127.0.0.1";
+  return host + ":" + std::to_string(port_);
+}
+
+std::unique_ptr<config::v1::ConfigService::Stub> DaemonProcess::Stub() const {
+  return config::v1::ConfigService::NewStub(Channel());
+}
+
+std::shared_ptr<grpc::Channel> DaemonProcess::Channel() const {
+  // Plain gRPC, not net::MakeChannel: this library must not pull in
+  // libgrpc++_reflection (the reflection test brings its own descriptors).
+  grpc::ChannelArguments args;
+  args.SetInt(GRPC_ARG_USE_LOCAL_SUBCHANNEL_POOL, 1);
+  args.SetMaxReceiveMessageSize(64 * 1024 * 1024);  // big transactions answer big
+  return grpc::CreateCustomChannel(address(), grpc::InsecureChannelCredentials(), args);
+}
+
+std::string DaemonProcess::Log() const {
+  std::ifstream in(dir_.file(mode_ + ".log"));
+  std::stringstream ss;
+  ss << in.rdbuf();
+  return ss.str();
+}
+
+}  // namespace tandem::testing

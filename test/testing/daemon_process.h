@@ -1,0 +1,67 @@
+// Runs a real `tandemd MODE -f MODE.toml` in a temporary directory for
+// integration tests: start and wait until it serves (its port file), kill -9
+// or SIGTERM, wait for it to exit, read its log. TandemdProcess (confserv)
+// and CsProxyProcess (csproxy) write the configuration and add their own
+// checks.
+#pragma once
+
+#include <sys/types.h>
+
+#include <memory>
+#include <string>
+
+#include "grpcpp/channel.h"
+#include "tandem/config/v1/config.grpc.pb.h"
+#include "testing/temp_dir.h"
+
+namespace tandem::testing {
+
+class DaemonProcess {
+ public:
+  //! `listen`: the [server] listen address (its host is the one clients
+  //! use; 127.0.0.1 for a wildcard). `netns`: run inside that network
+  //! namespace (`ip netns exec`), as another host; empty = here.
+  DaemonProcess(std::string mode, std::string listen, std::string netns = "");
+  virtual ~DaemonProcess();
+  DaemonProcess(const DaemonProcess&) = delete;
+  DaemonProcess& operator=(const DaemonProcess&) = delete;
+
+  //! Starts the server and waits (up to 20 s) until it serves.
+  void Start();
+  //! kill -9 and reap.
+  void Kill();
+  //! SIGTERM; returns the exit status (waitpid status).
+  int Terminate();
+  bool running() const { return pid_ > 0; }
+  pid_t pid() const { return pid_; }
+  //! Waits up to `seconds` for the server to exit by itself; true (and its
+  //! waitpid status) if it did.
+  bool Exited(int seconds, int* status);
+
+  //! host:port clients use.
+  std::string address() const;
+  std::unique_ptr<config::v1::ConfigService::Stub> Stub() const;
+  //! A new channel (own TCP connection) to the server.
+  std::shared_ptr<grpc::Channel> Channel() const;
+  const std::string& dir() const { return dir_.path(); }
+  //! The server's log so far (for failure messages).
+  std::string Log() const;
+
+ protected:
+  //! Where the subclass writes the configuration, and the port file it must name.
+  std::string config_path() const { return dir_.file(mode_ + ".toml"); }
+  std::string port_file() const { return dir_.file("port"); }
+  TempDir dir_;
+
+ private:
+  const std::string mode_;
+  const std::string listen_;
+  const std::string netns_;
+  pid_t pid_ = -1;
+  int port_ = 0;
+};
+
+//! Path of a built executable (tandemd, tandemctl).
+std::string BinaryPath(const std::string& name);
+
+}  // namespace tandem::testing
