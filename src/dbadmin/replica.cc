@@ -12,7 +12,6 @@
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
-#include "absl/strings/str_replace.h"
 #include "absl/time/clock.h"
 #include "common/status_macros.h"
 #include "common/subprocess.h"
@@ -262,12 +261,11 @@ absl::StatusOr<std::string> Rebuild(const StandbySpec& spec, RebuildMethod metho
       if (!fs::exists(spec.data_dir + "/standby.signal", ec)) {
         // "no rewind required" may skip writing the standby settings.
         std::ofstream(spec.data_dir + "/standby.signal").close();
-        TANDEM_RETURN_IF_ERROR(AppendAutoConf(
-            spec.data_dir,
-            absl::StrCat("primary_conninfo = '",
-                         absl::StrReplaceAll(WithApplicationName(spec.primary_conninfo, spec.name),
-                                             {{"'", "''"}}),
-                         "'\n")));
+        TANDEM_RETURN_IF_ERROR(
+            AppendAutoConf(spec.data_dir, absl::StrCat("primary_conninfo = ",
+                                                       pgadmin::QuoteLiteral(WithApplicationName(
+                                                           spec.primary_conninfo, spec.name)),
+                                                       "\n")));
       }
       if (spec.port != 0) {
         TANDEM_RETURN_IF_ERROR(AppendAutoConf(

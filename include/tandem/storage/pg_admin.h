@@ -68,6 +68,10 @@ struct ServerState {
   ConfigDatabase config;
 };
 
+//! 'text' with quotes doubled: a string literal for SQL and for
+//! postgresql.conf / postgresql.auto.conf values.
+std::string QuoteLiteral(const std::string& text);
+
 //! Revisions of the Configuration Database that `standby` lacks against
 //! `primary` (its revision minus the standby's); nullopt unless `standby`
 //! is in recovery, `primary` is not, and both hold the same configuration

@@ -62,10 +62,6 @@ int PrefixLength(const std::string& netmask) {
   return bits;
 }
 
-std::string Quote(const std::string& literal) {
-  return absl::StrCat("'", absl::StrReplaceAll(literal, {{"'", "''"}}), "'");
-}
-
 absl::Status ValidSettingName(const std::string& name) {
   if (name.empty() ||
       name.find_first_not_of("abcdefghijklmnopqrstuvwxyz_0123456789.") != std::string::npos) {
@@ -190,6 +186,10 @@ std::vector<std::string> SyncStandbyNames(const std::string& value) {
   return names;
 }
 
+std::string QuoteLiteral(const std::string& text) {
+  return absl::StrCat("'", absl::StrReplaceAll(text, {{"'", "''"}}), "'");
+}
+
 std::optional<int64_t> RevisionsBehind(const ServerState& standby, const ServerState& primary) {
   if (!standby.in_recovery || primary.in_recovery || !standby.config.present ||
       !primary.config.present || standby.config.history_id != primary.config.history_id) {
@@ -287,9 +287,9 @@ absl::Status SetSystemSetting(const std::string& conninfo, const std::string& na
                               const std::optional<std::string>& value) {
   TANDEM_RETURN_IF_ERROR(ValidSettingName(name));
   TANDEM_ASSIGN_OR_RETURN(auto c, Connect(conninfo));
-  TANDEM_RETURN_IF_ERROR(c->Exec(value.has_value()
-                                     ? absl::StrCat("ALTER SYSTEM SET ", name, " = ", Quote(*value))
-                                     : absl::StrCat("ALTER SYSTEM RESET ", name)));
+  TANDEM_RETURN_IF_ERROR(c->Exec(
+      value.has_value() ? absl::StrCat("ALTER SYSTEM SET ", name, " = ", QuoteLiteral(*value))
+                        : absl::StrCat("ALTER SYSTEM RESET ", name)));
   return c->Exec("SELECT pg_reload_conf()");
 }
 
