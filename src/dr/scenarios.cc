@@ -1,12 +1,6 @@
 #include "dr/scenarios.h"
 
-#include <netdb.h>
-#include <poll.h>
-#include <sys/socket.h>
-#include <unistd.h>
-
 #include <algorithm>
-#include <cerrno>
 #include <map>
 #include <optional>
 #include <thread>
@@ -21,6 +15,7 @@
 #include "absl/time/clock.h"
 #include "common/status_macros.h"
 #include "common/subprocess.h"
+#include "common/tcp_probe.h"
 #include "dns/dns_client.h"
 #include "net/config_client.h"
 
@@ -47,36 +42,6 @@ std::string ConninfoValue(const std::string& conninfo, const char* key) {
 std::string HostOfConninfo(const std::string& conninfo) {
   const std::string hosts = ConninfoValue(conninfo, "host");
   return hosts.substr(0, hosts.find(','));
-}
-
-// Does anything accept a TCP connection at host:port within `timeout`? A
-// VM that is down (no answer at all) costs `timeout` instead of the longer
-// timeouts of gRPC and libpq; one that refuses answers at once.
-bool TcpAnswers(const std::string& host, const std::string& port, absl::Duration timeout) {
-  addrinfo hints{};
-  hints.ai_socktype = SOCK_STREAM;
-  hints.ai_flags = AI_NUMERICSERV;
-  addrinfo* found = nullptr;
-  if (getaddrinfo(host.c_str(), port.c_str(), &hints, &found) != 0 || found == nullptr) {
-    return true;  // cannot tell: let the real call find out
-  }
-  bool answered = false;
-  const int fd = socket(found->ai_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
-  if (fd >= 0) {
-    if (connect(fd, found->ai_addr, found->ai_addrlen) == 0) {
-      answered = true;
-    } else if (errno == EINPROGRESS) {
-      pollfd p{fd, POLLOUT, 0};
-      if (poll(&p, 1, static_cast<int>(absl::ToInt64Milliseconds(timeout))) == 1) {
-        int err = 0;
-        socklen_t len = sizeof err;
-        answered = getsockopt(fd, SOL_SOCKET, SO_ERROR, &err, &len) == 0 && err == 0;
-      }
-    }
-    close(fd);
-  }
-  freeaddrinfo(found);
-  return answered;
 }
 
 constexpr absl::Duration kTcpProbe = absl::Milliseconds(500);

@@ -7,11 +7,17 @@
 #include <cerrno>
 #include <cstdlib>
 #include <cstring>
+#include <optional>
+#include <utility>
+#include <vector>
 
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
 #include "absl/strings/str_replace.h"
+#include "absl/strings/str_split.h"
 #include "absl/strings/strip.h"
 #include "common/logging.h"
+#include "common/tcp_probe.h"
 #include "spdlog/spdlog.h"
 
 namespace tandem::storage::pg {
@@ -77,16 +83,89 @@ int64_t Result::Int(int row, int col) const {
   return 0;
 }
 
+namespace {
+
+// libpq tries the hosts of a list in order, and each one that is down costs
+// the whole connect_timeout (2 s at least). When the first host does not
+// accept a TCP connection within 300 ms, the hosts that do not are moved to
+// the end, so that after a DBMS failover the live one is tried first;
+// target_session_attrs still decides which one is taken. Returns the "host"
+// and "port" values to use instead, or nothing to change (one host, a
+// hostaddr, the first host up, or all down).
+std::optional<std::pair<std::string, std::string>> LiveHostsFirst(const std::string& conninfo) {
+  char* error = nullptr;
+  PQconninfoOption* options = PQconninfoParse(conninfo.c_str(), &error);
+  if (options == nullptr) {
+    PQfreemem(error);
+    return std::nullopt;
+  }
+  std::string host, hostaddr, port;
+  for (PQconninfoOption* o = options; o->keyword != nullptr; ++o) {
+    const std::string key = o->keyword;
+    const std::string value = o->val != nullptr ? o->val : "";
+    if (key == "host") host = value;
+    if (key == "hostaddr") hostaddr = value;
+    if (key == "port") port = value;
+  }
+  PQconninfoFree(options);
+  if (!hostaddr.empty() || host.find(',') == std::string::npos) return std::nullopt;
+  const std::vector<std::string> hosts = absl::StrSplit(host, ',');
+  std::vector<std::string> ports = absl::StrSplit(port, ',');
+  if (port.empty()) ports = {"5432"};
+  if (ports.size() == 1) ports.resize(hosts.size(), ports[0]);
+  if (ports.size() != hosts.size()) return std::nullopt;  // libpq will say what is wrong
+  std::vector<std::pair<std::string, std::string>> probe;
+  std::vector<size_t> probed;
+  for (size_t i = 0; i < hosts.size(); ++i) {
+    if (hosts[i].empty() || hosts[i][0] == '/' || hosts[i][0] == '@') continue;  // sockets
+    probe.push_back({hosts[i], ports[i].empty() ? "5432" : ports[i]});
+    probed.push_back(i);
+  }
+  // The usual case costs one quick connect: the first host answers, and
+  // libpq tries it first anyway.
+  if (probed.empty() || probed[0] != 0 ||
+      TcpAnswers(probe[0].first, probe[0].second, absl::Milliseconds(300))) {
+    return std::nullopt;
+  }
+  const std::vector<bool> answers = TcpAnswerAll(probe, absl::Milliseconds(300));
+  std::vector<bool> up(hosts.size(), true);
+  for (size_t k = 0; k < probed.size(); ++k) up[probed[k]] = answers[k];
+  if (std::all_of(up.begin(), up.end(), [](bool b) { return b; }) ||
+      std::none_of(up.begin(), up.end(), [](bool b) { return b; })) {
+    return std::nullopt;
+  }
+  std::vector<std::string> h, p;
+  for (bool want : {true, false}) {
+    for (size_t i = 0; i < hosts.size(); ++i) {
+      if (up[i] != want) continue;
+      h.push_back(hosts[i]);
+      p.push_back(ports[i]);
+    }
+  }
+  return std::make_pair(absl::StrJoin(h, ","), absl::StrJoin(p, ","));
+}
+
+}  // namespace
+
 absl::StatusOr<std::unique_ptr<Connection>> Connection::Open(const std::string& conninfo) {
   // Defaults first: the operator's conninfo (expanded from "dbname") overrides.
   // idle_in_transaction_session_timeout: a client that stalls inside a
   // transaction (a hung or cut-off primary) must not hold its row locks —
   // the master lease's among them — for longer than a few seconds.
-  const char* keys[] = {"connect_timeout",  "keepalives",
-                        "keepalives_idle",  "keepalives_interval",
-                        "keepalives_count", "tcp_user_timeout",
-                        "application_name", "options",
-                        "dbname",           nullptr};
+  // After dbname, "host" and "port" override the conninfo's (live hosts first).
+  const std::optional<std::pair<std::string, std::string>> reordered = LiveHostsFirst(conninfo);
+  const char* keys[] = {"connect_timeout",
+                        "keepalives",
+                        "keepalives_idle",
+                        "keepalives_interval",
+                        "keepalives_count",
+                        "tcp_user_timeout",
+                        "application_name",
+                        "options",
+                        "dbname",
+                        reordered ? "host" : nullptr,
+                        "port",
+                        nullptr};
   const char* values[] = {"5",
                           "1",
                           "5",
@@ -96,6 +175,8 @@ absl::StatusOr<std::unique_ptr<Connection>> Connection::Open(const std::string& 
                           "tandemd",
                           "-c idle_in_transaction_session_timeout=5000",
                           conninfo.c_str(),
+                          reordered ? reordered->first.c_str() : nullptr,
+                          reordered ? reordered->second.c_str() : nullptr,
                           nullptr};
   PGconn* c = PQconnectdbParams(keys, values, /*expand_dbname=*/1);
   if (c == nullptr) return absl::ResourceExhaustedError("libpq could not allocate a connection");
