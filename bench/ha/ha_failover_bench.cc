@@ -33,19 +33,10 @@ namespace {
 namespace v1 = config::v1;
 using testing::TandemdProcess;
 
-v1::Role RoleOf(const TandemdProcess& s) {
-  auto stub = s.Stub();
-  grpc::ClientContext ctx;
-  ctx.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(2));
-  v1::ServerInfo info;
-  if (!stub->GetServerInfo(&ctx, v1::ServerInfoRequest(), &info).ok()) return v1::ROLE_UNSPECIFIED;
-  return info.role();
-}
-
 bool WaitRole(const TandemdProcess& s, v1::Role role, absl::Duration max) {
   const absl::Time until = absl::Now() + max;
   while (absl::Now() < until) {
-    if (RoleOf(s) == role) return true;
+    if (s.Info(std::chrono::seconds(2)).role() == role) return true;
     absl::SleepFor(absl::Milliseconds(10));
   }
   return false;

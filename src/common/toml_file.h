@@ -9,6 +9,7 @@
 #include <string>
 #include <string_view>
 #include <type_traits>
+#include <utility>
 #include <vector>
 
 #include "absl/status/statusor.h"
@@ -31,17 +32,23 @@ inline absl::Status TomlError(const std::string& source, const toml::node* node,
   return absl::InvalidArgumentError(absl::StrCat(where, ": ", msg));
 }
 
-//! Parses `text` and checks every section and key against `schema`.
-inline absl::StatusOr<toml::table> ParseTomlFile(absl::string_view text, const std::string& source,
-                                                 const TomlSchema& schema,
-                                                 const std::string& example_section) {
-  toml::table root;
+//! Parses `text`; a syntax error is INVALID_ARGUMENT "FILE:LINE: what".
+inline absl::StatusOr<toml::table> ParseToml(absl::string_view text, const std::string& source) {
   try {
-    root = toml::parse(std::string_view(text.data(), text.size()), source);
+    return toml::parse(std::string_view(text.data(), text.size()), source);
   } catch (const toml::parse_error& e) {
     return absl::InvalidArgumentError(
         absl::StrCat(source, ":", e.source().begin.line, ": ", std::string(e.description())));
   }
+}
+
+//! Parses `text` and checks every section and key against `schema`.
+inline absl::StatusOr<toml::table> ParseTomlFile(absl::string_view text, const std::string& source,
+                                                 const TomlSchema& schema,
+                                                 const std::string& example_section) {
+  absl::StatusOr<toml::table> parsed = ParseToml(text, source);
+  if (!parsed.ok()) return parsed.status();
+  toml::table root = std::move(*parsed);
   for (const auto& [section, node] : root) {
     std::string name(section.str());
     if (!node.is_table()) {

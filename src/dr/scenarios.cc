@@ -17,7 +17,7 @@
 #include "common/subprocess.h"
 #include "common/tcp_probe.h"
 #include "dns/dns_client.h"
-#include "net/config_client.h"
+#include "dr/servers.h"
 
 namespace tandem::dr {
 namespace {
@@ -44,24 +44,6 @@ std::string HostOfConninfo(const std::string& conninfo) {
   return hosts.substr(0, hosts.find(','));
 }
 
-constexpr absl::Duration kTcpProbe = absl::Milliseconds(500);
-
-// "host:port" (or "[v6]:port") -> {host, port}.
-std::pair<std::string, std::string> SplitHostPort(const std::string& address) {
-  if (!address.empty() && address[0] == '[') {
-    const size_t close = address.find(']');
-    if (close != std::string::npos && close + 1 < address.size() && address[close + 1] == ':') {
-      return {address.substr(1, close - 1), address.substr(close + 2)};
-    }
-  }
-  const size_t colon = address.rfind(':');
-  if (colon == std::string::npos) return {address, ""};
-  return {address.substr(0, colon), address.substr(colon + 1)};
-}
-
-// "198.51.100.11:9000" -> "198.51.100.11"; "[2001:db8::1]:9000" -> "2001:db8::1".
-std::string HostOfAddress(const std::string& address) { return SplitHostPort(address).first; }
-
 // A conninfo's single host and port (5432 unless given); nullopt for several
 // hosts, a socket directory or none (then nothing is short-cut).
 std::optional<std::pair<std::string, std::string>> DbmsEndpoint(const std::string& conninfo) {
@@ -71,31 +53,6 @@ std::optional<std::pair<std::string, std::string>> DbmsEndpoint(const std::strin
     return std::nullopt;
   }
   return std::make_pair(host, port.empty() ? std::string("5432") : port);
-}
-
-absl::StatusOr<config::v1::ServerInfo> Info(const std::string& server) {
-  const auto [host, port] = SplitHostPort(server);
-  if (!port.empty() && !TcpAnswers(host, port, kTcpProbe)) {
-    return absl::UnavailableError(absl::StrCat(server, " does not accept connections"));
-  }
-  config::ClientOptions o;
-  o.server = server;
-  o.application_name = "tandemctl-dr";
-  o.timeout = absl::Milliseconds(1500);
-  return net::NewGrpcConfigClient(o)->GetServerInfo();
-}
-
-// Asks every server at once (a VM that is down costs one timeout, not one each).
-std::vector<absl::StatusOr<config::v1::ServerInfo>> InfoAll(
-    const std::vector<std::string>& servers) {
-  std::vector<absl::StatusOr<config::v1::ServerInfo>> out(servers.size(),
-                                                          absl::UnknownError("not asked"));
-  std::vector<std::thread> threads;
-  for (size_t i = 0; i < servers.size(); ++i) {
-    threads.emplace_back([&out, &servers, i] { out[i] = Info(servers[i]); });
-  }
-  for (std::thread& t : threads) t.join();
-  return out;
 }
 
 // Runs a site-file command for a host with /bin/sh -c and the given
@@ -138,15 +95,9 @@ struct Context {
   mutable std::map<std::string, absl::Time> gone_at ABSL_GUARDED_BY(mu);
 
   absl::StatusOr<pgadmin::ServerState> Probe(const Region& region) const {
-    {
-      absl::MutexLock lock(&mu);
-      auto it = gone_at.find(region.name);
-      if (it != gone_at.end() && absl::Now() - it->second < kGoneFor) {
-        return absl::UnavailableError(absl::StrCat(
-            region.name, "'s DBMS did not answer ",
-            absl::FormatDuration(absl::Trunc(absl::Now() - it->second, absl::Milliseconds(100))),
-            " ago"));
-      }
+    if (RecentlyGone(region)) {
+      return absl::UnavailableError(
+          absl::StrCat(region.name, "'s DBMS did not answer a moment ago"));
     }
     if (auto ep = DbmsEndpoint(region.dbms); ep && !TcpAnswers(ep->first, ep->second, kTcpProbe)) {
       MarkGone(region);
@@ -182,14 +133,10 @@ struct Context {
 };
 using ContextPtr = std::shared_ptr<const Context>;
 
-const HostCommands* HostOf(const Context& c, const std::string& host) {
-  return c.site.FindHost(host);
-}
-
 // Runs the region's DBMS host's fence (or unfence) command with the
 // framework VMs in TANDEM_FENCE_FROM; false when the site has none.
 absl::StatusOr<bool> RunFenceCommand(const Context& c, const Region& region, bool fence) {
-  const HostCommands* cmd = HostOf(c, region.dbms_host);
+  const HostCommands* cmd = c.site.FindHost(region.dbms_host);
   const std::string command = cmd == nullptr ? "" : fence ? cmd->fence : cmd->unfence;
   if (command.empty()) return false;
   absl::Status st = RunHostCommand(region.dbms_host, fence ? "fence" : "unfence", command,
@@ -205,7 +152,7 @@ Step StopFramework(ContextPtr c, const Region& region) {
   s.id = absl::StrCat("stop-", region.name, "-framework");
   s.description = absl::StrCat("stop ", region.name, "'s framework VMs (no master there answers)");
   s.done = [masters = region.masters]() -> absl::StatusOr<bool> {
-    for (const auto& info : InfoAll(masters)) {
+    for (const auto& info : AskServers(masters)) {
       if (info.ok()) return false;
     }
     return true;
@@ -219,7 +166,7 @@ Step StopFramework(ContextPtr c, const Region& region) {
                        region.name, "] and a stop command to each"));
     }
     for (const std::string& h : region.framework_hosts) {
-      const HostCommands* cmd = HostOf(*c, h);
+      const HostCommands* cmd = c->site.FindHost(h);
       if (cmd == nullptr || cmd->stop.empty()) {
         return absl::FailedPreconditionError(absl::StrCat("[hosts.", h,
                                                           "] has no stop command, and a master of ",
@@ -258,7 +205,7 @@ Step FenceDbms(ContextPtr c, const Region& region) {
     return *sessions == 0;
   };
   s.unsafe = [c, &region]() -> std::string {
-    const HostCommands* cmd = HostOf(*c, region.dbms_host);
+    const HostCommands* cmd = c->site.FindHost(region.dbms_host);
     if (cmd != nullptr && !cmd->fence.empty()) return "";
     return absl::StrCat("the site file has no fence command for ", region.name,
                         "'s DBMS host (dbms_host and [hosts.NAME] fence): if it returns, nothing "
@@ -348,7 +295,7 @@ Step Promote(ContextPtr c, const Region& from, const Region& to) {
 // A master is primary, with `region`'s DBMS as its storage.
 absl::StatusOr<bool> PrimaryOn(const std::vector<std::string>& masters, const Region& region) {
   const std::string host = HostOfConninfo(region.dbms);
-  for (const auto& info : InfoAll(masters)) {
+  for (const auto& info : AskServers(masters)) {
     if (info.ok() && info->role() == config::v1::ROLE_PRIMARY &&
         (host.empty() || absl::StrContains(info->storage(), host))) {
       return true;
@@ -371,7 +318,7 @@ Step StartFramework(ContextPtr c, const Region& region) {
           ": add framework_hosts to [regions.", region.name, "] and a start command to each"));
     }
     for (const std::string& h : region.framework_hosts) {
-      const HostCommands* cmd = HostOf(*c, h);
+      const HostCommands* cmd = c->site.FindHost(h);
       if (cmd == nullptr || cmd->start.empty()) {
         return absl::FailedPreconditionError(absl::StrCat("[hosts.", h, "] has no start command"));
       }
@@ -459,7 +406,7 @@ Step ProxiesFollow(ContextPtr c, const Region& region) {
     for (const Region& r : c->site.regions) {
       proxies.insert(proxies.end(), r.proxies.begin(), r.proxies.end());
     }
-    for (const auto& info : InfoAll(proxies)) {
+    for (const auto& info : AskServers(proxies)) {
       {
         if (!info.ok()) continue;  // a proxy VM that is down has nothing to follow
         if (info->proxy_mode() != config::v1::PROXY_MODE_NORMAL) return false;
@@ -490,7 +437,7 @@ Step StartDbms(ContextPtr c, const Region& region) {
   s.description = absl::StrCat("start ", region.name, "'s DBMS VM (it stays fenced)");
   s.done = [&region]() -> absl::StatusOr<bool> { return pgadmin::Probe(region.dbms).ok(); };
   s.run = [c, &region]() -> absl::Status {
-    const HostCommands* cmd = HostOf(*c, region.dbms_host);
+    const HostCommands* cmd = c->site.FindHost(region.dbms_host);
     if (cmd == nullptr || cmd->start.empty()) {
       return absl::FailedPreconditionError(
           absl::StrCat(region.name,
@@ -522,7 +469,7 @@ Step RebuildDbms(ContextPtr c, const Region& old, const Region& primary) {
           pgadmin::CompareHistories(old.dbms, primary.dbms);
       if (cmp.ok()) c->facts->discarded = *cmp;
     }
-    const HostCommands* cmd = HostOf(*c, old.dbms_host);
+    const HostCommands* cmd = c->site.FindHost(old.dbms_host);
     if (cmd == nullptr || cmd->rebuild.empty()) {
       return absl::FailedPreconditionError(absl::StrCat(
           "the site file has no rebuild command for ", old.name,
@@ -564,7 +511,7 @@ void MoveFramework(const ContextPtr& c, const Region& from, const Region& to, bo
   steps.push_back(FenceDbms(c, from));
   steps.push_back(CatchUp(c, from, to, strict));
   steps.push_back(Promote(c, from, to));
-  const HostCommands* to_dbms = HostOf(*c, to.dbms_host);
+  const HostCommands* to_dbms = c->site.FindHost(to.dbms_host);
   if (to_dbms != nullptr && !to_dbms->unfence.empty()) steps.push_back(UnfenceDbms(c, to));
   steps.push_back(StartFramework(c, to));
   steps.push_back(PointDns(c, to));
@@ -596,7 +543,7 @@ absl::StatusOr<Plan> FailoverPlan(const Site& site, const std::string& scenario,
     plan.steps.push_back(FenceDbms(c, *c->from));
     plan.steps.push_back(CatchUp(c, *c->from, *c->to, /*strict=*/false));
     plan.steps.push_back(Promote(c, *c->from, *c->to));
-    const HostCommands* to_dbms = HostOf(*c, c->to->dbms_host);
+    const HostCommands* to_dbms = c->site.FindHost(c->to->dbms_host);
     if (to_dbms != nullptr && !to_dbms->unfence.empty())
       plan.steps.push_back(UnfenceDbms(c, *c->to));
     plan.steps.push_back(MastersFollow(c->site, *c->to));

@@ -62,13 +62,7 @@ absl::Status OnlyKeys(const toml::table& t, const std::string& source, const std
 }  // namespace
 
 absl::StatusOr<Site> ParseSite(absl::string_view text, const std::string& source) {
-  toml::table root;
-  try {
-    root = toml::parse(std::string_view(text.data(), text.size()), source);
-  } catch (const toml::parse_error& e) {
-    return absl::InvalidArgumentError(
-        absl::StrCat(source, ":", e.source().begin.line, ": ", std::string(e.description())));
-  }
+  TANDEM_ASSIGN_OR_RETURN(toml::table root, ParseToml(text, source));
   TANDEM_RETURN_IF_ERROR(OnlyKeys(root, source, "top level", {"dns", "regions", "hosts"}));
   Site site;
   const toml::table* dns = root["dns"].as_table();

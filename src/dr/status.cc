@@ -8,7 +8,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "dns/dns_client.h"
-#include "net/config_client.h"
+#include "dr/servers.h"
 #include "nlohmann/json.hpp"
 
 namespace tandem::dr {
@@ -16,25 +16,23 @@ namespace {
 
 namespace v1 = config::v1;
 
-ServerView AskServer(const std::string& address) {
-  ServerView view;
-  view.address = address;
-  config::ClientOptions options;
-  options.server = address;
-  options.application_name = "tandemctl-dr";
-  options.timeout = absl::Seconds(2);
-  absl::StatusOr<v1::ServerInfo> info = net::NewGrpcConfigClient(options)->GetServerInfo();
-  if (info.ok()) {
-    view.reachable = true;
-    view.info = *info;
-  } else {
-    view.error = std::string(info.status().message());
+// Every server of the list, asked at once (dr/servers.h).
+std::vector<ServerView> AskAll(const std::vector<std::string>& addresses) {
+  std::vector<ServerView> views;
+  const auto answers = AskServers(addresses);
+  for (size_t i = 0; i < addresses.size(); ++i) {
+    ServerView view;
+    view.address = addresses[i];
+    if (answers[i].ok()) {
+      view.reachable = true;
+      view.info = *answers[i];
+    } else {
+      view.error = std::string(answers[i].status().message());
+    }
+    views.push_back(std::move(view));
   }
-  return view;
+  return views;
 }
-
-// "198.51.100.11:9000" -> "198.51.100.11".
-std::string HostOf(const std::string& address) { return address.substr(0, address.rfind(':')); }
 
 // region -> when a runbook fenced its DBMS, from the journal's step events.
 std::map<std::string, std::string> RunbookFences(const std::string& journal) {
@@ -78,8 +76,8 @@ SiteView GatherStatus(const Site& site, const std::string& journal) {
     } else {
       r.dbms_error = std::string(dbms.status().message());
     }
-    for (const std::string& m : region.masters) r.masters.push_back(AskServer(m));
-    for (const std::string& p : region.proxies) r.proxies.push_back(AskServer(p));
+    r.masters = AskAll(region.masters);
+    r.proxies = AskAll(region.proxies);
     view.regions.push_back(std::move(r));
   }
   // Revisions a standby lacks against the writable DBMS of the same configuration.
@@ -171,7 +169,7 @@ SiteView GatherStatus(const Site& site, const std::string& journal) {
       for (const Region& region : site.regions) {
         for (const std::string& m : region.masters) {
           for (const std::string& a : d.addresses) {
-            if (HostOf(m) == a) d.region = region.name;
+            if (HostOfAddress(m) == a) d.region = region.name;
           }
         }
       }

@@ -230,7 +230,10 @@ check "the surviving proxies served every read ($READS reads)" test "$FAILED" = 
 
 case $SCENARIO in
   full)
-    check "sync: nothing lost (report)" test "$(field revisions_lost)" = null -o "$(field revisions_lost)" = 0
+    # r1's DBMS was dead at the promotion: the report cannot know the loss
+    # (dr status counts it below, once r1 is back).
+    check "the report does not claim to know the loss while r1's DBMS was dead" \
+      test "$(field revisions_lost)" = null
     # Region 1 comes back: its framework VMs boot and must not write to
     # their old (fenced) DBMS.
     for h in r1-dbms r1-fw-p r1-fw-b; do "${L[@]}" start "$h" >/dev/null 2>&1 || true; done

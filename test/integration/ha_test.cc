@@ -26,15 +26,6 @@ namespace v1 = config::v1;
 using testing::TandemdOptions;
 using testing::TandemdProcess;
 
-v1::ServerInfo Info(const TandemdProcess& s) {
-  auto stub = s.Stub();
-  grpc::ClientContext ctx;
-  ctx.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(5));
-  v1::ServerInfo info;
-  (void)stub->GetServerInfo(&ctx, v1::ServerInfoRequest(), &info);
-  return info;
-}
-
 grpc::Status Create(const TandemdProcess& s, const std::string& name, int64_t* revision) {
   // Short: a client of the pair must move on quickly from a dead server.
   return testing::CreateHost(s, name, revision, std::chrono::seconds(3));
@@ -42,7 +33,7 @@ grpc::Status Create(const TandemdProcess& s, const std::string& name, int64_t* r
 
 bool WaitForRole(const TandemdProcess& s, v1::Role role, int seconds) {
   for (int i = 0; i < seconds * 50; ++i) {
-    if (Info(s).role() == role) return true;
+    if (s.Info().role() == role) return true;
     std::this_thread::sleep_for(std::chrono::milliseconds(20));
   }
   return false;
@@ -109,7 +100,7 @@ class HaPair : public ::testing::TestWithParam<Backend> {
 
 // The backup names the primary and serves nothing else.
 TEST_P(HaPair, BackupPointsAtThePrimary) {
-  v1::ServerInfo info = Info(b());
+  v1::ServerInfo info = b().Info();
   EXPECT_EQ(info.role(), v1::ROLE_BACKUP);
   EXPECT_EQ(info.node(), "cs2");
   EXPECT_EQ(info.primary_address(), a().address());
@@ -122,10 +113,10 @@ TEST_P(HaPair, BackupPointsAtThePrimary) {
   // Its warm copy follows the primary.
   int64_t revision = 0;
   ASSERT_TRUE(Create(a(), "h1", &revision).ok());
-  for (int i = 0; i < 100 && Info(b()).revision() != revision; ++i) {
+  for (int i = 0; i < 100 && b().Info().revision() != revision; ++i) {
     std::this_thread::sleep_for(std::chrono::milliseconds(20));
   }
-  EXPECT_EQ(Info(b()).revision(), revision);
+  EXPECT_EQ(b().Info().revision(), revision);
 }
 
 // tandemctl given the pair uses the primary whichever comes first; given
@@ -195,7 +186,7 @@ TEST_P(HaPair, KillPrimaryDuringLoadLosesNothing) {
   ASSERT_GT(first_after_kill_us.load(), 0) << b().Log();
   const double takeover_s = (first_after_kill_us - killed_at_us) / 1e6;
   EXPECT_LT(takeover_s, 5.0);
-  v1::ServerInfo info = Info(b());
+  v1::ServerInfo info = b().Info();
   EXPECT_EQ(info.role(), v1::ROLE_PRIMARY);
   EXPECT_EQ(info.epoch(), 2);
   testing::ExpectHostsAtRevisions(b(), acked);
@@ -203,7 +194,7 @@ TEST_P(HaPair, KillPrimaryDuringLoadLosesNothing) {
   // The old primary comes back as the backup of the new one.
   a().Start();
   ASSERT_TRUE(WaitForRole(a(), v1::ROLE_BACKUP, 5)) << a().Log() << "\n---- cs2:\n" << b().Log();
-  EXPECT_EQ(Info(a()).primary_address(), b().address());
+  EXPECT_EQ(a().Info().primary_address(), b().address());
   std::cout << "takeover after kill -9: " << takeover_s << " s, " << acked.size()
             << " acknowledged writes\n";
 }
@@ -287,7 +278,7 @@ TEST(HaPartition, PrimaryCutOffFromTheDatabase) {
   ASSERT_TRUE(WaitForRole(a, v1::ROLE_PRIMARY, 5)) << a.Log();
   b.Start();
   ASSERT_TRUE(WaitForRole(b, v1::ROLE_BACKUP, 5)) << b.Log();
-  EXPECT_EQ(Info(b).primary_address(), a.address());
+  EXPECT_EQ(b.Info().primary_address(), a.address());
   int64_t revision = 0;
   for (int i = 0; i < 5; ++i) ASSERT_TRUE(Create(a, absl::StrCat("h", i), &revision).ok());
 
@@ -314,7 +305,7 @@ TEST(HaPartition, PrimaryCutOffFromTheDatabase) {
             0);
   a.Start();
   ASSERT_TRUE(WaitForRole(a, v1::ROLE_BACKUP, 5)) << a.Log();
-  EXPECT_EQ(Info(a).primary_address(), b.address());
+  EXPECT_EQ(a.Info().primary_address(), b.address());
 }
 
 INSTANTIATE_TEST_SUITE_P(Backends, HaPair,

@@ -32,7 +32,8 @@ void ExpectHostsAtRevisions(const TandemdProcess& server,
     get.set_type(v1::OBJECT_TYPE_HOST);
     get.set_name(name);
     v1::GetResponse resp;
-    ASSERT_TRUE(stub->Get(&ctx, get, &resp).ok()) << "acknowledged write of " << name << " lost";
+    grpc::Status st = stub->Get(&ctx, get, &resp);
+    ASSERT_TRUE(st.ok()) << "acknowledged write of " << name << " lost: " << st.error_message();
     EXPECT_EQ(resp.object().revision(), revision);
   }
 }

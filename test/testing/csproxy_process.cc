@@ -9,8 +9,6 @@
 #include <fstream>
 #include <thread>
 
-#include "grpcpp/client_context.h"
-
 namespace tandem::testing {
 
 int FreePort() {
@@ -43,27 +41,13 @@ CsProxyProcess::CsProxyProcess(CsProxyOptions options) : DaemonProcess("csproxy"
 }
 
 bool CsProxyProcess::WaitForMode(config::v1::ProxyMode mode, int seconds) {
-  auto stub = Stub();
   const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(seconds);
   while (std::chrono::steady_clock::now() < deadline) {
-    grpc::ClientContext ctx;
-    ctx.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(2));
-    config::v1::ServerInfo info;
-    if (stub->GetServerInfo(&ctx, config::v1::ServerInfoRequest(), &info).ok() &&
-        info.proxy_mode() == mode) {
-      return true;
-    }
+    const config::v1::ServerInfo info = Info(std::chrono::seconds(2));
+    if (info.role() == config::v1::ROLE_PROXY && info.proxy_mode() == mode) return true;
     std::this_thread::sleep_for(std::chrono::milliseconds(20));
   }
   return false;
-}
-
-config::v1::ServerInfo CsProxyProcess::Info() const {
-  grpc::ClientContext ctx;
-  ctx.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(5));
-  config::v1::ServerInfo info;
-  (void)Stub()->GetServerInfo(&ctx, config::v1::ServerInfoRequest(), &info);
-  return info;
 }
 
 }  // namespace tandem::testing

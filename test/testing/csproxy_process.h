@@ -26,7 +26,6 @@ class CsProxyProcess : public DaemonProcess {
 
   //! Waits up to `seconds` until GetServerInfo reports `mode`; true if it did.
   bool WaitForMode(config::v1::ProxyMode mode, int seconds);
-  config::v1::ServerInfo Info() const;
 };
 
 //! A TCP port that was free a moment ago (for servers that must keep their

@@ -10,6 +10,7 @@
 #include <sstream>
 #include <thread>
 
+#include "grpcpp/client_context.h"
 #include "grpcpp/create_channel.h"
 
 namespace tandem::testing {
@@ -104,6 +105,14 @@ std::shared_ptr<grpc::Channel> DaemonProcess::Channel() const {
   args.SetInt(GRPC_ARG_USE_LOCAL_SUBCHANNEL_POOL, 1);
   args.SetMaxReceiveMessageSize(64 * 1024 * 1024);  // big transactions answer big
   return grpc::CreateCustomChannel(address(), grpc::InsecureChannelCredentials(), args);
+}
+
+config::v1::ServerInfo DaemonProcess::Info(std::chrono::seconds timeout) const {
+  grpc::ClientContext ctx;
+  ctx.set_deadline(std::chrono::system_clock::now() + timeout);
+  config::v1::ServerInfo info;
+  (void)Stub()->GetServerInfo(&ctx, config::v1::ServerInfoRequest(), &info);
+  return info;
 }
 
 std::string DaemonProcess::Log() const {

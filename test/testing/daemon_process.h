@@ -7,6 +7,7 @@
 
 #include <sys/types.h>
 
+#include <chrono>
 #include <memory>
 #include <string>
 
@@ -44,6 +45,9 @@ class DaemonProcess {
   //! A new channel (own TCP connection) to the server.
   std::shared_ptr<grpc::Channel> Channel() const;
   const std::string& dir() const { return dir_.path(); }
+  //! GetServerInfo; an empty ServerInfo (role unspecified) when it does not
+  //! answer within `timeout`.
+  config::v1::ServerInfo Info(std::chrono::seconds timeout = std::chrono::seconds(5)) const;
   //! The server's log so far (for failure messages).
   std::string Log() const;
 

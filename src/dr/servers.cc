@@ -1,0 +1,47 @@
+#include "dr/servers.h"
+
+#include <thread>
+
+#include "absl/strings/str_cat.h"
+#include "common/tcp_probe.h"
+#include "net/config_client.h"
+
+namespace tandem::dr {
+
+std::pair<std::string, std::string> SplitHostPort(const std::string& address) {
+  if (!address.empty() && address[0] == '[') {
+    const size_t close = address.find(']');
+    if (close != std::string::npos && close + 1 < address.size() && address[close + 1] == ':') {
+      return {address.substr(1, close - 1), address.substr(close + 2)};
+    }
+  }
+  const size_t colon = address.rfind(':');
+  if (colon == std::string::npos) return {address, ""};
+  return {address.substr(0, colon), address.substr(colon + 1)};
+}
+
+absl::StatusOr<config::v1::ServerInfo> AskServer(const std::string& server) {
+  const auto [host, port] = SplitHostPort(server);
+  if (!port.empty() && !TcpAnswers(host, port, kTcpProbe)) {
+    return absl::UnavailableError(absl::StrCat(server, " does not accept connections"));
+  }
+  config::ClientOptions o;
+  o.server = server;
+  o.application_name = "tandemctl-dr";
+  o.timeout = absl::Milliseconds(1500);
+  return net::NewGrpcConfigClient(o)->GetServerInfo();
+}
+
+std::vector<absl::StatusOr<config::v1::ServerInfo>> AskServers(
+    const std::vector<std::string>& servers) {
+  std::vector<absl::StatusOr<config::v1::ServerInfo>> out(servers.size(),
+                                                          absl::UnknownError("not asked"));
+  std::vector<std::thread> threads;
+  for (size_t i = 0; i < servers.size(); ++i) {
+    threads.emplace_back([&out, &servers, i] { out[i] = AskServer(servers[i]); });
+  }
+  for (std::thread& t : threads) t.join();
+  return out;
+}
+
+}  // namespace tandem::dr

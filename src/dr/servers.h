@@ -1,0 +1,35 @@
+// Asking the site's Tandem servers (masters, proxies) what they are, for
+// `dr status` and the runbooks' checks: GetServerInfo after a short TCP
+// probe, so a VM that is down costs 0.5 s instead of gRPC's timeout, and all
+// servers of a list at once.
+#pragma once
+
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "absl/time/time.h"
+#include "tandem/config/v1/config.pb.h"
+
+namespace tandem::dr {
+
+//! How long a TCP connection may take before a host counts as down.
+inline constexpr absl::Duration kTcpProbe = absl::Milliseconds(500);
+
+//! "host:port" (or "[v6]:port") -> {host, port}; port empty if none.
+std::pair<std::string, std::string> SplitHostPort(const std::string& address);
+
+//! "198.51.100.11:9000" -> "198.51.100.11"; "[2001:db8::1]:9000" -> "2001:db8::1".
+inline std::string HostOfAddress(const std::string& address) {
+  return SplitHostPort(address).first;
+}
+
+//! GetServerInfo of one server ("host:port").
+absl::StatusOr<config::v1::ServerInfo> AskServer(const std::string& server);
+
+//! AskServer for every server, all at once; in the same order.
+std::vector<absl::StatusOr<config::v1::ServerInfo>> AskServers(
+    const std::vector<std::string>& servers);
+
+}  // namespace tandem::dr
