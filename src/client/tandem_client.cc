@@ -61,7 +61,7 @@ class ClientImpl final : public TandemClient {
   bool WaitForRevision(int64_t revision, absl::Duration timeout) override {
     absl::MutexLock lock(&mu_);
     auto reached = [&]() ABSL_SHARED_LOCKS_REQUIRED(mu_) {
-      return ready_ && state_.revision >= revision;
+      return ready_ && told_revision_ >= revision;
     };
     return mu_.AwaitWithTimeout(absl::Condition(&reached), timeout);
   }
@@ -171,14 +171,23 @@ class ClientImpl final : public TandemClient {
       if (ready_) ++state_.reloads;
       ready_ = true;
     }
+    Told(changes, from);
+    return absl::OkStatus();
+  }
+
+  // The application is told, then WaitForRevision may return: a caller that
+  // waited for a revision finds its callbacks for it already run.
+  void Told(const std::vector<ObjectChange>& changes, int64_t revision) {
     if (on_change_) {
       for (const ObjectChange& c : changes) on_change_(c);
     }
-    return absl::OkStatus();
+    absl::MutexLock lock(&mu_);
+    told_revision_ = revision;
   }
 
   void Apply(const v1::WatchResponse& response) {
     std::vector<ObjectChange> changes;
+    int64_t reached = 0;
     {
       absl::MutexLock lock(&mu_);
       for (const v1::Change& c : response.changes()) {
@@ -201,10 +210,9 @@ class ClientImpl final : public TandemClient {
         changes.push_back(std::move(change));
       }
       state_.revision = std::max(state_.revision, response.revision());
+      reached = state_.revision;
     }
-    if (on_change_) {
-      for (const ObjectChange& c : changes) on_change_(c);
-    }
+    Told(changes, reached);
   }
 
   void FollowLoop() {
@@ -307,6 +315,9 @@ class ClientImpl final : public TandemClient {
   mutable absl::Mutex mu_;
   bool ready_ ABSL_GUARDED_BY(mu_) = false;
   ClientState state_ ABSL_GUARDED_BY(mu_);
+  // state_.revision once its changes were handed to on_change_ (only the
+  // follow thread moves either).
+  int64_t told_revision_ ABSL_GUARDED_BY(mu_) = 0;
   std::string current_ ABSL_GUARDED_BY(mu_);
   std::string history_id_ ABSL_GUARDED_BY(mu_);
   std::map<Key, v1::ConfigObject> objects_ ABSL_GUARDED_BY(mu_);

@@ -97,7 +97,8 @@ class TandemClient {
 
   //! Until the cache is complete for the first time (or the timeout).
   virtual bool WaitReady(absl::Duration timeout) = 0;
-  //! Until the cache holds `revision` (e.g. after a write), or the timeout.
+  //! Until the cache holds `revision` (e.g. after a write) and the change
+  //! callbacks up to it have returned, or the timeout.
   virtual bool WaitForRevision(int64_t revision, absl::Duration timeout) = 0;
 
   //! From the cache.
