@@ -195,10 +195,8 @@ absl::Status RunPlan(CommandContext& ctx, const std::string& site_file, const dr
   std::optional<int64_t> lost;
   std::string lost_note;
   if (!args.dry_run) {
-    // failback: `to` is the region that lost them; otherwise `from`.
-    const bool back = plan.name == "failback";
-    const dr::Region* loser = back ? to : from;
-    const dr::Region* winner = back ? from : to;
+    const dr::Region* loser = site.FindRegion(facts.old_primary);
+    const dr::Region* winner = loser == from ? to : from;
     if (facts.discarded) {
       lost = facts.discarded->only_in_a;
       lost_note =
@@ -211,7 +209,7 @@ absl::Status RunPlan(CommandContext& ctx, const std::string& site_file, const dr
                              facts.discarded->beyond_window
                                  ? " (at least: the fork lies further back)"
                                  : "");
-    } else if (report.status.ok() && !back) {
+    } else if (report.status.ok() && loser == from) {
       auto cmp = storage::pgadmin::CompareHistories(from->dbms, to->dbms);
       if (cmp.ok()) {
         lost = cmp->only_in_a;

@@ -20,14 +20,10 @@ class Journal {
   // The runbook an earlier run started and did not finish, if any.
   std::string Unfinished() const {
     if (path_.empty()) return "";
-    std::ifstream in(path_);
-    std::string line, open;
-    while (std::getline(in, line)) {
-      nlohmann::json j = nlohmann::json::parse(line, nullptr, /*allow_exceptions=*/false);
-      if (!j.is_object()) continue;
-      const std::string event = j.value("event", "");
-      if (event == "begin") open = j.value("runbook", "");
-      if (event == "end") open.clear();
+    std::string open;
+    for (const JournalEntry& e : ReadJournal(path_)) {
+      if (e.event == "begin") open = e.runbook;
+      if (e.event == "end") open.clear();
     }
     return open;
   }
@@ -35,8 +31,13 @@ class Journal {
   absl::Status Write(nlohmann::json entry) {
     if (path_.empty()) return absl::OkStatus();
     entry["at"] = Now();
+    // A line cut short by a crash stays alone on its line.
+    bool whole = true;
+    if (std::ifstream in(path_, std::ios::binary); in && in.seekg(-1, std::ios::end)) {
+      whole = in.get() == '\n';
+    }
     std::ofstream out(path_, std::ios::app);
-    out << entry.dump() << "\n";
+    out << (whole ? "" : "\n") << entry.dump() << "\n";
     out.flush();
     if (!out) return absl::UnavailableError(absl::StrCat("cannot write the journal ", path_));
     return absl::OkStatus();
@@ -47,6 +48,22 @@ class Journal {
 };
 
 }  // namespace
+
+std::vector<JournalEntry> ReadJournal(const std::string& path) {
+  std::vector<JournalEntry> entries;
+  std::ifstream in(path);
+  std::string line;
+  while (std::getline(in, line)) {
+    const nlohmann::json j = nlohmann::json::parse(line, nullptr, /*allow_exceptions=*/false);
+    if (!j.is_object()) continue;
+    auto text = [&](const char* key) {
+      auto it = j.find(key);
+      return it != j.end() && it->is_string() ? it->get<std::string>() : std::string();
+    };
+    entries.push_back({text("event"), text("runbook"), text("step"), text("state"), text("at")});
+  }
+  return entries;
+}
 
 RunReport RunRunbook(const std::string& name, const std::vector<Step>& steps,
                      const RunOptions& options) {

@@ -65,6 +65,16 @@ struct RunReport {
   absl::Status status;
 };
 
+//! One line of a runbook journal. event: "begin", "step" or "end"; state
+//! (steps): "started", "done" or "failed"; at: UTC, ISO 8601.
+struct JournalEntry {
+  std::string event, runbook, step, state, at;
+};
+
+//! The journal's entries in order; lines that are not entries (a line cut
+//! short by a crash) are skipped. No file: none.
+std::vector<JournalEntry> ReadJournal(const std::string& path);
+
 //! Runs the steps in order, stopping at the first that fails or is refused.
 RunReport RunRunbook(const std::string& name, const std::vector<Step>& steps,
                      const RunOptions& options);

@@ -499,6 +499,7 @@ absl::StatusOr<std::shared_ptr<Context>> MakeContext(const Site& site, const std
   c->facts = std::make_shared<PlanFacts>();
   c->facts->from = c->from->name;
   c->facts->to = c->to->name;
+  c->facts->old_primary = c->from->name;
   return c;
 }
 
@@ -568,6 +569,7 @@ absl::StatusOr<Plan> FailbackPlan(const Site& site, const std::string& to) {
   TANDEM_ASSIGN_OR_RETURN(Plan plan, NewPlan(site, to, "failback"));
   ContextPtr c = std::static_pointer_cast<const Context>(plan.owner);
   // Here `to` is the region coming back and `from` the live one.
+  c->facts->old_primary = c->to->name;
   plan.steps.push_back(StartDbms(c, *c->to));
   plan.steps.push_back(RebuildDbms(c, *c->to, *c->from));
   MoveFramework(c, *c->from, *c->to, /*strict=*/true, plan.steps);

@@ -32,6 +32,9 @@ struct PlanFacts {
   std::optional<storage::pgadmin::HistoryComparison> discarded;
   //! The region names, old (losing) and new (taking over).
   std::string from, to;
+  //! The region whose DBMS may hold revisions the other never received, the
+  //! old primary: `from`, but `to` for a failback.
+  std::string old_primary;
 };
 
 struct Plan {

@@ -1,15 +1,14 @@
 #include "dr/status.h"
 
 #include <cstring>
-#include <fstream>
 #include <map>
 
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "dns/dns_client.h"
+#include "dr/runbook.h"
 #include "dr/servers.h"
-#include "nlohmann/json.hpp"
 
 namespace tandem::dr {
 namespace {
@@ -38,19 +37,15 @@ std::vector<ServerView> AskAll(const std::vector<std::string>& addresses) {
 std::map<std::string, std::string> RunbookFences(const std::string& journal) {
   std::map<std::string, std::string> fenced;
   if (journal.empty()) return fenced;
-  std::ifstream in(journal);
-  std::string line;
-  while (std::getline(in, line)) {
-    const nlohmann::json e = nlohmann::json::parse(line, nullptr, /*allow_exceptions=*/false);
-    if (!e.is_object() || e.value("event", "") != "step" || e.value("state", "") != "done")
-      continue;
-    const std::string step = e.value("step", "");
+  for (const JournalEntry& e : ReadJournal(journal)) {
+    if (e.event != "step" || e.state != "done") continue;
+    const std::string& step = e.step;
     for (const char* prefix : {"fence-", "unfence-"}) {
       if (absl::StartsWith(step, prefix) && absl::EndsWith(step, "-dbms")) {
         const size_t from = strlen(prefix);
         const std::string region = step.substr(from, step.size() - from - 5);
         if (prefix[0] == 'f') {
-          fenced[region] = absl::StrCat(e.value("at", ""), " (", e.value("runbook", ""), ")");
+          fenced[region] = absl::StrCat(e.at, " (", e.runbook, ")");
         } else {
           fenced.erase(region);
         }
