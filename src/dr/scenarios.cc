@@ -78,6 +78,33 @@ absl::Status RunHostCommand(const std::string& host, const char* what, const std
   return absl::OkStatus();
 }
 
+// Runs `what` (a HostCommands member) for every host at once, each host's
+// command checked to exist before any runs; the errors of all that failed.
+absl::Status RunOnHosts(const Site& site, const std::vector<std::string>& hosts, const char* what,
+                        std::string HostCommands::*command, const std::string& missing) {
+  std::vector<const std::string*> commands;
+  for (const std::string& h : hosts) {
+    const HostCommands* cmd = site.FindHost(h);
+    if (cmd == nullptr || (cmd->*command).empty()) {
+      return absl::FailedPreconditionError(
+          absl::StrCat("[hosts.", h, "] has no ", what, " command", missing));
+    }
+    commands.push_back(&(cmd->*command));
+  }
+  std::vector<absl::Status> results(hosts.size());
+  std::vector<std::thread> threads;
+  for (size_t i = 0; i < hosts.size(); ++i) {
+    threads.emplace_back([&, i] { results[i] = RunHostCommand(hosts[i], what, *commands[i], {}); });
+  }
+  for (std::thread& t : threads) t.join();
+  std::vector<std::string> errors;
+  for (const absl::Status& st : results) {
+    if (!st.ok()) errors.push_back(std::string(st.message()));
+  }
+  if (errors.empty()) return absl::OkStatus();
+  return absl::FailedPreconditionError(absl::StrJoin(errors, "; "));
+}
+
 // Everything the steps of one plan share.
 struct Context {
   Site site;
@@ -165,16 +192,8 @@ Step StopFramework(ContextPtr c, const Region& region) {
                        "to stop: add framework_hosts to [regions.",
                        region.name, "] and a stop command to each"));
     }
-    for (const std::string& h : region.framework_hosts) {
-      const HostCommands* cmd = c->site.FindHost(h);
-      if (cmd == nullptr || cmd->stop.empty()) {
-        return absl::FailedPreconditionError(absl::StrCat("[hosts.", h,
-                                                          "] has no stop command, and a master of ",
-                                                          region.name, " still answers"));
-      }
-      if (absl::Status st = RunHostCommand(h, "stop", cmd->stop, {}); !st.ok()) return st;
-    }
-    return absl::OkStatus();
+    return RunOnHosts(c->site, region.framework_hosts, "stop", &HostCommands::stop,
+                      absl::StrCat(", and a master of ", region.name, " still answers"));
   };
   return s;
 }
@@ -317,14 +336,7 @@ Step StartFramework(ContextPtr c, const Region& region) {
           "the site file names no framework VMs for ", region.name,
           ": add framework_hosts to [regions.", region.name, "] and a start command to each"));
     }
-    for (const std::string& h : region.framework_hosts) {
-      const HostCommands* cmd = c->site.FindHost(h);
-      if (cmd == nullptr || cmd->start.empty()) {
-        return absl::FailedPreconditionError(absl::StrCat("[hosts.", h, "] has no start command"));
-      }
-      if (absl::Status st = RunHostCommand(h, "start", cmd->start, {}); !st.ok()) return st;
-    }
-    return absl::OkStatus();
+    return RunOnHosts(c->site, region.framework_hosts, "start", &HostCommands::start, "");
   };
   return s;
 }
