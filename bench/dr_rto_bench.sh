@@ -3,7 +3,8 @@
 # (test/integration/dr_scenario_test.sh, one fresh lab per run) RUNS times
 # per scenario and summarizes two figures per scenario:
 #   kill->write  from the failure (lab kill) to the first write accepted
-#                through the framework names, the runbook started at once;
+#                through the framework names, the runbook started at once
+#                (switchover: the longest time without an accepted write);
 #   runbook RTO  what the runbook's report says (its start -> the new
 #                region takes writes).
 # Root required. Usage: bench/dr_rto_bench.sh [BUILD_DIR] [OUT_DIR] [RUNS] [SCENARIO...]
