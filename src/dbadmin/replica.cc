@@ -248,6 +248,15 @@ absl::StatusOr<std::string> Rebuild(const StandbySpec& spec, RebuildMethod metho
   TANDEM_RETURN_IF_ERROR(CheckPrimary(spec.primary_conninfo));
   std::string done;
   if (method != RebuildMethod::kBasebackup) {
+    // A primary promoted a moment ago may not have finished its
+    // end-of-recovery checkpoint: pg_rewind would then read the old timeline
+    // from its control file, find "no rewind required", and leave a standby
+    // that can never follow it.
+    if (absl::Status st = pgadmin::Checkpoint(spec.primary_conninfo); !st.ok()) {
+      Say(tools, absl::StrCat("note: CHECKPOINT on the primary failed (", st.message(),
+                              "); if the primary was promoted a moment ago, pg_rewind may see "
+                              "its old timeline"));
+    }
     Say(tools, "rewinding the old primary to the new primary's timeline (pg_rewind)");
     std::vector<std::string> argv = {Tool(tools, "pg_rewind"),
                                      "-D",

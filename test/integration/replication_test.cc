@@ -14,6 +14,7 @@
 #include <nlohmann/json.hpp>
 #include <thread>
 
+#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "confserv/write_applier.h"
 #include "grpcpp/client_context.h"
@@ -236,6 +237,49 @@ TEST_F(Replication, AsyncStandbyStatusPromoteRebuild) {
   region2.Kill();
 }
 
+// A planned switchover's last step, at once: the standby is promoted while
+// the old primary runs, the old primary stops (its shutdown checkpoint lands
+// after the fork) and is rewound right away. The promoted server has many
+// dirty buffers, so its end-of-recovery checkpoint (spread) is still going:
+// its control file still names the old timeline unless rebuild forces the
+// checkpoint, and pg_rewind would then leave a standby that cannot follow.
+TEST_F(Replication, RebuildRightAfterAPromotionFollowsTheNewTimeline) {
+  CtlResult r = CreateStandby(primary_, standby_, "region2", false);
+  ASSERT_EQ(r.code, 0) << r.out;
+  // pg_rewind reads the old primary's WAL back to the last common
+  // checkpoint: keep it through the filler's checkpoints.
+  ASSERT_TRUE(
+      primary_
+          .Psql("postgres", "ALTER SYSTEM SET wal_keep_size = '512MB'; SELECT pg_reload_conf();")
+          .ok());
+  ASSERT_TRUE(primary_
+                  .Psql("tandem",
+                        "CREATE TABLE filler AS SELECT g, repeat('x', 200) AS pad "
+                        "FROM generate_series(1, 200000) g;")
+                  .ok());
+  ASSERT_TRUE(WaitFor([&] {
+    auto n = standby_.Psql("tandem", "SELECT count(*) FROM filler");
+    return n.ok() && absl::StrContains(*n, "200000");
+  }));
+  r = Ctl("db promote --conninfo " + Quote(standby_.conninfo("tandem")));
+  ASSERT_EQ(r.code, 0) << r.out;
+  primary_.Stop();
+  primary_.Reserve();
+  r = Ctl(absl::StrCat("db rebuild --method rewind --primary ", Quote(PrimaryConninfo(standby_)),
+                       " --pgdata ", primary_.data_dir(), " --name region1 --start-options ",
+                       Quote(primary_.server_options())));
+  ASSERT_EQ(r.code, 0) << r.out;
+  primary_.Adopt();
+  EXPECT_NE(r.out.find("rewound with pg_rewind"), std::string::npos) << r.out;
+  // It follows the new primary.
+  ASSERT_TRUE(standby_.Psql("tandem", "CREATE TABLE after_rebuild (x int);").ok());
+  EXPECT_TRUE(WaitFor([&] {
+    auto n =
+        primary_.Psql("tandem", "SELECT count(*) FROM pg_tables WHERE tablename = 'after_rebuild'");
+    return n.ok() && absl::StrContains(*n, "1");
+  }));
+}
+
 // Synchronous standby: every acknowledged write survives the loss of the
 // primary's region (kill -9 of confserv, immediate stop of the DBMS).
 TEST_F(Replication, SyncStandbyLosesNoAcknowledgedWrite) {
@@ -358,7 +402,7 @@ TEST_F(Replication, FenceAndUnfence) {
   ASSERT_EQ(ConnectFrom(b, b.peer_address(), port), "ok");
   // Over the Unix socket: never fenced.
   const std::string local =
-      Quote(absl::StrCat("host=", primary_.data_dir(), " port=", port, " user=postgres"));
+      Quote(absl::StrCat("host=", primary_.socket_dir(), " port=", port, " user=postgres"));
 
   // pg_hba.conf: a session from A is running; the fence ends it.
   ASSERT_EQ(std::system(absl::StrCat(a.Exec(), "/usr/lib/postgresql/15/bin/psql 'host=",

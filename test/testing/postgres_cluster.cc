@@ -67,6 +67,7 @@ absl::Status PostgresCluster::Start() {
       absl::StrCat(kBin, "/initdb -D ", data,
                    " -A trust -U postgres -E UTF8 --data-checksums --no-sync >/dev/null")));
   if (!init.ok()) return init.status();
+  if (absl::Status st = MakeRunDir(); !st.ok()) return st;
   port_ = FreePort();
   return Launch();
 }
@@ -84,18 +85,32 @@ absl::Status PostgresCluster::StartStandbyOf(const PostgresCluster& primary,
                                   " -R -X stream -c fast -d 'host=127.0.0.1 port=", primary.port(),
                                   " user=postgres application_name=", name, "'")));
   if (!backup.ok()) return backup.status();
+  if (absl::Status st = MakeRunDir(); !st.ok()) return st;
   port_ = FreePort();
   return Launch();
 }
 
 void PostgresCluster::Reserve() {
   chmod(dir_.path().c_str(), 0755);
+  (void)MakeRunDir();
   port_ = FreePort();
 }
 
+absl::Status PostgresCluster::MakeRunDir() {
+  const std::string run = dir_.file("run");
+  if (getuid() != 0) {
+    std::error_code ec;
+    std::filesystem::create_directories(run, ec);
+    if (ec) return absl::InternalError(absl::StrCat("cannot create ", run, ": ", ec.message()));
+    return absl::OkStatus();
+  }
+  return Run(absl::StrCat("install -d -o postgres -g postgres -m 0755 ", run)).status();
+}
+
+// The Unix socket lives beside the data directory, not in it: pg_rewind
+// copies a source's data directory and cannot read a socket there.
 std::string PostgresCluster::server_options() const {
-  const std::string data = dir_.file("data");
-  return absl::StrCat("-p ", port_, " -k ", data, " -c listen_addresses=", listen_,
+  return absl::StrCat("-p ", port_, " -k ", socket_dir(), " -c listen_addresses=", listen_,
                       " -c max_connections=50");
 }
 

@@ -33,6 +33,8 @@ class PostgresCluster {
   int port() const { return port_; }
   //! The data directory (owned by `postgres`).
   std::string data_dir() const { return dir_.file("data"); }
+  //! Where its Unix socket is (beside the data directory).
+  std::string socket_dir() const { return dir_.file("run"); }
   //! conninfo of the `postgres` database as superuser.
   std::string conninfo(const std::string& dbname = "postgres") const;
   bool running() const { return running_; }
@@ -48,6 +50,8 @@ class PostgresCluster {
 
  private:
   absl::Status Launch();
+  // The Unix socket directory, beside the data directory (owned by postgres).
+  absl::Status MakeRunDir();
 
   TempDir dir_;
   int port_ = 0;

@@ -110,6 +110,11 @@ absl::StatusOr<PromoteResult> Promote(const std::string& conninfo, const Promote
 absl::Status SetSystemSetting(const std::string& conninfo, const std::string& name,
                               const std::optional<std::string>& value);
 
+//! CHECKPOINT. After a promotion the control file names the new timeline
+//! only once the end-of-recovery checkpoint is done, and pg_rewind reads the
+//! timeline there: a rewind against a just-promoted primary must wait for it.
+absl::Status Checkpoint(const std::string& conninfo);
+
 //! SHOW name.
 absl::StatusOr<std::string> ShowSetting(const std::string& conninfo, const std::string& name);
 

@@ -293,6 +293,11 @@ absl::Status SetSystemSetting(const std::string& conninfo, const std::string& na
   return c->Exec("SELECT pg_reload_conf()");
 }
 
+absl::Status Checkpoint(const std::string& conninfo) {
+  TANDEM_ASSIGN_OR_RETURN(auto c, Connect(conninfo));
+  return c->Exec("CHECKPOINT");
+}
+
 absl::StatusOr<std::string> ShowSetting(const std::string& conninfo, const std::string& name) {
   TANDEM_RETURN_IF_ERROR(ValidSettingName(name));
   TANDEM_ASSIGN_OR_RETURN(auto c, Connect(conninfo));
