@@ -81,6 +81,19 @@ check "it receives a change made after the kill (through r1-app-b's proxy)" \
 check "r1-app-b's proxy is normal" grep -Eq '^proxy mode +normal$' \
   <<<"$(ctl --server 198.51.100.22:9100 status)"
 
+echo "== lab stop r1-app-b, lab start r1-app-b"
+"${L[@]}" stop r1-app-b >/dev/null
+check "r1-app-b shows stopped" grep -Eq '^r1-app-b +[0-9.]+ +stopped ' <<<"$("${L[@]}" status | sed -n '/^== hosts/,/^$/p')"
+# (a killed process may stay a zombie until init reaps it)
+ended() { local st; st=$(ps -o stat= -p "$1" 2>/dev/null) || return 0; [ "${st:0:1}" = Z ]; }
+check "its sample app ended" ended "$SAMPLE_B"
+OUT=$(ctl --server 198.51.100.22:9100 status 2>&1 || true)
+echo "  $OUT"
+check "its proxy's port refuses connections (the link is up)" grep -qi "refused\|does not accept" <<<"$OUT"
+"${L[@]}" start r1-app-b >/dev/null
+proxy_b_normal() { ctl --server 198.51.100.22:9100 status 2>/dev/null | grep -Eq '^proxy mode +normal$'; }
+check "after lab start its proxy is normal again" eventually 15 proxy_b_normal
+
 echo "== lab down"
 PIDS=""
 for ns in $(ip netns list | awk '{print $1}' | grep "^$PREFIX" || true); do
