@@ -155,8 +155,8 @@ config::ConfigClientPtr NewGrpcConfigClient(const config::ClientOptions& options
   return std::make_unique<GrpcConfigClient>(options);
 }
 
-ClientChannelPtr NewClientChannel(const std::string& target) {
-  return std::make_shared<ClientChannel>(MakeChannel(target));
+ClientChannelPtr NewClientChannel(const std::string& target, const ChannelOptions& options) {
+  return std::make_shared<ClientChannel>(MakeChannel(target, options));
 }
 
 config::ConfigClientPtr NewGrpcConfigClientOn(const config::ClientOptions& options,

@@ -4,6 +4,7 @@
 #include <memory>
 #include <string>
 
+#include "net/channel.h"
 #include "tandem/config/client.h"
 
 namespace tandem::net {
@@ -18,7 +19,7 @@ config::ConfigClientPtr NewGrpcConfigClient(const config::ClientOptions& options
 //! resolved when the channel is created: make a new one to resolve again.
 class ClientChannel;
 using ClientChannelPtr = std::shared_ptr<ClientChannel>;
-ClientChannelPtr NewClientChannel(const std::string& target);
+ClientChannelPtr NewClientChannel(const std::string& target, const ChannelOptions& options = {});
 //! A client over a shared channel; options.server is only reported.
 config::ConfigClientPtr NewGrpcConfigClientOn(const config::ClientOptions& options,
                                               ClientChannelPtr channel);
