@@ -54,11 +54,13 @@ MASTERS=fw-p.tandem.test:9000,fw-b.tandem.test:9000
 write() { "${L[@]}" exec ops "$CTL" --timeout "${2:-5}" --server "$MASTERS" set-option app sample-app lab marker "$1" >/dev/null; }
 dr() { "${L[@]}" exec ops "$CTL" dr "$@"; }
 sample_has() { grep -q "$2" "$STATE/$1/sample.log"; }
-primary_in() { "${L[@]}" exec ops "$CTL" --timeout 2 --server "$MASTERS" status 2>/dev/null | grep -Eq "^ha node +$1-fw-"; }
-storage_on() { "${L[@]}" exec ops "$CTL" --timeout 2 --server "$MASTERS" status 2>/dev/null | grep -q "$1"; }
-proxy_normal() { "${L[@]}" exec ops "$CTL" --timeout 2 --server "$1" status 2>/dev/null | grep -Eq '^proxy mode +normal$'; }
-dbms_role_is() { dr status 2>/dev/null | grep -Eq "^$1 +[0-9.]+:5432/tandem +$2 "; }
-history_in() { ctl --server "$MASTERS" -o json history --since 0 | grep -q "$1"; }
+# (Never `| grep -q` here: grep stops at the first match, the writer gets
+# SIGPIPE, and with pipefail the check fails although it matched.)
+primary_in() { "${L[@]}" exec ops "$CTL" --timeout 2 --server "$MASTERS" status 2>/dev/null | grep -E "^ha node +$1-fw-" >/dev/null; }
+storage_on() { "${L[@]}" exec ops "$CTL" --timeout 2 --server "$MASTERS" status 2>/dev/null | grep "$1" >/dev/null; }
+proxy_normal() { "${L[@]}" exec ops "$CTL" --timeout 2 --server "$1" status 2>/dev/null | grep -E '^proxy mode +normal$' >/dev/null; }
+dbms_role_is() { dr status 2>/dev/null | grep -E "^$1 +[0-9.]+:5432/tandem +$2 " >/dev/null; }
+history_in() { ctl --server "$MASTERS" -o json history --since 0 | grep "$1" >/dev/null; }
 # (retried: right after a failover the pair may still be settling)
 history_has() { eventually 10 history_in "$1"; }
 # The Configuration Database revision of a region's DBMS, as ops sees it

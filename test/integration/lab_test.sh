@@ -44,7 +44,7 @@ check "r1-fw-b pins fw-p to its region" grep -q '^198.51.100.11 .*fw-p.tandem.te
 check "ops resolves fw-p through DNS" grep -q '^198.51.100.11 .*fw-p.tandem.test' \
   <<<"$("${L[@]}" exec ops getent hosts fw-p.tandem.test)"
 
-dns_has() { "${L[@]}" exec ops dig +short @192.0.2.53 "$1" A | grep -qx "$2"; }
+dns_has() { "${L[@]}" exec ops dig +short @192.0.2.53 "$1" A | grep -x "$2" >/dev/null; }
 "${L[@]}" exec ops tandemctl dns set lab-check 192.0.2.10 --ttl 5 >/dev/null
 check "tandemctl dns set with the lab's TSIG key (lab exec's defaults)" dns_has lab-check.tandem.test 192.0.2.10
 
@@ -62,7 +62,7 @@ check "dr status: no warnings" bash -c '! grep -q WARNING' <<<"$DR"
 echo "== a write from ops through the primary reaches region 2's proxy"
 MARK1=one-$$-$RANDOM
 ctl --server fw-p.tandem.test:9000,fw-b.tandem.test:9000 set-option app sample-app lab marker "$MARK1"
-r2_has() { ctl --server 203.0.113.21:9100 -o json get app sample-app | grep -q "$1"; }
+r2_has() { ctl --server 203.0.113.21:9100 -o json get app sample-app | grep "$1" >/dev/null; }
 check "r2-app-p's proxy serves the write" eventually 10 r2_has "$MARK1"
 sample_has() { grep -q "$2" "$STATE/$1/sample.log"; }
 check "the sample app on r2-app-b received it" eventually 10 sample_has r2-app-b "$MARK1"
@@ -91,7 +91,7 @@ OUT=$(ctl --server 198.51.100.22:9100 status 2>&1 || true)
 echo "  $OUT"
 check "its proxy's port refuses connections (the link is up)" grep -qi "refused\|does not accept" <<<"$OUT"
 "${L[@]}" start r1-app-b >/dev/null
-proxy_b_normal() { ctl --server 198.51.100.22:9100 status 2>/dev/null | grep -Eq '^proxy mode +normal$'; }
+proxy_b_normal() { ctl --server 198.51.100.22:9100 status 2>/dev/null | grep -E '^proxy mode +normal$' >/dev/null; }
 check "after lab start its proxy is normal again" eventually 15 proxy_b_normal
 
 echo "== lab down"
