@@ -6,7 +6,8 @@
 #include <unistd.h>
 
 #include <cerrno>
-#include <thread>
+
+#include "common/at_once.h"
 
 namespace tandem {
 
@@ -39,14 +40,10 @@ bool TcpAnswers(const std::string& host, const std::string& port, absl::Duration
 
 std::vector<bool> TcpAnswerAll(const std::vector<std::pair<std::string, std::string>>& endpoints,
                                absl::Duration timeout) {
-  std::vector<char> answered(endpoints.size(), 0);
-  std::vector<std::thread> threads;
-  for (size_t i = 0; i < endpoints.size(); ++i) {
-    threads.emplace_back([&, i] {
-      answered[i] = TcpAnswers(endpoints[i].first, endpoints[i].second, timeout) ? 1 : 0;
-    });
-  }
-  for (std::thread& t : threads) t.join();
+  std::vector<char> answered(endpoints.size(), 0);  // not vector<bool>: one slot per thread
+  RunAtOnce(endpoints.size(), [&](size_t i) {
+    answered[i] = TcpAnswers(endpoints[i].first, endpoints[i].second, timeout) ? 1 : 0;
+  });
   return std::vector<bool>(answered.begin(), answered.end());
 }
 

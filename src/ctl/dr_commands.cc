@@ -50,9 +50,13 @@ std::string FencedText(const dr::RegionView& r) {
   return parts.empty() ? "-" : absl::StrJoin(parts, "; ");
 }
 
+// Where the runbooks journal unless --journal says otherwise; dr status
+// reads fences there.
+std::string DefaultJournal(const std::string& site_file) { return site_file + ".journal"; }
+
 absl::Status RunStatus(CommandContext& ctx, const std::string& site_file) {
   TANDEM_ASSIGN_OR_RETURN(dr::Site site, dr::LoadSite(site_file));
-  dr::SiteView view = dr::GatherStatus(site, site_file + ".journal");
+  dr::SiteView view = dr::GatherStatus(site, DefaultJournal(site_file));
   if (ctx.options().output == OutputFormat::kJson) {
     nlohmann::json out = {{"live_region", view.live_region},
                           {"warnings", view.warnings},
@@ -98,10 +102,10 @@ absl::Status RunStatus(CommandContext& ctx, const std::string& site_file) {
   TablePrinter dbms({"REGION", "DBMS", "ROLE", "REVISION", "BEHIND", "STANDBYS", "FENCED"}, 80);
   for (const dr::RegionView& r : view.regions) {
     if (!r.dbms_reachable) {
+      // (no pg_hba to read: only the runbooks' fences)
       dbms.AddRow({r.name, "unreachable", "-", "-", "-", "-",
-                   r.runbook_fence.empty()
-                       ? r.dbms_error
-                       : absl::StrCat("by runbook ", r.runbook_fence, "; ", r.dbms_error)});
+                   r.runbook_fence.empty() ? r.dbms_error
+                                           : absl::StrCat(FencedText(r), "; ", r.dbms_error)});
       continue;
     }
     std::vector<std::string> standbys;
@@ -165,7 +169,7 @@ absl::Status RunPlan(CommandContext& ctx, const std::string& site_file, const dr
   dr::RunOptions options;
   options.dry_run = args.dry_run;
   options.force = args.force;
-  options.journal = args.journal.empty() ? site_file + ".journal" : args.journal;
+  options.journal = args.journal.empty() ? DefaultJournal(site_file) : args.journal;
   options.verify_timeout = absl::Seconds(args.timeout_s);
   options.progress = [&ctx](const std::string& line) { ctx.err() << line << "\n"; };
   if (!args.dry_run)

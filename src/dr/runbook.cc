@@ -31,10 +31,14 @@ class Journal {
   absl::Status Write(nlohmann::json entry) {
     if (path_.empty()) return absl::OkStatus();
     entry["at"] = Now();
-    // A line cut short by a crash stays alone on its line.
+    // A line an earlier run's crash cut short stays alone on its line (this
+    // run's own lines all end whole: looked at once).
     bool whole = true;
-    if (std::ifstream in(path_, std::ios::binary); in && in.seekg(-1, std::ios::end)) {
-      whole = in.get() == '\n';
+    if (!tail_checked_) {
+      tail_checked_ = true;
+      if (std::ifstream in(path_, std::ios::binary); in && in.seekg(-1, std::ios::end)) {
+        whole = in.get() == '\n';
+      }
     }
     std::ofstream out(path_, std::ios::app);
     out << (whole ? "" : "\n") << entry.dump() << "\n";
@@ -45,6 +49,7 @@ class Journal {
 
  private:
   std::string path_;
+  bool tail_checked_ = false;
 };
 
 }  // namespace

@@ -3,7 +3,6 @@
 #include <algorithm>
 #include <map>
 #include <optional>
-#include <thread>
 #include <utility>
 
 #include "absl/status/status.h"
@@ -13,6 +12,7 @@
 #include "absl/strings/str_split.h"
 #include "absl/synchronization/mutex.h"
 #include "absl/time/clock.h"
+#include "common/at_once.h"
 #include "common/status_macros.h"
 #include "common/subprocess.h"
 #include "common/tcp_probe.h"
@@ -24,30 +24,18 @@ namespace {
 
 namespace pgadmin = storage::pgadmin;
 
-// The value of `key` in a "key=value key=value" conninfo; empty if absent.
-std::string ConninfoValue(const std::string& conninfo, const char* key) {
-  const std::string k = absl::StrCat(key, "=");
-  size_t at = conninfo.find(k);
-  while (at != std::string::npos && at > 0 && conninfo[at - 1] != ' ') {
-    at = conninfo.find(k, at + 1);
-  }
-  if (at == std::string::npos) return "";
-  const size_t end = conninfo.find(' ', at);
-  return conninfo.substr(at + k.size(),
-                         end == std::string::npos ? std::string::npos : end - at - k.size());
-}
-
 // "host=203.0.113.10,198.51.100.10 port=..." -> "203.0.113.10" (for matching
 // a storage description); empty if the conninfo has no host.
 std::string HostOfConninfo(const std::string& conninfo) {
-  const std::string hosts = ConninfoValue(conninfo, "host");
+  const std::string hosts = pgadmin::ConninfoValue(conninfo, "host");
   return hosts.substr(0, hosts.find(','));
 }
 
 // A conninfo's single host and port (5432 unless given); nullopt for several
 // hosts, a socket directory or none (then nothing is short-cut).
 std::optional<std::pair<std::string, std::string>> DbmsEndpoint(const std::string& conninfo) {
-  const std::string host = ConninfoValue(conninfo, "host"), port = ConninfoValue(conninfo, "port");
+  const std::string host = pgadmin::ConninfoValue(conninfo, "host");
+  const std::string port = pgadmin::ConninfoValue(conninfo, "port");
   if (host.empty() || host[0] == '/' || absl::StrContains(host, ",") ||
       absl::StrContains(port, ",")) {
     return std::nullopt;
@@ -92,11 +80,8 @@ absl::Status RunOnHosts(const Site& site, const std::vector<std::string>& hosts,
     commands.push_back(&(cmd->*command));
   }
   std::vector<absl::Status> results(hosts.size());
-  std::vector<std::thread> threads;
-  for (size_t i = 0; i < hosts.size(); ++i) {
-    threads.emplace_back([&, i] { results[i] = RunHostCommand(hosts[i], what, *commands[i], {}); });
-  }
-  for (std::thread& t : threads) t.join();
+  RunAtOnce(hosts.size(),
+            [&](size_t i) { results[i] = RunHostCommand(hosts[i], what, *commands[i], {}); });
   std::vector<std::string> errors;
   for (const absl::Status& st : results) {
     if (!st.ok()) errors.push_back(std::string(st.message()));
@@ -121,7 +106,9 @@ struct Context {
   mutable absl::Mutex mu;
   mutable std::map<std::string, absl::Time> gone_at ABSL_GUARDED_BY(mu);
 
-  absl::StatusOr<pgadmin::ServerState> Probe(const Region& region) const {
+  // Before libpq: a DBMS that did not answer a moment ago, or does not
+  // accept a TCP connection now (then marked gone), is UNAVAILABLE.
+  absl::Status Reachable(const Region& region) const {
     if (RecentlyGone(region)) {
       return absl::UnavailableError(
           absl::StrCat(region.name, "'s DBMS did not answer a moment ago"));
@@ -131,6 +118,10 @@ struct Context {
       return absl::UnavailableError(absl::StrCat(region.name, "'s DBMS (", ep->first, ":",
                                                  ep->second, ") does not accept connections"));
     }
+    return absl::OkStatus();
+  }
+  absl::StatusOr<pgadmin::ServerState> Probe(const Region& region) const {
+    TANDEM_RETURN_IF_ERROR(Reachable(region));
     absl::StatusOr<pgadmin::ServerState> st = pgadmin::Probe(region.dbms);
     if (!st.ok() && absl::IsUnavailable(st.status())) MarkGone(region);
     return st;
@@ -209,12 +200,8 @@ Step FenceDbms(ContextPtr c, const Region& region) {
   // it can be: a DBMS that answers has no session left from a framework VM.
   s.done = [c, &region, ran]() -> absl::StatusOr<bool> {
     if (!*ran) return false;
-    if (!*c->fenced) return true;  // forced without a command: nothing to check
-    if (c->RecentlyGone(region)) return true;
-    if (auto ep = DbmsEndpoint(region.dbms); ep && !TcpAnswers(ep->first, ep->second, kTcpProbe)) {
-      c->MarkGone(region);
-      return true;
-    }
+    if (!*c->fenced) return true;                 // forced without a command: nothing to check
+    if (!c->Reachable(region).ok()) return true;  // gone: nobody writes there
     absl::StatusOr<int64_t> sessions =
         pgadmin::CountSessionsFrom(region.dbms, absl::StrSplit(c->FenceFrom(), ','));
     if (!sessions.ok()) {

@@ -1,8 +1,7 @@
 #include "dr/servers.h"
 
-#include <thread>
-
 #include "absl/strings/str_cat.h"
+#include "common/at_once.h"
 #include "common/tcp_probe.h"
 #include "net/config_client.h"
 
@@ -36,11 +35,7 @@ std::vector<absl::StatusOr<config::v1::ServerInfo>> AskServers(
     const std::vector<std::string>& servers) {
   std::vector<absl::StatusOr<config::v1::ServerInfo>> out(servers.size(),
                                                           absl::UnknownError("not asked"));
-  std::vector<std::thread> threads;
-  for (size_t i = 0; i < servers.size(); ++i) {
-    threads.emplace_back([&out, &servers, i] { out[i] = AskServer(servers[i]); });
-  }
-  for (std::thread& t : threads) t.join();
+  RunAtOnce(servers.size(), [&](size_t i) { out[i] = AskServer(servers[i]); });
   return out;
 }
 

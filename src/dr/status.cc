@@ -1,11 +1,11 @@
 #include "dr/status.h"
 
-#include <cstring>
 #include <map>
 
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
+#include "absl/strings/strip.h"
 #include "dns/dns_client.h"
 #include "dr/runbook.h"
 #include "dr/servers.h"
@@ -39,17 +39,13 @@ std::map<std::string, std::string> RunbookFences(const std::string& journal) {
   if (journal.empty()) return fenced;
   for (const JournalEntry& e : ReadJournal(journal)) {
     if (e.event != "step" || e.state != "done") continue;
-    const std::string& step = e.step;
-    for (const char* prefix : {"fence-", "unfence-"}) {
-      if (absl::StartsWith(step, prefix) && absl::EndsWith(step, "-dbms")) {
-        const size_t from = strlen(prefix);
-        const std::string region = step.substr(from, step.size() - from - 5);
-        if (prefix[0] == 'f') {
-          fenced[region] = absl::StrCat(e.at, " (", e.runbook, ")");
-        } else {
-          fenced.erase(region);
-        }
-      }
+    // Step ids "fence-R-dbms" and "unfence-R-dbms" (dr/scenarios.cc).
+    absl::string_view region = e.step;
+    if (!absl::ConsumeSuffix(&region, "-dbms")) continue;
+    if (absl::ConsumePrefix(&region, "fence-")) {
+      fenced[std::string(region)] = absl::StrCat(e.at, " (", e.runbook, ")");
+    } else if (absl::ConsumePrefix(&region, "unfence-")) {
+      fenced.erase(std::string(region));
     }
   }
   return fenced;

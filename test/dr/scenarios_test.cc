@@ -37,12 +37,15 @@ framework_hosts = ["a", "b", "c"]
                       hosts);
 }
 
-absl::StatusOr<Step> StartStep(const Site& site, Plan& plan) {
-  auto p = FailoverPlan(site, "framework", "r2");
-  if (!p.ok()) return p.status();
-  plan = *std::move(p);
-  for (const Step& s : plan.steps) {
-    if (s.id == "start-r2-framework") return s;
+// Runs the "start r2's framework" step of a site whose [hosts] are `hosts`
+// (DIR replaced by `dir`): its result.
+absl::Status RunStartStep(const std::string& hosts, const testing::TempDir& dir) {
+  auto site = ParseSite(SiteText(absl::StrReplaceAll(hosts, {{"DIR", dir.path()}})), "site.toml");
+  if (!site.ok()) return site.status();
+  auto plan = FailoverPlan(*site, "framework", "r2");
+  if (!plan.ok()) return plan.status();
+  for (const Step& s : plan->steps) {
+    if (s.id == "start-r2-framework") return s.run();
   }
   return absl::NotFoundError("no step start-r2-framework");
 }
@@ -58,8 +61,7 @@ TEST(Scenarios, FrameworkVmsStartTogetherAndEveryFailureIsReported) {
   testing::TempDir dir;
   // a and b each wait (up to 5 s) for the other to have started: they only
   // succeed when run at the same time. c fails.
-  const std::string hosts = absl::StrReplaceAll(
-      R"(
+  absl::Status st = RunStartStep(R"(
 [hosts.a]
 start = "touch DIR/a; for i in $(seq 50); do [ -e DIR/b ] && exit 0; sleep 0.1; done; exit 1"
 [hosts.b]
@@ -67,13 +69,7 @@ start = "touch DIR/b; for i in $(seq 50); do [ -e DIR/a ] && exit 0; sleep 0.1; 
 [hosts.c]
 start = "echo c ran as $TANDEM_HOST; exit 3"
 )",
-      {{"DIR", dir.path()}});
-  auto site = ParseSite(SiteText(hosts), "site.toml");
-  ASSERT_TRUE(site.ok()) << site.status();
-  Plan plan;
-  auto step = StartStep(*site, plan);
-  ASSERT_TRUE(step.ok()) << step.status();
-  absl::Status st = step->run();
+                                 dir);
   EXPECT_FALSE(st.ok());
   // Only c's failure: a and b found each other.
   EXPECT_EQ(st.message(),
@@ -84,7 +80,7 @@ start = "echo c ran as $TANDEM_HOST; exit 3"
 
 TEST(Scenarios, NothingStartsWhenAHostHasNoCommand) {
   testing::TempDir dir;
-  const std::string hosts = absl::StrReplaceAll(R"(
+  absl::Status st = RunStartStep(R"(
 [hosts.a]
 start = "echo a >> DIR/ran"
 [hosts.b]
@@ -92,13 +88,7 @@ stop = "echo b >> DIR/ran"
 [hosts.c]
 start = "echo c >> DIR/ran"
 )",
-                                                {{"DIR", dir.path()}});
-  auto site = ParseSite(SiteText(hosts), "site.toml");
-  ASSERT_TRUE(site.ok()) << site.status();
-  Plan plan;
-  auto step = StartStep(*site, plan);
-  ASSERT_TRUE(step.ok()) << step.status();
-  absl::Status st = step->run();
+                                 dir);
   EXPECT_EQ(st.code(), absl::StatusCode::kFailedPrecondition);
   EXPECT_EQ(st.message(), "[hosts.b] has no start command");
   EXPECT_EQ(Read(dir.file("ran")), "");

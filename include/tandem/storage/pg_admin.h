@@ -68,6 +68,10 @@ struct ServerState {
   ConfigDatabase config;
 };
 
+//! The value of `key` ("host", "port", ...) in a conninfo (key=value words
+//! or a postgresql:// URI) as libpq reads it; empty if absent or unparsable.
+std::string ConninfoValue(const std::string& conninfo, const std::string& key);
+
 //! 'text' with quotes doubled: a string literal for SQL and for
 //! postgresql.conf / postgresql.auto.conf values.
 std::string QuoteLiteral(const std::string& text);

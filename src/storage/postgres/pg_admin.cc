@@ -186,6 +186,12 @@ std::vector<std::string> SyncStandbyNames(const std::string& value) {
   return names;
 }
 
+std::string ConninfoValue(const std::string& conninfo, const std::string& key) {
+  const std::map<std::string, std::string> values = pg::ConninfoValues(conninfo);
+  auto it = values.find(key);
+  return it == values.end() ? "" : it->second;
+}
+
 std::string QuoteLiteral(const std::string& text) {
   return absl::StrCat("'", absl::StrReplaceAll(text, {{"'", "''"}}), "'");
 }

@@ -83,6 +83,21 @@ int64_t Result::Int(int row, int col) const {
   return 0;
 }
 
+std::map<std::string, std::string> ConninfoValues(const std::string& conninfo) {
+  std::map<std::string, std::string> values;
+  char* error = nullptr;
+  PQconninfoOption* options = PQconninfoParse(conninfo.c_str(), &error);
+  if (options == nullptr) {
+    PQfreemem(error);
+    return values;
+  }
+  for (PQconninfoOption* o = options; o->keyword != nullptr; ++o) {
+    if (o->val != nullptr) values[o->keyword] = o->val;
+  }
+  PQconninfoFree(options);
+  return values;
+}
+
 namespace {
 
 // libpq tries the hosts of a list in order, and each one that is down costs
@@ -93,22 +108,9 @@ namespace {
 // and "port" values to use instead, or nothing to change (one host, a
 // hostaddr, the first host up, or all down).
 std::optional<std::pair<std::string, std::string>> LiveHostsFirst(const std::string& conninfo) {
-  char* error = nullptr;
-  PQconninfoOption* options = PQconninfoParse(conninfo.c_str(), &error);
-  if (options == nullptr) {
-    PQfreemem(error);
-    return std::nullopt;
-  }
-  std::string host, hostaddr, port;
-  for (PQconninfoOption* o = options; o->keyword != nullptr; ++o) {
-    const std::string key = o->keyword;
-    const std::string value = o->val != nullptr ? o->val : "";
-    if (key == "host") host = value;
-    if (key == "hostaddr") hostaddr = value;
-    if (key == "port") port = value;
-  }
-  PQconninfoFree(options);
-  if (!hostaddr.empty() || host.find(',') == std::string::npos) return std::nullopt;
+  std::map<std::string, std::string> values = ConninfoValues(conninfo);
+  const std::string host = values["host"], port = values["port"];
+  if (!values["hostaddr"].empty() || host.find(',') == std::string::npos) return std::nullopt;
   const std::vector<std::string> hosts = absl::StrSplit(host, ',');
   std::vector<std::string> ports = absl::StrSplit(port, ',');
   if (port.empty()) ports = {"5432"};
@@ -127,9 +129,13 @@ std::optional<std::pair<std::string, std::string>> LiveHostsFirst(const std::str
       TcpAnswers(probe[0].first, probe[0].second, absl::Milliseconds(300))) {
     return std::nullopt;
   }
-  const std::vector<bool> answers = TcpAnswerAll(probe, absl::Milliseconds(300));
+  // The first is down; the others, at once.
+  const std::vector<bool> answers =
+      TcpAnswerAll(std::vector<std::pair<std::string, std::string>>(probe.begin() + 1, probe.end()),
+                   absl::Milliseconds(300));
   std::vector<bool> up(hosts.size(), true);
-  for (size_t k = 0; k < probed.size(); ++k) up[probed[k]] = answers[k];
+  up[0] = false;
+  for (size_t k = 1; k < probed.size(); ++k) up[probed[k]] = answers[k - 1];
   if (std::all_of(up.begin(), up.end(), [](bool b) { return b; }) ||
       std::none_of(up.begin(), up.end(), [](bool b) { return b; })) {
     return std::nullopt;

@@ -4,6 +4,7 @@
 #include <libpq-fe.h>
 
 #include <cstdint>
+#include <map>
 #include <memory>
 #include <string>
 #include <vector>
@@ -14,6 +15,10 @@
 #include "absl/time/time.h"
 
 namespace tandem::storage::pg {
+
+//! A conninfo's settings (key=value words or a postgresql:// URI), as libpq
+//! reads them; only those given. Empty if libpq cannot parse it.
+std::map<std::string, std::string> ConninfoValues(const std::string& conninfo);
 
 //! One statement parameter: text (ints, names) or binary (bytea).
 struct Param {
