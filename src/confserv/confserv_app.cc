@@ -4,8 +4,8 @@
 #include <signal.h>
 #include <unistd.h>
 
-
 #include "absl/strings/str_cat.h"
+#include "common/listen_check.h"
 #include "common/logging.h"
 #include "common/status_macros.h"
 #include "confserv/config_database.h"
@@ -49,6 +49,9 @@ void BlockTerminationSignals() {
 
 absl::Status RunConfServ(const ServerConfig& config) {
   const absl::Time t0 = absl::Now();
+  // Before the database is opened (or created): an address in use or
+  // mistyped stops the start with nothing touched.
+  TANDEM_RETURN_IF_ERROR(CheckListenAddress(config.listen, "[server] listen"));
   TANDEM_ASSIGN_OR_RETURN(
       storage::StoragePtr storage,
       config.storage_backend == "postgres"

@@ -7,18 +7,6 @@
 
 namespace tandem::dr {
 
-std::pair<std::string, std::string> SplitHostPort(const std::string& address) {
-  if (!address.empty() && address[0] == '[') {
-    const size_t close = address.find(']');
-    if (close != std::string::npos && close + 1 < address.size() && address[close + 1] == ':') {
-      return {address.substr(1, close - 1), address.substr(close + 2)};
-    }
-  }
-  const size_t colon = address.rfind(':');
-  if (colon == std::string::npos) return {address, ""};
-  return {address.substr(0, colon), address.substr(colon + 1)};
-}
-
 absl::StatusOr<config::v1::ServerInfo> AskServer(const std::string& server) {
   const auto [host, port] = SplitHostPort(server);
   if (!port.empty() && !TcpAnswers(host, port, kTcpProbe)) {

@@ -10,15 +10,13 @@
 
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
+#include "common/host_port.h"
 #include "tandem/config/v1/config.pb.h"
 
 namespace tandem::dr {
 
 //! How long a TCP connection may take before a host counts as down.
 inline constexpr absl::Duration kTcpProbe = absl::Milliseconds(500);
-
-//! "host:port" (or "[v6]:port") -> {host, port}; port empty if none.
-std::pair<std::string, std::string> SplitHostPort(const std::string& address);
 
 //! "198.51.100.11:9000" -> "198.51.100.11"; "[2001:db8::1]:9000" -> "2001:db8::1".
 inline std::string HostOfAddress(const std::string& address) {

@@ -4,6 +4,7 @@
 #include <fstream>
 
 #include "absl/strings/str_cat.h"
+#include "common/listen_check.h"
 #include "grpcpp/ext/proto_server_reflection_plugin.h"
 #include "grpcpp/security/server_credentials.h"
 #include "grpcpp/server_builder.h"
@@ -12,10 +13,16 @@ namespace tandem::net {
 
 absl::StatusOr<std::unique_ptr<GrpcServer>> GrpcServer::Start(
     const std::string& listen, std::vector<grpc::Service*> services) {
+  // Checked first, so that a typo or a taken port gets a message that says
+  // what to do (gRPC's answer is a null server and a log line).
+  if (absl::Status st = CheckListenAddress(listen, "[server] listen"); !st.ok()) return st;
   grpc::reflection::InitProtoReflectionServerBuilderPlugin();
   grpc::ServerBuilder builder;
   int port = 0;
   builder.AddListeningPort(listen, grpc::InsecureServerCredentials(), &port);
+  // gRPC sets SO_REUSEPORT by default: a second server on the same address
+  // would start too and take half of the connections.
+  builder.AddChannelArgument(GRPC_ARG_ALLOW_REUSEPORT, 0);
   builder.AddChannelArgument(GRPC_ARG_KEEPALIVE_TIME_MS, 10'000);
   builder.AddChannelArgument(GRPC_ARG_KEEPALIVE_TIMEOUT_MS, 5'000);
   builder.AddChannelArgument(GRPC_ARG_KEEPALIVE_PERMIT_WITHOUT_CALLS, 1);
@@ -25,9 +32,10 @@ absl::StatusOr<std::unique_ptr<GrpcServer>> GrpcServer::Start(
   for (grpc::Service* s : services) builder.RegisterService(s);
   std::unique_ptr<grpc::Server> server = builder.BuildAndStart();
   if (server == nullptr || port == 0) {
-    return absl::UnavailableError(
-        absl::StrCat("cannot listen on '", listen,
-                     "': the address is invalid or the port is in use; check [server] listen"));
+    // Lost a race for the port, most likely: say why if the check can tell.
+    if (absl::Status st = CheckListenAddress(listen, "[server] listen"); !st.ok()) return st;
+    return absl::UnavailableError(absl::StrCat(
+        "cannot listen on ", listen, ": gRPC refused the address; check [server] listen"));
   }
   return std::unique_ptr<GrpcServer>(new GrpcServer(std::move(server), port));
 }

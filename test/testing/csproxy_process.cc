@@ -1,9 +1,6 @@
 #include "testing/csproxy_process.h"
 
 #include <gtest/gtest.h>
-#include <netinet/in.h>
-#include <sys/socket.h>
-#include <unistd.h>
 
 #include <chrono>
 #include <fstream>
@@ -11,25 +8,9 @@
 
 namespace tandem::testing {
 
-int FreePort() {
-  int fd = socket(AF_INET, SOCK_STREAM, 0);
-  sockaddr_in addr{};
-  addr.sin_family = AF_INET;
-  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  addr.sin_port = 0;
-  socklen_t len = sizeof(addr);
-  int port = 0;
-  if (bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)) == 0 &&
-      getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len) == 0) {
-    port = ntohs(addr.sin_port);
-  }
-  close(fd);
-  return port;
-}
-
-CsProxyProcess::CsProxyProcess(CsProxyOptions options) : DaemonProcess("csproxy", "127.0.0.1:0") {
+CsProxyProcess::CsProxyProcess(CsProxyOptions options) : DaemonProcess("csproxy", options.listen) {
   std::ofstream toml(config_path());
-  toml << "[server]\nlisten = \"127.0.0.1:0\"\nport_file = \"" << port_file()
+  toml << "[server]\nlisten = \"" << options.listen << "\"\nport_file = \"" << port_file()
        << "\"\napplication = \"csproxy\"\nshutdown_grace_s = 5\n[proxy]\nmasters = [";
   for (size_t i = 0; i < options.masters.size(); ++i) {
     toml << (i > 0 ? ", " : "") << "\"" << options.masters[i] << "\"";

@@ -18,6 +18,8 @@ struct CsProxyOptions {
   int reload_stagger_max_ms = 0;
   int reconnect_max_backoff_s = 1;
   std::string extra_toml;
+  //! [server] listen.
+  std::string listen = "127.0.0.1:0";
 };
 
 class CsProxyProcess : public DaemonProcess {
@@ -27,9 +29,5 @@ class CsProxyProcess : public DaemonProcess {
   //! Waits up to `seconds` until GetServerInfo reports `mode`; true if it did.
   bool WaitForMode(config::v1::ProxyMode mode, int seconds);
 };
-
-//! A TCP port that was free a moment ago (for servers that must keep their
-//! address across restarts).
-int FreePort();
 
 }  // namespace tandem::testing

@@ -1,7 +1,9 @@
 #include "testing/daemon_process.h"
 
 #include <gtest/gtest.h>
+#include <netinet/in.h>
 #include <signal.h>
+#include <sys/socket.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -14,6 +16,22 @@
 #include "grpcpp/create_channel.h"
 
 namespace tandem::testing {
+
+int FreePort() {
+  int fd = socket(AF_INET, SOCK_STREAM, 0);
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  addr.sin_port = 0;
+  socklen_t len = sizeof(addr);
+  int port = 0;
+  if (bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)) == 0 &&
+      getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len) == 0) {
+    port = ntohs(addr.sin_port);
+  }
+  close(fd);
+  return port;
+}
 
 std::string BinaryPath(const std::string& name) {
   const char* dir = std::getenv("TANDEM_BIN_DIR");
@@ -28,13 +46,22 @@ DaemonProcess::~DaemonProcess() {
 }
 
 void DaemonProcess::Start() {
-  ASSERT_LE(pid_, 0) << "already running";
+  int status = 0;
+  if (StartOrExit(&status)) return;
+  if (pid_ > 0) FAIL() << "tandemd " << mode_ << " did not start within 20 s:\n" << Log();
+  FAIL() << "tandemd " << mode_ << " exited during start-up (status " << status << "):\n" << Log();
+}
+
+bool DaemonProcess::StartOrExit(int* exit_status) {
+  EXPECT_LE(pid_, 0) << "already running";
+  if (pid_ > 0) return false;
   std::remove(port_file().c_str());
   const std::string bin = BinaryPath("tandemd");
   const std::string conf = config_path();
   const std::string log = dir_.file(mode_ + ".log");
   pid_ = fork();
-  ASSERT_GE(pid_, 0);
+  EXPECT_GE(pid_, 0);
+  if (pid_ < 0) return false;
   if (pid_ == 0) {
     FILE* out = freopen(log.c_str(), "a", stderr);
     (void)out;
@@ -48,15 +75,17 @@ void DaemonProcess::Start() {
   const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(20);
   while (std::chrono::steady_clock::now() < deadline) {
     std::ifstream in(port_file());
-    if (in >> port_ && port_ > 0) return;
+    if (in >> port_ && port_ > 0) return true;
     int status = 0;
     if (waitpid(pid_, &status, WNOHANG) == pid_) {
       pid_ = -1;
-      FAIL() << "tandemd " << mode_ << " exited during start-up:\n" << Log();
+      *exit_status = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+      return false;
     }
     std::this_thread::sleep_for(std::chrono::milliseconds(20));
   }
-  FAIL() << "tandemd " << mode_ << " did not start within 20 s:\n" << Log();
+  *exit_status = -1;
+  return false;
 }
 
 void DaemonProcess::Kill() {

@@ -29,6 +29,10 @@ class DaemonProcess {
 
   //! Starts the server and waits (up to 20 s) until it serves.
   void Start();
+  //! Starts the server: true once it serves; false if it exited first
+  //! (`*exit_status`: its exit code, 128+signal) or did not serve within
+  //! 20 s (-1, still running).
+  bool StartOrExit(int* exit_status);
   //! kill -9 and reap.
   void Kill();
   //! SIGTERM; returns the exit status (waitpid status).
@@ -64,6 +68,10 @@ class DaemonProcess {
   pid_t pid_ = -1;
   int port_ = 0;
 };
+
+//! A TCP port that was free a moment ago (for servers that must keep their
+//! address across restarts).
+int FreePort();
 
 //! Path of a built executable (tandemd, tandemctl).
 std::string BinaryPath(const std::string& name);
