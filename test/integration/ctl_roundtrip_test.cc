@@ -1,17 +1,24 @@
 // tandemctl against real servers: export → import into an empty server gives
 // an identical configuration; errors exit non-zero with a message.
 #include <gtest/gtest.h>
+#include <signal.h>
 #include <sys/wait.h>
+#include <unistd.h>
 
+#include <chrono>
 #include <cstdio>
 #include <fstream>
 #include <nlohmann/json.hpp>
+#include <sstream>
+#include <thread>
 
+#include "absl/strings/str_cat.h"
 #include "testing/tandemd_process.h"
 
 namespace tandem {
 namespace {
 
+using testing::TandemdOptions;
 using testing::TandemdProcess;
 
 struct Result {
@@ -95,6 +102,84 @@ TEST(CtlRoundTrip, ErrorsAreClear) {
   r = Ctl(a, "status -o json");
   ASSERT_EQ(r.code, 0) << r.out;
   EXPECT_EQ(nlohmann::json::parse(r.out)["revision"], 0);
+}
+
+std::string ReadFile(const std::string& path) {
+  std::ifstream in(path);
+  std::stringstream ss;
+  ss << in.rdbuf();
+  return ss.str();
+}
+
+// Waits up to `seconds` until `path` contains `text`.
+bool WaitForText(const std::string& path, const std::string& text, int seconds) {
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(seconds);
+  while (std::chrono::steady_clock::now() < deadline) {
+    if (ReadFile(path).find(text) != std::string::npos) return true;
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  }
+  return false;
+}
+
+size_t Count(const std::string& haystack, const std::string& needle) {
+  size_t n = 0;
+  for (size_t at = haystack.find(needle); at != std::string::npos;
+       at = haystack.find(needle, at + 1)) {
+    ++n;
+  }
+  return n;
+}
+
+// `tandemctl watch` outlives a server restart: it keeps retrying while the
+// server is down (it used to crash after the first failed reconnect), then
+// resumes from its last revision, printing each change once; SIGTERM ends
+// it with exit code 0.
+TEST(CtlRoundTrip, WatchSurvivesAServerRestart) {
+  TandemdOptions o;
+  o.listen = absl::StrCat("127.0.0.1:", testing::FreePort());
+  TandemdProcess server(o);
+  server.Start();
+  const std::string out = server.dir() + "/watch.out", err = server.dir() + "/watch.err";
+  const std::string bin = testing::BinaryPath("tandemctl");
+  const std::string address = server.address();
+  pid_t watch = fork();
+  ASSERT_GE(watch, 0);
+  if (watch == 0) {
+    if (freopen(out.c_str(), "w", stdout) == nullptr ||
+        freopen(err.c_str(), "w", stderr) == nullptr)
+      _exit(126);
+    execl(bin.c_str(), bin.c_str(), "--server", address.c_str(), "watch", "host", nullptr);
+    _exit(127);
+  }
+  auto Running = [&] { return waitpid(watch, nullptr, WNOHANG) == 0; };
+  // The watch pins "only new changes" when it starts: wait for it to be there.
+  std::this_thread::sleep_for(std::chrono::milliseconds(500));
+  ASSERT_EQ(Ctl(server, "create host -f -",
+                R"({"name": "before", "properties": {"address": "192.0.2.1"}})")
+                .code,
+            0);
+  ASSERT_TRUE(WaitForText(out, "'before'", 10)) << ReadFile(out) << ReadFile(err);
+
+  server.Kill();
+  // Long enough for the stream to break and at least two reconnects to fail.
+  ASSERT_TRUE(WaitForText(err, "cannot reach", 10)) << ReadFile(err);
+  std::this_thread::sleep_for(std::chrono::milliseconds(1500));
+  ASSERT_TRUE(Running()) << "tandemctl watch died while the server was down:\n" << ReadFile(err);
+
+  server.Start();
+  ASSERT_EQ(Ctl(server, "create host -f -",
+                R"({"name": "after", "properties": {"address": "192.0.2.2"}})")
+                .code,
+            0);
+  EXPECT_TRUE(WaitForText(out, "'after'", 20)) << ReadFile(out) << ReadFile(err);
+  ASSERT_TRUE(Running()) << ReadFile(err);
+  kill(watch, SIGTERM);
+  int status = 0;
+  ASSERT_EQ(waitpid(watch, &status, 0), watch);
+  EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0) << status << "\n" << ReadFile(err);
+  const std::string printed = ReadFile(out);
+  EXPECT_EQ(Count(printed, "'before'"), 1u) << printed;
+  EXPECT_EQ(Count(printed, "'after'"), 1u) << printed;
 }
 
 }  // namespace
