@@ -102,9 +102,12 @@ RunReport RunRunbook(const std::string& name, const std::vector<Step>& steps,
       result.outcome = "failed";
       result.detail = absl::StrCat("cannot tell whether it is done: ", done.status().message());
       report.steps.push_back(result);
-      report.status =
-          absl::Status(done.status().code(), absl::StrCat(step.id, ": ", result.detail));
+      if (report.status.ok()) {
+        report.status =
+            absl::Status(done.status().code(), absl::StrCat(step.id, ": ", result.detail));
+      }
       say(absl::StrCat(head, ": FAILED: ", result.detail));
+      if (options.dry_run) continue;  // the whole plan, problems marked
       break;
     }
     if (*done) {
@@ -120,9 +123,12 @@ RunReport RunRunbook(const std::string& name, const std::vector<Step>& steps,
       result.outcome = "refused";
       result.detail = unsafe;
       report.steps.push_back(result);
-      report.status = absl::FailedPreconditionError(
-          absl::StrCat(step.id, ": refused: ", unsafe, " (give --force to do it anyway)"));
+      if (report.status.ok()) {
+        report.status = absl::FailedPreconditionError(
+            absl::StrCat(step.id, ": refused: ", unsafe, " (give --force to do it anyway)"));
+      }
       say(absl::StrCat(head, ": REFUSED: ", unsafe));
+      if (options.dry_run) continue;
       break;
     }
     if (options.dry_run) {
@@ -130,6 +136,7 @@ RunReport RunRunbook(const std::string& name, const std::vector<Step>& steps,
       result.detail = unsafe.empty() ? "" : absl::StrCat("unsafe (forced): ", unsafe);
       report.steps.push_back(result);
       say(absl::StrCat(head, ": would run", unsafe.empty() ? "" : " (unsafe, forced)"));
+      if (step.assume_ran) step.assume_ran();
       continue;
     }
     say(absl::StrCat(head, " ..."));

@@ -29,6 +29,9 @@ struct Step {
   //! Non-empty: why running the step now could lose or fork data (e.g. the
   //! old primary is still writable and not fenced). Refused unless forced.
   std::function<std::string()> unsafe;
+  //! Optional, for --dry-run: records that the step would have run, so that
+  //! the checks of later steps see its effect (a fence makes a promotion safe).
+  std::function<void()> assume_ran;
 };
 
 struct RunOptions {
@@ -76,6 +79,8 @@ struct JournalEntry {
 std::vector<JournalEntry> ReadJournal(const std::string& path);
 
 //! Runs the steps in order, stopping at the first that fails or is refused.
+//! A dry run goes through every step (refused ones and those whose state
+//! cannot be told are marked, and the first such problem is the status).
 RunReport RunRunbook(const std::string& name, const std::vector<Step>& steps,
                      const RunOptions& options);
 

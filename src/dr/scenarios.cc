@@ -224,6 +224,10 @@ Step FenceDbms(ContextPtr c, const Region& region) {
     *ran = true;  // also forced without a command: the operator took it on
     return absl::OkStatus();
   };
+  s.assume_ran = [c, &region] {
+    const HostCommands* cmd = c->site.FindHost(region.dbms_host);
+    *c->fenced = cmd != nullptr && !cmd->fence.empty();
+  };
   return s;
 }
 

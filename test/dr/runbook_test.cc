@@ -144,6 +144,32 @@ TEST(Runbook, DryRunChangesNothing) {
   EXPECT_FALSE(std::ifstream(dir.file("journal")).good());
 }
 
+// A dry run shows the whole plan: a refused step is marked and the steps
+// after it are still judged ("would run"), not "not reached"; a step's
+// assumed effect makes a later unsafe check pass, as it would for real.
+TEST(Runbook, DryRunShowsTheWholePlanWithRefusedStepsMarked) {
+  World w;
+  bool fenced = false;
+  auto unless_fenced = [&fenced] {
+    return fenced ? std::string() : std::string("the old primary is writable and not fenced");
+  };
+  RunOptions o = Quiet();
+  o.dry_run = true;
+  // Without a fence step: the promotion is refused, the step after it judged.
+  RunReport r = RunRunbook("failover", {w.Make("promote", unless_fenced), w.Make("dns")}, o);
+  EXPECT_EQ(r.status.code(), absl::StatusCode::kFailedPrecondition);
+  ASSERT_EQ(r.steps.size(), 2u);
+  EXPECT_EQ(r.steps[0].outcome, "refused");
+  EXPECT_EQ(r.steps[1].outcome, "would run");
+  // With a fence step that would run first, the promotion would be safe.
+  Step fence = w.Make("fence");
+  fence.assume_ran = [&fenced] { fenced = true; };
+  r = RunRunbook("failover", {fence, w.Make("promote", unless_fenced), w.Make("dns")}, o);
+  EXPECT_TRUE(r.status.ok()) << r.status;
+  EXPECT_EQ(r.steps[1].outcome, "would run");
+  EXPECT_EQ(w.runs["fence"] + w.runs["promote"] + w.runs["dns"], 0);
+}
+
 TEST(Runbook, AStepWhoseEffectNeverShowsFails) {
   World w;
   Step s = w.Make("a");
