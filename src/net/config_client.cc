@@ -42,6 +42,8 @@ class GrpcConfigClient final : public config::ConfigClient {
     v1::RegisterRequest request;
     request.set_application_name(options_.application_name);
     request.set_client_version(options_.client_version);
+    request.set_os_user(options_.os_user);
+    request.set_os_host(options_.os_host);
     v1::RegisterResponse response;
     grpc::ClientContext ctx;
     ctx.set_deadline(Deadline(Timeout()));

@@ -93,13 +93,30 @@ grpc::ServerUnaryReactor* ConfigServiceImpl::Register(grpc::CallbackServerContex
                                  "application_name: give the application name (1-255 bytes)"));
     return reactor;
   }
+  if (request->os_user().size() > 64 || request->os_host().size() > 255) {
+    reactor->Finish(
+        grpc::Status(grpc::StatusCode::INVALID_ARGUMENT, "os_user/os_host: at most 64/255 bytes"));
+    return reactor;
+  }
+  // Who the history records: the application, and (claimed, until
+  // authentication) the OS user and host that run it.
+  std::string who = request->application_name();
+  if (!request->os_user().empty() || !request->os_host().empty()) {
+    absl::StrAppend(&who, " (", request->os_user(), "@", request->os_host(), ")");
+  }
+  // A proxy forwards writes registered under this name: keep it a valid one.
+  if (who.size() > 255) {
+    size_t n = 255;  // at a UTF-8 character boundary
+    while (n > 0 && (static_cast<unsigned char>(who[n]) & 0xC0) == 0x80) --n;
+    who.resize(n);
+  }
   std::string id = RandomId();
   {
     absl::MutexLock lock(&mu_);
     // Sessions are tiny; bound them anyway so a misbehaving client cannot
     // grow the map without limit.
     if (sessions_.size() >= 100'000) sessions_.clear();
-    sessions_[id] = request->application_name();
+    sessions_[id] = std::move(who);
   }
   response->set_session_id(id);
   response->set_application_dbid(backend_.FindApplication(request->application_name()));

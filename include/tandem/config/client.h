@@ -24,6 +24,10 @@ struct ClientOptions {
   std::string application_name;
   //! Sent by Register as client_version, e.g. "tandemctl/0.1".
   std::string client_version;
+  //! Sent by Register: the OS user and host running the client (history
+  //! records them with the application name; not authenticated).
+  std::string os_user;
+  std::string os_host;
   //! Deadline of each unary call (Register, and so connecting, included)
   //! unless the call takes its own.
   absl::Duration timeout = absl::Seconds(10);
