@@ -414,7 +414,14 @@ absl::StatusOr<std::vector<v1::ConfigObject>> ParseExport(const json& j) {
     if (!item.is_object()) return Expected(path, "a JSON object", item);
     auto object = ObjectFromJson(item);
     if (!object.ok()) {
-      return absl::InvalidArgumentError(absl::StrCat(path, ".", object.status().message()));
+      // Name the object too: "objects[3] (Host 'h1'): properties.port: ...".
+      std::string label;
+      auto type = item.find("type");
+      auto name = item.find("name");
+      if (type != item.end() && type->is_string() && name != item.end() && name->is_string()) {
+        label = absl::StrCat(" (", type->get<std::string>(), " '", name->get<std::string>(), "')");
+      }
+      return absl::InvalidArgumentError(absl::StrCat(path, label, ": ", object.status().message()));
     }
     if (object->dbid() != 0) {
       auto [it, inserted] = seen.emplace(std::make_pair(object->type(), object->dbid()), i);

@@ -3,6 +3,7 @@
 #include <fnmatch.h>
 
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
 #include "absl/strings/str_split.h"
 #include "common/status_macros.h"
 #include "config/object_types.h"
@@ -57,11 +58,30 @@ absl::StatusOr<v1::GetResponse> GetAnswer(const v1::GetRequest& request, const S
 
 absl::Status CheckListRequest(const v1::ListRequest& request) {
   TANDEM_RETURN_IF_ERROR(CheckType(request.type()));
-  if (!request.option().empty() && request.option().find('/') == std::string::npos) {
-    return absl::InvalidArgumentError("option: give it as SECTION/KEY");
+  // A filter on a property the type does not have would match nothing,
+  // silently: refused, naming the properties there are (as create does).
+  if (!request.property().empty()) {
+    std::vector<std::string> known;
+    bool found = false;
+    for (const config::FieldSpec& f : config::FindTypeSpec(request.type())->properties) {
+      known.push_back(f.name);
+      found = found || f.name == request.property();
+    }
+    if (!found) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("property: ", config::TypeName(request.type()), " has no property '",
+                       request.property(), "'; its properties: ", absl::StrJoin(known, ", ")));
+    }
   }
-  if (!request.annex().empty() && request.annex().find('/') == std::string::npos) {
-    return absl::InvalidArgumentError("annex: give it as SECTION/KEY");
+  for (const auto& [what, path] :
+       {std::pair<const char*, const std::string*>{"option", &request.option()},
+        {"annex", &request.annex()}}) {
+    if (path->empty()) continue;
+    const size_t slash = path->find('/');
+    if (slash == std::string::npos || slash == 0 || slash + 1 == path->size()) {
+      return absl::InvalidArgumentError(
+          absl::StrCat(what, ": give it as SECTION/KEY (both non-empty), not '", *path, "'"));
+    }
   }
   return absl::OkStatus();
 }

@@ -315,12 +315,15 @@ TEST(ObjectJsonTest, ExportErrors) {
   j["objects"] = {{{"type", "Host"}, {"dbid", 1}}, 5};
   check(j, "objects[1]: expected a JSON object");
   j["objects"] = {{{"type", "Host"}, {"dbid", 1}}, {{"dbid", 2}}};
-  check(j, "objects[1].type: missing");
+  check(j, "objects[1]: type: missing");
   j["objects"] = {{{"type", "Host"}, {"dbid", 1}},
                   {{"type", "Host"}, {"dbid", 1}, {"properties", {{"p", 1}}}}};
   check(j, "objects[1].dbid: Host 1 also appears at objects[0]");
   j["objects"] = {{{"type", "Host"}, {"properties", {{"p", 1.5}}}}};
-  check(j, "objects[0].properties.p: expected");
+  check(j, "objects[0]: properties.p: expected");
+  // An object with a name is named in the error.
+  j["objects"] = {{{"type", "Host"}, {"name", "h1"}, {"properties", {{"p", 1.5}}}}};
+  check(j, "objects[0] (Host 'h1'): properties.p: expected");
 }
 
 }  // namespace
