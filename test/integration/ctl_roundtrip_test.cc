@@ -104,6 +104,25 @@ TEST(CtlRoundTrip, ErrorsAreClear) {
   EXPECT_EQ(nlohmann::json::parse(r.out)["revision"], 0);
 }
 
+// History names who made a change: the --app name with the operator's OS
+// user and host (claimed until authentication), through a proxy too.
+TEST(CtlRoundTrip, HistoryRecordsTheOperator) {
+  TandemdProcess server;
+  server.Start();
+  ASSERT_EQ(Ctl(server, "--app ops-tool create host -f -",
+                R"({"name": "h1", "properties": {"address": "192.0.2.1"}})")
+                .code,
+            0);
+  char host[256] = {};
+  ASSERT_EQ(gethostname(host, sizeof host - 1), 0);
+  Result r = Ctl(server, "-o json history --since 0");
+  ASSERT_EQ(r.code, 0) << r.out;
+  auto change = nlohmann::json::parse(r.out.substr(0, r.out.find('\n')));
+  const std::string who = change["who"];
+  EXPECT_EQ(who.rfind("ops-tool (", 0), 0u) << who;
+  EXPECT_NE(who.find(std::string("@") + host + ")"), std::string::npos) << who;
+}
+
 std::string ReadFile(const std::string& path) {
   std::ifstream in(path);
   std::stringstream ss;
