@@ -95,7 +95,7 @@ int Run(int updates, uint32_t ttl, const std::string& tandemctl, int ctl_runs, b
   std::vector<double> ctl_ms;
   for (int i = 0; !tandemctl.empty() && i < ctl_runs; ++i) {
     std::string cmd = absl::StrCat(tandemctl, " dns set cfgmaster ", addresses[i % 2], " --ttl ",
-                                   ttl, " --server ", named.address(), " --zone tandem.test",
+                                   ttl, " --dns-server ", named.address(), " --zone tandem.test",
                                    " --key-file ", named.update_key_file(), " >/dev/null");
     Clock::time_point start = Clock::now();
     if (std::system(cmd.c_str()) != 0) {

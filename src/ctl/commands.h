@@ -27,8 +27,19 @@ void AddDnsCommands(CLI::App& app, CommandContext& ctx, Action* action);
 //! dr status.
 void AddDrCommands(CLI::App& app, CommandContext& ctx, Action* action);
 
-//! Reads one object by DBID or by name (in `tenant_dbid`).
-absl::StatusOr<v1::ConfigObject> FetchObject(CommandContext& ctx, v1::ObjectType type,
-                                             const ObjectKey& key, int64_t tenant_dbid);
+//! version, completion.
+void AddToolCommands(CLI::App& app, CommandContext& ctx, Action* action);
+
+//! For commands that do not talk to a configuration server (db, dns, dr):
+//! the global --server and --timeout on their command line are a mistake;
+//! the error says what `command` takes instead (`server_instead`,
+//! `timeout_instead`).
+absl::Status RefuseServerFlags(const CommandContext& ctx, absl::string_view command,
+                               absl::string_view server_instead, absl::string_view timeout_instead);
+
+//! Help of every NAME|DBID and --tenant argument.
+inline constexpr char kKeyHelp[] =
+    "object name or DBID (a number may be either; dbid:N or name:N says which)";
+inline constexpr char kTenantHelp[] = "tenant (NAME|DBID) the NAME is in (default: none)";
 
 }  // namespace tandem::ctl

@@ -1,7 +1,10 @@
 #include "ctl/context.h"
 
+#include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
 #include "absl/time/time.h"
+#include "common/host_port.h"
+#include "ctl/commands.h"
 #include "ctl/errors.h"
 
 namespace tandem::ctl {
@@ -17,6 +20,8 @@ config::ClientOptions CommandContext::MakeClientOptions(const std::string& serve
   client.application_name = options_.app;
   client.client_version = kClientVersion;
   client.timeout = absl::Seconds(options_.timeout_s);
+  client.os_user = options_.os_user;
+  client.os_host = options_.os_host;
   return client;
 }
 
@@ -24,8 +29,15 @@ config::ClientOptions CommandContext::MakeClientOptions(const std::string& serve
 // that answers and is not a backup master is used; a backup only if no
 // other answers (its status still shows, and writes say where the primary is).
 absl::StatusOr<v1::RegisterResponse> CommandContext::Connect() {
-  std::vector<std::string> servers = absl::StrSplit(options_.server, ',', absl::SkipEmpty());
-  if (servers.empty()) servers.push_back(options_.server);
+  std::vector<std::string> servers = absl::StrSplit(options_.server, ',');
+  // Checked before dialing: a typo is one clear line, not a resolver error.
+  for (const std::string& server : servers) {
+    absl::StatusOr<HostPort> parsed = ParseHostPort(server, "--server");
+    if (!parsed.ok()) {
+      return UsageError(absl::StrCat(parsed.status().message(),
+                                     servers.size() > 1 ? " (in a list, separate with ',')" : ""));
+    }
+  }
   absl::Status last = absl::UnavailableError("no server given");
   config::ConfigClientPtr backup;
   v1::RegisterResponse backup_reg;
@@ -58,6 +70,7 @@ absl::StatusOr<config::ConfigClient*> CommandContext::Client() {
   if (client_ != nullptr) return client_.get();
   auto registered = Connect();
   if (!registered.ok()) {
+    if (IsUsageError(registered.status())) return registered.status();
     return Describe(registered.status(), "register as application '" + options_.app + "'");
   }
   return client_.get();
@@ -67,6 +80,24 @@ absl::StatusOr<v1::RegisterResponse> CommandContext::Reconnect() { return Connec
 
 absl::Status CommandContext::Describe(const absl::Status& status, absl::string_view what) const {
   return DescribeRpcError(status, what, options_.server);
+}
+
+absl::Status RefuseServerFlags(const CommandContext& ctx, absl::string_view command,
+                               absl::string_view server_instead,
+                               absl::string_view timeout_instead) {
+  const GlobalOptions& o = ctx.options();
+  if (o.server_given) {
+    return UsageError(absl::StrCat("'", command,
+                                   "' does not use --server (a configuration server); it takes ",
+                                   server_instead));
+  }
+  if (o.timeout_given) {
+    return UsageError(absl::StrCat("'", command,
+                                   "' does not use --timeout (per call to a configuration "
+                                   "server); it takes ",
+                                   timeout_instead));
+  }
+  return absl::OkStatus();
 }
 
 }  // namespace tandem::ctl

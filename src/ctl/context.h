@@ -26,6 +26,7 @@ class CommandContext {
   CommandContext& operator=(const CommandContext&) = delete;
 
   GlobalOptions& options() { return options_; }
+  const GlobalOptions& options() const { return options_; }
   std::istream& in() { return in_; }
   std::ostream& out() { return out_; }
   std::ostream& err() { return err_; }
@@ -37,7 +38,7 @@ class CommandContext {
   //! Drops the client and connects a new one (fresh channel), registering
   //! again; for long-running commands after the server went away.
   absl::StatusOr<v1::RegisterResponse> Reconnect();
-  //! The client last created (never null after Client() or Reconnect()).
+  //! The client last connected; null after a Reconnect() that failed.
   config::ConfigClient* CurrentClient() { return client_.get(); }
 
   //! `status` from a call described by `what`, as an operator message.

@@ -236,9 +236,22 @@ void AddDbCommands(CLI::App& app, CommandContext& ctx, Action* action) {
   db->require_subcommand(1);
   auto args = std::make_shared<DbArgs>();
   auto on = [&ctx, args, action](CLI::App* cmd, auto fn) {
-    cmd->callback(
-        [&ctx, args, action, fn] { *action = [&ctx, args, fn] { return fn(ctx, *args); }; });
+    cmd->callback([&ctx, args, action, fn] {
+      *action = [&ctx, args, fn]() -> absl::Status {
+        TANDEM_RETURN_IF_ERROR(
+            RefuseServerFlags(ctx, "db", "the DBMS as --conninfo",
+                              "--wait (promote) or connect_timeout in --conninfo"));
+        return fn(ctx, *args);
+      };
+    });
   };
+  db->footer(
+      "Runs where the DBMS is reachable (fence, unfence, replica create and rebuild: on its\n"
+      "host). docs/DBMS-OPERATIONS.md is the guide.\n"
+      "Examples:\n"
+      "  tandemctl db status --conninfo \"host=db1 dbname=tandem\" --conninfo \"host=db2 "
+      "dbname=tandem\"\n"
+      "  tandemctl db promote --conninfo \"host=db2 user=postgres dbname=tandem\"");
 
   CLI::App* init = db->add_subcommand(
       "init", "Create the Tandem schema in an empty database (a no-op if it is already there)");
@@ -275,7 +288,8 @@ void AddDbCommands(CLI::App& app, CommandContext& ctx, Action* action) {
   status->add_option("--nft-table", args->nft_table, "also list this host's nft fences")
       ->capture_default_str();
   status->footer(
-      "Exit status 1 if a DBMS is unreachable or a synchronous standby is missing.\n"
+      "Exit status 1 when there are warnings (a DBMS unreachable, a synchronous standby missing,\n"
+      "...), as for `tandemctl dr status`.\n"
       "Example:\n  tandemctl db status --conninfo \"host=db1 dbname=tandem\" --conninfo "
       "\"host=db2 dbname=tandem\"");
   on(status,
@@ -290,7 +304,9 @@ void AddDbCommands(CLI::App& app, CommandContext& ctx, Action* action) {
                     "keep synchronous_standby_names (commits wait until a standby attaches)");
   promote->footer(
       "A primary is left alone (exit 0, \"already a primary\"). Clears inherited "
-      "synchronous_standby_names unless --keep-sync.\nFence or stop the old primary first.");
+      "synchronous_standby_names unless --keep-sync.\nFence or stop the old primary first.\n"
+      "Example:\n  tandemctl db promote --conninfo \"host=db2 user=postgres dbname=tandem\" "
+      "--wait 30");
   on(promote, RunPromote);
 
   for (bool fence : {true, false}) {
@@ -312,9 +328,14 @@ void AddDbCommands(CLI::App& app, CommandContext& ctx, Action* action) {
     cmd->add_option("--port", args->fence_port, "nft: the DBMS port (default: the server's)");
     cmd->add_option("--nft-table", args->nft_table, "nft: the table tandemctl owns")
         ->capture_default_str();
-    cmd->footer(
-        "Runs on the DBMS host. `tandemctl db status` lists the fences.\nExample:\n  tandemctl "
-        "db fence --from 198.51.100.0/24 --conninfo \"host=/var/run/postgresql dbname=tandem\"");
+    cmd->footer(absl::StrCat(
+        "Runs on the DBMS host. `tandemctl db status` lists the fences.\nExamples:\n  tandemctl "
+        "db ",
+        fence ? "fence" : "unfence",
+        " --from 198.51.100.0/24 --conninfo \"host=/var/run/postgresql dbname=tandem\"\n"
+        "  tandemctl db ",
+        fence ? "fence" : "unfence",
+        " --method nft --port 5432 --from 198.51.100.11,198.51.100.12"));
     on(cmd, [fence](CommandContext& c, const DbArgs& a) { return RunFence(c, a, fence); });
   }
 

@@ -4,9 +4,11 @@
 //   dns show NAME...       the A/AAAA records the server answers
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
+#include "common/status_macros.h"
 #include "config/object_json.h"
 #include "ctl/commands.h"
 #include "ctl/errors.h"
+#include "ctl/help.h"
 #include "ctl/table_printer.h"
 #include "dns/dns_client.h"
 
@@ -167,13 +169,20 @@ absl::Status RunShow(CommandContext& ctx, const DnsArgs& args) {
 }
 
 void AddCommonOptions(CLI::App* cmd, DnsArgs& args) {
-  cmd->add_option("--server", args.server,
+  cmd->add_option("--dns-server", args.server,
                   "the authoritative DNS server, IP[:PORT] (default port 53; never resolved)")
       ->envname("TANDEM_DNS_SERVER")
+      ->type_name("IP[:PORT]")
       ->required();
-  cmd->add_option("--timeout", args.timeout_s, "seconds to wait for each answer")
-      ->check(CLI::PositiveNumber)
+  cmd->add_option("--dns-timeout", args.timeout_s, "seconds to wait for each answer")
+      ->check(PositiveSeconds(600))
       ->capture_default_str();
+}
+
+//! dns talks to a DNS server, never to a configuration server.
+absl::Status CheckFlags(const CommandContext& ctx) {
+  return RefuseServerFlags(ctx, "dns", "the DNS server as --dns-server (or TANDEM_DNS_SERVER)",
+                           "--dns-timeout");
 }
 
 }  // namespace
@@ -182,6 +191,12 @@ void AddDnsCommands(CLI::App& app, CommandContext& ctx, Action* action) {
   CLI::App* dns = app.add_subcommand(
       "dns", "Point names at addresses with signed dynamic updates (RFC 2136 + TSIG)");
   dns->require_subcommand(1);
+  dns->footer(
+      "Env: TANDEM_DNS_SERVER, TANDEM_DNS_ZONE, TANDEM_DNS_KEY_FILE.\n"
+      "Examples:\n"
+      "  tandemctl dns show cfgmaster --zone tandem.test --dns-server 192.0.2.53\n"
+      "  tandemctl dns set cfgmaster 203.0.113.11 --ttl 5 --dns-server 192.0.2.53 \\\n"
+      "      --zone tandem.test --key-file /etc/tandem/dns.key");
   auto args = std::make_shared<DnsArgs>();
 
   CLI::App* set = dns->add_subcommand(
@@ -203,11 +218,16 @@ void AddDnsCommands(CLI::App& app, CommandContext& ctx, Action* action) {
       "Prints the answer before and after; setting the address a name already has is fine.\n"
       "Env: TANDEM_DNS_SERVER, TANDEM_DNS_ZONE, TANDEM_DNS_KEY_FILE.\n"
       "Examples:\n"
-      "  tandemctl dns set cfgmaster 203.0.113.11 --ttl 5 --server 192.0.2.53 \\\n"
+      "  tandemctl dns set cfgmaster 203.0.113.11 --ttl 5 --dns-server 192.0.2.53 \\\n"
       "      --zone tandem.test --key-file /etc/tandem/dns.key\n"
-      "  tandemctl -o json dns set fw-p.tandem.test. 2001:db8::11 --server [2001:db8::53]:53 "
+      "  tandemctl -o json dns set fw-p.tandem.test. 2001:db8::11 --dns-server [2001:db8::53]:53 "
       "--zone tandem.test --key-file dns.key");
-  set->callback([&ctx, args, action] { *action = [&ctx, args] { return RunSet(ctx, *args); }; });
+  set->callback([&ctx, args, action] {
+    *action = [&ctx, args]() -> absl::Status {
+      TANDEM_RETURN_IF_ERROR(CheckFlags(ctx));
+      return RunSet(ctx, *args);
+    };
+  });
 
   CLI::App* show = dns->add_subcommand("show", "The A/AAAA records a server answers for names");
   show->add_option("NAME", args->names, "names (absolute, or relative to --zone)")->required();
@@ -217,9 +237,14 @@ void AddDnsCommands(CLI::App& app, CommandContext& ctx, Action* action) {
   show->footer(
       "Asks the server directly (no recursion, not the local resolver).\n"
       "Examples:\n"
-      "  tandemctl dns show cfgmaster fw-p fw-b --zone tandem.test --server 192.0.2.53\n"
-      "  tandemctl -o json dns show cfgmaster.tandem.test --server 127.0.0.1:5353");
-  show->callback([&ctx, args, action] { *action = [&ctx, args] { return RunShow(ctx, *args); }; });
+      "  tandemctl dns show cfgmaster fw-p fw-b --zone tandem.test --dns-server 192.0.2.53\n"
+      "  tandemctl -o json dns show cfgmaster.tandem.test --dns-server 127.0.0.1:5353");
+  show->callback([&ctx, args, action] {
+    *action = [&ctx, args]() -> absl::Status {
+      TANDEM_RETURN_IF_ERROR(CheckFlags(ctx));
+      return RunShow(ctx, *args);
+    };
+  });
 }
 
 }  // namespace tandem::ctl

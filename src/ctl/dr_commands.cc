@@ -11,6 +11,8 @@
 #include "common/status_macros.h"
 #include "config/object_json.h"
 #include "ctl/commands.h"
+#include "ctl/errors.h"
+#include "ctl/help.h"
 #include "ctl/object_printer.h"
 #include "ctl/table_printer.h"
 #include "dr/runbook.h"
@@ -20,6 +22,18 @@
 
 namespace tandem::ctl {
 namespace {
+
+// Like `db status`: warnings shown make the exit status 1.
+absl::Status WarningsStatus(const std::vector<std::string>& warnings) {
+  if (warnings.empty()) return absl::OkStatus();
+  return absl::FailedPreconditionError(absl::StrCat(warnings.size(), " warning(s); see above"));
+}
+
+// dr reads every server from the site file.
+absl::Status CheckFlags(const CommandContext& ctx) {
+  return RefuseServerFlags(ctx, "dr", "the servers from the site file (--site)",
+                           "--step-timeout (runbooks)");
+}
 
 nlohmann::json ServerJson(const dr::ServerView& s) {
   nlohmann::json j = {{"address", s.address}, {"reachable", s.reachable}};
@@ -96,7 +110,7 @@ absl::Status RunStatus(CommandContext& ctx, const std::string& site_file) {
                             {"error", d.error}});
     }
     ctx.out() << config::DumpJson(out, 2) << "\n";
-    return absl::OkStatus();
+    return WarningsStatus(view.warnings);
   }
   ctx.out() << "live region: " << (view.live_region.empty() ? "NONE" : view.live_region) << "\n\n";
   TablePrinter dbms({"REGION", "DBMS", "ROLE", "REVISION", "BEHIND", "STANDBYS", "FENCED"}, 80);
@@ -148,7 +162,7 @@ absl::Status RunStatus(CommandContext& ctx, const std::string& site_file) {
   }
   names.Print(ctx.out());
   for (const std::string& w : view.warnings) ctx.out() << "WARNING: " << w << "\n";
-  return absl::OkStatus();
+  return WarningsStatus(view.warnings);
 }
 
 struct RunbookArgs {
@@ -300,6 +314,11 @@ absl::Status RunRunbookCommand(CommandContext& ctx, const std::string& site_file
 void AddDrCommands(CLI::App& app, CommandContext& ctx, Action* action) {
   CLI::App* dr = app.add_subcommand("dr", "Disaster recovery across the two regions");
   dr->require_subcommand(1);
+  dr->footer(
+      "Every command reads the site file (--site FILE or TANDEM_DR_SITE); docs/DR.md is the\n"
+      "operator's guide.\nExamples:\n  tandemctl dr status\n"
+      "  tandemctl dr failover --scenario full --to r2 --dry-run\n"
+      "  tandemctl dr switchover --to r2");
   auto site = std::make_shared<std::string>();
   if (const char* env = std::getenv("TANDEM_DR_SITE")) *site = env;
   CLI::App* status = dr->add_subcommand(
@@ -307,8 +326,10 @@ void AddDrCommands(CLI::App& app, CommandContext& ctx, Action* action) {
   status->add_option("--site", *site, "the site file (TOML; default $TANDEM_DR_SITE)");
   status->footer(
       "The site file lists the DNS server and names and, per region, the DBMS conninfo, the\n"
-      "master pair and the proxies (see src/dr/site.h). In the lab: `lab/lab exec ops tandemctl "
-      "dr status`.");
+      "master pair and the proxies (docs/DR.md, \"The site file\"). Exit status 1 when there\n"
+      "are warnings, as for `tandemctl db status`.\n"
+      "Examples:\n  tandemctl dr status --site /etc/tandem/site.toml\n"
+      "  lab/lab exec ops tandemctl dr status -o json     # in the lab");
   struct Runbook {
     const char* name;
     const char* help;
@@ -346,9 +367,10 @@ void AddDrCommands(CLI::App& app, CommandContext& ctx, Action* action) {
                   "do unsafe steps anyway (e.g. promote while the old DBMS is writable and not "
                   "fenced), and ignore another runbook's unfinished journal");
     cmd->add_option("--journal", args->journal, "journal file (default: the site file + .journal)");
-    cmd->add_option("--timeout", args->timeout_s, "seconds each step may take to show its effect")
+    cmd->add_option("--step-timeout", args->timeout_s,
+                    "seconds each step may take to show its effect")
         ->capture_default_str()
-        ->check(CLI::Range(1.0, 3600.0));
+        ->check(PositiveSeconds(3600));
     cmd->footer(absl::StrCat(
         "Each step is skipped when its effect is already there and verified before the next;\n"
         "run it again after an interruption to resume. The report gives the RTO, the revision\n"
@@ -357,19 +379,17 @@ void AddDrCommands(CLI::App& app, CommandContext& ctx, Action* action) {
     const std::string kind = rb.name;
     cmd->callback([&ctx, site, args, action, kind] {
       *action = [&ctx, site, args, kind]() -> absl::Status {
-        if (site->empty()) {
-          return absl::InvalidArgumentError(
-              "give the site file with --site FILE or TANDEM_DR_SITE");
-        }
+        TANDEM_RETURN_IF_ERROR(CheckFlags(ctx));
+        if (site->empty())
+          return UsageError("give the site file with --site FILE or TANDEM_DR_SITE");
         return RunRunbookCommand(ctx, *site, kind, *args);
       };
     });
   }
   status->callback([&ctx, site, action] {
     *action = [&ctx, site]() -> absl::Status {
-      if (site->empty()) {
-        return absl::InvalidArgumentError("give the site file with --site FILE or TANDEM_DR_SITE");
-      }
+      TANDEM_RETURN_IF_ERROR(CheckFlags(ctx));
+      if (site->empty()) return UsageError("give the site file with --site FILE or TANDEM_DR_SITE");
       return RunStatus(ctx, *site);
     };
   });

@@ -18,10 +18,14 @@ namespace v1 = ::tandem::config::v1;
 //! "app", "Application", "applications", ... (see config::ParseType).
 absl::StatusOr<v1::ObjectType> ParseTypeArg(absl::string_view text);
 
-//! NAME|DBID: an all-digit argument is a DBID, anything else a name.
+//! NAME|DBID as the operator typed it. "dbid:42" and "name:42" say which;
+//! a bare all-digit argument may be either (both fields set: the server is
+//! asked, and both existing is an ambiguity to resolve); anything else is a name.
 struct ObjectKey {
   int64_t dbid = 0;
   std::string name;
+  bool EitherWay() const { return dbid != 0 && !name.empty(); }
+  //! "dbid 42", "'x'", or "'42'" (either way).
   std::string ToString() const;
 };
 absl::StatusOr<ObjectKey> ParseKey(absl::string_view text);

@@ -3,6 +3,7 @@
 #include <map>
 
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
 #include "config/object_json.h"
 #include "config/object_types.h"
 #include "config/schema.h"
@@ -34,7 +35,32 @@ void PrintSections(const char* title,
   }
 }
 
+std::string ShowRef(v1::ObjectType type, int64_t dbid, const RefShower& refs) {
+  if (dbid == 0) return "-";
+  return refs ? refs(type, dbid) : absl::StrCat(dbid);
+}
+
 }  // namespace
+
+std::string ShowValue(const v1::Value& value, const RefShower& refs) {
+  switch (value.kind_case()) {
+    case v1::Value::kRefValue:
+      if (value.ref_value().dbid() == 0) return value.ref_value().name();
+      return ShowRef(value.ref_value().type(), value.ref_value().dbid(), refs);
+    case v1::Value::kListValue: {
+      std::vector<std::string> parts;
+      for (const auto& v : value.list_value().values()) parts.push_back(ShowValue(v, refs));
+      return absl::StrCat("[", absl::StrJoin(parts, ", "), "]");
+    }
+    case v1::Value::kRecordValue: {
+      std::map<std::string, std::string> sorted;
+      for (const auto& [k, v] : value.record_value().fields()) sorted[k] = ShowValue(v, refs);
+      return absl::StrCat("{", absl::StrJoin(sorted, ", ", absl::PairFormatter("=")), "}");
+    }
+    default:
+      return config::ValueToString(value);
+  }
+}
 
 const std::vector<std::string>& KeyProperties(v1::ObjectType type) {
   static const auto* columns = new std::map<v1::ObjectType, std::vector<std::string>>{
@@ -53,7 +79,7 @@ const std::vector<std::string>& KeyProperties(v1::ObjectType type) {
 }
 
 void PrintObjects(const std::vector<v1::ConfigObject>& objects, v1::ObjectType type,
-                  OutputFormat format, std::ostream& out) {
+                  OutputFormat format, std::ostream& out, const RefShower& refs) {
   if (format == OutputFormat::kJson) {
     nlohmann::json list = nlohmann::json::array();
     for (const auto& object : objects) list.push_back(config::ObjectToJson(object));
@@ -70,19 +96,20 @@ void PrintObjects(const std::vector<v1::ConfigObject>& objects, v1::ObjectType t
   TablePrinter table(std::move(headers));
   for (const auto& object : objects) {
     std::vector<std::string> row = {absl::StrCat(object.dbid()), object.name()};
-    if (any_tenant) row.push_back(absl::StrCat(object.tenant_dbid()));
+    if (any_tenant) row.push_back(ShowRef(v1::OBJECT_TYPE_TENANT, object.tenant_dbid(), refs));
     row.push_back(object.enabled() ? "yes" : "no");
     row.push_back(absl::StrCat(object.revision()));
     for (const auto& key : keys) {
       auto it = object.properties().find(key);
-      row.push_back(it == object.properties().end() ? "" : config::ValueToString(it->second));
+      row.push_back(it == object.properties().end() ? "" : ShowValue(it->second, refs));
     }
     table.AddRow(std::move(row));
   }
   table.Print(out);
 }
 
-void PrintObject(const v1::ConfigObject& object, OutputFormat format, std::ostream& out) {
+void PrintObject(const v1::ConfigObject& object, OutputFormat format, std::ostream& out,
+                 const RefShower& refs) {
   if (format == OutputFormat::kJson) {
     out << config::DumpJson(config::ObjectToJson(object), 2) << "\n";
     return;
@@ -90,12 +117,12 @@ void PrintObject(const v1::ConfigObject& object, OutputFormat format, std::ostre
   out << TypeName(object.type()) << " " << object.name() << "\n";
   TablePrinter head({"FIELD", "VALUE"}, 200);
   head.AddRow({"dbid", absl::StrCat(object.dbid())});
-  head.AddRow({"tenant_dbid", absl::StrCat(object.tenant_dbid())});
-  head.AddRow({"folder_dbid", absl::StrCat(object.folder_dbid())});
+  head.AddRow({"tenant", ShowRef(v1::OBJECT_TYPE_TENANT, object.tenant_dbid(), refs)});
+  head.AddRow({"folder", ShowRef(v1::OBJECT_TYPE_FOLDER, object.folder_dbid(), refs)});
   head.AddRow({"enabled", object.enabled() ? "true" : "false"});
   head.AddRow({"revision", absl::StrCat(object.revision())});
   std::map<std::string, std::string> props;
-  for (const auto& [k, v] : object.properties()) props[k] = config::ValueToString(v);
+  for (const auto& [k, v] : object.properties()) props[k] = ShowValue(v, refs);
   for (const auto& [k, v] : props) head.AddRow({absl::StrCat("properties.", k), v});
   head.Print(out);
   PrintSections("options", object.options(), out);

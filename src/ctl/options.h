@@ -15,6 +15,14 @@ struct GlobalOptions {
   std::string app = "tandemctl";
   //! Deadline of each unary call, and of connecting.
   double timeout_s = 10;
+  //! Given on the command line (not only defaulted or from the environment):
+  //! commands that do not talk to a configuration server refuse them.
+  bool server_given = false;
+  bool timeout_given = false;
+  //! Who runs tandemctl, recorded with its writes until authentication
+  //! lands: the OS user (the sudo caller under sudo) and the host name.
+  std::string os_user;
+  std::string os_host;
 };
 
 }  // namespace tandem::ctl

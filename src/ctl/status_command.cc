@@ -1,4 +1,6 @@
 // status: what the server says about itself.
+#include <algorithm>
+
 #include "absl/strings/escaping.h"
 #include "absl/strings/str_cat.h"
 #include "common/status_macros.h"
@@ -9,6 +11,16 @@
 
 namespace tandem::ctl {
 namespace {
+
+//! "0s", "59s", "3m 20s", "2h 5m", "3d 4h": two units at most, always one.
+std::string FormatUptime(absl::Duration d) {
+  int64_t s = std::max<int64_t>(0, absl::ToInt64Seconds(d));
+  const int64_t days = s / 86400, hours = s / 3600 % 24, minutes = s / 60 % 60, seconds = s % 60;
+  if (days > 0) return absl::StrCat(days, "d ", hours, "h");
+  if (hours > 0) return absl::StrCat(hours, "h ", minutes, "m");
+  if (minutes > 0) return absl::StrCat(minutes, "m ", seconds, "s");
+  return absl::StrCat(seconds, "s");
+}
 
 absl::Status RunStatus(CommandContext& ctx) {
   TANDEM_ASSIGN_OR_RETURN(config::ConfigClient * client, ctx.Client());
@@ -73,7 +85,7 @@ absl::Status RunStatus(CommandContext& ctx) {
   table.AddRow({"objects", absl::StrCat(info->object_count())});
   table.AddRow({"storage", info->storage()});
   table.AddRow({"version", info->version()});
-  table.AddRow({"uptime", absl::FormatDuration(uptime)});
+  table.AddRow({"uptime", FormatUptime(uptime)});
   for (const std::string& alarm : info->alarms()) table.AddRow({"alarm", alarm});
   table.Print(ctx.out());
   return absl::OkStatus();
@@ -83,7 +95,12 @@ absl::Status RunStatus(CommandContext& ctx) {
 
 void AddStatusCommand(CLI::App& app, CommandContext& ctx, Action* action) {
   CLI::App* status = app.add_subcommand("status", "Show the server's role, revision and size");
-  status->footer("Example:\n  tandemctl --server cs1:9000 status");
+  status->footer(
+      "A proxy shows its mode (normal, limited, loading) and master; an HA master its node,\n"
+      "fencing epoch and the primary's address.\n"
+      "Examples:\n  tandemctl --server cs1:9000 status\n  tandemctl --server cs1:9000,cs2:9000 "
+      "status"
+      "   (the primary of the pair)\n  tandemctl status -o json");
   status->callback([&ctx, action] { *action = [&ctx] { return RunStatus(ctx); }; });
 }
 

@@ -3,7 +3,9 @@
 #include <memory>
 #include <set>
 
+#include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/strip.h"
 #include "common/status_macros.h"
 #include "config/object_json.h"
 #include "config/object_types.h"
@@ -26,8 +28,22 @@ struct ExportArgs {
 
 struct ImportArgs {
   std::string file;
+  std::string file_flag;  // -f FILE
   bool force = false;
 };
+
+//! "operation[3]: properties.host: ..." -> {3, "properties.host: ..."};
+//! {-1, message} when the server's message names no operation.
+std::pair<int64_t, std::string> FailedOperation(absl::string_view message) {
+  int64_t index = -1;
+  if (absl::ConsumePrefix(&message, "operation[")) {
+    const size_t close = message.find("]: ");
+    if (close != absl::string_view::npos && absl::SimpleAtoi(message.substr(0, close), &index)) {
+      return {index, std::string(message.substr(close + 3))};
+    }
+  }
+  return {-1, std::string(message)};
+}
 
 absl::Status RunExport(CommandContext& ctx, const ExportArgs& args) {
   std::vector<v1::ObjectType> types = config::AllTypes();
@@ -77,11 +93,17 @@ absl::Status RunExport(CommandContext& ctx, const ExportArgs& args) {
 }
 
 absl::Status RunImport(CommandContext& ctx, const ImportArgs& args) {
-  TANDEM_ASSIGN_OR_RETURN(nlohmann::json json, ReadJsonInput(args.file, ctx.in()));
+  if (!args.file.empty() && !args.file_flag.empty() && args.file != args.file_flag) {
+    return UsageError("give the export document once: as FILE or as -f FILE");
+  }
+  const std::string file = args.file.empty() ? args.file_flag : args.file;
+  if (file.empty()) return UsageError("give the export document: FILE, -f FILE, or - for stdin");
+  const std::string source = file == "-" ? "stdin" : file;
+  TANDEM_ASSIGN_OR_RETURN(nlohmann::json json, ReadJsonInput(file, ctx.in()));
   auto parsed = config::ParseExport(json);
   if (!parsed.ok()) {
     return absl::InvalidArgumentError(
-        absl::StrCat(args.file == "-" ? "stdin" : args.file, ": ", parsed.status().message()));
+        absl::StrCat(source, ": ", parsed.status().message(), "; nothing was imported"));
   }
   std::vector<v1::ConfigObject> objects = *std::move(parsed);
   json = nlohmann::json();  // The parsed document may be large; free it.
@@ -91,8 +113,8 @@ absl::Status RunImport(CommandContext& ctx, const ImportArgs& args) {
   if (info->object_count() > 0 && !args.force) {
     return absl::FailedPreconditionError(absl::StrCat(
         "server ", ctx.options().server, " already holds ", info->object_count(),
-        " objects; import into an empty server, or pass --force to add to them (objects "
-        "whose DBID is taken will fail the import)"));
+        " objects; nothing was imported; import into an empty server, or pass --force to add "
+        "to them (objects whose DBID is taken will fail the import)"));
   }
   const size_t total = objects.size();
   const absl::Duration timeout =
@@ -101,16 +123,31 @@ absl::Status RunImport(CommandContext& ctx, const ImportArgs& args) {
   for (size_t begin = 0; begin < total; begin += kImportChunk) {
     size_t end = std::min(total, begin + kImportChunk);
     v1::TransactionRequest request;
+    std::vector<std::string> names;  // what each operation creates, for errors
+    names.reserve(end - begin);
     for (size_t i = begin; i < end; ++i) {
       v1::ConfigObject& object = objects[i];
+      names.push_back(
+          absl::StrCat(TypeName(object.type()), " '", object.name(), "'",
+                       object.dbid() != 0 ? absl::StrCat(" (dbid ", object.dbid(), ")") : ""));
       object.set_revision(0);
       *request.add_operations()->mutable_create()->mutable_object() = std::move(object);
     }
     auto response = client->Transaction(request, timeout);
     if (!response.ok()) {
-      std::string what = absl::StrCat("import objects ", begin + 1, "..", end, " of ", total);
-      if (begin > 0) absl::StrAppend(&what, " (objects 1..", begin, " were imported)");
-      return ctx.Describe(response.status(), what);
+      // Each chunk is one transaction: all of it or none.
+      const std::string done =
+          begin == 0 ? "nothing was imported"
+                     : absl::StrCat("objects 1..", begin, " were imported, none after");
+      auto [index, reason] = FailedOperation(response.status().message());
+      if (index >= 0 && static_cast<size_t>(index) < names.size()) {
+        return absl::Status(
+            response.status().code(),
+            absl::StrCat("import ", source, ": ", names[index], " (object ", begin + index + 1,
+                         " of ", total, "): ", reason, "; ", done));
+      }
+      return ctx.Describe(response.status(), absl::StrCat("import objects ", begin + 1, "..", end,
+                                                          " of ", total, " (", done, ")"));
     }
     if (first_revision == 0) first_revision = response->first_revision();
     last_revision = response->last_revision();
@@ -145,9 +182,13 @@ void AddTransferCommands(CLI::App& app, CommandContext& ctx, Action* action) {
   auto import_args = std::make_shared<ImportArgs>();
   CLI::App* imp =
       app.add_subcommand("import", "Create the objects of an export document, keeping their DBIDs");
-  imp->add_option("FILE", import_args->file, "export document; - reads stdin")->required();
+  imp->add_option("FILE", import_args->file, "export document; - reads stdin");
+  imp->add_option("-f,--file", import_args->file_flag, "the same as FILE");
   imp->add_flag("--force", import_args->force, "import even if the server already has objects");
-  imp->footer("Example:\n  tandemctl --server new-host:9000 import config.json");
+  imp->footer(
+      "All objects or none (per 20000 objects): an error names the object and says what was\n"
+      "imported. Examples:\n  tandemctl --server new-host:9000 import config.json\n"
+      "  tandemctl export | tandemctl --server new-host:9000 import -");
   imp->callback([&ctx, action, import_args] {
     *action = [&ctx, import_args] { return RunImport(ctx, *import_args); };
   });

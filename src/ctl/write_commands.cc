@@ -7,6 +7,7 @@
 #include "config/object_types.h"
 #include "ctl/commands.h"
 #include "ctl/errors.h"
+#include "ctl/lookup.h"
 #include "ctl/object_printer.h"
 
 namespace tandem::ctl {
@@ -18,7 +19,8 @@ struct WriteArgs {
   std::string type;
   std::string key;
   std::string file;
-  int64_t tenant = 0;
+  std::string file_flag;  // -f FILE (the same as the FILE argument)
+  std::string tenant;
   // set-option
   std::string section;
   std::string option_key;
@@ -26,14 +28,31 @@ struct WriteArgs {
   bool annex = false;
 };
 
-//! Prints the outcome of a write: a sentence (table) or the object (json).
-void Report(CommandContext& ctx, absl::string_view verb, const v1::ConfigObject& object,
-            int64_t revision) {
+//! Prints the outcome of a write: a sentence (table), or the same JSON shape
+//! for every write command: {"action": "created", "object": {...}, "revision": N}
+//! (action "unchanged": nothing was written; N is the object's revision).
+void Report(CommandContext& ctx, absl::string_view action, const v1::ConfigObject& object,
+            int64_t revision, absl::string_view sentence = "") {
   if (ctx.options().output == OutputFormat::kJson) {
-    PrintObject(object, OutputFormat::kJson, ctx.out());
+    nlohmann::json out = {{"action", std::string(action)},
+                          {"object", config::ObjectToJson(object)},
+                          {"revision", revision}};
+    ctx.out() << config::DumpJson(out, 2) << "\n";
+  } else if (!sentence.empty()) {
+    ctx.out() << sentence << "\n";
   } else {
-    ctx.out() << verb << " " << Describe(object) << " at revision " << revision << "\n";
+    ctx.out() << action << " " << Describe(object) << " at revision " << revision << "\n";
   }
+}
+
+//! The FILE argument or -f FILE (one of them, required).
+absl::StatusOr<std::string> FileArg(const WriteArgs& args) {
+  if (!args.file.empty() && !args.file_flag.empty() && args.file != args.file_flag) {
+    return UsageError("give the file once: as FILE or as -f FILE");
+  }
+  std::string file = args.file.empty() ? args.file_flag : args.file;
+  if (file.empty()) return UsageError("give the JSON object file: FILE, -f FILE, or - for stdin");
+  return file;
 }
 
 absl::StatusOr<v1::ConfigObject> ReadObjectFile(CommandContext& ctx, const std::string& file,
@@ -49,8 +68,9 @@ absl::StatusOr<v1::ConfigObject> ReadObjectFile(CommandContext& ctx, const std::
 
 absl::Status RunCreate(CommandContext& ctx, const WriteArgs& args) {
   TANDEM_ASSIGN_OR_RETURN(v1::ObjectType type, ParseTypeArg(args.type));
+  TANDEM_ASSIGN_OR_RETURN(std::string file, FileArg(args));
   nlohmann::json json;
-  TANDEM_ASSIGN_OR_RETURN(v1::ConfigObject object, ReadObjectFile(ctx, args.file, type, &json));
+  TANDEM_ASSIGN_OR_RETURN(v1::ConfigObject object, ReadObjectFile(ctx, file, type, &json));
   object.set_revision(0);
   TANDEM_ASSIGN_OR_RETURN(config::ConfigClient * client, ctx.Client());
   v1::CreateRequest request;
@@ -67,12 +87,14 @@ absl::Status RunCreate(CommandContext& ctx, const WriteArgs& args) {
 absl::Status RunUpdate(CommandContext& ctx, const WriteArgs& args) {
   TANDEM_ASSIGN_OR_RETURN(v1::ObjectType type, ParseTypeArg(args.type));
   TANDEM_ASSIGN_OR_RETURN(ObjectKey key, ParseKey(args.key));
+  TANDEM_ASSIGN_OR_RETURN(std::string file, FileArg(args));
   nlohmann::json json;
-  TANDEM_ASSIGN_OR_RETURN(v1::ConfigObject object, ReadObjectFile(ctx, args.file, type, &json));
-  TANDEM_ASSIGN_OR_RETURN(v1::ConfigObject current, FetchObject(ctx, type, key, args.tenant));
+  TANDEM_ASSIGN_OR_RETURN(v1::ConfigObject object, ReadObjectFile(ctx, file, type, &json));
+  TANDEM_ASSIGN_OR_RETURN(int64_t tenant, ResolveTenant(ctx, args.tenant));
+  TANDEM_ASSIGN_OR_RETURN(v1::ConfigObject current, FetchObject(ctx, type, key, tenant, "update"));
   if (object.dbid() != 0 && object.dbid() != current.dbid()) {
-    return absl::InvalidArgumentError(absl::StrCat(args.file, ": dbid: the file says ",
-                                                   object.dbid(), " but ", Describe(current),
+    return absl::InvalidArgumentError(absl::StrCat(file, ": dbid: the file says ", object.dbid(),
+                                                   " but ", Describe(current),
                                                    " is being updated; remove \"dbid\" or fix it"));
   }
   // The file's revision, when given, is the revision its author saw: a stale
@@ -97,7 +119,8 @@ absl::Status RunUpdate(CommandContext& ctx, const WriteArgs& args) {
 absl::Status RunDelete(CommandContext& ctx, const WriteArgs& args) {
   TANDEM_ASSIGN_OR_RETURN(v1::ObjectType type, ParseTypeArg(args.type));
   TANDEM_ASSIGN_OR_RETURN(ObjectKey key, ParseKey(args.key));
-  TANDEM_ASSIGN_OR_RETURN(v1::ConfigObject current, FetchObject(ctx, type, key, args.tenant));
+  TANDEM_ASSIGN_OR_RETURN(int64_t tenant, ResolveTenant(ctx, args.tenant));
+  TANDEM_ASSIGN_OR_RETURN(v1::ConfigObject current, FetchObject(ctx, type, key, tenant, "delete"));
   TANDEM_ASSIGN_OR_RETURN(config::ConfigClient * client, ctx.Client());
   v1::DeleteRequest request;
   request.set_type(type);
@@ -107,13 +130,7 @@ absl::Status RunDelete(CommandContext& ctx, const WriteArgs& args) {
   if (!response.ok()) {
     return ctx.Describe(response.status(), absl::StrCat("delete ", Describe(current)));
   }
-  if (ctx.options().output == OutputFormat::kJson) {
-    nlohmann::json out = {{"deleted", config::ObjectToJson(current)},
-                          {"revision", response->revision()}};
-    ctx.out() << config::DumpJson(out, 2) << "\n";
-  } else {
-    ctx.out() << "deleted " << Describe(current) << " at revision " << response->revision() << "\n";
-  }
+  Report(ctx, "deleted", current, response->revision());
   return absl::OkStatus();
 }
 
@@ -126,9 +143,23 @@ absl::Status RunSetOption(CommandContext& ctx, const WriteArgs& args) {
     return UsageError("SECTION and KEY must not be empty");
   }
   const char* what = args.annex ? "annex" : "option";
+  TANDEM_ASSIGN_OR_RETURN(int64_t tenant, ResolveTenant(ctx, args.tenant));
   for (int attempt = 0;; ++attempt) {
-    TANDEM_ASSIGN_OR_RETURN(v1::ConfigObject object, FetchObject(ctx, type, key, args.tenant));
+    TANDEM_ASSIGN_OR_RETURN(v1::ConfigObject object,
+                            FetchObject(ctx, type, key, tenant, absl::StrCat("set ", what, " on")));
     auto* sections = args.annex ? object.mutable_annex() : object.mutable_options();
+    const std::string entry = absl::StrCat(what, " [", args.section, "] ", args.option_key);
+    if (auto s = sections->find(args.section); s != sections->end()) {
+      auto e = s->second.entries().find(args.option_key);
+      if (e != s->second.entries().end() && e->second == args.value) {
+        // Nothing to write: no new revision, and no application is told
+        // that its configuration changed.
+        Report(ctx, "unchanged", object, object.revision(),
+               absl::StrCat(entry, " of ", Describe(object), " is already '", args.value,
+                            "'; nothing changed (revision ", object.revision(), ")"));
+        return absl::OkStatus();
+      }
+    }
     (*(*sections)[args.section].mutable_entries())[args.option_key] = args.value;
     int64_t expected = object.revision();
     v1::UpdateRequest request;
@@ -138,13 +169,9 @@ absl::Status RunSetOption(CommandContext& ctx, const WriteArgs& args) {
     TANDEM_ASSIGN_OR_RETURN(config::ConfigClient * client, ctx.Client());
     auto response = client->Update(request);
     if (response.ok()) {
-      if (ctx.options().output == OutputFormat::kJson) {
-        PrintObject(response->object(), OutputFormat::kJson, ctx.out());
-      } else {
-        ctx.out() << "set " << what << " [" << args.section << "] " << args.option_key << " = "
-                  << args.value << " on " << Describe(response->object()) << " at revision "
-                  << response->revision() << "\n";
-      }
+      Report(ctx, "updated", response->object(), response->revision(),
+             absl::StrCat("set ", entry, " = ", args.value, " on ", Describe(response->object()),
+                          " at revision ", response->revision()));
       return absl::OkStatus();
     }
     if (response.status().code() != absl::StatusCode::kAborted || attempt >= kSetOptionRetries) {
@@ -167,10 +194,12 @@ void AddWriteCommands(CLI::App& app, CommandContext& ctx, Action* action) {
   auto create_args = std::make_shared<WriteArgs>();
   CLI::App* create = app.add_subcommand("create", "Create an object from a JSON file");
   create->add_option("TYPE", create_args->type, "object type, e.g. app, host")->required();
-  create->add_option("-f,--file", create_args->file, "JSON object file; - reads stdin")->required();
+  create->add_option("FILE", create_args->file, "JSON object file; - reads stdin");
+  create->add_option("-f,--file", create_args->file_flag, "the same as FILE");
   create->footer(
-      "Example:\n  echo '{\"name\":\"h1\",\"properties\":{\"address\":\"10.0.0.1\"}}' |\n"
-      "    tandemctl create host -f -");
+      "Examples:\n  tandemctl create host h1.json\n"
+      "  echo '{\"name\":\"h1\",\"properties\":{\"address\":\"192.0.2.1\"}}' |\n"
+      "    tandemctl create host -");
   bind(create, create_args, &RunCreate);
 
   auto update_args = std::make_shared<WriteArgs>();
@@ -179,33 +208,39 @@ void AddWriteCommands(CLI::App& app, CommandContext& ctx, Action* action) {
       "Replace an object with a JSON file's content (dbid and type are kept). If the file has "
       "\"revision\", the update is refused when the object changed since that revision");
   update->add_option("TYPE", update_args->type, "object type")->required();
-  update->add_option("NAME|DBID", update_args->key, "object name or DBID")->required();
-  update->add_option("-f,--file", update_args->file, "JSON object file; - reads stdin")->required();
-  update->add_option("--tenant", update_args->tenant, "tenant DBID the NAME is in (0 = global)");
+  update->add_option("NAME|DBID", update_args->key, kKeyHelp)->required();
+  update->add_option("FILE", update_args->file, "JSON object file; - reads stdin");
+  update->add_option("-f,--file", update_args->file_flag, "the same as FILE");
+  update->add_option("--tenant", update_args->tenant, kTenantHelp);
   update->footer(
       "Example:\n  tandemctl -o json get app sample-app > app.json\n  $EDITOR app.json\n"
-      "  tandemctl update app sample-app -f app.json");
+      "  tandemctl update app sample-app app.json");
   bind(update, update_args, &RunUpdate);
 
   auto delete_args = std::make_shared<WriteArgs>();
   CLI::App* del = app.add_subcommand("delete", "Delete an object");
   del->add_option("TYPE", delete_args->type, "object type")->required();
-  del->add_option("NAME|DBID", delete_args->key, "object name or DBID")->required();
-  del->add_option("--tenant", delete_args->tenant, "tenant DBID the NAME is in (0 = global)");
-  del->footer("Example:\n  tandemctl delete app old-app");
+  del->add_option("NAME|DBID", delete_args->key, kKeyHelp)->required();
+  del->add_option("--tenant", delete_args->tenant, kTenantHelp);
+  del->footer(
+      "Refused while other objects refer to it (the error names them).\n"
+      "Examples:\n  tandemctl delete app old-app\n  tandemctl delete host dbid:42");
   bind(del, delete_args, &RunDelete);
 
   auto set_args = std::make_shared<WriteArgs>();
   CLI::App* set = app.add_subcommand(
       "set-option", "Set one option (or annex) entry of an object, keeping everything else");
   set->add_option("TYPE", set_args->type, "object type")->required();
-  set->add_option("NAME|DBID", set_args->key, "object name or DBID")->required();
+  set->add_option("NAME|DBID", set_args->key, kKeyHelp)->required();
   set->add_option("SECTION", set_args->section, "section name")->required();
   set->add_option("KEY", set_args->option_key, "key in the section")->required();
   set->add_option("VALUE", set_args->value, "new value (text)")->required();
   set->add_flag("--annex", set_args->annex, "set an annex entry instead of an option");
-  set->add_option("--tenant", set_args->tenant, "tenant DBID the NAME is in (0 = global)");
-  set->footer("Example:\n  tandemctl set-option app sample-app sml autostart true");
+  set->add_option("--tenant", set_args->tenant, kTenantHelp);
+  set->footer(
+      "Setting the value an entry already has writes nothing.\n"
+      "Examples:\n  tandemctl set-option app sample-app sml autostart true\n"
+      "  tandemctl set-option host fw-p site rack r12 --annex");
   bind(set, set_args, &RunSetOption);
 }
 

@@ -142,7 +142,7 @@ class LdnsClient : public DnsClient {
         }
         return absl::PermissionDeniedError(
             absl::StrCat(where, ": the server is not authoritative for zone ", *zone,
-                         " (NOTAUTH); check --zone and --server"));
+                         " (NOTAUTH); check --zone and --dns-server"));
       }
       case LDNS_RCODE_NOTZONE:
         return absl::InvalidArgumentError(absl::StrCat(where, ": the server says ", *name,

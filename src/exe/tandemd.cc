@@ -66,7 +66,18 @@ int main(int argc, char** argv) {
   csproxy->footer(
       "Example:\n  tandemd csproxy --example-config > csproxy.toml\n"
       "  tandemd csproxy -f csproxy.toml");
-  CLI11_PARSE(app, argc, argv);
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::Success& e) {  // --help, --version
+    return app.exit(e);
+  } catch (const CLI::ParseError& e) {
+    // One exit status for every start-up error (CLI11's own are 100+).
+    std::string role;
+    for (const CLI::App* sub : app.get_subcommands()) role = " " + sub->get_name();
+    std::cerr << "tandemd" << role << ": " << e.what() << "; run 'tandemd" << role << " --help'"
+              << (role.empty() ? "" : " (--example-config prints a bootstrap file)") << "\n";
+    return 2;
+  }
 
   if (csproxy->parsed()) return RunCsProxyCommand(file, example);
   if (example) {

@@ -2,6 +2,8 @@
 // send, what they print and which exit code they return.
 #include "ctl/cli.h"
 
+#include <cstdlib>
+#include <fstream>
 #include <sstream>
 
 #include "config/object_json.h"
@@ -12,6 +14,7 @@ namespace tandem::ctl {
 namespace {
 
 using ::testing::HasSubstr;
+using ::testing::Not;
 using ::testing::StartsWith;
 
 //! Records requests; serves one Application "app1" (dbid 5, revision 10).
@@ -26,6 +29,12 @@ class FakeClient : public config::ConfigClient {
     std::vector<v1::HistoryRequest> histories;
     int abort_updates = 0;  // Fail this many updates with ABORTED first.
     int64_t object_count = 0;
+    //! More objects Get finds (by type and dbid, or type and name).
+    std::vector<v1::ConfigObject> others;
+    //! The answer to the next Transaction, if not OK.
+    absl::Status transaction_status;
+    std::vector<v1::ListRequest> lists;
+    int64_t revision = 0;
   };
   explicit FakeClient(State* state) : s_(state) {}
 
@@ -37,14 +46,24 @@ class FakeClient : public config::ConfigClient {
   }
   absl::StatusOr<v1::GetResponse> Get(const v1::GetRequest& request) override {
     s_->gets.push_back(request);
-    if (request.dbid() != s_->object.dbid() && request.name() != s_->object.name()) {
+    v1::GetResponse r;
+    for (const v1::ConfigObject& o : s_->others) {
+      if (o.type() != request.type()) continue;
+      if (request.key_case() == v1::GetRequest::kDbid ? o.dbid() == request.dbid()
+                                                      : o.name() == request.name()) {
+        *r.mutable_object() = o;
+        return r;
+      }
+    }
+    if (request.key_case() == v1::GetRequest::kDbid ? request.dbid() != s_->object.dbid()
+                                                    : request.name() != s_->object.name()) {
       return absl::NotFoundError("no such object");
     }
-    v1::GetResponse r;
     *r.mutable_object() = s_->object;
     return r;
   }
-  absl::Status List(const v1::ListRequest&, const ListFn& fn) override {
+  absl::Status List(const v1::ListRequest& request, const ListFn& fn) override {
+    s_->lists.push_back(request);
     v1::ListResponse r;
     *r.add_objects() = s_->object;
     r.set_revision(10);
@@ -79,6 +98,7 @@ class FakeClient : public config::ConfigClient {
   absl::StatusOr<v1::TransactionResponse> Transaction(const v1::TransactionRequest& request,
                                                       absl::Duration) override {
     s_->transactions.push_back(request);
+    if (!s_->transaction_status.ok()) return s_->transaction_status;
     v1::TransactionResponse r;
     r.set_first_revision(1);
     r.set_last_revision(request.operations_size());
@@ -104,6 +124,9 @@ class FakeClient : public config::ConfigClient {
     v1::ServerInfo info;
     info.set_object_count(s_->object_count);
     info.set_history_id("h");
+    info.set_version("9.8.7");
+    info.set_revision(s_->revision);
+    info.mutable_started_at()->set_seconds(absl::ToUnixSeconds(absl::Now()));
     return info;
   }
 
@@ -143,14 +166,77 @@ class CliTest : public ::testing::Test {
   std::ostringstream err_;
 };
 
-// A number is a DBID, anything else a name.
+v1::ConfigObject Object(v1::ObjectType type, int64_t dbid, const std::string& name) {
+  v1::ConfigObject o;
+  o.set_type(type);
+  o.set_dbid(dbid);
+  o.set_name(name);
+  return o;
+}
+
+// A number may be a DBID or a name (both are asked); dbid:N and name:N say
+// which; two different objects are an ambiguity, refused with what to write.
 TEST_F(CliTest, GetByDbidOrName) {
   EXPECT_EQ(Run({"get", "app", "5"}), 0) << err_.str();
-  EXPECT_EQ(state_.gets.back().dbid(), 5);
-  EXPECT_EQ(Run({"get", "app", "app1", "--tenant", "3"}), 0);
+  EXPECT_EQ(state_.gets.size(), 2u);  // by dbid and by name
+  EXPECT_EQ(state_.gets[0].dbid(), 5);
+  EXPECT_THAT(out_.str(), HasSubstr("Application app1"));
+  state_.gets.clear();
+  EXPECT_EQ(Run({"get", "app", "dbid:5"}), 0) << err_.str();
+  ASSERT_EQ(state_.gets.size(), 1u);
+  EXPECT_EQ(state_.gets[0].dbid(), 5);
+  EXPECT_EQ(Run({"get", "app", "app1"}), 0);
+  EXPECT_EQ(state_.gets.back().name(), "app1");
+
+  // An application named "42" (dbid 7): reachable by its name.
+  state_.others.push_back(Object(v1::OBJECT_TYPE_APPLICATION, 7, "42"));
+  EXPECT_EQ(Run({"get", "app", "42"}), 0) << err_.str();
+  EXPECT_THAT(out_.str(), HasSubstr("Application 42"));
+  EXPECT_EQ(Run({"get", "app", "name:42"}), 0) << err_.str();
+  EXPECT_THAT(out_.str(), HasSubstr("Application 42"));
+  EXPECT_EQ(Run({"get", "app", "dbid:42"}), 1);
+  EXPECT_THAT(err_.str(), HasSubstr("get Application dbid 42: no such object"));
+  // One named "5" as well as dbid 5: ambiguous.
+  state_.others.push_back(Object(v1::OBJECT_TYPE_APPLICATION, 8, "5"));
+  EXPECT_EQ(Run({"get", "app", "5"}), 2);
+  EXPECT_EQ(err_.str(),
+            "tandemctl: '5' is both the DBID of Application 'app1' and the name of Application "
+            "'5' (dbid 8): write dbid:5 or name:5\n");
+  EXPECT_EQ(Run({"get", "app", "name:5"}), 0);
+  EXPECT_THAT(out_.str(), StartsWith("Application 5\n"));
+}
+
+// --tenant takes a tenant's name or DBID.
+TEST_F(CliTest, TenantByName) {
+  state_.others.push_back(Object(v1::OBJECT_TYPE_TENANT, 3, "acme"));
+  EXPECT_EQ(Run({"get", "app", "app1", "--tenant", "acme"}), 0) << err_.str();
   EXPECT_EQ(state_.gets.back().name(), "app1");
   EXPECT_EQ(state_.gets.back().tenant_dbid(), 3);
-  EXPECT_THAT(out_.str(), HasSubstr("Application app1"));
+  EXPECT_EQ(Run({"get", "app", "app1", "--tenant", "dbid:3"}), 0) << err_.str();
+  EXPECT_EQ(state_.gets.back().tenant_dbid(), 3);
+  EXPECT_EQ(Run({"list", "app", "--tenant", "acme"}), 0) << err_.str();
+  EXPECT_EQ(state_.lists.back().tenant_dbid(), 3);
+  EXPECT_EQ(Run({"get", "app", "app1", "--tenant", "nope"}), 1);
+  EXPECT_THAT(err_.str(), HasSubstr("find Tenant 'nope'"));
+}
+
+// Tables name what an object refers to: "fw-p (3)", its tenant too.
+TEST_F(CliTest, TablesShowReferencesByName) {
+  state_.others.push_back(Object(v1::OBJECT_TYPE_HOST, 3, "fw-p"));
+  state_.others.push_back(Object(v1::OBJECT_TYPE_TENANT, 2, "acme"));
+  auto& host = (*state_.object.mutable_properties())["host"];
+  host.mutable_ref_value()->set_type(v1::OBJECT_TYPE_HOST);
+  host.mutable_ref_value()->set_dbid(3);
+  state_.object.set_tenant_dbid(2);
+  EXPECT_EQ(Run({"list", "app"}), 0) << err_.str();
+  EXPECT_THAT(out_.str(), HasSubstr("fw-p (3)"));
+  EXPECT_THAT(out_.str(), HasSubstr("acme (2)"));
+  EXPECT_EQ(Run({"get", "app", "app1"}), 0) << err_.str();
+  EXPECT_THAT(out_.str(), HasSubstr("fw-p (3)"));
+  EXPECT_THAT(out_.str(), HasSubstr("acme (2)"));
+  // JSON keeps the DBIDs.
+  EXPECT_EQ(Run({"-o", "json", "get", "app", "app1"}), 0);
+  EXPECT_THAT(out_.str(), Not(HasSubstr("fw-p")));
 }
 
 // Usage mistakes exit 2 with one line on stderr; server errors exit 1.
@@ -285,6 +371,242 @@ TEST_F(CliTest, ClientOptionsFromFlags) {
   EXPECT_EQ(seen.application_name, "ops");
   EXPECT_EQ(seen.client_version, "tandemctl/0.1");
   EXPECT_EQ(seen.timeout, absl::Milliseconds(2500));
+  EXPECT_FALSE(seen.os_user.empty());  // recorded with writes until authentication
+  EXPECT_FALSE(seen.os_host.empty());
+}
+
+// A mistyped command gets "did you mean", at any level; a missing argument
+// points at the help of the command that failed, not its parent's.
+TEST_F(CliTest, MistypedCommandsAndMissingArguments) {
+  EXPECT_EQ(Run({"lsit", "app"}), 2);
+  EXPECT_EQ(err_.str(),
+            "tandemctl: unknown command 'lsit'; did you mean 'list'?; run 'tandemctl --help' for "
+            "the commands\n");
+  EXPECT_EQ(Run({"--server", "127.0.0.1:9000", "db", "stauts"}), 2);
+  EXPECT_THAT(err_.str(), HasSubstr("unknown command 'stauts' for 'tandemctl db'; did you mean "
+                                    "'status'?; run 'tandemctl db --help'"));
+  EXPECT_EQ(Run({"frobnicate"}), 2);
+  EXPECT_THAT(err_.str(), Not(HasSubstr("did you mean")));
+  EXPECT_EQ(Run({"db", "replica", "create", "--pgdata", "/tmp/x"}), 2);
+  EXPECT_THAT(err_.str(), HasSubstr("--primary is required"));
+  EXPECT_THAT(err_.str(), HasSubstr("run 'tandemctl db replica create --help'"));
+  EXPECT_EQ(Run({"db"}), 2);
+  EXPECT_THAT(err_.str(), HasSubstr("'tandemctl db' needs a command: init, replica"));
+  EXPECT_EQ(Run({"list", "app", "--limt", "3"}), 2);
+  EXPECT_THAT(err_.str(), HasSubstr("unknown option '--limt' for 'tandemctl list'; did you mean "
+                                    "'--limit'?"));
+  EXPECT_EQ(Run({"get", "aplication", "x"}), 2);
+  EXPECT_THAT(err_.str(), HasSubstr("did you mean 'application'?"));
+}
+
+// A group's --help shows its own examples and the global options, not the
+// top-level examples.
+TEST_F(CliTest, GroupHelpHasItsExamplesAndTheGlobalOptions) {
+  for (const char* group : {"db", "dns", "dr"}) {
+    EXPECT_EQ(Run({group, "--help"}), 0) << group;
+    EXPECT_THAT(out_.str(), HasSubstr(std::string("tandemctl ") + group + " ")) << group;
+    EXPECT_THAT(out_.str(), Not(HasSubstr("tandemctl list app"))) << group;
+    EXPECT_THAT(out_.str(), HasSubstr("Global options")) << group;
+    EXPECT_THAT(out_.str(), HasSubstr("--server HOST:PORT")) << group;
+  }
+  EXPECT_EQ(Run({"db", "unfence", "--help"}), 0);
+  EXPECT_THAT(out_.str(), HasSubstr("tandemctl db unfence --from"));
+  EXPECT_EQ(Run({"db", "promote", "--help"}), 0);
+  EXPECT_THAT(out_.str(), HasSubstr("tandemctl db promote --conninfo"));
+  EXPECT_EQ(Run({"dr", "status", "--help"}), 0);
+  EXPECT_THAT(out_.str(), Not(HasSubstr("src/")));
+  EXPECT_EQ(Run({"--help"}), 0);
+  EXPECT_THAT(out_.str(), HasSubstr("tandemctl list app"));
+}
+
+// --server is checked before anything dials; --timeout 0 says what is wrong.
+TEST_F(CliTest, GlobalOptionValuesAreChecked) {
+  bool dialed = false;
+  auto run = [&](std::vector<std::string> args) {
+    args.insert(args.begin(), "tandemctl");
+    std::vector<const char*> argv;
+    for (const auto& a : args) argv.push_back(a.c_str());
+    std::istringstream in;
+    out_.str("");
+    err_.str("");
+    return RunCli(
+        static_cast<int>(argv.size()), argv.data(),
+        [&](const config::ClientOptions&) {
+          dialed = true;
+          return std::make_unique<FakeClient>(&state_);
+        },
+        in, out_, err_);
+  };
+  EXPECT_EQ(run({"--server", "127.0.0.1:abc", "status"}), 2);
+  EXPECT_THAT(err_.str(), HasSubstr("invalid address '127.0.0.1:abc': expected HOST:PORT"));
+  EXPECT_EQ(run({"--server", "", "status"}), 2);
+  EXPECT_THAT(err_.str(), HasSubstr("invalid address '': expected HOST:PORT"));
+  EXPECT_EQ(run({"--server", "cs1:9000,", "status"}), 2);
+  EXPECT_EQ(run({"--server", "::1:9000", "status"}), 2);
+  EXPECT_THAT(err_.str(), HasSubstr("brackets"));
+  EXPECT_FALSE(dialed);
+  EXPECT_EQ(run({"--timeout", "0", "status"}), 2);
+  EXPECT_EQ(err_.str(), "tandemctl: --timeout: must be > 0; run 'tandemctl status --help'\n");
+  EXPECT_EQ(run({"--timeout", "soon", "status"}), 2);
+  EXPECT_THAT(err_.str(), HasSubstr("'soon' is not a number of seconds"));
+  EXPECT_EQ(run({"-o", "JSON", "status"}), 0) << err_.str();
+  EXPECT_THAT(out_.str(), HasSubstr("\"revision\""));
+  EXPECT_EQ(run({"--server", "[::1]:9000", "status"}), 0) << err_.str();
+}
+
+// Commands that do not talk to a configuration server refuse --server and
+// --timeout, saying what they take instead.
+TEST_F(CliTest, FlagsOfOtherCommandsAreNotSilentlyTaken) {
+  EXPECT_EQ(Run({"dr", "status", "--site", "/nonexistent", "--server", "127.0.0.1:9000"}), 2);
+  EXPECT_THAT(err_.str(), HasSubstr("'dr' does not use --server"));
+  EXPECT_EQ(
+      Run({"dr", "failover", "--scenario", "full", "--to", "r2", "--site", "x", "--timeout", "5"}),
+      2);
+  EXPECT_THAT(err_.str(), HasSubstr("--step-timeout"));
+  EXPECT_EQ(Run({"db", "status", "--conninfo", "host=x", "--server", "127.0.0.1:9000"}), 2);
+  EXPECT_THAT(err_.str(), HasSubstr("the DBMS as --conninfo"));
+}
+
+// --version and `version` (with the server's when it answers).
+TEST_F(CliTest, Version) {
+  EXPECT_EQ(Run({"--version"}), 0);
+  EXPECT_EQ(out_.str(), std::string("tandemctl ") + TANDEM_VERSION + "\n");
+  EXPECT_EQ(Run({"version"}), 0);
+  EXPECT_THAT(out_.str(), HasSubstr("server 127.0.0.1:9000: tandemd 9.8.7"));
+  state_.register_status = absl::UnavailableError("connection refused");
+  EXPECT_EQ(Run({"version"}), 0);
+  EXPECT_THAT(out_.str(), HasSubstr(std::string("tandemctl ") + TANDEM_VERSION));
+  EXPECT_THAT(out_.str(), HasSubstr("not reachable"));
+}
+
+// Runs bash (and zsh, where installed) with the completion script and
+// returns what it completes after `words` (the last one being typed).
+std::string Complete(const std::string& shell, const std::string& script_path,
+                     const std::string& words, int cword) {
+  std::string cmd = shell == "bash"
+                        ? "bash -c 'source " + script_path + "; COMP_WORDS=(" + words +
+                              "); COMP_CWORD=" + std::to_string(cword) +
+                              "; _tandemctl; echo \"${COMPREPLY[*]}\"' 2>&1"
+                        : "zsh -c 'source " + script_path + "; emulate -L sh; COMP_WORDS=(" +
+                              words + "); COMP_CWORD=" + std::to_string(cword) +
+                              "; _tandemctl; echo \"${COMPREPLY[*]}\"' 2>&1";
+  std::string out;
+  FILE* p = popen(cmd.c_str(), "r");
+  char buf[4096];
+  size_t n;
+  while ((n = fread(buf, 1, sizeof buf, p)) > 0) out.append(buf, n);
+  pclose(p);
+  return out;
+}
+
+// The completion scripts complete commands, subcommands, options and types.
+TEST_F(CliTest, CompletionScripts) {
+  for (const std::string shell : {"bash", "zsh"}) {
+    if (shell == "zsh" && std::system("command -v zsh >/dev/null 2>&1") != 0) continue;
+    EXPECT_EQ(Run({"completion", shell}), 0);
+    const std::string path = ::testing::TempDir() + "/tandemctl-completion." + shell;
+    std::ofstream(path) << out_.str();
+    EXPECT_EQ(Complete(shell, path, "tandemctl li", 1), "list\n") << shell;
+    EXPECT_EQ(Complete(shell, path, "tandemctl db re", 2), "replica rebuild\n") << shell;
+    EXPECT_EQ(Complete(shell, path, "tandemctl --server cs1:9000 db replica cr", 5), "create\n")
+        << shell;
+    // As bash splits it (':' is a word break).
+    EXPECT_EQ(Complete(shell, path, "tandemctl --server cs1 : 9000 db replica cr", 7), "create\n")
+        << shell;
+    EXPECT_EQ(Complete(shell, path, "tandemctl get ho", 2), "host\n") << shell;
+    EXPECT_EQ(Complete(shell, path, "tandemctl -o j", 2), "json\n") << shell;
+    EXPECT_EQ(Complete(shell, path, "tandemctl list --li", 2), "--limit\n") << shell;
+    EXPECT_EQ(Complete(shell, path, "tandemctl dns set --dns-s", 3), "--dns-server\n") << shell;
+  }
+  EXPECT_EQ(Run({"completion", "fish"}), 2);
+}
+
+// set-option to the value already there writes nothing.
+TEST_F(CliTest, SetOptionToTheSameValueWritesNothing) {
+  (*(*state_.object.mutable_options())["sml"].mutable_entries())["autostart"] = "true";
+  EXPECT_EQ(Run({"set-option", "app", "app1", "sml", "autostart", "true"}), 0) << err_.str();
+  EXPECT_TRUE(state_.updates.empty());
+  EXPECT_THAT(out_.str(), HasSubstr("is already 'true'; nothing changed"));
+  EXPECT_EQ(Run({"-o", "json", "set-option", "app", "app1", "sml", "autostart", "true"}), 0);
+  auto j = config::ParseJson(out_.str());
+  ASSERT_TRUE(j.ok());
+  EXPECT_EQ((*j)["action"], "unchanged");
+  EXPECT_TRUE(state_.updates.empty());
+}
+
+// Every write command answers -o json in one shape: action, object, revision.
+TEST_F(CliTest, WritesAnswerJsonInOneShape) {
+  const std::string host = R"({"name":"h1","properties":{"address":"192.0.2.1"}})";
+  struct Case {
+    std::vector<std::string> args;
+    std::string action;
+  };
+  for (const Case& c :
+       std::vector<Case>{{{"-o", "json", "create", "host", "-"}, "created"},
+                         {{"-o", "json", "create", "host", "-f", "-"}, "created"},
+                         {{"-o", "json", "update", "app", "app1", "-"}, "updated"},
+                         {{"-o", "json", "set-option", "app", "app1", "s", "k", "v2"}, "updated"},
+                         {{"-o", "json", "delete", "app", "app1"}, "deleted"}}) {
+    ASSERT_EQ(Run(c.args, c.action == "updated" ? R"({"name":"app1"})" : host), 0) << err_.str();
+    auto j = config::ParseJson(out_.str());
+    ASSERT_TRUE(j.ok()) << out_.str();
+    EXPECT_EQ((*j)["action"], c.action) << out_.str();
+    EXPECT_TRUE((*j)["object"].is_object()) << out_.str();
+    EXPECT_TRUE((*j)["revision"].is_number()) << out_.str();
+  }
+  EXPECT_EQ(Run({"create", "host"}), 2);
+  EXPECT_THAT(err_.str(), HasSubstr("give the JSON object file"));
+}
+
+// delete of a missing object says delete; list filters are checked.
+TEST_F(CliTest, MessagesNameTheCommand) {
+  EXPECT_EQ(Run({"delete", "app", "nope"}), 1);
+  EXPECT_THAT(err_.str(), StartsWith("tandemctl: delete Application 'nope': no such object"));
+  EXPECT_EQ(Run({"list", "app", "--property", "app_tpye=SCS"}), 2);
+  EXPECT_THAT(err_.str(), HasSubstr("--property app_tpye: not a property of Application; did "
+                                    "you mean 'app_type'?"));
+  EXPECT_TRUE(state_.lists.empty());
+  EXPECT_EQ(Run({"list", "app", "--option", "/autostart=true"}), 2);
+  EXPECT_EQ(Run({"list", "app", "--option", "sml/=true"}), 2);
+  // A reference's value may be a name: sent as its DBID.
+  state_.others.push_back(Object(v1::OBJECT_TYPE_HOST, 3, "fw-p"));
+  EXPECT_EQ(Run({"list", "app", "--property", "host=fw-p"}), 0) << err_.str();
+  ASSERT_EQ(state_.lists.size(), 1u);
+  EXPECT_EQ(state_.lists[0].property_value(), "3");
+}
+
+// An import that the server refuses names the object and says nothing was
+// imported.
+TEST_F(CliTest, ImportErrorsNameTheObject) {
+  std::vector<v1::ConfigObject> objects = {Object(v1::OBJECT_TYPE_HOST, 1, "h1"),
+                                           Object(v1::OBJECT_TYPE_HOST, 2, "h2")};
+  std::string doc = config::DumpJson(config::MakeExport({}, objects));
+  state_.transaction_status =
+      absl::InvalidArgumentError("operation[1]: properties.address: required");
+  EXPECT_EQ(Run({"import", "-"}, doc), 1);
+  EXPECT_EQ(err_.str(),
+            "tandemctl: import stdin: Host 'h2' (dbid 2) (object 2 of 2): properties.address: "
+            "required; nothing was imported\n");
+  EXPECT_EQ(
+      Run({"import", "-"}, R"({"format": "tandem-config-export", "version": 1, "objects": [5]})"),
+      1);
+  EXPECT_THAT(err_.str(), HasSubstr("nothing was imported"));
+}
+
+// status: uptime has a unit even at zero.
+TEST_F(CliTest, StatusUptimeHasAUnit) {
+  EXPECT_EQ(Run({"status"}), 0) << err_.str();
+  EXPECT_THAT(out_.str(), ::testing::ContainsRegex("uptime +[0-9]+s\n"));
+}
+
+// history without --since shows the last 20 changes.
+TEST_F(CliTest, HistoryDefaultsToTheLastChanges) {
+  state_.revision = 100;
+  EXPECT_EQ(Run({"history"}), 0) << err_.str();
+  ASSERT_FALSE(state_.histories.empty());
+  EXPECT_EQ(state_.histories[0].since_revision(), 80);
+  EXPECT_EQ(Run({"history", "--from", "3"}), 0) << err_.str();
+  EXPECT_EQ(state_.histories.back().since_revision(), 3);
 }
 
 }  // namespace

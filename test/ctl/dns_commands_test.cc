@@ -36,15 +36,15 @@ TEST_F(DnsCommandsTest, UsageErrors) {
   unsetenv("TANDEM_DNS_SERVER");
   unsetenv("TANDEM_DNS_ZONE");
   unsetenv("TANDEM_DNS_KEY_FILE");
-  const std::vector<std::string> common = {"--server",    "127.0.0.1:9", "--zone",
-                                           "tandem.test", "--key-file",  "/nonexistent.key"};
+  const std::vector<std::string> common = {"--dns-server", "127.0.0.1:9", "--zone",
+                                           "tandem.test",  "--key-file",  "/nonexistent.key"};
   auto set = [&](std::vector<std::string> args) {
     args.insert(args.begin(), {"dns", "set"});
     args.insert(args.end(), common.begin(), common.end());
     return Run(args);
   };
   EXPECT_EQ(Run({"dns", "set", "fw-p", "198.51.100.1"}), 2);
-  EXPECT_THAT(err_.str(), HasSubstr("--server is required"));
+  EXPECT_THAT(err_.str(), HasSubstr("--dns-server is required"));
   EXPECT_EQ(set({"www.example.com.", "198.51.100.1"}), 2);
   EXPECT_EQ(err_.str(),
             "tandemctl: name 'www.example.com.' is outside zone tandem.test.; give a name in the "
@@ -52,14 +52,21 @@ TEST_F(DnsCommandsTest, UsageErrors) {
   EXPECT_EQ(set({"fw-p", "198.51.100.999"}), 2);
   EXPECT_THAT(err_.str(), HasSubstr("is not an IPv4 or IPv6 address"));
   EXPECT_EQ(set({"fw-p", "198.51.100.1", "--ttl", "-1"}), 2);
-  EXPECT_EQ(Run({"dns", "show", "fw-p", "--server", "ns1.example.com"}), 2);
+  EXPECT_EQ(Run({"dns", "show", "fw-p", "--dns-server", "ns1.example.com"}), 2);
   EXPECT_THAT(err_.str(), HasSubstr("give the server's IP address"));
-  EXPECT_EQ(Run({"dns", "show", "--server", "127.0.0.1"}), 2);
+  EXPECT_EQ(Run({"dns", "show", "--dns-server", "127.0.0.1"}), 2);
+  // The global --server names a configuration server: dns says what it takes.
+  EXPECT_EQ(Run({"dns", "show", "fw-p", "--server", "127.0.0.1:53"}), 2);
+  EXPECT_THAT(err_.str(), HasSubstr("--dns-server is required"));
+  EXPECT_EQ(Run({"dns", "show", "fw-p", "--dns-server", "127.0.0.1", "--server", "127.0.0.1:53"}),
+            2);
+  EXPECT_THAT(err_.str(), HasSubstr("'dns' does not use --server (a configuration server); it "
+                                    "takes the DNS server as --dns-server"));
 }
 
 // A missing key file is reported (exit 1) before anything is sent.
 TEST_F(DnsCommandsTest, MissingKeyFile) {
-  EXPECT_EQ(Run({"dns", "set", "fw-p", "198.51.100.1", "--server", "127.0.0.1:9", "--zone",
+  EXPECT_EQ(Run({"dns", "set", "fw-p", "198.51.100.1", "--dns-server", "127.0.0.1:9", "--zone",
                  "tandem.test", "--key-file", "/nonexistent.key"}),
             1);
   EXPECT_EQ(err_.str(),

@@ -111,7 +111,7 @@ class DnsTest : public ::testing::Test {
     return out;
   }
   std::string Ctl(const std::string& rest) const {
-    return "--server " + named_->address() + " --zone tandem.test --key-file " +
+    return "--dns-server " + named_->address() + " --zone tandem.test --key-file " +
            named_->update_key_file() + " " + rest;
   }
 
@@ -273,15 +273,16 @@ TEST_F(DnsTest, CtlSetIsIdempotentAndShowReadsBack) {
   EXPECT_EQ(set["before"][0]["address"], "198.51.100.21");
   EXPECT_EQ(set["after"][0]["address"], "198.51.100.22");
 
-  r = RunCtl("-o json dns show ctl-a.tandem.test. nobody.tandem.test --server " + named_->address(),
-             named_->dir());
+  r = RunCtl(
+      "-o json dns show ctl-a.tandem.test. nobody.tandem.test --dns-server " + named_->address(),
+      named_->dir());
   ASSERT_EQ(r.exit_code, 0) << r.err;
   nlohmann::json show = nlohmann::json::parse(r.out);
   ASSERT_EQ(show.size(), 2u);
   EXPECT_EQ(show[0]["records"][0]["address"], "198.51.100.22");
   EXPECT_EQ(show[0]["records"][0]["ttl"], 7);
   EXPECT_EQ(show[1]["rcode"], "NXDOMAIN");
-  r = RunCtl("dns show ctl-a --zone tandem.test --server " + named_->address(), named_->dir());
+  r = RunCtl("dns show ctl-a --zone tandem.test --dns-server " + named_->address(), named_->dir());
   ASSERT_EQ(r.exit_code, 0) << r.err;
   EXPECT_TRUE(absl::StrContains(r.out, "ctl-a.tandem.test.  A     198.51.100.22  7")) << r.out;
 }
@@ -294,17 +295,17 @@ TEST_F(DnsTest, CtlErrors) {
   r = RunCtl("dns set a 1.2.3 " + Ctl(""), named_->dir());
   EXPECT_EQ(r.exit_code, 2);
   EXPECT_TRUE(absl::StrContains(r.err, "not an IPv4 or IPv6 address")) << r.err;
-  r = RunCtl("dns set a 198.51.100.1 --server 127.0.0.1:" + std::to_string(named_->port()) +
+  r = RunCtl("dns set a 198.51.100.1 --dns-server 127.0.0.1:" + std::to_string(named_->port()) +
                  " --zone tandem.test --key-file " + named_->dir() + "/missing.key",
              named_->dir());
   EXPECT_EQ(r.exit_code, 1);
   EXPECT_TRUE(absl::StrContains(r.err, "cannot read TSIG key file")) << r.err;
-  r = RunCtl("dns set a 198.51.100.1 --server 127.0.0.1:" + std::to_string(named_->port()) +
+  r = RunCtl("dns set a 198.51.100.1 --dns-server 127.0.0.1:" + std::to_string(named_->port()) +
                  " --zone tandem.test --key-file " + named_->other_key_file(),
              named_->dir());
   EXPECT_EQ(r.exit_code, 1);
   EXPECT_TRUE(absl::StrContains(r.err, "the server refused the update")) << r.err;
-  r = RunCtl("dns show a --server dns.example.com", named_->dir());
+  r = RunCtl("dns show a --dns-server dns.example.com", named_->dir());
   EXPECT_EQ(r.exit_code, 2);
   EXPECT_TRUE(absl::StrContains(r.err, "give the server's IP address")) << r.err;
 }

@@ -49,7 +49,8 @@ dns_has() { "${L[@]}" exec ops dig +short @192.0.2.53 "$1" A | grep -x "$2" >/de
 check "tandemctl dns set with the lab's TSIG key (lab exec's defaults)" dns_has lab-check.tandem.test 192.0.2.10
 
 echo "== tandemctl dr status"
-DR=$("${L[@]}" exec ops "$BUILD/src/exe/tandemctl" dr status)
+DR_RC=0
+DR=$("${L[@]}" exec ops "$BUILD/src/exe/tandemctl" dr status) || DR_RC=$?
 echo "$DR"
 check "dr status: region r1 is live" grep -q '^live region: r1$' <<<"$DR"
 check "dr status: r2's DBMS is a standby 0 revisions behind" \
@@ -58,6 +59,7 @@ check "dr status: r1-fw-p primary with epoch 1" grep -Eq '^r1 +198\.51\.100\.11:
 check "dr status: r2's masters are down (dormant)" grep -Eq '^r2 +203\.0\.113\.11:9000 +down ' <<<"$DR"
 check "dr status: fw-p points at r1" grep -Eq '^fw-p +198\.51\.100\.11 +5 +r1$' <<<"$DR"
 check "dr status: no warnings" bash -c '! grep -q WARNING' <<<"$DR"
+check "dr status: exit status 0 without warnings" test "$DR_RC" -eq 0
 
 echo "== a write from ops through the primary reaches region 2's proxy"
 MARK1=one-$$-$RANDOM
