@@ -7,7 +7,9 @@
 #   scripts/demo.sh --async      ... with asynchronous replication
 #   scripts/demo.sh stop         lab down: remove everything it made
 #   scripts/demo.sh single       just one master configuration server on
-#                                SQLite (no namespaces, no root needed)
+#                                SQLite (no namespaces; no root needed once
+#                                built); keeps its database between runs
+#   scripts/demo.sh single --reset   ... starting from a fresh database
 #   scripts/demo.sh single-stop  stop that one
 # Env: TANDEM_LAB_STATE (default /run/tandem-lab); for `single`: DEMO_DIR
 # (default /var/tmp/tandem-demo), DEMO_PORT (default 9000).
@@ -32,7 +34,11 @@ stop_server() {
 case ${1:-} in
   stop) exec "$ROOT/lab/lab" --state "$LAB_STATE" down ;;
   single-stop) stop_server; exit 0 ;;
-  single) ;;
+  single)
+    case ${2:-} in
+      ""|--reset) ;;
+      *) echo "demo: unknown argument '$2' for single (--reset)" >&2; exit 2 ;;
+    esac ;;
   ""|--sync|--async)
     [ "$(id -u)" -eq 0 ] || { echo "demo: the lab needs root (network namespaces); try: scripts/demo.sh single" >&2; exit 1; }
     bash scripts/build.sh
@@ -70,10 +76,21 @@ TXT
   *) echo "demo: unknown argument '$1' (stop, single, single-stop, --async)" >&2; exit 2 ;;
 esac
 
-bash scripts/build.sh
+# Built already (by the lab, the tests or an earlier run): use it as it is.
+if [ -x "$ROOT/build/src/exe/tandemd" ] && [ -x "$ROOT/build/src/exe/tandemctl" ]; then
+  echo "demo: using the binaries in build/ (rebuild with: bash scripts/build.sh)"
+else
+  bash scripts/build.sh
+fi
 stop_server
 mkdir -p "$DEMO_DIR"
-rm -f "$DEMO_DIR"/config.db* "$DEMO_DIR/port"
+rm -f "$DEMO_DIR/port"
+if [ "${2:-}" = --reset ]; then
+  rm -f "$DEMO_DIR"/config.db*
+  echo "demo: --reset: starting from an empty database"
+fi
+FRESH=1
+[ -s "$DEMO_DIR/config.db" ] && FRESH=0
 cat > "$DEMO_DIR/confserv.toml" <<TOML
 [server]
 listen = "127.0.0.1:$PORT"
@@ -102,13 +119,17 @@ if [ ! -s "$DEMO_DIR/port" ]; then
 fi
 CTL="$ROOT/build/src/exe/tandemctl"
 export TANDEM_SERVER=127.0.0.1:$PORT
-"$CTL" import "$ROOT/deploy/sample/config.json"
+if [ "$FRESH" = 1 ]; then
+  "$CTL" import "$ROOT/deploy/sample/config.json"
+else
+  echo "demo: kept the database $DEMO_DIR/config.db and its history (scripts/demo.sh single --reset starts afresh)"
+fi
 echo
 "$CTL" status
 cat <<TXT
 
 Tandem's master configuration server is running (pid $(cat "$PIDFILE")) on 127.0.0.1:$PORT,
-on the SQLite database $DEMO_DIR/config.db, with the sample configuration loaded.
+on the SQLite database $DEMO_DIR/config.db$([ "$FRESH" = 1 ] && echo ", with the sample configuration loaded").
 Its log is $DEMO_DIR/tandemd.log.
 
 Try:
@@ -118,7 +139,7 @@ Try:
   tandemctl get app sample-app -o json        # one object, as JSON
   tandemctl watch &                           # follow changes live
   tandemctl set-option app sample-app sml autostart false
-  tandemctl history --since 0                 # who changed what
+  tandemctl history                           # who changed what (the last 20)
   tandemctl export > /tmp/config.json         # the whole configuration
   tandemctl --help
 

@@ -1,11 +1,8 @@
 #!/usr/bin/env bash
 # Installs everything Tandem needs to build, test and run, from Debian 12 packages.
-# Idempotent: packages already present are skipped by apt. Must run as root.
+# Idempotent: packages already present are skipped. Needs root only when
+# something is missing.
 set -euo pipefail
-if [ "$(id -u)" -ne 0 ]; then
-  echo "install-deps.sh: run as root (it installs Debian packages with apt-get)" >&2
-  exit 1
-fi
 PKGS=(
   build-essential cmake ninja-build pkg-config ccache git
   libgrpc++-dev protobuf-compiler-grpc libprotobuf-dev protobuf-compiler
@@ -17,6 +14,7 @@ PKGS=(
   bind9 bind9-dnsutils libldns-dev
   iproute2 iptables nftables procps psmisc
   etcd-server etcd-client libcpp-httplib-dev linux-perf
+  zsh
 )
 missing=()
 for p in "${PKGS[@]}"; do
@@ -25,6 +23,10 @@ done
 if [ ${#missing[@]} -eq 0 ]; then
   echo "install-deps: all ${#PKGS[@]} packages already installed"
   exit 0
+fi
+if [ "$(id -u)" -ne 0 ]; then
+  echo "install-deps.sh: missing ${missing[*]}; run as root (it installs Debian packages with apt-get)" >&2
+  exit 1
 fi
 echo "install-deps: installing ${#missing[@]} packages: ${missing[*]}"
 export DEBIAN_FRONTEND=noninteractive
