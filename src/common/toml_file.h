@@ -15,6 +15,7 @@
 #include "absl/status/statusor.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
+#include "tandem/tls_files.h"
 #include "toml++/toml.h"
 
 namespace tandem {
@@ -82,7 +83,13 @@ absl::Status TomlGet(const toml::table& root, const std::string& source, const c
                      const char* key, T* out) {
   const toml::node* node = root.at_path(absl::StrCat(section, ".", key)).node();
   if (node == nullptr) return absl::OkStatus();
-  if constexpr (std::is_same_v<T, std::string>) {
+  if constexpr (std::is_same_v<T, bool>) {
+    if (!node->is_boolean()) {
+      return TomlError(source, node,
+                       absl::StrCat("[", section, "] ", key, " must be true or false"));
+    }
+    *out = **node->as_boolean();
+  } else if constexpr (std::is_same_v<T, std::string>) {
     if (!node->is_string()) {
       return TomlError(source, node, absl::StrCat("[", section, "] ", key, " must be a string"));
     }
@@ -106,6 +113,50 @@ absl::Status TomlGet(const toml::table& root, const std::string& source, const c
       return TomlError(source, node, absl::StrCat("[", section, "] ", key, " must be an integer"));
     }
     *out = static_cast<T>(**node->as_integer());
+  }
+  return absl::OkStatus();
+}
+
+//! The keys of a [tls] section.
+inline const std::vector<std::string>& TlsKeys() {
+  static const auto* keys = new std::vector<std::string>{"cert", "key", "ca", "plaintext"};
+  return *keys;
+}
+
+//! Reads the files of a [tls] section (paths relative to the file's folder)
+//! and plaintext; no checks.
+inline absl::Status TomlReadTlsFiles(const toml::table& root, const std::string& source,
+                                     TlsFiles* out) {
+  for (auto [key, field] : {std::pair<const char*, std::string*>{"cert", &out->cert},
+                            {"key", &out->key},
+                            {"ca", &out->ca}}) {
+    if (absl::Status st = TomlGet(root, source, "tls", key, field); !st.ok()) return st;
+    const size_t slash = source.rfind('/');
+    if (!field->empty() && (*field)[0] != '/' && slash != std::string::npos) {
+      *field = absl::StrCat(source.substr(0, slash + 1), *field);
+    }
+  }
+  return TomlGet(root, source, "tls", "plaintext", &out->plaintext);
+}
+
+//! Reads a server's [tls]: cert, key and ca, or plaintext = true. A missing
+//! section is an error: running without TLS must be asked for in so many
+//! words.
+inline absl::Status TomlGetTls(const toml::table& root, const std::string& source, TlsFiles* out) {
+  if (!root.contains("tls")) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        source,
+        ": [tls] is missing: give cert, key and ca (`tandemctl pki issue` makes them), "
+        "or plaintext = true to run without TLS (not for a real network)"));
+  }
+  if (absl::Status st = TomlReadTlsFiles(root, source, out); !st.ok()) return st;
+  if (out->plaintext && (!out->cert.empty() || !out->key.empty() || !out->ca.empty())) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        source, ": [tls] plaintext = true and certificate files: remove one or the other"));
+  }
+  if (!out->plaintext && (out->cert.empty() || out->key.empty() || out->ca.empty())) {
+    return absl::InvalidArgumentError(
+        absl::StrCat(source, ": [tls] needs cert, key and ca (or plaintext = true)"));
   }
   return absl::OkStatus();
 }
