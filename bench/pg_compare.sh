@@ -29,7 +29,7 @@ runuser -u postgres -- "$PGBIN/pg_ctl" -D "$TMP/pg" -l "$TMP/pg/log" -w \
 
 start_tandemd() {  # NAME STORAGE_TOML
   mkdir -p "$TMP/$1"
-  printf '[server]\nlisten = "127.0.0.1:0"\nport_file = "%s/port"\n%s\n[log]\nlevel = "warn"\n' \
+  printf '[server]\nlisten = "127.0.0.1:0"\nport_file = "%s/port"\n%s\n[log]\nlevel = "warn"\n[tls]\nplaintext = true\n' \
     "$TMP/$1" "$2" > "$TMP/$1/t.toml"
   # Runs inside $(...): no inherited stdout, or the substitution never ends.
   "$BUILD_DIR/src/exe/tandemd" confserv -f "$TMP/$1/t.toml" >"$TMP/$1/log" 2>&1 &
@@ -44,7 +44,7 @@ echo "sqlite tandemd :$SQ, postgres tandemd :$PG (PostgreSQL on :$PGPORT)"
 for r in $(seq "$RUNS"); do
   for c in 64 1; do
     for b in sqlite:$SQ postgres:$PG; do
-      out=$("$BUILD_DIR/bench/tandem-load" update --server "127.0.0.1:${b#*:}" --clients $c \
+      out=$("$BUILD_DIR/bench/tandem-load" update --plaintext --server "127.0.0.1:${b#*:}" --clients $c \
         --duration 10 --warmup 2 --json 2>/dev/null)
       echo "run $r ${b%%:*} clients=$c $(python3 -c 'import json,sys; d=json.loads(sys.stdin.read()); print("ops/s=%.0f p50=%.2fms p99=%.2fms max=%.1fms" % (d["ops_per_s"], d["latency_p50_ms"], d["latency_p99_ms"], d["latency_max_ms"]))' <<<"$out")"
     done

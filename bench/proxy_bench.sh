@@ -30,7 +30,7 @@ log() { echo "$@" >&2; [ -n "$OUT" ] && echo "$@" >> "$OUT/summary.txt"; true; }
 
 start() {  # NAME ROLE TOML_BODY
   mkdir -p "$TMP/$1"
-  printf '[server]\nlisten = "127.0.0.1:0"\nport_file = "%s/port"\n%s\n[log]\nlevel = "warn"\n' \
+  printf '[server]\nlisten = "127.0.0.1:0"\nport_file = "%s/port"\n%s\n[log]\nlevel = "warn"\n[tls]\nplaintext = true\n' \
     "$TMP/$1" "$3" > "$TMP/$1/t.toml"
   "$BIN" "$2" -f "$TMP/$1/t.toml" >"$TMP/$1/log" 2>&1 &
   echo $! > "$TMP/$1/pid"
@@ -41,7 +41,7 @@ start() {  # NAME ROLE TOML_BODY
 M=$(start master confserv "$(printf '[storage]\nbackend = "sqlite"\npath = "%s/master/c.db"\n' "$TMP")")
 P1=$(start proxy1 csproxy "$(printf '[proxy]\nmasters = ["127.0.0.1:%s"]\n' "$M")")
 P2=$(start proxy2 csproxy "$(printf '[proxy]\nmasters = ["127.0.0.1:%s"]\n' "$M")")
-for p in "$M" "$P1" "$P2"; do "$LOAD" ready --server "127.0.0.1:$p" --timeout 20 >/dev/null 2>&1; done
+for p in "$M" "$P1" "$P2"; do "$LOAD" ready --plaintext --server "127.0.0.1:$p" --timeout 20 >/dev/null 2>&1; done
 log "master :$M  proxies :$P1 :$P2  clients/server $CLIENTS  ${SECONDS_EACH}s each  nproc $(nproc)"
 
 read_run() {  # TAG PORT...
@@ -49,7 +49,7 @@ read_run() {  # TAG PORT...
   local pids=() files=()
   for p in "$@"; do
     local f="$TMP/read-$tag-$p.json"
-    "$LOAD" read --server "127.0.0.1:$p" --clients "$CLIENTS" --duration "$SECONDS_EACH" \
+    "$LOAD" read --plaintext --server "127.0.0.1:$p" --clients "$CLIENTS" --duration "$SECONDS_EACH" \
       --warmup 2 --json > "$f" 2>/dev/null &
     pids+=($!); files+=("$f")
   done
@@ -68,7 +68,7 @@ done
 
 fanout() {  # TAG PORT
   local f="$TMP/fanout-$1.json"
-  "$LOAD" watch-fanout --server "127.0.0.1:$2" --clients "$WATCHERS" --count 20 --json > "$f" 2>/dev/null
+  "$LOAD" watch-fanout --plaintext --server "127.0.0.1:$2" --clients "$WATCHERS" --count 20 --json > "$f" 2>/dev/null
   [ -n "$OUT" ] && { printf '%s ' "$1" >> "$OUT/fanout.jsonl"; cat "$f" >> "$OUT/fanout.jsonl"; }
   log "watch-fanout $1: $(python3 -c 'import json,sys; d=json.load(open(sys.argv[1])); print("from_commit p50 %.2f ms p99 %.2f ms, from_send p50 %.2f p99 %.2f" % (d["from_commit_p50_ms"], d["from_commit_p99_ms"], d["from_send_p50_ms"], d["from_send_p99_ms"]))' "$f")"
 }

@@ -39,7 +39,7 @@ psql1() { "$PGBIN/psql" -X -q -At -h 127.0.0.1 -p "$P1" -U postgres -d postgres 
 
 start_tandemd() {  # NAME STORAGE_TOML
   mkdir -p "$TMP/$1"
-  printf '[server]\nlisten = "127.0.0.1:0"\nport_file = "%s/port"\n%s\n[log]\nlevel = "warn"\n' \
+  printf '[server]\nlisten = "127.0.0.1:0"\nport_file = "%s/port"\n%s\n[log]\nlevel = "warn"\n[tls]\nplaintext = true\n' \
     "$TMP/$1" "$2" > "$TMP/$1/t.toml"
   rm -f "$TMP/$1/port"
   "$BUILD_DIR/src/exe/tandemd" confserv -f "$TMP/$1/t.toml" >"$TMP/$1/log" 2>&1 &
@@ -75,7 +75,7 @@ for r in $(seq "$ROUNDS"); do
     for m in sqlite alone async sync; do
       port=$PG
       if [ "$m" = sqlite ]; then port=$SQ; else mode "$m"; fi
-      out=$("$BUILD_DIR/bench/tandem-load" update --server "127.0.0.1:$port" --clients $c \
+      out=$("$BUILD_DIR/bench/tandem-load" update --plaintext --server "127.0.0.1:$port" --clients $c \
         --duration "$SECONDS_EACH" --warmup 2 --json 2>/dev/null)
       echo "round $r $m clients=$c $(python3 -c 'import json,sys; d=json.loads(sys.stdin.read()); print("ops/s=%.0f p50=%.2fms p99=%.2fms max=%.1fms" % (d["ops_per_s"], d["latency_p50_ms"], d["latency_p99_ms"], d["latency_max_ms"]))' <<<"$out")"
     done
@@ -94,7 +94,7 @@ for i in $(seq "$PROMOTIONS"); do
   t0=$(date +%s.%N)
   C=$(start_tandemd promoted "$(printf '[storage]\nbackend = "postgres"\nconninfo = "host=127.0.0.1 port=%s user=postgres dbname=tandem"\n' "$P3")")
   echo "{\"name\":\"promo-$i\",\"properties\":{\"address\":\"192.0.2.9\"}}" |
-    "$CTL" --server "127.0.0.1:$C" create host -f - >/dev/null
+    "$CTL" --plaintext --server "127.0.0.1:$C" create host -f - >/dev/null
   t1=$(date +%s.%N)
   echo "promotion $i $(python3 -c 'import json,sys; d=json.loads(sys.argv[1]); print("promote_ms=%.1f first_write_ms=%.1f" % (d["promote_ms"], d["first_write_ms"]))' "$json") confserv_start_to_write_ms=$(python3 -c "print('%.0f' % ((float('$t1')-float('$t0'))*1000))")"
   kill -TERM "$(cat "$TMP/promoted/pid")"; rm -f "$TMP/promoted/pid"

@@ -13,6 +13,8 @@
 #   SCALE       objects for the scale target (default 1000000; 0 skips it)
 #   SKIP_ETCD=1 skips the etcd comparison; SKIP_MICRO=1 skips tandem_micro_bench
 #   PERF=1      records a perf profile of tandemd during one 64-client update run
+#   TLS=1       tandemd serves TLS (a CA made for the run, tandemctl pki) and
+#               tandem-load connects with it; default: [tls] plaintext = true
 set -euo pipefail
 
 REPO=$(cd "$(dirname "$0")/.." && pwd)
@@ -58,6 +60,18 @@ trap cleanup EXIT
 trap 'exit 130' INT TERM
 
 # --- tandemd --------------------------------------------------------------------
+if [ "${TLS:-0}" = 1 ]; then
+  CTL=$BUILD_DIR/src/exe/tandemctl
+  "$CTL" pki init --dir "$WORK/pki" >/dev/null
+  "$CTL" pki issue confserv --ip 127.0.0.1 --dir "$WORK/pki" >/dev/null
+  TLS_TOML=$(printf '[tls]\ncert = "%s"\nkey = "%s"\nca = "%s"' "$WORK/pki/confserv.crt" \
+    "$WORK/pki/confserv.key" "$WORK/pki/ca.crt")
+  LOAD_TLS=(--ca "$WORK/pki/ca.crt")
+  log "TLS: tandemd serves TLS with a certificate of a CA made for this run"
+else
+  TLS_TOML=$(printf '[tls]\nplaintext = true')
+  LOAD_TLS=(--plaintext)
+fi
 cat >"$WORK/tandemd.toml" <<EOF
 [server]
 listen = "127.0.0.1:0"
@@ -70,6 +84,7 @@ path = "$WORK/config.db"
 max_count = 100000
 [log]
 level = "warn"
+$TLS_TOML
 EOF
 
 START_NS=0
@@ -103,7 +118,7 @@ run_load() {
   local before after line busy_before busy_after
   before=$(cpu_ticks "$TANDEMD_PID")
   busy_before=$(busy_ticks)
-  if ! line=$("$LOAD" "$@" --server "$SERVER" --json 2>>"$OUT/load.log"); then
+  if ! line=$("$LOAD" "$@" "${LOAD_TLS[@]}" --server "$SERVER" --json 2>>"$OUT/load.log"); then
     log "$name: tandem-load $* failed (see $OUT/load.log)"
     echo "{\"name\":\"$name\",\"failed\":true}" >>"$RESULTS"
     return 0
@@ -211,7 +226,7 @@ for r in $(seq "$RUNS"); do
 done
 
 # Streamed list of 100,000 Applications (plus any the server made itself).
-BASE_APPS=$("$LOAD" list --server "$SERVER" --repeat 1 --json 2>/dev/null | jq .objects)
+BASE_APPS=$("$LOAD" list "${LOAD_TLS[@]}" --server "$SERVER" --repeat 1 --json 2>/dev/null | jq .objects)
 run_load "populate100k" populate --count 100000 --clients 2
 for r in $(seq "$RUNS"); do
   run_load "list100k#$r" list --count $((BASE_APPS + 100000)) --repeat 3
@@ -223,7 +238,7 @@ fi
 
 # --- scale: SCALE objects, restart, time to serving, memory -----------------------
 if [ "$SCALE" -gt 100000 ]; then
-  HAVE=$("$LOAD" ready --server "$SERVER" --json 2>/dev/null | jq .object_count)
+  HAVE=$("$LOAD" ready "${LOAD_TLS[@]}" --server "$SERVER" --json 2>/dev/null | jq .object_count)
   if [ "$SCALE" -gt "$HAVE" ]; then
     run_load "populate-scale" populate --count $((SCALE - HAVE)) --clients 2
   fi

@@ -11,8 +11,17 @@
 
 namespace tandem::bench {
 
-LoadClient::LoadClient(const std::string& target)
-    : channel_(net::MakeChannel(target)), stub_(v1::ConfigService::NewStub(channel_)) {}
+namespace {
+net::ChannelOptions WithTls(const TlsFiles& tls) {
+  net::ChannelOptions o;
+  o.tls = tls;
+  return o;
+}
+}  // namespace
+
+LoadClient::LoadClient(const std::string& target, const TlsFiles& tls)
+    : channel_(net::MakeChannel(target, WithTls(tls))),
+      stub_(v1::ConfigService::NewStub(channel_)) {}
 
 absl::Status LoadClient::Register(const std::string& application_name) {
   v1::RegisterRequest request;
@@ -36,15 +45,16 @@ std::unique_ptr<grpc::ClientContext> LoadClient::NewContext(
   return context;
 }
 
-absl::StatusOr<std::vector<LoadClientPtr>> MakeClients(const std::string& target, int n,
-                                                       const std::string& application_name) {
+absl::StatusOr<std::vector<LoadClientPtr>> MakeClients(const LoadOptions& options, int n) {
+  const std::string& target = options.server;
+  const std::string& application_name = options.app_name;
   std::vector<LoadClientPtr> clients(n);
   std::atomic<int> next{0};
   std::mutex mu;
   absl::Status first_error;
   auto work = [&] {
     for (int i = next++; i < n; i = next++) {
-      auto client = std::make_unique<LoadClient>(target);
+      auto client = std::make_unique<LoadClient>(target, options.tls);
       absl::Status status = client->Register(application_name);
       if (!status.ok()) {
         std::lock_guard lock(mu);

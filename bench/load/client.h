@@ -10,6 +10,7 @@
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "grpcpp/client_context.h"
+#include "load/options.h"
 #include "tandem/config/v1/config.grpc.pb.h"
 
 namespace tandem::bench {
@@ -18,7 +19,7 @@ namespace v1 = ::tandem::config::v1;
 
 class LoadClient {
  public:
-  explicit LoadClient(const std::string& target);
+  LoadClient(const std::string& target, const TlsFiles& tls);
   LoadClient(const LoadClient&) = delete;
   LoadClient& operator=(const LoadClient&) = delete;
 
@@ -39,9 +40,9 @@ class LoadClient {
 
 using LoadClientPtr = std::unique_ptr<LoadClient>;
 
-//! `n` registered clients, each on its own channel; set up from a few threads.
-absl::StatusOr<std::vector<LoadClientPtr>> MakeClients(const std::string& target, int n,
-                                                       const std::string& application_name);
+//! `n` registered clients of options.server, each on its own channel; set
+//! up from a few threads.
+absl::StatusOr<std::vector<LoadClientPtr>> MakeClients(const LoadOptions& options, int n);
 
 //! A Host with the required address; `i` varies its properties.
 v1::ConfigObject MakeHost(const std::string& name, int64_t i);

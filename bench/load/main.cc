@@ -43,6 +43,10 @@ int main(int argc, char** argv) {
   for (const auto& [name, fn] : modes) names.push_back(name);
   app.add_option("mode", o.mode, "what to measure")->required()->check(CLI::IsMember(names));
   app.add_option("--server", o.server, "host:port on loopback")->capture_default_str();
+  app.add_option("--ca", o.tls.ca, "CA of the server's certificate (TLS)");
+  app.add_option("--cert", o.tls.cert, "client certificate (mutual TLS)");
+  app.add_option("--key", o.tls.key, "its key");
+  app.add_flag("--plaintext", o.tls.plaintext, "no TLS (a server with [tls] plaintext = true)");
   app.add_option("--clients", o.clients, "logical clients (watchers for watch-fanout)")
       ->check(CLI::Range(1, 5000))
       ->capture_default_str();

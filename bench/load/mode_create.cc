@@ -19,7 +19,7 @@ struct CreateSlot {
 }  // namespace
 
 absl::StatusOr<Report> RunCreate(const LoadOptions& options) {
-  auto clients = MakeClients(options.server, options.clients, options.app_name);
+  auto clients = MakeClients(options, options.clients);
   if (!clients.ok()) return clients.status();
   std::string tag = RunTag();
   std::vector<CreateSlot> slots(options.clients);

@@ -63,7 +63,7 @@ ListRun ListOnce(LoadClient& client) {
 }  // namespace
 
 absl::StatusOr<Report> RunList(const LoadOptions& options) {
-  auto clients = MakeClients(options.server, 1, options.app_name);
+  auto clients = MakeClients(options, 1);
   if (!clients.ok()) return clients.status();
   LoadClient& client = *(*clients)[0];
   std::vector<int64_t> times_ns;

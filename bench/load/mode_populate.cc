@@ -18,7 +18,7 @@ using Clock = std::chrono::steady_clock;
 absl::StatusOr<Report> RunPopulate(const LoadOptions& options) {
   const int64_t count = options.count > 0 ? options.count : 100000;
   const int streams = std::max(1, std::min(options.clients, 8));
-  auto clients = MakeClients(options.server, streams, options.app_name);
+  auto clients = MakeClients(options, streams);
   if (!clients.ok()) return clients.status();
   std::string tag = RunTag();
   auto host = CreateInBatches(*(*clients)[0], {MakeHost(absl::StrCat("load-pop-", tag), 0)}, 1);

@@ -21,7 +21,7 @@ struct ReadSlot {
 }  // namespace
 
 absl::StatusOr<Report> RunRead(const LoadOptions& options) {
-  auto clients = MakeClients(options.server, options.clients, options.app_name);
+  auto clients = MakeClients(options, options.clients);
   if (!clients.ok()) return clients.status();
   int64_t count = options.count > 0 ? options.count : 10000;
   std::string tag = RunTag();

@@ -12,7 +12,7 @@ absl::StatusOr<Report> RunReady(const LoadOptions& options) {
   auto started = Clock::now();
   auto deadline = started + std::chrono::duration_cast<Clock::duration>(
                                 std::chrono::duration<double>(options.timeout_s));
-  LoadClient client(options.server);
+  LoadClient client(options.server, options.tls);
   int attempts = 0;
   grpc::Status st;
   v1::ServerInfo info;

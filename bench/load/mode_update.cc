@@ -33,7 +33,7 @@ void AddLoopResult(Report& report, LoopResult& result) {
 }
 
 absl::StatusOr<Report> RunUpdate(const LoadOptions& options) {
-  auto clients = MakeClients(options.server, options.clients, options.app_name);
+  auto clients = MakeClients(options, options.clients);
   if (!clients.ok()) return clients.status();
   std::string tag = RunTag();
   std::vector<v1::ConfigObject> hosts;

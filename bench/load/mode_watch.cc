@@ -48,7 +48,7 @@ int64_t Ns(Clock::duration d) {
 absl::StatusOr<Report> RunWatchFanout(const LoadOptions& options) {
   const int watchers_n = options.clients;
   const int64_t updates = options.count > 0 ? options.count : 20;
-  auto writers = MakeClients(options.server, 1, options.app_name);
+  auto writers = MakeClients(options, 1);
   if (!writers.ok()) return writers.status();
   LoadClient& writer = *(*writers)[0];
   auto created = CreateInBatches(writer, {MakeHost(absl::StrCat("load-w-", RunTag()), 0)}, 1);
@@ -57,7 +57,7 @@ absl::StatusOr<Report> RunWatchFanout(const LoadOptions& options) {
   const int64_t host_dbid = host.dbid();
 
   auto setup_started = Clock::now();
-  auto clients = MakeClients(options.server, watchers_n, options.app_name);
+  auto clients = MakeClients(options, watchers_n);
   if (!clients.ok()) return clients.status();
   Shared shared;
   std::vector<Watcher> watchers(watchers_n);

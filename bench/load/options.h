@@ -4,6 +4,8 @@
 #include <cstdint>
 #include <string>
 
+#include "tandem/tls_files.h"
+
 namespace tandem::bench {
 
 struct LoadOptions {
@@ -24,6 +26,8 @@ struct LoadOptions {
   //! Seconds to wait for the server to answer (ready mode).
   double timeout_s = 60;
   std::string app_name = "tandem-load";
+  //! TLS to the server (--ca, --cert/--key) or --plaintext.
+  TlsFiles tls;
   bool json = false;
 };
 

@@ -2,7 +2,8 @@
 // Application object named by --app, keeps its configuration through
 // libtandem, and prints it live: once when it has it, again on every change
 // to it, and every change of its connection's health.
-//   tandem-sample --servers proxy1:9100,proxy2:9100 --app sample-app
+//   tandem-sample --servers proxy1:9100,proxy2:9100 --app sample-app --ca ca.crt
+//       --cert sample-app.crt --key sample-app.key
 // Stops on SIGINT/SIGTERM (or after --run-for seconds).
 #include <signal.h>
 
@@ -33,12 +34,26 @@ int main(int argc, char** argv) {
       ->capture_default_str();
   app.add_option("--app", name, "the Application this program runs as")->capture_default_str();
   app.add_option("--run-for", run_for_s, "stop after this many seconds (0: until a signal)");
+  tandem::TlsFiles tls;
+  app.add_option("--ca", tls.ca, "CA certificate the servers' must be signed by")
+      ->envname("TANDEM_CA");
+  app.add_option("--cert", tls.cert, "this application's certificate (CN = --app)")
+      ->envname("TANDEM_CERT");
+  app.add_option("--key", tls.key, "its key")->envname("TANDEM_KEY");
+  app.add_flag("--plaintext", tls.plaintext, "no TLS (servers with [tls] plaintext = true)")
+      ->envname("TANDEM_PLAINTEXT");
   CLI11_PARSE(app, argc, argv);
+  if (!tls.plaintext && tls.ca.empty()) {
+    std::cerr << "tandem-sample: give --ca FILE (the CA of the servers' certificates) or "
+                 "--plaintext\n";
+    return 2;
+  }
 
   tandem::client::ClientOptions options;
   options.servers = absl::StrSplit(servers, ',', absl::SkipEmpty());
   options.application = name;
   options.types = {v1::OBJECT_TYPE_APPLICATION};
+  options.tls = tls;
   auto print = [&](const char* why, const v1::ConfigObject& me, int64_t revision) {
     std::cout << "[" << tandem::config::FormatRfc3339(absl::Now()) << "] " << why << " (revision "
               << revision << "): " << tandem::config::DumpJson(tandem::config::ObjectToJson(me))

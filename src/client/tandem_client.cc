@@ -105,6 +105,7 @@ class ClientImpl final : public TandemClient {
     o.application_name = options_.application;
     o.client_version = absl::StrCat("libtandem/", TANDEM_VERSION);
     o.timeout = options_.call_timeout;
+    o.tls = options_.tls;
     return net::NewGrpcConfigClient(o);  // a new channel: the name is resolved again
   }
 

@@ -12,6 +12,7 @@
 #include "confserv/ha_server.h"
 #include "net/config_service.h"
 #include "net/grpc_server.h"
+#include "net/tls.h"
 #include "spdlog/spdlog.h"
 
 namespace tandem::confserv {
@@ -87,10 +88,16 @@ absl::Status RunConfServ(const ServerConfig& config) {
   TANDEM_ASSIGN_OR_RETURN(
       auto db, ConfigDatabase::Open(std::move(storage), options, /*start_committer=*/!ha));
   std::unique_ptr<HaServer> pair;
-  if (ha) pair = std::make_unique<HaServer>(*db, config.ha, fatal);
+  if (ha) pair = std::make_unique<HaServer>(*db, config.ha, config.tls, fatal);
   config::Backend& backend = ha ? static_cast<config::Backend&>(*pair) : *db;
-  net::ConfigServiceImpl service(backend, {.max_large_lists = config.max_large_lists});
-  TANDEM_ASSIGN_OR_RETURN(auto server, net::GrpcServer::Start(config.listen, {&service}));
+  net::TlsStatus tls_status(config.tls);
+  net::ConfigServiceImpl service(backend,
+                                 {.max_large_lists = config.max_large_lists,
+                                  .alarms = [&tls_status] { return tls_status.Alarms(); }});
+  TANDEM_ASSIGN_OR_RETURN(
+      auto server, net::GrpcServer::Start(config.listen, {&service},
+                                          {.tls = config.tls, .reflection = config.reflection}));
+  net::LogTlsAtStart(config.tls, tls_status);
   if (ha) {
     TANDEM_RETURN_IF_ERROR(pair->Start(Advertise(config, server->port())));
   }
@@ -104,7 +111,11 @@ absl::Status RunConfServ(const ServerConfig& config) {
 
   sigset_t set = TerminationSignals();
   int sig = 0;
-  sigwait(&set, &sig);
+  while (true) {
+    sigwait(&set, &sig);
+    if (sig != SIGHUP) break;
+    net::RecheckTlsOnSighup(tls_status);
+  }
   if (sig == SIGUSR1) {
     std::string why;
     {

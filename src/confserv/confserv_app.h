@@ -8,8 +8,9 @@
 namespace tandem::confserv {
 
 //! Blocks until a termination signal, then shuts down cleanly: stops taking
-//! calls, finishes in-flight writes, ends watch streams. The caller must have
-//! blocked SIGTERM/SIGINT/SIGHUP in every thread (BlockTerminationSignals).
+//! calls, finishes in-flight writes, ends watch streams. SIGHUP re-checks the
+//! certificate files instead. The caller must have blocked SIGTERM/SIGINT/
+//! SIGHUP in every thread (BlockTerminationSignals).
 absl::Status RunConfServ(const ServerConfig& config);
 
 //! Blocks the termination signals in the calling thread (and threads it

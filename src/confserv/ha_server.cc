@@ -19,9 +19,9 @@ void SleepUnless(const std::atomic<bool>& stop, absl::Duration d) {
 
 }  // namespace
 
-HaServer::HaServer(ConfigDatabase& db, HaConfig config,
+HaServer::HaServer(ConfigDatabase& db, HaConfig config, TlsFiles tls,
                    std::function<void(const std::string&)> fatal)
-    : db_(db), config_(std::move(config)), fatal_(std::move(fatal)) {}
+    : db_(db), config_(std::move(config)), tls_(std::move(tls)), fatal_(std::move(fatal)) {}
 
 HaServer::~HaServer() { Stop(); }
 
@@ -183,6 +183,7 @@ void HaServer::FollowLoop() {
     options.application_name = absl::StrCat("confserv-backup-", config_.node);
     options.client_version = absl::StrCat("tandemd/", TANDEM_VERSION);
     options.timeout = config_.lease;
+    options.tls = tls_;
     config::ConfigClientPtr client = net::NewGrpcConfigClient(options);
     absl::Status st = client->Register().status();
     if (st.ok()) {

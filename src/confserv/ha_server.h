@@ -24,7 +24,10 @@ class HaServer final : public config::Backend {
  public:
   //! `db` was opened without its committer. `fatal` is called (once, from
   //! a background thread) when this server must stop: it lost the lease.
-  HaServer(ConfigDatabase& db, HaConfig config, std::function<void(const std::string&)> fatal);
+  //! `tls`: how the backup reaches the primary (its certificate is its
+  //! identity there).
+  HaServer(ConfigDatabase& db, HaConfig config, TlsFiles tls,
+           std::function<void(const std::string&)> fatal);
   ~HaServer() override;
   HaServer(const HaServer&) = delete;
   HaServer& operator=(const HaServer&) = delete;
@@ -63,6 +66,7 @@ class HaServer final : public config::Backend {
 
   ConfigDatabase& db_;
   const HaConfig config_;
+  const TlsFiles tls_;
   const std::function<void(const std::string&)> fatal_;
   std::string advertise_;
   std::atomic<v1::Role> role_{v1::ROLE_UNSPECIFIED};

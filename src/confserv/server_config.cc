@@ -12,7 +12,9 @@ namespace tandem::confserv {
 namespace {
 
 const std::map<std::string, std::vector<std::string>> kKnownKeys = {
-    {"server", {"listen", "port_file", "application", "shutdown_grace_s", "max_large_lists"}},
+    {"server",
+     {"listen", "port_file", "application", "shutdown_grace_s", "max_large_lists", "reflection"}},
+    {"tls", TlsKeys()},
     {"storage", {"backend", "path", "conninfo", "sync_commit_timeout_s", "on_sync_standby_lost"}},
     {"history", {"max_count", "max_age_days"}},
     {"log", {"level", "file"}},
@@ -33,6 +35,8 @@ absl::StatusOr<ServerConfig> ParseServerConfig(absl::string_view text, const std
   TANDEM_RETURN_IF_ERROR(TomlGet(root, source, "server", "application", &c.application));
   TANDEM_RETURN_IF_ERROR(TomlGet(root, source, "server", "shutdown_grace_s", &grace_s));
   TANDEM_RETURN_IF_ERROR(TomlGet(root, source, "server", "max_large_lists", &c.max_large_lists));
+  TANDEM_RETURN_IF_ERROR(TomlGet(root, source, "server", "reflection", &c.reflection));
+  TANDEM_RETURN_IF_ERROR(TomlGetTls(root, source, &c.tls));
   if (c.max_large_lists < 1) {
     return absl::InvalidArgumentError(absl::StrCat(
         source, ": [server] max_large_lists must be at least 1 (full listings streamed at once)"));
@@ -144,12 +148,21 @@ absl::StatusOr<ServerConfig> LoadServerConfig(const std::string& path) {
 std::string ExampleServerConfig() {
   return R"(# tandemd confserv bootstrap file
 [server]
-listen = "0.0.0.0:9000"        # HOST:PORT; port 0 picks a free port
+listen = "127.0.0.1:9000"      # HOST:PORT of one address of this host (not 0.0.0.0:
+                               # listen where clients come from); port 0 picks a free port
 # port_file = "/run/tandem/confserv.port"  # written with the bound port
 application = "confserv"       # this server's Application object name
 shutdown_grace_s = 5           # SIGTERM: wait this long for in-flight calls
 max_large_lists = 8            # full listings (proxies reloading) streamed at once;
                                # more get RESOURCE_EXHAUSTED and retry after a backoff
+reflection = true              # gRPC server reflection (grpcurl): the API's schema only
+
+[tls]                          # every connection is TLS; `tandemctl pki` makes the files
+cert = "/etc/tandem/pki/confserv.crt"  # this server's certificate (its SANs: the names and
+key = "/etc/tandem/pki/confserv.key"   # addresses clients dial); key: mode 0600
+ca = "/etc/tandem/pki/ca.crt"  # the CA of client certificates (proxies, the HA peer)
+# plaintext = true             # instead of the three: no TLS at all (logged at every start
+#                              # and an alarm in `tandemctl status`; not for a real network)
 
 [storage]
 backend = "sqlite"             # "sqlite" (embedded) or "postgres"

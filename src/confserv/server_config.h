@@ -7,6 +7,7 @@
 #include "absl/status/statusor.h"
 #include "confserv/committer.h"
 #include "tandem/storage/storage.h"
+#include "tandem/tls_files.h"
 
 namespace tandem::confserv {
 
@@ -26,7 +27,11 @@ struct HaConfig {
 };
 
 struct ServerConfig {
-  std::string listen = "0.0.0.0:9000";
+  std::string listen = "127.0.0.1:9000";
+  //! [tls]: the server's certificate, key and the CA of its clients.
+  TlsFiles tls;
+  //! [server] reflection: gRPC server reflection on.
+  bool reflection = true;
   //! If set, the bound port is written here once serving (for port 0).
   std::string port_file;
   std::string application = "confserv";

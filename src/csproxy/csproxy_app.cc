@@ -4,19 +4,28 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
+#include "common/listen_check.h"
 #include "common/logging.h"
 #include "common/status_macros.h"
 #include "csproxy/proxy_backend.h"
 #include "net/config_service.h"
 #include "net/grpc_server.h"
+#include "net/tls.h"
 #include "spdlog/spdlog.h"
 
 namespace tandem::csproxy {
 
 absl::Status RunCsProxy(const ProxyConfig& config) {
+  TANDEM_RETURN_IF_ERROR(CheckListenAddress(config.listen, "[server] listen"));
   ProxyBackend backend(config);
-  net::ConfigServiceImpl service(backend);
-  TANDEM_ASSIGN_OR_RETURN(auto server, net::GrpcServer::Start(config.listen, {&service}));
+  net::TlsStatus tls_status(config.tls);
+  net::ConfigServiceImpl::Options service_options;
+  service_options.alarms = [&tls_status] { return tls_status.Alarms(); };
+  net::ConfigServiceImpl service(backend, service_options);
+  TANDEM_ASSIGN_OR_RETURN(
+      auto server, net::GrpcServer::Start(config.listen, {&service},
+                                          {.tls = config.tls, .reflection = config.reflection}));
+  net::LogTlsAtStart(config.tls, tls_status);
   backend.Start();
   spdlog::info("csproxy '{}' serving on port {}, following masters {}", config.application,
                server->port(), absl::StrJoin(config.masters, ", "));
@@ -29,7 +38,11 @@ absl::Status RunCsProxy(const ProxyConfig& config) {
   sigaddset(&set, SIGINT);
   sigaddset(&set, SIGHUP);
   int sig = 0;
-  sigwait(&set, &sig);
+  while (true) {
+    sigwait(&set, &sig);
+    if (sig != SIGHUP) break;
+    net::RecheckTlsOnSighup(tls_status);
+  }
   spdlog::info("signal {} received: shutting down (grace {} s)", sig,
                absl::ToInt64Seconds(config.shutdown_grace));
   backend.Stop();

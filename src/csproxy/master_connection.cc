@@ -12,16 +12,17 @@ constexpr absl::Duration kWriteTimeout = absl::Seconds(60);
 // cut off) is noticed within 2 s by keep-alive pings, not the 15 s of the
 // default: the proxy then tries the other master and re-resolves the
 // names. A ping a second is nothing for the few proxies of a master.
-net::ChannelOptions MasterChannel() {
+net::ChannelOptions MasterChannel(const TlsFiles& tls) {
   net::ChannelOptions o;
+  o.tls = tls;
   o.keepalive_time_ms = 1'000;
   o.keepalive_timeout_ms = 1'000;
   return o;
 }
 }  // namespace
 
-MasterConnection::MasterConnection(std::string address)
-    : address_(std::move(address)), channel_(net::NewClientChannel(address_, MasterChannel())) {}
+MasterConnection::MasterConnection(std::string address, const TlsFiles& tls)
+    : address_(std::move(address)), channel_(net::NewClientChannel(address_, MasterChannel(tls))) {}
 
 config::ConfigClientPtr MasterConnection::NewClient(const std::string& application,
                                                     absl::Duration timeout) {

@@ -18,7 +18,9 @@ namespace tandem::csproxy {
 class MasterConnection {
  public:
   //! `address` is "host:port" as configured.
-  explicit MasterConnection(std::string address);
+  //! A connection to the master at `address`, over TLS with `tls` (the
+  //! proxy's certificate identifies it) unless plaintext.
+  MasterConnection(std::string address, const TlsFiles& tls);
   MasterConnection(const MasterConnection&) = delete;
   MasterConnection& operator=(const MasterConnection&) = delete;
 

@@ -177,7 +177,7 @@ void MasterLink::Run() {
 absl::Status MasterLink::Session(const std::string& address, std::string* redirect,
                                  bool* was_live) {
   SetDetail(absl::StrCat("connecting to master ", address), address);
-  auto connection = std::make_shared<MasterConnection>(address);
+  auto connection = std::make_shared<MasterConnection>(address, options_.tls);
   config::ConfigClientPtr feed =
       connection->NewClient(options_.application, options_.connect_timeout);
   auto info = feed->GetServerInfo();

@@ -30,6 +30,8 @@ struct MasterLinkOptions {
   absl::Duration reload_stagger_max = absl::Seconds(2);
   //! Deadline of GetServerInfo and Register when connecting.
   absl::Duration connect_timeout = absl::Seconds(5);
+  //! TLS to the masters: the proxy's certificate is its identity there.
+  TlsFiles tls;
   Clock* clock = &Clock::Real();
 };
 

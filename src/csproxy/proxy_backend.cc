@@ -9,6 +9,7 @@ MasterLinkOptions LinkOptions(const ProxyConfig& config, Clock* clock) {
   MasterLinkOptions o;
   o.masters = config.masters;
   o.application = config.application;
+  o.tls = config.tls;
   o.max_backoff = config.reconnect_max_backoff;
   o.reload_stagger_max = config.reload_stagger_max;
   o.clock = clock;

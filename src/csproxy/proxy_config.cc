@@ -14,7 +14,8 @@ namespace tandem::csproxy {
 namespace {
 
 const std::map<std::string, std::vector<std::string>> kKnownKeys = {
-    {"server", {"listen", "port_file", "application", "shutdown_grace_s"}},
+    {"server", {"listen", "port_file", "application", "shutdown_grace_s", "reflection"}},
+    {"tls", TlsKeys()},
     {"proxy",
      {"masters", "reconnect_max_backoff_s", "history_max_count", "reload_stagger_max_ms",
       "forward_threads"}},
@@ -37,6 +38,8 @@ absl::StatusOr<ProxyConfig> ParseProxyConfig(absl::string_view text, const std::
   TANDEM_RETURN_IF_ERROR(TomlGet(root, source, "server", "port_file", &c.port_file));
   TANDEM_RETURN_IF_ERROR(TomlGet(root, source, "server", "application", &c.application));
   TANDEM_RETURN_IF_ERROR(TomlGet(root, source, "server", "shutdown_grace_s", &grace_s));
+  TANDEM_RETURN_IF_ERROR(TomlGet(root, source, "server", "reflection", &c.reflection));
+  TANDEM_RETURN_IF_ERROR(TomlGetTls(root, source, &c.tls));
   TANDEM_RETURN_IF_ERROR(TomlGet(root, source, "proxy", "masters", &c.masters));
   TANDEM_RETURN_IF_ERROR(TomlGet(root, source, "proxy", "reconnect_max_backoff_s", &backoff_s));
   TANDEM_RETURN_IF_ERROR(TomlGet(root, source, "proxy", "history_max_count", &c.history_max_count));
@@ -91,10 +94,18 @@ absl::StatusOr<ProxyConfig> LoadProxyConfig(const std::string& path) {
 std::string ExampleProxyConfig() {
   return R"(# tandemd csproxy bootstrap file
 [server]
-listen = "0.0.0.0:9001"        # HOST:PORT; port 0 picks a free port
+listen = "127.0.0.1:9001"      # HOST:PORT of one address of this host (not 0.0.0.0:
+                               # listen where clients come from); port 0 picks a free port
 # port_file = "/run/tandem/csproxy.port"  # written with the bound port
 application = "csproxy"        # this proxy's Application object name
 shutdown_grace_s = 5           # SIGTERM: wait this long for in-flight calls
+reflection = true              # gRPC server reflection (grpcurl): the API's schema only
+
+[tls]                          # every connection is TLS; `tandemctl pki` makes the files
+cert = "/etc/tandem/pki/csproxy.crt"  # presented to clients, and to the masters as this
+key = "/etc/tandem/pki/csproxy.key"   # proxy's identity (mutual TLS); key: mode 0600
+ca = "/etc/tandem/pki/ca.crt"  # checks the masters and client certificates
+# plaintext = true             # instead of the three: no TLS at all (not for a real network)
 
 [proxy]
 # The master Configuration Server pair, tried in order. Names are resolved

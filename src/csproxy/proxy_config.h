@@ -8,11 +8,16 @@
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
 #include "absl/time/time.h"
+#include "tandem/tls_files.h"
 
 namespace tandem::csproxy {
 
 struct ProxyConfig {
-  std::string listen = "0.0.0.0:9001";
+  std::string listen = "127.0.0.1:9001";
+  //! [tls]: presented to clients, and to the masters (mutual TLS).
+  TlsFiles tls;
+  //! [server] reflection: gRPC server reflection on.
+  bool reflection = true;
   //! If set, the bound port is written here once serving (for port 0).
   std::string port_file;
   //! This proxy's Application object name (reported in GetServerInfo).

@@ -7,7 +7,7 @@
 
 namespace tandem::dr {
 
-absl::StatusOr<config::v1::ServerInfo> AskServer(const std::string& server) {
+absl::StatusOr<config::v1::ServerInfo> AskServer(const std::string& server, const TlsFiles& tls) {
   const auto [host, port] = SplitHostPort(server);
   if (!port.empty() && !TcpAnswers(host, port, kTcpProbe)) {
     return absl::UnavailableError(absl::StrCat(server, " does not accept connections"));
@@ -16,14 +16,15 @@ absl::StatusOr<config::v1::ServerInfo> AskServer(const std::string& server) {
   o.server = server;
   o.application_name = "tandemctl-dr";
   o.timeout = absl::Milliseconds(1500);
+  o.tls = tls;
   return net::NewGrpcConfigClient(o)->GetServerInfo();
 }
 
 std::vector<absl::StatusOr<config::v1::ServerInfo>> AskServers(
-    const std::vector<std::string>& servers) {
+    const std::vector<std::string>& servers, const TlsFiles& tls) {
   std::vector<absl::StatusOr<config::v1::ServerInfo>> out(servers.size(),
                                                           absl::UnknownError("not asked"));
-  RunAtOnce(servers.size(), [&](size_t i) { out[i] = AskServer(servers[i]); });
+  RunAtOnce(servers.size(), [&](size_t i) { out[i] = AskServer(servers[i], tls); });
   return out;
 }
 

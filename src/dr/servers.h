@@ -12,6 +12,7 @@
 #include "absl/time/time.h"
 #include "common/host_port.h"
 #include "tandem/config/v1/config.pb.h"
+#include "tandem/tls_files.h"
 
 namespace tandem::dr {
 
@@ -23,11 +24,11 @@ inline std::string HostOfAddress(const std::string& address) {
   return SplitHostPort(address).first;
 }
 
-//! GetServerInfo of one server ("host:port").
-absl::StatusOr<config::v1::ServerInfo> AskServer(const std::string& server);
+//! GetServerInfo of one server ("host:port"), over TLS with `tls`.
+absl::StatusOr<config::v1::ServerInfo> AskServer(const std::string& server, const TlsFiles& tls);
 
 //! AskServer for every server, all at once; in the same order.
 std::vector<absl::StatusOr<config::v1::ServerInfo>> AskServers(
-    const std::vector<std::string>& servers);
+    const std::vector<std::string>& servers, const TlsFiles& tls);
 
 }  // namespace tandem::dr

@@ -63,8 +63,21 @@ absl::Status OnlyKeys(const toml::table& t, const std::string& source, const std
 
 absl::StatusOr<Site> ParseSite(absl::string_view text, const std::string& source) {
   TANDEM_ASSIGN_OR_RETURN(toml::table root, ParseToml(text, source));
-  TANDEM_RETURN_IF_ERROR(OnlyKeys(root, source, "top level", {"dns", "regions", "hosts"}));
+  TANDEM_RETURN_IF_ERROR(OnlyKeys(root, source, "top level", {"dns", "regions", "hosts", "tls"}));
   Site site;
+  if (const toml::table* tls = root["tls"].as_table()) {
+    TANDEM_RETURN_IF_ERROR(OnlyKeys(*tls, source, "tls", {"ca", "cert", "key", "plaintext"}));
+    TANDEM_RETURN_IF_ERROR(TomlReadTlsFiles(root, source, &site.tls));
+    if (site.tls.plaintext == !site.tls.ca.empty()) {
+      return TomlError(source, tls,
+                       "[tls] needs ca (and cert, key for a client certificate), or "
+                       "plaintext = true");
+    }
+    if (site.tls.cert.empty() != site.tls.key.empty()) {
+      return TomlError(source, tls, "[tls] cert and key go together");
+    }
+    site.tls_given = true;
+  }
   const toml::table* dns = root["dns"].as_table();
   if (dns == nullptr) return TomlError(source, nullptr, "[dns] is missing");
   TANDEM_RETURN_IF_ERROR(

@@ -30,6 +30,7 @@
 
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
+#include "tandem/tls_files.h"
 
 namespace tandem::dr {
 
@@ -66,6 +67,11 @@ struct HostCommands {
 };
 
 struct Site {
+  //! [tls] (optional): how `tandemctl dr` reaches the masters and proxies:
+  //! ca, and cert/key for a client certificate, or plaintext = true. Without
+  //! it, tandemctl's own --ca/--cert/--key/--plaintext apply.
+  TlsFiles tls;
+  bool tls_given = false;
   std::string dns_server;
   std::string zone;
   std::string key_file;

@@ -16,9 +16,9 @@ namespace {
 namespace v1 = config::v1;
 
 // Every server of the list, asked at once (dr/servers.h).
-std::vector<ServerView> AskAll(const std::vector<std::string>& addresses) {
+std::vector<ServerView> AskAll(const std::vector<std::string>& addresses, const TlsFiles& tls) {
   std::vector<ServerView> views;
-  const auto answers = AskServers(addresses);
+  const auto answers = AskServers(addresses, tls);
   for (size_t i = 0; i < addresses.size(); ++i) {
     ServerView view;
     view.address = addresses[i];
@@ -67,8 +67,8 @@ SiteView GatherStatus(const Site& site, const std::string& journal) {
     } else {
       r.dbms_error = std::string(dbms.status().message());
     }
-    r.masters = AskAll(region.masters);
-    r.proxies = AskAll(region.proxies);
+    r.masters = AskAll(region.masters, site.tls);
+    r.proxies = AskAll(region.proxies, site.tls);
     view.regions.push_back(std::move(r));
   }
   // Revisions a standby lacks against the writable DBMS of the same configuration.

@@ -9,6 +9,7 @@
 #include "confserv/server_config.h"
 #include "csproxy/csproxy_app.h"
 #include "csproxy/proxy_config.h"
+#include "net/grpc_logs.h"
 
 namespace {
 
@@ -31,6 +32,7 @@ int RunCsProxyCommand(const std::string& file, bool example) {
     std::cerr << "tandemd csproxy: " << st.message() << "\n";
     return 2;
   }
+  tandem::net::SendGrpcLogsToSpdlog();
   tandem::confserv::BlockTerminationSignals();
   if (auto st = tandem::csproxy::RunCsProxy(*config); !st.ok()) {
     std::cerr << "tandemd csproxy: " << st.message() << "\n";
@@ -98,6 +100,7 @@ int main(int argc, char** argv) {
     std::cerr << "tandemd confserv: " << st.message() << "\n";
     return 2;
   }
+  tandem::net::SendGrpcLogsToSpdlog();
   tandem::confserv::BlockTerminationSignals();
   if (auto st = tandem::confserv::RunConfServ(*config); !st.ok()) {
     std::cerr << "tandemd confserv: " << st.message() << "\n";

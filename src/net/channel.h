@@ -6,6 +6,7 @@
 #include <string>
 
 #include "grpcpp/channel.h"
+#include "tandem/tls_files.h"
 
 namespace tandem::net {
 
@@ -14,9 +15,12 @@ struct ChannelOptions {
   int keepalive_timeout_ms = 5'000;
   //! Upper bound on reconnect backoff.
   int max_reconnect_backoff_ms = 2'000;
+  //! TLS (the default) or plaintext; see net/tls.h. With no CA given, the
+  //! system's trusted roots check the server.
+  TlsFiles tls;
 };
 
-//! An insecure channel to "host:port" (credentials come with a later issue).
+//! A channel to "host:port" with the options' credentials.
 std::shared_ptr<grpc::Channel> MakeChannel(const std::string& target,
                                            const ChannelOptions& options = {});
 

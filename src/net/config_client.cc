@@ -14,6 +14,12 @@ namespace {
 namespace v1 = ::tandem::config::v1;
 using config::kSessionMetadataKey;
 
+ChannelOptions TlsChannel(const config::ClientOptions& options) {
+  ChannelOptions o;
+  o.tls = options.tls;
+  return o;
+}
+
 }  // namespace
 
 class ClientChannel {
@@ -30,7 +36,8 @@ namespace {
 class GrpcConfigClient final : public config::ConfigClient {
  public:
   explicit GrpcConfigClient(const config::ClientOptions& options)
-      : options_(options), stub_(v1::ConfigService::NewStub(MakeChannel(options.server))) {}
+      : options_(options),
+        stub_(v1::ConfigService::NewStub(MakeChannel(options.server, TlsChannel(options)))) {}
   GrpcConfigClient(const config::ClientOptions& options, ClientChannelPtr channel)
       : options_(options),
         shared_(std::move(channel)),

@@ -270,6 +270,9 @@ grpc::ServerUnaryReactor* ConfigServiceImpl::GetServerInfo(grpc::CallbackServerC
   (void)request;
   auto* reactor = ctx->DefaultReactor();
   *response = backend_.Info();
+  if (options_.alarms) {
+    for (std::string& alarm : options_.alarms()) response->add_alarms(std::move(alarm));
+  }
   reactor->Finish(grpc::Status::OK);
   return reactor;
 }

@@ -4,6 +4,7 @@
 #pragma once
 
 #include <atomic>
+#include <functional>
 #include <memory>
 
 #include "absl/container/flat_hash_map.h"
@@ -26,6 +27,8 @@ class ConfigServiceImpl final
     //! once; more are refused with RESOURCE_EXHAUSTED (clients back off and
     //! retry), so that many proxies reloading together cannot swamp a master.
     int max_large_lists = 8;
+    //! More alarms for GetServerInfo (e.g. TlsStatus::Alarms).
+    std::function<std::vector<std::string>()> alarms;
   };
   //! A listing this large counts against Options::max_large_lists.
   static constexpr size_t kLargeList = 1000;

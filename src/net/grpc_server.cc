@@ -7,19 +7,40 @@
 #include "common/listen_check.h"
 #include "grpcpp/ext/proto_server_reflection_plugin.h"
 #include "grpcpp/security/server_credentials.h"
+#include "grpcpp/impl/server_builder_option.h"
 #include "grpcpp/server_builder.h"
+#include "net/tls.h"
 
 namespace tandem::net {
+namespace {
 
-absl::StatusOr<std::unique_ptr<GrpcServer>> GrpcServer::Start(
-    const std::string& listen, std::vector<grpc::Service*> services) {
+// Linking gRPC's reflection library registers its plugin for every server
+// (a static initializer); this option takes it out of one server again.
+class WithoutReflection final : public grpc::ServerBuilderOption {
+ public:
+  void UpdateArguments(grpc::ChannelArguments*) override {}
+  void UpdatePlugins(std::vector<std::unique_ptr<grpc::ServerBuilderPlugin>>* plugins) override {
+    std::erase_if(*plugins, [](const std::unique_ptr<grpc::ServerBuilderPlugin>& p) {
+      return dynamic_cast<grpc::reflection::ProtoServerReflectionPlugin*>(p.get()) != nullptr;
+    });
+  }
+};
+
+}  // namespace
+
+absl::StatusOr<std::unique_ptr<GrpcServer>> GrpcServer::Start(const std::string& listen,
+                                                              std::vector<grpc::Service*> services,
+                                                              const ServerOptions& options) {
   // Checked first, so that a typo or a taken port gets a message that says
   // what to do (gRPC's answer is a null server and a log line).
   if (absl::Status st = CheckListenAddress(listen, "[server] listen"); !st.ok()) return st;
+  auto credentials = MakeServerCredentials(options.tls, "[tls]");
+  if (!credentials.ok()) return credentials.status();
   grpc::reflection::InitProtoReflectionServerBuilderPlugin();
   grpc::ServerBuilder builder;
+  if (!options.reflection) builder.SetOption(std::make_unique<WithoutReflection>());
   int port = 0;
-  builder.AddListeningPort(listen, grpc::InsecureServerCredentials(), &port);
+  builder.AddListeningPort(listen, *credentials, &port);
   // gRPC sets SO_REUSEPORT by default: a second server on the same address
   // would start too and take half of the connections.
   builder.AddChannelArgument(GRPC_ARG_ALLOW_REUSEPORT, 0);

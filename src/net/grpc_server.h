@@ -9,15 +9,24 @@
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
 #include "grpcpp/server.h"
+#include "tandem/tls_files.h"
 
 namespace tandem::net {
+
+struct ServerOptions {
+  //! TLS material ([tls] of the bootstrap file), or plaintext.
+  TlsFiles tls;
+  //! gRPC server reflection (`grpcurl list`): the API's schema, nothing more.
+  bool reflection = true;
+};
 
 class GrpcServer {
  public:
   //! Starts serving the services on `listen` ("host:port"). The services
-  //! must outlive the server.
+  //! must outlive the server. Errors say what to fix in the bootstrap file.
   static absl::StatusOr<std::unique_ptr<GrpcServer>> Start(const std::string& listen,
-                                                           std::vector<grpc::Service*> services);
+                                                           std::vector<grpc::Service*> services,
+                                                           const ServerOptions& options);
   ~GrpcServer();
   int port() const { return port_; }
   //! Stops accepting calls, lets in-flight calls finish for up to `grace`,

@@ -28,6 +28,7 @@
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
 #include "tandem/config/v1/config.pb.h"
+#include "tandem/tls_files.h"
 
 namespace tandem::client {
 
@@ -46,6 +47,10 @@ struct ClientOptions {
   absl::Duration max_backoff = absl::Seconds(5);
   //! How often the server's mode (limited or not) is checked.
   absl::Duration health_interval = absl::Seconds(1);
+  //! TLS to the servers: `ca` checks them; `cert`/`key` (the application's
+  //! certificate, CN = its Application name) identify it. Plaintext only if
+  //! the servers run so.
+  TlsFiles tls;
 };
 
 enum class Health {

@@ -13,6 +13,7 @@
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
 #include "tandem/config/v1/config.pb.h"
+#include "tandem/tls_files.h"
 
 namespace tandem::config {
 
@@ -28,6 +29,8 @@ struct ClientOptions {
   //! records them with the application name; not authenticated).
   std::string os_user;
   std::string os_host;
+  //! How to reach the server: TLS with these files, or plaintext if asked.
+  TlsFiles tls;
   //! Deadline of each unary call (Register, and so connecting, included)
   //! unless the call takes its own.
   absl::Duration timeout = absl::Seconds(10);
