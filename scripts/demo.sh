@@ -91,6 +91,14 @@ if [ "${2:-}" = --reset ]; then
 fi
 FRESH=1
 [ -s "$DEMO_DIR/config.db" ] && FRESH=0
+CTL="$ROOT/build/src/exe/tandemctl"
+# TLS on, as at a site: a CA of the demo's own and the server's certificate.
+if [ ! -f "$DEMO_DIR/pki/ca.crt" ]; then
+  "$CTL" pki init --dir "$DEMO_DIR/pki" --name "Tandem demo CA" >/dev/null
+fi
+if [ ! -f "$DEMO_DIR/pki/confserv.crt" ]; then
+  "$CTL" pki issue confserv --dir "$DEMO_DIR/pki" --ip 127.0.0.1 --dns localhost >/dev/null
+fi
 cat > "$DEMO_DIR/confserv.toml" <<TOML
 [server]
 listen = "127.0.0.1:$PORT"
@@ -108,6 +116,11 @@ max_age_days = 30
 [log]
 level = "info"
 file = "$DEMO_DIR/tandemd.log"
+
+[tls]
+cert = "$DEMO_DIR/pki/confserv.crt"
+key = "$DEMO_DIR/pki/confserv.key"
+ca = "$DEMO_DIR/pki/ca.crt"
 TOML
 setsid "$ROOT/build/src/exe/tandemd" confserv -f "$DEMO_DIR/confserv.toml" </dev/null >>"$DEMO_DIR/tandemd.out" 2>&1 &
 echo $! > "$PIDFILE"
@@ -117,8 +130,8 @@ if [ ! -s "$DEMO_DIR/port" ]; then
   cat "$DEMO_DIR/tandemd.log" >&2 || true
   exit 1
 fi
-CTL="$ROOT/build/src/exe/tandemctl"
 export TANDEM_SERVER=127.0.0.1:$PORT
+export TANDEM_CA=$DEMO_DIR/pki/ca.crt
 if [ "$FRESH" = 1 ]; then
   "$CTL" import "$ROOT/deploy/sample/config.json"
 else
@@ -132,8 +145,10 @@ Tandem's master configuration server is running (pid $(cat "$PIDFILE")) on 127.0
 on the SQLite database $DEMO_DIR/config.db$([ "$FRESH" = 1 ] && echo ", with the sample configuration loaded").
 Its log is $DEMO_DIR/tandemd.log.
 
+It speaks TLS only; its certificate is signed by the demo's CA ($DEMO_DIR/pki).
+
 Try:
-  export TANDEM_SERVER=127.0.0.1:$PORT
+  export TANDEM_SERVER=127.0.0.1:$PORT TANDEM_CA=$DEMO_DIR/pki/ca.crt
   alias tandemctl=$CTL
   tandemctl list app                          # the applications
   tandemctl get app sample-app -o json        # one object, as JSON
@@ -141,6 +156,7 @@ Try:
   tandemctl set-option app sample-app sml autostart false
   tandemctl history                           # who changed what (the last 20)
   tandemctl export > /tmp/config.json         # the whole configuration
+  tandemctl pki show $DEMO_DIR/pki/*.crt      # the certificates and their expiry
   tandemctl --help
 
 Stop it with: bash scripts/demo.sh single-stop

@@ -68,6 +68,21 @@ int RunCli(int argc, const char* const* argv, const ClientFactory& factory, std:
       ->envname("TANDEM_APP")
       ->type_name("NAME")
       ->capture_default_str();
+  app.add_option("--ca", options.tls.ca,
+                 "CA certificate the server's must be signed by (default: "
+                 "~/.config/tandem/ca.crt, else /etc/tandem/pki/ca.crt)")
+      ->envname("TANDEM_CA")
+      ->type_name("FILE");
+  app.add_option("--cert", options.tls.cert, "client certificate (mutual TLS; with --key)")
+      ->envname("TANDEM_CERT")
+      ->type_name("FILE");
+  app.add_option("--key", options.tls.key, "the client certificate's key")
+      ->envname("TANDEM_KEY")
+      ->type_name("FILE");
+  app.add_flag("--plaintext", options.tls.plaintext,
+               "no TLS: for a server whose bootstrap file says [tls] plaintext = true (--ca, "
+               "--cert and --key are then ignored)")
+      ->envname("TANDEM_PLAINTEXT");
   CLI::Option* timeout = app.add_option("--timeout", options.timeout_s,
                                         "seconds to wait for each call to a configuration server")
                              ->check(PositiveSeconds(86400))
@@ -83,6 +98,7 @@ int RunCli(int argc, const char* const* argv, const ClientFactory& factory, std:
   AddDbCommands(app, ctx, &action);
   AddDnsCommands(app, ctx, &action);
   AddDrCommands(app, ctx, &action);
+  AddPkiCommands(app, ctx, &action);
   AddToolCommands(app, ctx, &action);
   // Set after the commands were added: CLI11 copies a parent's footer into
   // each new subcommand, and every command has examples of its own.

@@ -27,6 +27,8 @@ void AddDnsCommands(CLI::App& app, CommandContext& ctx, Action* action);
 //! dr status.
 void AddDrCommands(CLI::App& app, CommandContext& ctx, Action* action);
 
+//! pki init, issue, show.
+void AddPkiCommands(CLI::App& app, CommandContext& ctx, Action* action);
 //! version, completion.
 void AddToolCommands(CLI::App& app, CommandContext& ctx, Action* action);
 

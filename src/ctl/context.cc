@@ -1,6 +1,14 @@
 #include "ctl/context.h"
 
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstdlib>
+#include <cstring>
+
+#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
 #include "absl/strings/str_split.h"
 #include "absl/time/time.h"
 #include "common/host_port.h"
@@ -14,6 +22,42 @@ constexpr char kClientVersion[] = "tandemctl/0.1";
 
 }  // namespace
 
+absl::StatusOr<TlsFiles> ClientTls(const GlobalOptions& options) {
+  TlsFiles tls = options.tls;
+  if (tls.plaintext) {  // the files (maybe from the environment) are not used
+    TlsFiles plain;
+    plain.plaintext = true;
+    return plain;
+  }
+  if (tls.cert.empty() != tls.key.empty()) {
+    return UsageError("--cert and --key go together (a client certificate and its key)");
+  }
+  if (tls.ca.empty()) {
+    std::vector<std::string> defaults;
+    if (const char* home = std::getenv("HOME"); home != nullptr && *home != '\0') {
+      defaults.push_back(absl::StrCat(home, "/.config/tandem/ca.crt"));
+    }
+    defaults.push_back("/etc/tandem/pki/ca.crt");
+    for (const std::string& path : defaults) {
+      if (access(path.c_str(), R_OK) == 0) {
+        tls.ca = path;
+        break;
+      }
+    }
+    if (tls.ca.empty()) {
+      return UsageError(absl::StrCat(
+          "no CA certificate to check the server with (looked for ", absl::StrJoin(defaults, ", "),
+          "): give --ca FILE or TANDEM_CA, or --plaintext for a server without TLS"));
+    }
+  }
+  for (const std::string* f : {&tls.ca, &tls.cert, &tls.key}) {
+    if (!f->empty() && access(f->c_str(), R_OK) != 0) {
+      return UsageError(absl::StrCat("cannot read ", *f, ": ", std::strerror(errno)));
+    }
+  }
+  return tls;
+}
+
 config::ClientOptions CommandContext::MakeClientOptions(const std::string& server) const {
   config::ClientOptions client;
   client.server = server;
@@ -22,6 +66,7 @@ config::ClientOptions CommandContext::MakeClientOptions(const std::string& serve
   client.timeout = absl::Seconds(options_.timeout_s);
   client.os_user = options_.os_user;
   client.os_host = options_.os_host;
+  client.tls = tls_;
   return client;
 }
 
@@ -38,6 +83,9 @@ absl::StatusOr<v1::RegisterResponse> CommandContext::Connect() {
                                      servers.size() > 1 ? " (in a list, separate with ',')" : ""));
     }
   }
+  absl::StatusOr<TlsFiles> tls = ClientTls(options_);
+  if (!tls.ok()) return tls.status();
+  tls_ = *tls;
   absl::Status last = absl::UnavailableError("no server given");
   config::ConfigClientPtr backup;
   v1::RegisterResponse backup_reg;
@@ -79,7 +127,14 @@ absl::StatusOr<config::ConfigClient*> CommandContext::Client() {
 absl::StatusOr<v1::RegisterResponse> CommandContext::Reconnect() { return Connect(); }
 
 absl::Status CommandContext::Describe(const absl::Status& status, absl::string_view what) const {
-  return DescribeRpcError(status, what, options_.server);
+  absl::Status described = DescribeRpcError(status, what, options_.server);
+  // A plaintext client at a TLS server sees the connection closed at once.
+  if (tls_.plaintext && absl::IsUnavailable(described) &&
+      absl::StrContains(described.message(), "(connection closed)")) {
+    return absl::UnavailableError(absl::StrCat(
+        described.message(), " (the server may use TLS: drop --plaintext and give --ca)"));
+  }
+  return described;
 }
 
 absl::Status RefuseServerFlags(const CommandContext& ctx, absl::string_view command,

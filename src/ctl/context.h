@@ -56,7 +56,13 @@ class CommandContext {
   std::ostream& out_;
   std::ostream& err_;
   config::ConfigClientPtr client_;
+  //! The TLS files in use (ClientTls of the options), set by Connect.
+  TlsFiles tls_;
 };
+
+//! The TLS a client of a configuration server uses: the options' files, the
+//! default CA when none is given, or plaintext; errors say what to give.
+absl::StatusOr<TlsFiles> ClientTls(const GlobalOptions& options);
 
 //! A parsed command, run after the command line was accepted.
 using Action = std::function<absl::Status()>;

@@ -29,6 +29,17 @@ absl::Status WarningsStatus(const std::vector<std::string>& warnings) {
   return absl::FailedPreconditionError(absl::StrCat(warnings.size(), " warning(s); see above"));
 }
 
+// The site file, with the TLS tandemctl reaches its servers with: given on
+// the command line, else the site file's [tls], else tandemctl's defaults.
+absl::StatusOr<dr::Site> LoadSiteWithTls(const CommandContext& ctx, const std::string& file) {
+  TANDEM_ASSIGN_OR_RETURN(dr::Site site, dr::LoadSite(file));
+  const TlsFiles& given = ctx.options().tls;
+  if (given.plaintext || !given.ca.empty() || !given.cert.empty() || !site.tls_given) {
+    TANDEM_ASSIGN_OR_RETURN(site.tls, ClientTls(ctx.options()));
+  }
+  return site;
+}
+
 // dr reads every server from the site file.
 absl::Status CheckFlags(const CommandContext& ctx) {
   return RefuseServerFlags(ctx, "dr", "the servers from the site file (--site)",
@@ -69,7 +80,7 @@ std::string FencedText(const dr::RegionView& r) {
 std::string DefaultJournal(const std::string& site_file) { return site_file + ".journal"; }
 
 absl::Status RunStatus(CommandContext& ctx, const std::string& site_file) {
-  TANDEM_ASSIGN_OR_RETURN(dr::Site site, dr::LoadSite(site_file));
+  TANDEM_ASSIGN_OR_RETURN(dr::Site site, LoadSiteWithTls(ctx, site_file));
   dr::SiteView view = dr::GatherStatus(site, DefaultJournal(site_file));
   if (ctx.options().output == OutputFormat::kJson) {
     nlohmann::json out = {{"live_region", view.live_region},
@@ -300,7 +311,7 @@ absl::Status RunPlan(CommandContext& ctx, const std::string& site_file, const dr
 
 absl::Status RunRunbookCommand(CommandContext& ctx, const std::string& site_file,
                                const std::string& kind, const RunbookArgs& args) {
-  TANDEM_ASSIGN_OR_RETURN(dr::Site site, dr::LoadSite(site_file));
+  TANDEM_ASSIGN_OR_RETURN(dr::Site site, LoadSiteWithTls(ctx, site_file));
   absl::StatusOr<dr::Plan> plan = kind == "failover"
                                       ? dr::FailoverPlan(site, args.scenario, args.to)
                                   : kind == "switchover" ? dr::SwitchoverPlan(site, args.to)

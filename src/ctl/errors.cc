@@ -11,8 +11,22 @@ namespace {
 constexpr char kUsagePayload[] = "tandem.ctl/usage";
 
 //! A short reason for a connection failure from gRPC's long message.
+constexpr char kTlsPrefix[] = "TLS: ";
+
 std::string ConnectReason(absl::string_view message) {
   std::string lower = absl::AsciiStrToLower(message);
+  if (absl::StrContains(lower, "certificate verify failed") ||
+      absl::StrContains(lower, "certificate_verify_failed")) {
+    return "TLS: the server's certificate is not signed by the CA given (--ca), or has expired";
+  }
+  if (absl::StrContains(lower, "hostname verification")) {
+    return "TLS: the server's certificate does not name the address dialed (its SANs); dial a "
+           "name it has, or issue it with this one (tandemctl pki issue --dns/--ip)";
+  }
+  if (absl::StrContains(lower, "handshake failed") || absl::StrContains(lower, "wrong_version") ||
+      absl::StrContains(lower, "wrong version")) {
+    return "TLS: handshake failed (does the server run without TLS? then --plaintext)";
+  }
   if (absl::StrContains(lower, "connection refused")) return "connection refused";
   if (absl::StrContains(lower, "dns resolution failed") ||
       absl::StrContains(lower, "name or service not known")) {
@@ -70,9 +84,14 @@ absl::Status DescribeRpcError(const absl::Status& status, absl::string_view what
           absl::StrContains(msg, "Configuration Server Proxy")) {
         return absl::UnavailableError(absl::StrCat(what, ": ", msg));
       }
-      return absl::UnavailableError(
-          absl::StrCat("cannot reach server ", server, " (", ConnectReason(msg),
-                       "); is tandemd running? set --server or TANDEM_SERVER"));
+      if (std::string reason = ConnectReason(msg); absl::StartsWith(reason, kTlsPrefix)) {
+        return absl::UnavailableError(
+            absl::StrCat("cannot connect to server ", server, ": ", reason));
+      } else {
+        return absl::UnavailableError(absl::StrCat("cannot reach server ", server, " (", reason,
+                                                   "); is tandemd running? set --server or "
+                                                   "TANDEM_SERVER"));
+      }
     case absl::StatusCode::kDeadlineExceeded:
       // gRPC's own timeout says just "Deadline Exceeded"; anything longer is
       // the server's explanation (e.g. a write not yet replicated).

@@ -3,6 +3,8 @@
 
 #include <string>
 
+#include "tandem/tls_files.h"
+
 namespace tandem::ctl {
 
 enum class OutputFormat { kTable, kJson };
@@ -15,6 +17,8 @@ struct GlobalOptions {
   std::string app = "tandemctl";
   //! Deadline of each unary call, and of connecting.
   double timeout_s = 10;
+  //! TLS to the server: --ca (else a default file), --cert/--key, --plaintext.
+  TlsFiles tls;
   //! Given on the command line (not only defaulted or from the environment):
   //! commands that do not talk to a configuration server refuse them.
   bool server_given = false;

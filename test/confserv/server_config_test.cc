@@ -5,8 +5,10 @@
 namespace tandem::confserv {
 namespace {
 
-absl::StatusOr<ServerConfig> Parse(const std::string& text) {
-  return ParseServerConfig(text, "test.toml");
+// Files without [tls] get "plaintext = true" (TLS has tests of its own).
+absl::StatusOr<ServerConfig> Parse(std::string text, const std::string& source = "test.toml") {
+  if (text.find("[tls]") == std::string::npos) text += "\n[tls]\nplaintext = true\n";
+  return ParseServerConfig(text, source);
 }
 
 // A full file is read into every field.
@@ -96,7 +98,40 @@ poll_ms = 200
   }
 }
 
-TEST(ServerConfig, ExampleParses) { EXPECT_TRUE(Parse(ExampleServerConfig()).ok()); }
+TEST(ServerConfig, ExampleParses) {
+  auto c = Parse(ExampleServerConfig());
+  ASSERT_TRUE(c.ok()) << c.status();
+  EXPECT_EQ(c->listen, "127.0.0.1:9000");  // an explicit address, not 0.0.0.0
+  EXPECT_FALSE(c->tls.plaintext);
+  EXPECT_EQ(c->tls.ca, "/etc/tandem/pki/ca.crt");
+}
+
+// [tls]: required; files relative to the bootstrap file's folder;
+// plaintext only when asked for, and not with files; reflection can be off.
+TEST(ServerConfig, TlsSection) {
+  auto missing = ParseServerConfig("[server]\nlisten = \"127.0.0.1:0\"\n", "/etc/t/cs.toml");
+  ASSERT_FALSE(missing.ok());
+  EXPECT_NE(missing.status().message().find("[tls] is missing"), std::string::npos);
+  auto c = Parse(
+      "[server]\nreflection = false\n[tls]\ncert = \"cs1.crt\"\nkey = \"/k/cs1.key\"\nca = "
+      "\"pki/ca.crt\"\n",
+      "/etc/t/cs.toml");
+  ASSERT_TRUE(c.ok()) << c.status();
+  EXPECT_EQ(c->tls.cert, "/etc/t/cs1.crt");
+  EXPECT_EQ(c->tls.key, "/k/cs1.key");
+  EXPECT_EQ(c->tls.ca, "/etc/t/pki/ca.crt");
+  EXPECT_FALSE(c->reflection);
+  for (const auto& [text, expect] : std::vector<std::pair<std::string, std::string>>{
+           {"[tls]\ncert = \"a\"\nkey = \"b\"\n", "[tls] needs cert, key and ca"},
+           {"[tls]\nplaintext = true\nca = \"x\"\n", "remove one or the other"},
+           {"[tls]\nplaintext = \"yes\"\n", "[tls] plaintext must be true or false"},
+           {"[tls]\ncrt = \"a\"\n", "unknown key 'crt' in [tls]"}}) {
+    auto r = Parse(text);
+    ASSERT_FALSE(r.ok()) << text;
+    EXPECT_NE(r.status().message().find(expect), std::string::npos)
+        << text << " => " << r.status().message();
+  }
+}
 
 // Bad files are refused with the file, line and what is expected.
 TEST(ServerConfig, BadInputIsExplained) {

@@ -8,9 +8,15 @@ namespace {
 
 using ::testing::HasSubstr;
 
+// Files without [tls] get "plaintext = true" (TLS is tested in ServerConfig).
+absl::StatusOr<ProxyConfig> Parse(std::string text, const std::string& source) {
+  if (text.find("[tls]") == std::string::npos) text += "\n[tls]\nplaintext = true\n";
+  return ParseProxyConfig(text, source);
+}
+
 // A complete file sets every field.
 TEST(ProxyConfig, ParsesEveryKey) {
-  auto c = ParseProxyConfig(R"(
+  auto c = Parse(R"(
 [server]
 listen = "127.0.0.1:0"
 port_file = "/tmp/p"
@@ -26,7 +32,7 @@ forward_threads = 4
 level = "debug"
 file = "/tmp/log"
 )",
-                            "p.toml");
+                 "p.toml");
   ASSERT_TRUE(c.ok()) << c.status();
   EXPECT_EQ(c->listen, "127.0.0.1:0");
   EXPECT_EQ(c->port_file, "/tmp/p");
@@ -43,7 +49,7 @@ file = "/tmp/log"
 
 // The printed example parses and names two masters.
 TEST(ProxyConfig, ExampleParses) {
-  auto c = ParseProxyConfig(ExampleProxyConfig(), "example");
+  auto c = Parse(ExampleProxyConfig(), "example");
   ASSERT_TRUE(c.ok()) << c.status();
   EXPECT_EQ(c->masters.size(), 2u);
   EXPECT_EQ(c->history_max_count, 100000);
@@ -73,7 +79,7 @@ TEST(ProxyConfig, ErrorsNameTheKey) {
       {"[proxy\n", "p.toml:1"},
   };
   for (const Case& c : cases) {
-    auto r = ParseProxyConfig(c.toml, "p.toml");
+    auto r = Parse(c.toml, "p.toml");
     ASSERT_FALSE(r.ok()) << c.toml;
     EXPECT_THAT(std::string(r.status().message()), HasSubstr(c.expect)) << c.toml;
   }

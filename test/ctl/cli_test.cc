@@ -3,6 +3,7 @@
 #include "ctl/cli.h"
 
 #include <cstdlib>
+#include <filesystem>
 #include <fstream>
 #include <sstream>
 
@@ -141,6 +142,9 @@ int Lines(const std::string& text) {
 class CliTest : public ::testing::Test {
  protected:
   CliTest() {
+    // The fake client has no TLS to speak of (TlsOptions tests choose).
+    setenv("TANDEM_PLAINTEXT", "1", 1);
+    unsetenv("TANDEM_CA");
     state_.object.set_type(v1::OBJECT_TYPE_APPLICATION);
     state_.object.set_dbid(5);
     state_.object.set_name("app1");
@@ -585,6 +589,43 @@ TEST_F(CliTest, ImportErrorsNameTheObject) {
 TEST_F(CliTest, StatusUptimeHasAUnit) {
   EXPECT_EQ(Run({"status"}), 0) << err_.str();
   EXPECT_THAT(out_.str(), ::testing::ContainsRegex("uptime +[0-9]+s\n"));
+}
+
+// The client's TLS: --ca (else a default file), --cert with --key, or
+// --plaintext; mistakes are usage errors before anything dials.
+TEST_F(CliTest, TlsOptions) {
+  unsetenv("TANDEM_PLAINTEXT");
+  const std::string home = ::testing::TempDir() + "/cli-home";
+  std::filesystem::create_directories(home + "/.config/tandem");
+  setenv("HOME", home.c_str(), 1);
+  std::filesystem::remove(home + "/.config/tandem/ca.crt");
+  if (!std::filesystem::exists("/etc/tandem/pki/ca.crt")) {
+    EXPECT_EQ(Run({"status"}), 2);
+    EXPECT_THAT(err_.str(), HasSubstr("no CA certificate to check the server with"));
+  }
+  EXPECT_EQ(Run({"--ca", "/nonexistent/ca.crt", "status"}), 2);
+  EXPECT_THAT(err_.str(), HasSubstr("cannot read /nonexistent/ca.crt"));
+  const std::string ca = home + "/.config/tandem/ca.crt";
+  std::ofstream(ca) << "not really a certificate\n";
+  EXPECT_EQ(Run({"--cert", ca, "status"}), 2);
+  EXPECT_THAT(err_.str(), HasSubstr("--cert and --key go together"));
+  EXPECT_EQ(dials_, 0);
+  // The default CA file of the operator is found; the files reach the client.
+  config::ClientOptions seen;
+  const char* argv[] = {"tandemctl", "status"};
+  std::istringstream in;
+  EXPECT_EQ(RunCli(
+                2, argv,
+                [&](const config::ClientOptions& o) {
+                  seen = o;
+                  return std::make_unique<FakeClient>(&state_);
+                },
+                in, out_, err_),
+            0)
+      << err_.str();
+  EXPECT_EQ(seen.tls.ca, ca);
+  EXPECT_FALSE(seen.tls.plaintext);
+  setenv("TANDEM_PLAINTEXT", "1", 1);
 }
 
 // history without --since shows the last 20 changes.

@@ -13,6 +13,7 @@
 #include "testing/config_ops.h"
 #include "testing/csproxy_process.h"
 #include "testing/tandemd_process.h"
+#include "testing/test_pki.h"
 
 namespace tandem {
 namespace {
@@ -35,6 +36,7 @@ client::ClientOptions Options(std::vector<std::string> servers) {
   o.types = {v1::OBJECT_TYPE_HOST};
   o.max_backoff = absl::Milliseconds(500);
   o.health_interval = absl::Milliseconds(200);
+  o.tls = testing::TestPki::Get().Trust();
   return o;
 }
 

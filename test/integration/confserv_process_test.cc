@@ -14,6 +14,7 @@
 #include "grpcpp/create_channel.h"
 #include "grpcpp/generic/generic_stub.h"
 #include "net/channel.h"
+#include "net/tls.h"
 #include "testing/config_ops.h"
 #include "testing/tandemd_process.h"
 
@@ -343,7 +344,9 @@ TEST(ConfServProcess, WatchFilters) {
 // A client asking for changes older than the retained history is told
 // "history expired", by History and by Watch alike.
 TEST(ConfServProcess, HistoryExpiredAnsweredAsSuch) {
-  TandemdProcess server({.history_max_count = 10, .extra_toml = "", .storage_toml = ""});
+  testing::TandemdOptions options;
+  options.history_max_count = 10;
+  TandemdProcess server(options);
   server.Start();
   auto stub = server.Stub();
   for (int i = 0; i < 30; ++i) {
@@ -415,7 +418,9 @@ TEST(ConfServProcess, BadRequestsChangeNothing) {
   }
   {
     // Raw garbage bytes where a CreateRequest should be.
-    auto channel = net::MakeChannel(server.address());
+    net::ChannelOptions tls;
+    tls.tls = server.ClientTls();
+    auto channel = net::MakeChannel(server.address(), tls);
     grpc::GenericStub generic(channel);
     grpc::ClientContext ctx;
     grpc::ByteBuffer out;
@@ -471,8 +476,8 @@ TEST(ConfServProcess, LargeListingsAreLimited) {
   grpc::ChannelArguments args;
   args.SetInt(GRPC_ARG_HTTP2_BDP_PROBE, 0);
   args.SetInt(GRPC_ARG_HTTP2_STREAM_LOOKAHEAD_BYTES, 16 * 1024);
-  auto slow = v1::ConfigService::NewStub(
-      grpc::CreateCustomChannel(server.address(), grpc::InsecureChannelCredentials(), args));
+  auto slow = v1::ConfigService::NewStub(grpc::CreateCustomChannel(
+      server.address(), net::MakeChannelCredentials(server.ClientTls()), args));
   grpc::ClientContext stuck_ctx;
   auto stuck = slow->List(&stuck_ctx, all);
   std::this_thread::sleep_for(std::chrono::milliseconds(300));

@@ -49,5 +49,24 @@ TEST(Reflection, ListsAndDescribesConfigService) {
   EXPECT_TRUE(stream->Finish().ok());
 }
 
+// [server] reflection = false: the reflection service is not there.
+TEST(Reflection, CanBeSwitchedOff) {
+  testing::TandemdOptions o;
+  o.server_toml = "reflection = false\n";
+  testing::TandemdProcess server(o);
+  server.Start();
+  auto stub = refl::ServerReflection::NewStub(server.Channel());
+  grpc::ClientContext ctx;
+  auto stream = stub->ServerReflectionInfo(&ctx);
+  refl::ServerReflectionRequest list;
+  list.set_list_services("");
+  stream->Write(list);
+  stream->WritesDone();
+  refl::ServerReflectionResponse resp;
+  EXPECT_FALSE(stream->Read(&resp));
+  EXPECT_EQ(stream->Finish().error_code(), grpc::StatusCode::UNIMPLEMENTED);
+  EXPECT_EQ(server.Info().role(), config::v1::ROLE_STANDALONE);  // the API itself is there
+}
+
 }  // namespace
 }  // namespace tandem

@@ -8,7 +8,8 @@
 
 namespace tandem::testing {
 
-CsProxyProcess::CsProxyProcess(CsProxyOptions options) : DaemonProcess("csproxy", options.listen) {
+CsProxyProcess::CsProxyProcess(CsProxyOptions options)
+    : DaemonProcess("csproxy", options.listen, "", options.plaintext) {
   std::ofstream toml(config_path());
   toml << "[server]\nlisten = \"" << options.listen << "\"\nport_file = \"" << port_file()
        << "\"\napplication = \"csproxy\"\nshutdown_grace_s = 5\n[proxy]\nmasters = [";
@@ -18,7 +19,8 @@ CsProxyProcess::CsProxyProcess(CsProxyOptions options) : DaemonProcess("csproxy"
   toml << "]\nhistory_max_count = " << options.history_max_count
        << "\nreload_stagger_max_ms = " << options.reload_stagger_max_ms
        << "\nreconnect_max_backoff_s = " << options.reconnect_max_backoff_s << "\n"
-       << options.extra_toml << "[log]\nlevel = \"info\"\n";
+       << options.extra_toml << "[log]\nlevel = \"info\"\n"
+       << TlsToml();
 }
 
 bool CsProxyProcess::WaitForMode(config::v1::ProxyMode mode, int seconds) {

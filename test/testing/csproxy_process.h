@@ -20,6 +20,8 @@ struct CsProxyOptions {
   std::string extra_toml;
   //! [server] listen.
   std::string listen = "127.0.0.1:0";
+  //! [tls] plaintext = true (then the masters must be plaintext too).
+  bool plaintext = false;
 };
 
 class CsProxyProcess : public DaemonProcess {

@@ -14,6 +14,8 @@
 
 #include "grpcpp/client_context.h"
 #include "grpcpp/create_channel.h"
+#include "grpcpp/security/credentials.h"
+#include "testing/test_pki.h"
 
 namespace tandem::testing {
 
@@ -38,8 +40,37 @@ std::string BinaryPath(const std::string& name) {
   return std::string(dir != nullptr ? dir : "src/exe") + "/" + name;
 }
 
-DaemonProcess::DaemonProcess(std::string mode, std::string listen, std::string netns)
-    : mode_(std::move(mode)), listen_(std::move(listen)), netns_(std::move(netns)) {}
+DaemonProcess::DaemonProcess(std::string mode, std::string listen, std::string netns,
+                             bool plaintext)
+    : mode_(std::move(mode)), listen_(std::move(listen)), netns_(std::move(netns)) {
+  if (plaintext) {
+    tls_.plaintext = true;
+    return;
+  }
+  std::string host = listen_.substr(0, listen_.rfind(':'));
+  if (!host.empty() && host.front() == '[') host = host.substr(1, host.size() - 2);
+  std::vector<std::string> hosts;
+  if (!host.empty() && host != "0.0.0.0" && host != "127.0.0.1" && host != "::" && host != "::1" &&
+      host != "localhost") {
+    hosts.push_back(host);
+  }
+  tls_ = TestPki::Get().Server(mode_, hosts);
+}
+
+std::string DaemonProcess::TlsToml() const {
+  if (tls_.plaintext) return "[tls]\nplaintext = true\n";
+  return "[tls]\ncert = \"" + tls_.cert + "\"\nkey = \"" + tls_.key + "\"\nca = \"" + tls_.ca +
+         "\"\n";
+}
+
+TlsFiles DaemonProcess::ClientTls() const {
+  if (tls_.plaintext) {
+    TlsFiles plain;
+    plain.plaintext = true;
+    return plain;
+  }
+  return TestPki::Get().Trust();
+}
 
 DaemonProcess::~DaemonProcess() {
   if (pid_ > 0) Kill();
@@ -133,7 +164,15 @@ std::shared_ptr<grpc::Channel> DaemonProcess::Channel() const {
   grpc::ChannelArguments args;
   args.SetInt(GRPC_ARG_USE_LOCAL_SUBCHANNEL_POOL, 1);
   args.SetMaxReceiveMessageSize(64 * 1024 * 1024);  // big transactions answer big
-  return grpc::CreateCustomChannel(address(), grpc::InsecureChannelCredentials(), args);
+  if (tls_.plaintext) {
+    return grpc::CreateCustomChannel(address(), grpc::InsecureChannelCredentials(), args);
+  }
+  std::ifstream in(TestPki::Get().ca());
+  std::stringstream roots;
+  roots << in.rdbuf();
+  grpc::SslCredentialsOptions ssl;
+  ssl.pem_root_certs = roots.str();
+  return grpc::CreateCustomChannel(address(), grpc::SslCredentials(ssl), args);
 }
 
 config::v1::ServerInfo DaemonProcess::Info(std::chrono::seconds timeout) const {

@@ -13,6 +13,7 @@
 
 #include "grpcpp/channel.h"
 #include "tandem/config/v1/config.grpc.pb.h"
+#include "tandem/tls_files.h"
 #include "testing/temp_dir.h"
 
 namespace tandem::testing {
@@ -22,7 +23,10 @@ class DaemonProcess {
   //! `listen`: the [server] listen address (its host is the one clients
   //! use; 127.0.0.1 for a wildcard). `netns`: run inside that network
   //! namespace (`ip netns exec`), as another host; empty = here.
-  DaemonProcess(std::string mode, std::string listen, std::string netns = "");
+  //! Serves TLS with a certificate of the test CA (TestPki) for its
+  //! listen host, unless `plaintext`.
+  DaemonProcess(std::string mode, std::string listen, std::string netns = "",
+                bool plaintext = false);
   virtual ~DaemonProcess();
   DaemonProcess(const DaemonProcess&) = delete;
   DaemonProcess& operator=(const DaemonProcess&) = delete;
@@ -46,8 +50,13 @@ class DaemonProcess {
   //! host:port clients use.
   std::string address() const;
   std::unique_ptr<config::v1::ConfigService::Stub> Stub() const;
-  //! A new channel (own TCP connection) to the server.
+  //! A new channel (own TCP connection) to the server, over TLS trusting
+  //! the test CA (plaintext for a plaintext server).
   std::shared_ptr<grpc::Channel> Channel() const;
+  //! The server's TLS files (its certificate; ca = the test CA).
+  const TlsFiles& tls() const { return tls_; }
+  //! What a client of this server needs: the test CA, or plaintext.
+  TlsFiles ClientTls() const;
   const std::string& dir() const { return dir_.path(); }
   //! GetServerInfo; an empty ServerInfo (role unspecified) when it does not
   //! answer within `timeout`.
@@ -59,12 +68,17 @@ class DaemonProcess {
   //! Where the subclass writes the configuration, and the port file it must name.
   std::string config_path() const { return dir_.file(mode_ + ".toml"); }
   std::string port_file() const { return dir_.file("port"); }
+  //! The [tls] section of the bootstrap file.
+  std::string TlsToml() const;
+  //! Serve with these files instead (before the configuration is written).
+  void UseTls(TlsFiles tls) { tls_ = std::move(tls); }
   TempDir dir_;
 
  private:
   const std::string mode_;
   const std::string listen_;
   const std::string netns_;
+  TlsFiles tls_;
   pid_t pid_ = -1;
   int port_ = 0;
 };

@@ -5,7 +5,8 @@
 namespace tandem::testing {
 
 TandemdProcess::TandemdProcess(TandemdOptions options)
-    : DaemonProcess("confserv", options.listen, options.netns) {
+    : DaemonProcess("confserv", options.listen, options.netns, options.plaintext) {
+  if (options.tls) UseTls(*options.tls);
   std::ofstream toml(config_path());
   toml << "[server]\nlisten = \"" << options.listen << "\"\nport_file = \"" << port_file()
        << "\"\napplication = \"confserv\"\nshutdown_grace_s = 5\n"
@@ -15,7 +16,7 @@ TandemdProcess::TandemdProcess(TandemdOptions options)
                : options.storage_toml)
        << "[history]\nmax_count = " << options.history_max_count << "\n"
        << "[log]\nlevel = \"info\"\n"
-       << options.extra_toml;
+       << TlsToml() << options.extra_toml;
 }
 
 }  // namespace tandem::testing

@@ -5,6 +5,7 @@
 
 #include <signal.h>
 
+#include <optional>
 #include <string>
 
 #include "testing/daemon_process.h"
@@ -22,6 +23,10 @@ struct TandemdOptions {
   std::string netns = "";
   //! More lines for the [server] section.
   std::string server_toml = "";
+  //! [tls] plaintext = true instead of a certificate of the test CA.
+  bool plaintext = false;
+  //! These [tls] files instead of a certificate of the test CA.
+  std::optional<TlsFiles> tls;
 };
 
 class TandemdProcess : public DaemonProcess {
