@@ -75,6 +75,11 @@ FieldSpec RefList(std::string name, ObjectType type, std::string help) {
   f.kind = Kind::kRefList;
   return f;
 }
+FieldSpec Secret(std::string name, std::string help) {
+  FieldSpec f = Str(std::move(name), std::move(help));
+  f.secret = true;
+  return f;
+}
 FieldSpec Records(std::string name, std::vector<FieldSpec> fields, std::string help) {
   FieldSpec f;
   f.name = std::move(name);
@@ -90,9 +95,13 @@ const std::vector<std::string> kAppTypes = {
 
 std::map<ObjectType, TypeSpec> BuildSpecs() {
   std::map<ObjectType, TypeSpec> m;
-  m[v1::OBJECT_TYPE_TENANT] = {v1::OBJECT_TYPE_TENANT,
-                               {Str("description", "free text")},
-                               /*tenanted=*/false};
+  m[v1::OBJECT_TYPE_TENANT] = {
+      v1::OBJECT_TYPE_TENANT,
+      {Str("description", "free text"),
+       Int("password_min_length", 8, 1024, "shortest password its persons may set", 12),
+       Int("lockout_failures", 1, 1000, "failed logins in a row that lock an account", 5),
+       Int("lockout_minutes", 1, 10080, "how long a locked account stays locked", 15)},
+      /*tenanted=*/false};
   m[v1::OBJECT_TYPE_FOLDER] = {v1::OBJECT_TYPE_FOLDER,
                                {RefTo("parent", v1::OBJECT_TYPE_FOLDER, "enclosing folder"),
                                 Str("description", "free text")}};
@@ -128,7 +137,10 @@ std::map<ObjectType, TypeSpec> BuildSpecs() {
   m[v1::OBJECT_TYPE_PERSON] = {
       v1::OBJECT_TYPE_PERSON,
       {Str("first_name", ""), Str("last_name", ""), Str("email", ""), Str("employee_id", ""),
-       Str("user_name", "login name"), Bool("is_agent", "the person is an agent", false)}};
+       Str("user_name", "login name"), Bool("is_agent", "the person is an agent", false),
+       Secret("password_hash", "Argon2id hash of the password (set with tandemctl passwd)"),
+       Int("tokens_after", 0, INT64_MAX,
+           "session tokens issued before this time (Unix seconds) are refused", 0)}};
   m[v1::OBJECT_TYPE_ACCESS_GROUP] = {
       v1::OBJECT_TYPE_ACCESS_GROUP,
       {Str("description", "free text"),
@@ -397,6 +409,25 @@ absl::Status ForEachRef(ConfigObject* object,
     TANDEM_RETURN_IF_ERROR(WalkRefs(absl::StrCat("properties.", f.name), f, &it->second, fn));
   }
   return absl::OkStatus();
+}
+
+bool StripSecrets(ConfigObject* object) {
+  const TypeSpec* spec = FindTypeSpec(object->type());
+  if (spec == nullptr) return false;
+  bool had = false;
+  for (const FieldSpec& f : spec->properties) {
+    if (f.secret) had |= object->mutable_properties()->erase(f.name) > 0;
+  }
+  return had;
+}
+
+std::string SecretPropertyIn(const ConfigObject& object) {
+  const TypeSpec* spec = FindTypeSpec(object.type());
+  if (spec == nullptr) return "";
+  for (const FieldSpec& f : spec->properties) {
+    if (f.secret && object.properties().contains(f.name)) return f.name;
+  }
+  return "";
 }
 
 std::string ValueToString(const v1::Value& value) {

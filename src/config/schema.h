@@ -34,6 +34,10 @@ struct FieldSpec {
   //! Filled in on create when absent (empty Value = no default).
   v1::Value default_value;
   std::string help;
+  //! Written only by the server (a password hash): refused in client writes,
+  //! kept across updates that leave it out, and left out of what clients
+  //! other than Tandem's own servers read.
+  bool secret = false;
 };
 
 struct TypeSpec {
@@ -66,6 +70,11 @@ absl::Status ValidateShape(ConfigObject* object, bool fill_defaults);
 //! path ("properties.connections[0].server"). Stops at the first error.
 absl::Status ForEachRef(ConfigObject* object,
                         const std::function<absl::Status(v1::Ref*, const std::string&)>& fn);
+
+//! Removes the type's secret properties from `object`; true if it had any.
+bool StripSecrets(ConfigObject* object);
+//! The name of a secret property `object` holds, or "" if none.
+std::string SecretPropertyIn(const ConfigObject& object);
 
 //! The string form of a value, as used by list filters and tables.
 std::string ValueToString(const v1::Value& value);
