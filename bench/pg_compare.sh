@@ -29,7 +29,7 @@ runuser -u postgres -- "$PGBIN/pg_ctl" -D "$TMP/pg" -l "$TMP/pg/log" -w \
 
 start_tandemd() {  # NAME STORAGE_TOML
   mkdir -p "$TMP/$1"
-  printf '[server]\nlisten = "127.0.0.1:0"\nport_file = "%s/port"\n%s\n[log]\nlevel = "warn"\n[tls]\nplaintext = true\n' \
+  printf '[server]\nlisten = "127.0.0.1:0"\nport_file = "%s/port"\n%s\n[log]\nlevel = "warn"\n[tls]\nplaintext = true\n[auth]\nmode = "off"\n' \
     "$TMP/$1" "$2" > "$TMP/$1/t.toml"
   # Runs inside $(...): no inherited stdout, or the substitution never ends.
   "$BUILD_DIR/src/exe/tandemd" confserv -f "$TMP/$1/t.toml" >"$TMP/$1/log" 2>&1 &

@@ -30,7 +30,7 @@ log() { echo "$@" >&2; [ -n "$OUT" ] && echo "$@" >> "$OUT/summary.txt"; true; }
 
 start() {  # NAME ROLE TOML_BODY
   mkdir -p "$TMP/$1"
-  printf '[server]\nlisten = "127.0.0.1:0"\nport_file = "%s/port"\n%s\n[log]\nlevel = "warn"\n[tls]\nplaintext = true\n' \
+  printf '[server]\nlisten = "127.0.0.1:0"\nport_file = "%s/port"\n%s\n[log]\nlevel = "warn"\n[tls]\nplaintext = true\n[auth]\nmode = "off"\n' \
     "$TMP/$1" "$3" > "$TMP/$1/t.toml"
   "$BIN" "$2" -f "$TMP/$1/t.toml" >"$TMP/$1/log" 2>&1 &
   echo $! > "$TMP/$1/pid"

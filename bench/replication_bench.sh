@@ -39,7 +39,7 @@ psql1() { "$PGBIN/psql" -X -q -At -h 127.0.0.1 -p "$P1" -U postgres -d postgres 
 
 start_tandemd() {  # NAME STORAGE_TOML
   mkdir -p "$TMP/$1"
-  printf '[server]\nlisten = "127.0.0.1:0"\nport_file = "%s/port"\n%s\n[log]\nlevel = "warn"\n[tls]\nplaintext = true\n' \
+  printf '[server]\nlisten = "127.0.0.1:0"\nport_file = "%s/port"\n%s\n[log]\nlevel = "warn"\n[tls]\nplaintext = true\n[auth]\nmode = "off"\n' \
     "$TMP/$1" "$2" > "$TMP/$1/t.toml"
   rm -f "$TMP/$1/port"
   "$BUILD_DIR/src/exe/tandemd" confserv -f "$TMP/$1/t.toml" >"$TMP/$1/log" 2>&1 &

@@ -85,6 +85,8 @@ max_count = 100000
 [log]
 level = "warn"
 $TLS_TOML
+[auth]
+mode = "off"
 EOF
 
 START_NS=0

@@ -14,7 +14,7 @@ PKGS=(
   bind9 bind9-dnsutils libldns-dev
   iproute2 iptables nftables procps psmisc
   etcd-server etcd-client libcpp-httplib-dev linux-perf
-  zsh
+  zsh libsodium-dev
 )
 missing=()
 for p in "${PKGS[@]}"; do

@@ -140,7 +140,7 @@ std::map<ObjectType, TypeSpec> BuildSpecs() {
        Str("user_name", "login name"), Bool("is_agent", "the person is an agent", false),
        Secret("password_hash", "Argon2id hash of the password (set with tandemctl passwd)"),
        Int("tokens_after", 0, INT64_MAX,
-           "session tokens issued before this time (Unix seconds) are refused", 0)}};
+           "session tokens issued before this time (Unix milliseconds) are refused", 0)}};
   m[v1::OBJECT_TYPE_ACCESS_GROUP] = {
       v1::OBJECT_TYPE_ACCESS_GROUP,
       {Str("description", "free text"),

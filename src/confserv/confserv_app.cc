@@ -5,6 +5,7 @@
 #include <unistd.h>
 
 #include "absl/strings/str_cat.h"
+#include "auth/backend_directory.h"
 #include "common/listen_check.h"
 #include "common/logging.h"
 #include "common/status_macros.h"
@@ -91,9 +92,13 @@ absl::Status RunConfServ(const ServerConfig& config) {
   if (ha) pair = std::make_unique<HaServer>(*db, config.ha, config.tls, fatal);
   config::Backend& backend = ha ? static_cast<config::Backend&>(*pair) : *db;
   net::TlsStatus tls_status(config.tls);
-  net::ConfigServiceImpl service(backend,
-                                 {.max_large_lists = config.max_large_lists,
-                                  .alarms = [&tls_status] { return tls_status.Alarms(); }});
+  auth::BackendDirectory directory(backend);
+  std::unique_ptr<auth::Authenticator> authenticator =
+      auth::MakeAuthenticator(config.auth, config.tls, directory);
+  net::ConfigServiceImpl service(backend, {.max_large_lists = config.max_large_lists,
+                                           .alarms = [&tls_status] { return tls_status.Alarms(); },
+                                           .auth = authenticator.get(),
+                                           .bootstrap_file = config.bootstrap_file});
   TANDEM_ASSIGN_OR_RETURN(
       auto server, net::GrpcServer::Start(config.listen, {&service},
                                           {.tls = config.tls, .reflection = config.reflection}));
@@ -101,6 +106,7 @@ absl::Status RunConfServ(const ServerConfig& config) {
   if (ha) {
     TANDEM_RETURN_IF_ERROR(pair->Start(Advertise(config, server->port())));
   }
+  net::LogAuthAtStart(authenticator.get(), directory, config.bootstrap_file);
   spdlog::info("confserv '{}' serving on port {} as {} (revision {}, {}, ready in {} ms)",
                config.application, server->port(),
                ha ? (pair->primary() ? "the HA primary" : "the HA backup") : "a standalone server",

@@ -5,6 +5,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
+#include "auth/auth_config.h"
 #include "common/status_macros.h"
 #include "common/toml_file.h"
 
@@ -15,6 +16,7 @@ const std::map<std::string, std::vector<std::string>> kKnownKeys = {
     {"server",
      {"listen", "port_file", "application", "shutdown_grace_s", "max_large_lists", "reflection"}},
     {"tls", TlsKeys()},
+    {"auth", auth::AuthKeys()},
     {"storage", {"backend", "path", "conninfo", "sync_commit_timeout_s", "on_sync_standby_lost"}},
     {"history", {"max_count", "max_age_days"}},
     {"log", {"level", "file"}},
@@ -37,6 +39,14 @@ absl::StatusOr<ServerConfig> ParseServerConfig(absl::string_view text, const std
   TANDEM_RETURN_IF_ERROR(TomlGet(root, source, "server", "max_large_lists", &c.max_large_lists));
   TANDEM_RETURN_IF_ERROR(TomlGet(root, source, "server", "reflection", &c.reflection));
   TANDEM_RETURN_IF_ERROR(TomlGetTls(root, source, &c.tls));
+  TANDEM_RETURN_IF_ERROR(auth::ReadAuthSection(root, source, &c.auth, &c.bootstrap_file));
+  if (c.auth.enabled && c.tls.plaintext) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        source,
+        ": [auth] needs TLS (session tokens are signed with the server's certificate "
+        "key, and passwords must not cross the network in the clear): give [tls] cert, "
+        "key and ca, or set [auth] mode = \"off\""));
+  }
   if (c.max_large_lists < 1) {
     return absl::InvalidArgumentError(absl::StrCat(
         source, ": [server] max_large_lists must be at least 1 (full listings streamed at once)"));
@@ -163,6 +173,18 @@ key = "/etc/tandem/pki/confserv.key"   # addresses clients dial); key: mode 0600
 ca = "/etc/tandem/pki/ca.crt"  # the CA of client certificates (proxies, the HA peer)
 # plaintext = true             # instead of the three: no TLS at all (logged at every start
 #                              # and an alarm in `tandemctl status`; not for a real network)
+
+[auth]                         # who is calling (docs/SECURITY.md)
+mode = "on"                    # "off": everyone may do everything (an alarm; tests only)
+bootstrap_file = "/etc/tandem/bootstrap.secret"  # the secret of the first administrator
+                               # (`tandemctl auth bootstrap`); written at start while
+                               # there is none; default: beside this file
+token_hours = 8                # how long a login's session token is valid
+argon2_ops = 2                 # password hashing cost (Argon2id); raising it rehashes
+argon2_memory_mib = 64         # each password at its next login
+password_min_length = 12       # for persons outside any tenant (tenants set their own)
+lockout_failures = 5           # failed logins in a row that lock an account ...
+lockout_minutes = 15           # ... for this long
 
 [storage]
 backend = "sqlite"             # "sqlite" (embedded) or "postgres"

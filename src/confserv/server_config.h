@@ -5,6 +5,7 @@
 #include <string>
 
 #include "absl/status/statusor.h"
+#include "auth/authenticator.h"
 #include "confserv/committer.h"
 #include "tandem/storage/storage.h"
 #include "tandem/tls_files.h"
@@ -32,6 +33,10 @@ struct ServerConfig {
   TlsFiles tls;
   //! [server] reflection: gRPC server reflection on.
   bool reflection = true;
+  //! [auth]: authentication (on unless mode = "off"), and the file whose
+  //! secret Bootstrap checks.
+  auth::AuthConfig auth;
+  std::string bootstrap_file;
   //! If set, the bound port is written here once serving (for port 0).
   std::string port_file;
   std::string application = "confserv";

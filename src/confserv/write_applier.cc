@@ -98,6 +98,7 @@ class Applier {
     TANDEM_RETURN_IF_ERROR(CheckExpected(key, *current, req.expected_revision()));
     TANDEM_RETURN_IF_ERROR(CheckNameFree(obj, obj.dbid()));
     TANDEM_RETURN_IF_ERROR(ResolveNames(&obj));
+    KeepSecrets(*current, &obj);
     return Record(v1::CHANGE_KIND_UPDATED, current, std::move(obj));
   }
 
@@ -115,6 +116,24 @@ class Applier {
     overlay_.Put(key, nullptr, std::move(change));
     deleted_names_[key] = current->name;
     return v1::ConfigObject();
+  }
+
+  // Clients never see secret properties (a password hash), so an update
+  // that leaves one out keeps the current value.
+  static void KeepSecrets(const StoredObject& current, v1::ConfigObject* obj) {
+    const config::TypeSpec* spec = config::FindTypeSpec(obj->type());
+    if (spec == nullptr) return;
+    v1::ConfigObject before;
+    bool parsed = false;
+    for (const config::FieldSpec& f : spec->properties) {
+      if (!f.secret || obj->properties().contains(f.name)) continue;
+      if (!parsed) {
+        TANDEM_CHECK(before.ParseFromString(*current.data), "stored object unreadable");
+        parsed = true;
+      }
+      auto it = before.properties().find(f.name);
+      if (it != before.properties().end()) (*obj->mutable_properties())[f.name] = it->second;
+    }
   }
 
   absl::Status CheckExpected(const ObjectKey& key, const StoredObject& current, int64_t expected) {

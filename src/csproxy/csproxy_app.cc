@@ -4,6 +4,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
+#include "auth/backend_directory.h"
 #include "common/listen_check.h"
 #include "common/logging.h"
 #include "common/status_macros.h"
@@ -19,13 +20,18 @@ absl::Status RunCsProxy(const ProxyConfig& config) {
   TANDEM_RETURN_IF_ERROR(CheckListenAddress(config.listen, "[server] listen"));
   ProxyBackend backend(config);
   net::TlsStatus tls_status(config.tls);
+  auth::BackendDirectory directory(backend);
+  std::unique_ptr<auth::Authenticator> authenticator =
+      auth::MakeAuthenticator(config.auth, config.tls, directory);
   net::ConfigServiceImpl::Options service_options;
   service_options.alarms = [&tls_status] { return tls_status.Alarms(); };
+  service_options.auth = authenticator.get();
   net::ConfigServiceImpl service(backend, service_options);
   TANDEM_ASSIGN_OR_RETURN(
       auto server, net::GrpcServer::Start(config.listen, {&service},
                                           {.tls = config.tls, .reflection = config.reflection}));
   net::LogTlsAtStart(config.tls, tls_status);
+  net::LogAuthAtStart(authenticator.get(), directory, "");
   backend.Start();
   spdlog::info("csproxy '{}' serving on port {}, following masters {}", config.application,
                server->port(), absl::StrJoin(config.masters, ", "));

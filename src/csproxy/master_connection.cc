@@ -34,10 +34,11 @@ config::ConfigClientPtr MasterConnection::NewClient(const std::string& applicati
   return net::NewGrpcConfigClientOn(options, channel_);
 }
 
-absl::StatusOr<config::ConfigClientPtr> MasterConnection::Acquire(const std::string& who) {
+absl::StatusOr<config::ConfigClientPtr> MasterConnection::Acquire(const Writer& writer) {
+  const std::string key = writer.Key();
   {
     absl::MutexLock lock(&mu_);
-    auto it = idle_.find(who);
+    auto it = idle_.find(key);
     if (it != idle_.end() && !it->second.empty()) {
       config::ConfigClientPtr client = std::move(it->second.back());
       it->second.pop_back();
@@ -45,19 +46,27 @@ absl::StatusOr<config::ConfigClientPtr> MasterConnection::Acquire(const std::str
       return client;
     }
   }
-  config::ConfigClientPtr client = NewClient(who, kWriteTimeout);
+  config::ClientOptions options;
+  options.server = address_;
+  options.application_name = writer.who.empty() ? "csproxy" : writer.who;
+  options.client_version = absl::StrCat("tandem-csproxy/", TANDEM_VERSION);
+  options.timeout = kWriteTimeout;
+  options.token = writer.token;
+  options.on_behalf_of = writer.on_behalf_of;
+  config::ConfigClientPtr client = net::NewGrpcConfigClientOn(options, channel_);
   auto registered = client->Register();
   if (!registered.ok()) return registered.status();
   return client;
 }
 
-void MasterConnection::Release(const std::string& who, config::ConfigClientPtr client) {
+void MasterConnection::Release(const Writer& writer, config::ConfigClientPtr client) {
+  const std::string key = writer.Key();
   absl::MutexLock lock(&mu_);
   if (idle_count_ >= kMaxIdleClients) {
     idle_.clear();  // many distinct writers: start over rather than grow
     idle_count_ = 0;
   }
-  idle_[who].push_back(std::move(client));
+  idle_[key].push_back(std::move(client));
   ++idle_count_;
 }
 

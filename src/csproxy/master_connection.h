@@ -27,11 +27,22 @@ class MasterConnection {
   const std::string& address() const { return address_; }
   //! A new, unregistered client on this connection.
   config::ConfigClientPtr NewClient(const std::string& application, absl::Duration timeout);
-  //! A client registered with the master as `who` (so that the master records
-  //! the writing application in history): a pooled one, else a new one.
-  absl::StatusOr<config::ConfigClientPtr> Acquire(const std::string& who);
+  //! How a forwarded write reaches the master as its writer: with the
+  //! writer's session token, or as the application the proxy writes on
+  //! behalf of (a certificate identity), or (authentication off) registered
+  //! under the writer's name; for a write the proxy's server made (a password
+  //! hash), none: the proxy's own certificate.
+  struct Writer {
+    std::string who;
+    std::string token;
+    std::string on_behalf_of;
+    std::string Key() const { return who + "\n" + token + "\n" + on_behalf_of; }
+  };
+  //! A client registered with the master for `writer`: a pooled one, else a
+  //! new one.
+  absl::StatusOr<config::ConfigClientPtr> Acquire(const Writer& writer);
   //! Returns a client that is still usable to the pool.
-  void Release(const std::string& who, config::ConfigClientPtr client);
+  void Release(const Writer& writer, config::ConfigClientPtr client);
 
  private:
   const std::string address_;

@@ -7,6 +7,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
+#include "auth/auth_config.h"
 #include "common/status_macros.h"
 #include "common/toml_file.h"
 
@@ -16,6 +17,7 @@ namespace {
 const std::map<std::string, std::vector<std::string>> kKnownKeys = {
     {"server", {"listen", "port_file", "application", "shutdown_grace_s", "reflection"}},
     {"tls", TlsKeys()},
+    {"auth", auth::AuthKeys()},
     {"proxy",
      {"masters", "reconnect_max_backoff_s", "history_max_count", "reload_stagger_max_ms",
       "forward_threads"}},
@@ -40,6 +42,13 @@ absl::StatusOr<ProxyConfig> ParseProxyConfig(absl::string_view text, const std::
   TANDEM_RETURN_IF_ERROR(TomlGet(root, source, "server", "shutdown_grace_s", &grace_s));
   TANDEM_RETURN_IF_ERROR(TomlGet(root, source, "server", "reflection", &c.reflection));
   TANDEM_RETURN_IF_ERROR(TomlGetTls(root, source, &c.tls));
+  std::string unused_bootstrap_file;  // a proxy takes no bootstrap
+  TANDEM_RETURN_IF_ERROR(auth::ReadAuthSection(root, source, &c.auth, &unused_bootstrap_file));
+  if (c.auth.enabled && c.tls.plaintext) {
+    return Invalid(source,
+                   "[auth] needs TLS (session tokens are signed with the server's certificate "
+                   "key): give [tls] cert, key and ca, or set [auth] mode = \"off\"");
+  }
   TANDEM_RETURN_IF_ERROR(TomlGet(root, source, "proxy", "masters", &c.masters));
   TANDEM_RETURN_IF_ERROR(TomlGet(root, source, "proxy", "reconnect_max_backoff_s", &backoff_s));
   TANDEM_RETURN_IF_ERROR(TomlGet(root, source, "proxy", "history_max_count", &c.history_max_count));
@@ -106,6 +115,15 @@ cert = "/etc/tandem/pki/csproxy.crt"  # presented to clients, and to the masters
 key = "/etc/tandem/pki/csproxy.key"   # proxy's identity (mutual TLS); key: mode 0600
 ca = "/etc/tandem/pki/ca.crt"  # checks the masters and client certificates
 # plaintext = true             # instead of the three: no TLS at all (not for a real network)
+
+[auth]                         # who is calling: the same as the masters' [auth]
+mode = "on"                    # "off": everyone may do everything (an alarm; tests only)
+token_hours = 8
+argon2_ops = 2
+argon2_memory_mib = 64
+password_min_length = 12
+lockout_failures = 5
+lockout_minutes = 15
 
 [proxy]
 # The master Configuration Server pair, tried in order. Names are resolved

@@ -8,6 +8,7 @@
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
 #include "absl/time/time.h"
+#include "auth/authenticator.h"
 #include "tandem/tls_files.h"
 
 namespace tandem::csproxy {
@@ -18,6 +19,8 @@ struct ProxyConfig {
   TlsFiles tls;
   //! [server] reflection: gRPC server reflection on.
   bool reflection = true;
+  //! [auth]: authentication of the proxy's clients (on unless mode = "off").
+  auth::AuthConfig auth;
   //! If set, the bound port is written here once serving (for port 0).
   std::string port_file;
   //! This proxy's Application object name (reported in GetServerInfo).

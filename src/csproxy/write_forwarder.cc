@@ -72,7 +72,11 @@ void WriteForwarder::Worker() {
 absl::StatusOr<config::WriteResult> WriteForwarder::Forward(const config::WriteRequest& request) {
   MasterConnectionPtr master = link_.Current();
   if (master == nullptr) return absl::UnavailableError(link_.LimitedMessage());
-  auto client = master->Acquire(request.who);
+  MasterConnection::Writer writer;
+  if (!request.server_made) {
+    writer = {request.who, request.token, request.on_behalf_of};
+  }
+  auto client = master->Acquire(writer);
   if (!client.ok()) {
     if (OutcomeUnknown(client.status().code())) {
       // Registering comes before the write: nothing was sent.
@@ -95,10 +99,10 @@ absl::StatusOr<config::WriteResult> WriteForwarder::Forward(const config::WriteR
                        "): whether the change was applied is not known; read it back before "
                        "you retry"));
     }
-    master->Release(request.who, std::move(*client));
+    master->Release(writer, std::move(*client));
     return response.status();
   }
-  master->Release(request.who, std::move(*client));
+  master->Release(writer, std::move(*client));
   config::WriteResult result;
   for (v1::ConfigObject& o : *response->mutable_objects()) result.objects.push_back(std::move(o));
   result.first_revision = response->first_revision();

@@ -99,6 +99,7 @@ int RunCli(int argc, const char* const* argv, const ClientFactory& factory, std:
   AddDnsCommands(app, ctx, &action);
   AddDrCommands(app, ctx, &action);
   AddPkiCommands(app, ctx, &action);
+  AddAuthCommands(app, ctx, &action);
   AddToolCommands(app, ctx, &action);
   // Set after the commands were added: CLI11 copies a parent's footer into
   // each new subcommand, and every command has examples of its own.

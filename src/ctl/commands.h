@@ -29,6 +29,12 @@ void AddDrCommands(CLI::App& app, CommandContext& ctx, Action* action);
 
 //! pki init, issue, show.
 void AddPkiCommands(CLI::App& app, CommandContext& ctx, Action* action);
+//! login, logout, whoami, passwd, auth bootstrap.
+void AddAuthCommands(CLI::App& app, CommandContext& ctx, Action* action);
+//! Where `login` keeps the session token: TANDEM_TOKEN_FILE, else
+//! ~/.config/tandem/token.
+std::string TokenFile();
+
 //! version, completion.
 void AddToolCommands(CLI::App& app, CommandContext& ctx, Action* action);
 

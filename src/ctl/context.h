@@ -41,14 +41,25 @@ class CommandContext {
   //! The client last connected; null after a Reconnect() that failed.
   config::ConfigClient* CurrentClient() { return client_.get(); }
 
+  //! Logs in with `credentials` (a password) at the first suitable server
+  //! of --server; the client keeps the session token for later calls.
+  absl::StatusOr<v1::RegisterResponse> LoginWith(const v1::RegisterRequest& credentials);
+  //! What the server said when the client registered (identity, role).
+  absl::StatusOr<v1::RegisterResponse> Registration();
+  //! A client of the first --server that has not registered (Bootstrap:
+  //! nobody can log in yet).
+  absl::StatusOr<config::ConfigClient*> UnauthenticatedClient();
+
   //! `status` from a call described by `what`, as an operator message.
   absl::Status Describe(const absl::Status& status, absl::string_view what) const;
 
  private:
   //! What a client is made with: the server, --app, --timeout.
   config::ClientOptions MakeClientOptions(const std::string& server) const;
-  //! Registers with the first suitable server of --server's list.
-  absl::StatusOr<v1::RegisterResponse> Connect();
+  //! Registers (or `hello`s: a login) with the first suitable server of
+  //! --server's list.
+  absl::StatusOr<v1::RegisterResponse> Connect(
+      const std::function<absl::StatusOr<v1::RegisterResponse>(config::ConfigClient&)>& hello);
 
   ClientFactory factory_;
   GlobalOptions options_;
@@ -58,7 +69,13 @@ class CommandContext {
   config::ConfigClientPtr client_;
   //! The TLS files in use (ClientTls of the options), set by Connect.
   TlsFiles tls_;
+  //! The session token sent with calls (TANDEM_TOKEN or the token file).
+  std::string token_;
+  v1::RegisterResponse registration_;
 };
+
+//! The session token tandemctl sends: TANDEM_TOKEN, else the token file.
+std::string SessionToken();
 
 //! The TLS a client of a configuration server uses: the options' files, the
 //! default CA when none is given, or plaintext; errors say what to give.

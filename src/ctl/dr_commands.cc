@@ -37,6 +37,7 @@ absl::StatusOr<dr::Site> LoadSiteWithTls(const CommandContext& ctx, const std::s
   if (given.plaintext || !given.ca.empty() || !given.cert.empty() || !site.tls_given) {
     TANDEM_ASSIGN_OR_RETURN(site.tls, ClientTls(ctx.options()));
   }
+  site.token = SessionToken();
   return site;
 }
 

@@ -115,8 +115,8 @@ absl::Status DescribeRpcError(const absl::Status& status, absl::string_view what
       return absl::OutOfRangeError(absl::StrCat(what, ": ", msg));
     case absl::StatusCode::kPermissionDenied:
     case absl::StatusCode::kUnauthenticated:
-      return absl::Status(status.code(),
-                          absl::StrCat(what, ": ", msg, "; check --app / TANDEM_APP"));
+      // The server says what to do (log in, which right is missing).
+      return absl::Status(status.code(), absl::StrCat(what, ": ", msg));
     case absl::StatusCode::kUnimplemented:
       return absl::UnimplementedError(
           absl::StrCat(what, ": the server at ", server, " does not support this (", msg,

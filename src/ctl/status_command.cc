@@ -23,7 +23,16 @@ std::string FormatUptime(absl::Duration d) {
 }
 
 absl::Status RunStatus(CommandContext& ctx) {
-  TANDEM_ASSIGN_OR_RETURN(config::ConfigClient * client, ctx.Client());
+  absl::StatusOr<config::ConfigClient*> registered = ctx.Client();
+  // Not logged in: what anyone may see (role, revision, mode), and a note.
+  const bool limited = !registered.ok() && absl::IsUnauthenticated(registered.status());
+  if (!registered.ok() && !limited) return registered.status();
+  config::ConfigClient* client = registered.ok() ? *registered : nullptr;
+  if (limited) {
+    TANDEM_ASSIGN_OR_RETURN(client, ctx.UnauthenticatedClient());
+    ctx.err() << "tandemctl: not logged in (" << registered.status().message()
+              << "); showing what anyone may see\n";
+  }
   auto info = client->GetServerInfo();
   if (!info.ok()) return ctx.Describe(info.status(), "read server info");
   absl::Time started = absl::FromUnixSeconds(info->started_at().seconds()) +
@@ -60,6 +69,19 @@ absl::Status RunStatus(CommandContext& ctx) {
       }
     }
     ctx.out() << config::DumpJson(out, 2) << "\n";
+    return absl::OkStatus();
+  }
+  if (limited && ctx.options().output == OutputFormat::kTable) {
+    TablePrinter table({"FIELD", "VALUE"}, 500);
+    table.AddRow({"server", ctx.options().server});
+    table.AddRow({"role", RoleName(info->role())});
+    if (info->role() == v1::ROLE_PROXY) {
+      table.AddRow({"proxy mode", ProxyModeName(info->proxy_mode())});
+    }
+    if (!info->primary_address().empty()) table.AddRow({"primary", info->primary_address()});
+    table.AddRow({"revision", absl::StrCat(info->revision())});
+    table.AddRow({"version", info->version()});
+    table.Print(ctx.out());
     return absl::OkStatus();
   }
   TablePrinter table({"FIELD", "VALUE"}, 500);

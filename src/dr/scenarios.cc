@@ -136,6 +136,8 @@ struct Context {
     gone_at[region.name] = absl::Now();
   }
 
+  ServerAccess Access() const { return {site.tls, site.token}; }
+
   // Every framework VM of every region, as CIDRs: what a fence shuts out.
   std::string FenceFrom() const {
     std::vector<std::string> cidrs;
@@ -170,7 +172,7 @@ Step StopFramework(ContextPtr c, const Region& region) {
   s.id = absl::StrCat("stop-", region.name, "-framework");
   s.description = absl::StrCat("stop ", region.name, "'s framework VMs (no master there answers)");
   s.done = [c, masters = region.masters]() -> absl::StatusOr<bool> {
-    for (const auto& info : AskServers(masters, c->site.tls)) {
+    for (const auto& info : AskServers(masters, c->Access())) {
       if (info.ok()) return false;
     }
     return true;
@@ -304,9 +306,9 @@ Step Promote(ContextPtr c, const Region& from, const Region& to) {
 
 // A master is primary, with `region`'s DBMS as its storage.
 absl::StatusOr<bool> PrimaryOn(const std::vector<std::string>& masters, const Region& region,
-                               const TlsFiles& tls) {
+                               const ServerAccess& access) {
   const std::string host = HostOfConninfo(region.dbms);
-  for (const auto& info : AskServers(masters, tls)) {
+  for (const auto& info : AskServers(masters, access)) {
     if (info.ok() && info->role() == config::v1::ROLE_PRIMARY &&
         (host.empty() || absl::StrContains(info->storage(), host))) {
       return true;
@@ -321,7 +323,7 @@ Step StartFramework(ContextPtr c, const Region& region) {
   s.description = absl::StrCat("start ", region.name,
                                "'s framework VMs; wait until a master there is primary on ",
                                region.name, "'s DBMS");
-  s.done = [c, &region]() { return PrimaryOn(region.masters, region, c->site.tls); };
+  s.done = [c, &region]() { return PrimaryOn(region.masters, region, c->Access()); };
   s.run = [c, &region]() -> absl::Status {
     if (region.framework_hosts.empty()) {
       return absl::FailedPreconditionError(absl::StrCat(
@@ -340,7 +342,9 @@ Step MastersFollow(const Site& site, const Region& to) {
   std::vector<std::string> masters;
   for (const Region& r : site.regions)
     masters.insert(masters.end(), r.masters.begin(), r.masters.end());
-  s.done = [masters, &to, tls = site.tls]() { return PrimaryOn(masters, to, tls); };
+  s.done = [masters, &to, access = ServerAccess{site.tls, site.token}]() {
+    return PrimaryOn(masters, to, access);
+  };
   s.run = [] { return absl::OkStatus(); };  // they reconnect by themselves: wait
   return s;
 }
@@ -410,7 +414,7 @@ Step ProxiesFollow(ContextPtr c, const Region& region) {
     for (const Region& r : c->site.regions) {
       proxies.insert(proxies.end(), r.proxies.begin(), r.proxies.end());
     }
-    for (const auto& info : AskServers(proxies, c->site.tls)) {
+    for (const auto& info : AskServers(proxies, c->Access())) {
       {
         if (!info.ok()) continue;  // a proxy VM that is down has nothing to follow
         if (info->proxy_mode() != config::v1::PROXY_MODE_NORMAL) return false;

@@ -7,7 +7,8 @@
 
 namespace tandem::dr {
 
-absl::StatusOr<config::v1::ServerInfo> AskServer(const std::string& server, const TlsFiles& tls) {
+absl::StatusOr<config::v1::ServerInfo> AskServer(const std::string& server,
+                                                 const ServerAccess& access) {
   const auto [host, port] = SplitHostPort(server);
   if (!port.empty() && !TcpAnswers(host, port, kTcpProbe)) {
     return absl::UnavailableError(absl::StrCat(server, " does not accept connections"));
@@ -16,15 +17,16 @@ absl::StatusOr<config::v1::ServerInfo> AskServer(const std::string& server, cons
   o.server = server;
   o.application_name = "tandemctl-dr";
   o.timeout = absl::Milliseconds(1500);
-  o.tls = tls;
+  o.tls = access.tls;
+  o.token = access.token;
   return net::NewGrpcConfigClient(o)->GetServerInfo();
 }
 
 std::vector<absl::StatusOr<config::v1::ServerInfo>> AskServers(
-    const std::vector<std::string>& servers, const TlsFiles& tls) {
+    const std::vector<std::string>& servers, const ServerAccess& access) {
   std::vector<absl::StatusOr<config::v1::ServerInfo>> out(servers.size(),
                                                           absl::UnknownError("not asked"));
-  RunAtOnce(servers.size(), [&](size_t i) { out[i] = AskServer(servers[i], tls); });
+  RunAtOnce(servers.size(), [&](size_t i) { out[i] = AskServer(servers[i], access); });
   return out;
 }
 

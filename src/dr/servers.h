@@ -24,11 +24,18 @@ inline std::string HostOfAddress(const std::string& address) {
   return SplitHostPort(address).first;
 }
 
-//! GetServerInfo of one server ("host:port"), over TLS with `tls`.
-absl::StatusOr<config::v1::ServerInfo> AskServer(const std::string& server, const TlsFiles& tls);
+//! How `dr` reaches the site's servers: TLS files and a session token.
+struct ServerAccess {
+  TlsFiles tls;
+  std::string token;
+};
+
+//! GetServerInfo of one server ("host:port").
+absl::StatusOr<config::v1::ServerInfo> AskServer(const std::string& server,
+                                                 const ServerAccess& access);
 
 //! AskServer for every server, all at once; in the same order.
 std::vector<absl::StatusOr<config::v1::ServerInfo>> AskServers(
-    const std::vector<std::string>& servers, const TlsFiles& tls);
+    const std::vector<std::string>& servers, const ServerAccess& access);
 
 }  // namespace tandem::dr

@@ -72,6 +72,9 @@ struct Site {
   //! it, tandemctl's own --ca/--cert/--key/--plaintext apply.
   TlsFiles tls;
   bool tls_given = false;
+  //! The session token `dr` sends (tandemctl's login), so that servers with
+  //! authentication on tell it everything (storage, epochs).
+  std::string token;
   std::string dns_server;
   std::string zone;
   std::string key_file;

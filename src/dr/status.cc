@@ -16,9 +16,10 @@ namespace {
 namespace v1 = config::v1;
 
 // Every server of the list, asked at once (dr/servers.h).
-std::vector<ServerView> AskAll(const std::vector<std::string>& addresses, const TlsFiles& tls) {
+std::vector<ServerView> AskAll(const std::vector<std::string>& addresses,
+                               const ServerAccess& access) {
   std::vector<ServerView> views;
-  const auto answers = AskServers(addresses, tls);
+  const auto answers = AskServers(addresses, access);
   for (size_t i = 0; i < addresses.size(); ++i) {
     ServerView view;
     view.address = addresses[i];
@@ -67,8 +68,8 @@ SiteView GatherStatus(const Site& site, const std::string& journal) {
     } else {
       r.dbms_error = std::string(dbms.status().message());
     }
-    r.masters = AskAll(region.masters, site.tls);
-    r.proxies = AskAll(region.proxies, site.tls);
+    r.masters = AskAll(region.masters, {site.tls, site.token});
+    r.proxies = AskAll(region.proxies, {site.tls, site.token});
     view.regions.push_back(std::move(r));
   }
   // Revisions a standby lacks against the writable DBMS of the same configuration.

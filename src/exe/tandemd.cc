@@ -4,6 +4,7 @@
 
 #include "CLI/CLI.hpp"
 #include "absl/synchronization/mutex.h"
+#include "auth/auth_config.h"
 #include "common/logging.h"
 #include "confserv/confserv_app.h"
 #include "confserv/server_config.h"
@@ -56,6 +57,10 @@ int main(int argc, char** argv) {
   bool example = false;
   confserv->add_option("-f,--file", file, "bootstrap file (TOML)")->check(CLI::ExistingFile);
   confserv->add_flag("--example-config", example, "print a commented bootstrap file and exit");
+  bool new_secret = false;
+  confserv->add_flag("--new-bootstrap-secret", new_secret,
+                     "write a new secret to [auth] bootstrap_file and exit (recovery of a lost "
+                     "administrator password; the running server takes it at once)");
   confserv->footer(
       "Example:\n  tandemd confserv --example-config > confserv.toml\n"
       "  tandemd confserv -f confserv.toml");
@@ -95,6 +100,18 @@ int main(int argc, char** argv) {
   if (!config.ok()) {
     std::cerr << "tandemd confserv: " << config.status().message() << "\n";
     return 2;
+  }
+  if (new_secret) {
+    if (auto st = tandem::auth::WriteBootstrapSecret(config->bootstrap_file); !st.ok()) {
+      std::cerr << "tandemd confserv: " << st.message() << "\n";
+      return 1;
+    }
+    std::cout << "wrote a new bootstrap secret to " << config->bootstrap_file
+              << " (mode 0600). Now run, on this host:\n  tandemctl auth bootstrap --secret-file "
+              << config->bootstrap_file
+              << " --user USER\nto give USER a new password and make it an administrator; the file "
+                 "is removed once used.\n";
+    return 0;
   }
   if (auto st = tandem::InitLogging(config->log_level, config->log_file); !st.ok()) {
     std::cerr << "tandemd confserv: " << st.message() << "\n";

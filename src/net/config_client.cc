@@ -1,5 +1,6 @@
 #include "net/config_client.h"
 
+#include <algorithm>
 #include <chrono>
 #include <thread>
 
@@ -45,19 +46,29 @@ class GrpcConfigClient final : public config::ConfigClient {
   GrpcConfigClient(const GrpcConfigClient&) = delete;
   GrpcConfigClient& operator=(const GrpcConfigClient&) = delete;
 
-  absl::StatusOr<v1::RegisterResponse> Register() override {
-    v1::RegisterRequest request;
-    request.set_application_name(options_.application_name);
-    request.set_client_version(options_.client_version);
-    request.set_os_user(options_.os_user);
-    request.set_os_host(options_.os_host);
-    v1::RegisterResponse response;
-    grpc::ClientContext ctx;
-    ctx.set_deadline(Deadline(Timeout()));
-    grpc::Status status = stub_->Register(&ctx, request, &response);
-    if (!status.ok()) return FromGrpc(status);
-    session_id_ = response.session_id();
-    return response;
+  absl::StatusOr<v1::RegisterResponse> Register() override { return Call(RegisterRequest()); }
+
+  absl::StatusOr<v1::RegisterResponse> Login(const v1::RegisterRequest& credentials) override {
+    v1::RegisterRequest request = RegisterRequest();
+    request.set_user_name(credentials.user_name());
+    request.set_password(credentials.password());
+    request.set_tenant_dbid(credentials.tenant_dbid());
+    request.set_tenant_name(credentials.tenant_name());
+    absl::StatusOr<v1::RegisterResponse> r = Call(request);
+    if (r.ok() && !r->token().empty()) token_ = r->token();
+    return r;
+  }
+
+  absl::StatusOr<v1::SetPasswordResponse> SetPassword(
+      const v1::SetPasswordRequest& request) override {
+    // Hashing on the server takes a moment beyond the usual deadline.
+    return Unary<v1::SetPasswordResponse>(request, &Stub::SetPassword,
+                                          std::max(Timeout(), absl::Seconds(30)));
+  }
+
+  absl::StatusOr<v1::BootstrapResponse> Bootstrap(const v1::BootstrapRequest& request) override {
+    return Unary<v1::BootstrapResponse>(request, &Stub::Bootstrap,
+                                        std::max(Timeout(), absl::Seconds(30)));
   }
 
   absl::StatusOr<v1::GetResponse> Get(const v1::GetRequest& request) override {
@@ -139,6 +150,32 @@ class GrpcConfigClient final : public config::ConfigClient {
   void Prepare(grpc::ClientContext* ctx, absl::Duration timeout) {
     if (timeout != absl::InfiniteDuration()) ctx->set_deadline(Deadline(timeout));
     if (!session_id_.empty()) ctx->AddMetadata(kSessionMetadataKey, session_id_);
+    if (!token_.empty()) ctx->AddMetadata(config::kAuthorizationMetadataKey, "Bearer " + token_);
+    if (!options_.on_behalf_of.empty()) {
+      ctx->AddMetadata(config::kOnBehalfOfMetadataKey, options_.on_behalf_of);
+    }
+  }
+
+  v1::RegisterRequest RegisterRequest() const {
+    v1::RegisterRequest request;
+    request.set_application_name(options_.application_name);
+    request.set_client_version(options_.client_version);
+    request.set_os_user(options_.os_user);
+    request.set_os_host(options_.os_host);
+    return request;
+  }
+
+  absl::StatusOr<v1::RegisterResponse> Call(const v1::RegisterRequest& request) {
+    v1::RegisterResponse response;
+    grpc::ClientContext ctx;
+    // Hashing a password on the server takes a moment beyond the usual deadline.
+    ctx.set_deadline(
+        Deadline(request.password().empty() ? Timeout() : std::max(Timeout(), absl::Seconds(30))));
+    if (!token_.empty()) ctx.AddMetadata(config::kAuthorizationMetadataKey, "Bearer " + token_);
+    grpc::Status status = stub_->Register(&ctx, request, &response);
+    if (!status.ok()) return FromGrpc(status);
+    session_id_ = response.session_id();
+    return response;
   }
 
   template <typename Response, typename Request, typename Method>
@@ -156,6 +193,8 @@ class GrpcConfigClient final : public config::ConfigClient {
   const ClientChannelPtr shared_;  // null: the stub owns its channel
   std::unique_ptr<Stub> stub_;
   std::string session_id_;
+  //! ClientOptions::token, or the one a Login returned.
+  std::string token_ = options_.token;
 };
 
 }  // namespace

@@ -1,14 +1,50 @@
 #include "net/config_service.h"
 
 #include "absl/strings/str_cat.h"
+#include "absl/strings/strip.h"
 #include "common/hash.h"
+#include "config/schema.h"
 #include "grpcpp/impl/codegen/proto_utils.h"
 #include "grpcpp/support/proto_buffer_reader.h"
 #include "net/status_convert.h"
 #include "net/watch_reactor.h"
 #include "net/wire.h"
+#include "tandem/config/client.h"
 
 namespace tandem::net {
+
+bool SeesSecrets(const auth::Identity& id) {
+  return id.tandem_server || id.kind == auth::Identity::Kind::kClaimed;
+}
+
+void RedactChange(v1::Change* change) {
+  if (change->has_before()) config::StripSecrets(change->mutable_before());
+  if (change->has_after()) config::StripSecrets(change->mutable_after());
+}
+
+void RedactSnapshot(config::ListSnapshot* snapshot) {
+  for (config::ObjectBytes& bytes : snapshot->objects) {
+    v1::ConfigObject o;
+    // Only types with secret properties are parsed (Person); the type is
+    // field 1 of ConfigObject, the first byte pair of its serialization.
+    if (bytes->size() < 2 || (*bytes)[0] != 0x08 ||
+        (*bytes)[1] != static_cast<char>(v1::OBJECT_TYPE_PERSON)) {
+      continue;
+    }
+    if (!o.ParseFromString(*bytes) || !config::StripSecrets(&o)) continue;
+    bytes = std::make_shared<const std::string>(DeterministicSerialize(o));
+  }
+}
+
+std::string CallToken(grpc::CallbackServerContext* ctx) {
+  const auto& md = ctx->client_metadata();
+  auto it = md.find(config::kAuthorizationMetadataKey);
+  if (it == md.end()) return "";
+  absl::string_view value(it->second.data(), it->second.size());
+  if (!absl::ConsumePrefix(&value, "Bearer ")) return "";
+  return std::string(value);
+}
+
 namespace {
 
 constexpr char kSessionHeader[] = "x-tandem-session";
@@ -70,61 +106,6 @@ struct FailedStream final : grpc::ServerWriteReactor<grpc::ByteBuffer> {
 
 }  // namespace
 
-std::string ConfigServiceImpl::Who(grpc::CallbackServerContext* ctx) {
-  const auto& md = ctx->client_metadata();
-  auto it = md.find(kSessionHeader);
-  if (it != md.end()) {
-    std::string id(it->second.data(), it->second.size());
-    absl::MutexLock lock(&mu_);
-    auto s = sessions_.find(id);
-    if (s != sessions_.end()) return s->second;
-  }
-  return absl::StrCat("anonymous@", ctx->peer());
-}
-
-grpc::ServerUnaryReactor* ConfigServiceImpl::Register(grpc::CallbackServerContext* ctx,
-                                                      const v1::RegisterRequest* request,
-                                                      v1::RegisterResponse* response) {
-  auto* reactor = ctx->DefaultReactor();
-  // Not gated by Serving(): the response's ServerInfo tells a client that it
-  // reached a backup, and where the primary is.
-  if (request->application_name().empty() || request->application_name().size() > 255) {
-    reactor->Finish(grpc::Status(grpc::StatusCode::INVALID_ARGUMENT,
-                                 "application_name: give the application name (1-255 bytes)"));
-    return reactor;
-  }
-  if (request->os_user().size() > 64 || request->os_host().size() > 255) {
-    reactor->Finish(
-        grpc::Status(grpc::StatusCode::INVALID_ARGUMENT, "os_user/os_host: at most 64/255 bytes"));
-    return reactor;
-  }
-  // Who the history records: the application, and (claimed, until
-  // authentication) the OS user and host that run it.
-  std::string who = request->application_name();
-  if (!request->os_user().empty() || !request->os_host().empty()) {
-    absl::StrAppend(&who, " (", request->os_user(), "@", request->os_host(), ")");
-  }
-  // A proxy forwards writes registered under this name: keep it a valid one.
-  if (who.size() > 255) {
-    size_t n = 255;  // at a UTF-8 character boundary
-    while (n > 0 && (static_cast<unsigned char>(who[n]) & 0xC0) == 0x80) --n;
-    who.resize(n);
-  }
-  std::string id = RandomId();
-  {
-    absl::MutexLock lock(&mu_);
-    // Sessions are tiny; bound them anyway so a misbehaving client cannot
-    // grow the map without limit.
-    if (sessions_.size() >= 100'000) sessions_.clear();
-    sessions_[id] = std::move(who);
-  }
-  response->set_session_id(id);
-  response->set_application_dbid(backend_.FindApplication(request->application_name()));
-  *response->mutable_server() = backend_.Info();
-  reactor->Finish(grpc::Status::OK);
-  return reactor;
-}
-
 grpc::ServerUnaryReactor* ConfigServiceImpl::Get(grpc::CallbackServerContext* ctx,
                                                  const v1::GetRequest* request,
                                                  v1::GetResponse* response) {
@@ -133,18 +114,27 @@ grpc::ServerUnaryReactor* ConfigServiceImpl::Get(grpc::CallbackServerContext* ct
     reactor->Finish(ToGrpc(serving));
     return reactor;
   }
+  absl::StatusOr<auth::Identity> caller = Caller(ctx, "Get");
+  if (!caller.ok()) {
+    reactor->Finish(ToGrpc(caller.status()));
+    return reactor;
+  }
   auto result = backend_.Get(*request);
-  if (result.ok()) *response = std::move(*result);
+  if (result.ok()) {
+    *response = std::move(*result);
+    if (!SeesSecrets(*caller)) config::StripSecrets(response->mutable_object());
+  }
   reactor->Finish(ToGrpc(result.status()));
   return reactor;
 }
 
 grpc::ServerWriteReactor<grpc::ByteBuffer>* ConfigServiceImpl::List(
     grpc::CallbackServerContext* ctx, const grpc::ByteBuffer* raw_request) {
-  (void)ctx;
   if (absl::Status serving = backend_.Serving(); !serving.ok()) {
     return new FailedStream(ToGrpc(serving));
   }
+  absl::StatusOr<auth::Identity> caller = Caller(ctx, "List");
+  if (!caller.ok()) return new FailedStream(ToGrpc(caller.status()));
   v1::ListRequest request;
   grpc::ByteBuffer copy(*raw_request);
   grpc::Status parsed = grpc::SerializationTraits<v1::ListRequest>::Deserialize(&copy, &request);
@@ -154,6 +144,7 @@ grpc::ServerWriteReactor<grpc::ByteBuffer>* ConfigServiceImpl::List(
   }
   auto snapshot = backend_.List(request);
   if (!snapshot.ok()) return new FailedStream(ToGrpc(snapshot.status()));
+  if (!SeesSecrets(*caller)) RedactSnapshot(&*snapshot);
   std::shared_ptr<std::atomic<int>> slot;
   if (snapshot->objects.size() >= kLargeList) {
     if (large_lists_->fetch_add(1) >= options_.max_large_lists) {
@@ -171,15 +162,44 @@ grpc::ServerWriteReactor<grpc::ByteBuffer>* ConfigServiceImpl::List(
 
 grpc::ServerUnaryReactor* ConfigServiceImpl::SubmitWrite(
     grpc::CallbackServerContext* ctx, std::vector<v1::Operation> ops,
-    std::function<void(config::WriteResult&)> fill) {
+    std::function<void(config::WriteResult&)> fill, const char* call) {
   auto* reactor = ctx->DefaultReactor();
   if (absl::Status serving = backend_.Serving(); !serving.ok()) {
     reactor->Finish(ToGrpc(serving));
     return reactor;
   }
+  absl::StatusOr<auth::Identity> caller = Caller(ctx, call);
+  if (!caller.ok()) {
+    reactor->Finish(ToGrpc(caller.status()));
+    return reactor;
+  }
+  // Secret properties (a password hash) are the server's to write, or a
+  // Tandem server's forwarding what its own server made.
+  if (!SeesSecrets(*caller)) {
+    for (size_t i = 0; i < ops.size(); ++i) {
+      const v1::ConfigObject* o = ops[i].has_create()   ? &ops[i].create().object()
+                                  : ops[i].has_update() ? &ops[i].update().object()
+                                                        : nullptr;
+      if (o == nullptr) continue;
+      if (std::string secret = config::SecretPropertyIn(*o); !secret.empty()) {
+        reactor->Finish(grpc::Status(
+            grpc::StatusCode::INVALID_ARGUMENT,
+            absl::StrCat(ops.size() > 1 ? absl::StrCat("operation[", i, "]: ") : "", "properties.",
+                         secret,
+                         ": set by the server only; set a password with tandemctl passwd")));
+        return reactor;
+      }
+    }
+  }
   config::WriteRequest req;
   req.operations = std::move(ops);
-  req.who = Who(ctx);
+  req.who = caller->kind == auth::Identity::Kind::kClaimed
+                ? caller->name
+                : absl::StrCat(caller->Who(), " from ", caller->peer);
+  req.token = CallToken(ctx);
+  if (req.token.empty() && caller->kind == auth::Identity::Kind::kApplication) {
+    req.on_behalf_of = absl::StrCat("application ", caller->name);
+  }
   req.done = [reactor, fill = std::move(fill)](absl::StatusOr<config::WriteResult> result) {
     if (result.ok()) fill(*result);
     reactor->Finish(ToGrpc(result.status()));
@@ -193,10 +213,14 @@ grpc::ServerUnaryReactor* ConfigServiceImpl::Create(grpc::CallbackServerContext*
                                                     v1::CreateResponse* response) {
   std::vector<v1::Operation> ops(1);
   *ops[0].mutable_create() = *request;
-  return SubmitWrite(ctx, std::move(ops), [response](config::WriteResult& r) {
-    *response->mutable_object() = std::move(r.objects[0]);
-    response->set_revision(r.last_revision);
-  });
+  return SubmitWrite(
+      ctx, std::move(ops),
+      [response](config::WriteResult& r) {
+        *response->mutable_object() = std::move(r.objects[0]);
+        config::StripSecrets(response->mutable_object());
+        response->set_revision(r.last_revision);
+      },
+      "Create");
 }
 
 grpc::ServerUnaryReactor* ConfigServiceImpl::Update(grpc::CallbackServerContext* ctx,
@@ -204,10 +228,14 @@ grpc::ServerUnaryReactor* ConfigServiceImpl::Update(grpc::CallbackServerContext*
                                                     v1::UpdateResponse* response) {
   std::vector<v1::Operation> ops(1);
   *ops[0].mutable_update() = *request;
-  return SubmitWrite(ctx, std::move(ops), [response](config::WriteResult& r) {
-    *response->mutable_object() = std::move(r.objects[0]);
-    response->set_revision(r.last_revision);
-  });
+  return SubmitWrite(
+      ctx, std::move(ops),
+      [response](config::WriteResult& r) {
+        *response->mutable_object() = std::move(r.objects[0]);
+        config::StripSecrets(response->mutable_object());
+        response->set_revision(r.last_revision);
+      },
+      "Update");
 }
 
 grpc::ServerUnaryReactor* ConfigServiceImpl::Delete(grpc::CallbackServerContext* ctx,
@@ -215,35 +243,42 @@ grpc::ServerUnaryReactor* ConfigServiceImpl::Delete(grpc::CallbackServerContext*
                                                     v1::DeleteResponse* response) {
   std::vector<v1::Operation> ops(1);
   *ops[0].mutable_delete_() = *request;
-  return SubmitWrite(ctx, std::move(ops), [response](config::WriteResult& r) {
-    response->set_revision(r.last_revision);
-  });
+  return SubmitWrite(
+      ctx, std::move(ops),
+      [response](config::WriteResult& r) { response->set_revision(r.last_revision); }, "Delete");
 }
 
 grpc::ServerUnaryReactor* ConfigServiceImpl::Transaction(grpc::CallbackServerContext* ctx,
                                                          const v1::TransactionRequest* request,
                                                          v1::TransactionResponse* response) {
   std::vector<v1::Operation> ops(request->operations().begin(), request->operations().end());
-  return SubmitWrite(ctx, std::move(ops), [response](config::WriteResult& r) {
-    for (auto& o : r.objects) *response->add_objects() = std::move(o);
-    response->set_first_revision(r.first_revision);
-    response->set_last_revision(r.last_revision);
-  });
+  return SubmitWrite(
+      ctx, std::move(ops),
+      [response](config::WriteResult& r) {
+        for (auto& o : r.objects) {
+          config::StripSecrets(&o);
+          *response->add_objects() = std::move(o);
+        }
+        response->set_first_revision(r.first_revision);
+        response->set_last_revision(r.last_revision);
+      },
+      "Transaction");
 }
 
 grpc::ServerWriteReactor<grpc::ByteBuffer>* ConfigServiceImpl::Watch(
     grpc::CallbackServerContext* ctx, const grpc::ByteBuffer* raw_request) {
-  (void)ctx;
   if (absl::Status serving = backend_.Serving(); !serving.ok()) {
     return new FailedStream(ToGrpc(serving));
   }
+  absl::StatusOr<auth::Identity> caller = Caller(ctx, "Watch");
+  if (!caller.ok()) return new FailedStream(ToGrpc(caller.status()));
   v1::WatchRequest request;
   grpc::ByteBuffer copy(*raw_request);
   if (!grpc::SerializationTraits<v1::WatchRequest>::Deserialize(&copy, &request).ok()) {
     return new FailedStream(
         grpc::Status(grpc::StatusCode::INVALID_ARGUMENT, "malformed WatchRequest"));
   }
-  return WatchReactor::Start(backend_, request);
+  return WatchReactor::Start(backend_, request, /*redact_secrets=*/!SeesSecrets(*caller));
 }
 
 grpc::ServerUnaryReactor* ConfigServiceImpl::History(grpc::CallbackServerContext* ctx,
@@ -254,9 +289,18 @@ grpc::ServerUnaryReactor* ConfigServiceImpl::History(grpc::CallbackServerContext
     reactor->Finish(ToGrpc(serving));
     return reactor;
   }
+  absl::StatusOr<auth::Identity> caller = Caller(ctx, "History");
+  if (!caller.ok()) {
+    reactor->Finish(ToGrpc(caller.status()));
+    return reactor;
+  }
   auto page = backend_.History(request->since_revision(), request->limit());
   if (page.ok()) {
-    for (auto& c : page->changes) *response->add_changes() = std::move(c);
+    const bool redact = !SeesSecrets(*caller);
+    for (auto& c : page->changes) {
+      if (redact) RedactChange(&c);
+      *response->add_changes() = std::move(c);
+    }
     response->set_more(page->more);
     response->set_revision(page->revision);
   }
@@ -269,9 +313,26 @@ grpc::ServerUnaryReactor* ConfigServiceImpl::GetServerInfo(grpc::CallbackServerC
                                                            v1::ServerInfo* response) {
   (void)request;
   auto* reactor = ctx->DefaultReactor();
-  *response = backend_.Info();
+  const v1::ServerInfo full = backend_.Info();
+  if (options_.auth != nullptr && !Caller(ctx, nullptr).ok()) {
+    // Anyone may ask what a server is; how it is built (storage, history)
+    // only those who may use it.
+    response->set_role(full.role());
+    response->set_revision(full.revision());
+    response->set_proxy_mode(full.proxy_mode());
+    response->set_primary_address(full.primary_address());
+    response->set_version(full.version());
+    reactor->Finish(grpc::Status::OK);
+    return reactor;
+  }
+  *response = full;
   if (options_.alarms) {
     for (std::string& alarm : options_.alarms()) response->add_alarms(std::move(alarm));
+  }
+  if (options_.auth == nullptr) {
+    response->add_alarms(
+        "authentication is off ([auth] mode = \"off\"): anyone who connects may read and "
+        "change everything");
   }
   reactor->Finish(grpc::Status::OK);
   return reactor;

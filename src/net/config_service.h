@@ -9,10 +9,20 @@
 
 #include "absl/container/flat_hash_map.h"
 #include "absl/synchronization/mutex.h"
+#include "auth/authenticator.h"
 #include "tandem/config/backend.h"
 #include "tandem/config/v1/config.grpc.pb.h"
 
 namespace tandem::net {
+
+//! Does this caller get secret properties (a password hash)? Tandem's own
+//! servers do (they keep full copies), and everyone when authentication is off.
+bool SeesSecrets(const auth::Identity& id);
+//! Leaves the secret properties out of what a client is sent.
+void RedactChange(v1::Change* change);
+void RedactSnapshot(config::ListSnapshot* snapshot);
+//! The session token of a call ("authorization: Bearer TOKEN"), or "".
+std::string CallToken(grpc::CallbackServerContext* ctx);
 
 // List is a raw method: stored objects are already serialized, so listing
 // frames them into ListResponse messages without parsing and re-serializing
@@ -29,6 +39,12 @@ class ConfigServiceImpl final
     int max_large_lists = 8;
     //! More alarms for GetServerInfo (e.g. TlsStatus::Alarms).
     std::function<std::vector<std::string>()> alarms;
+    //! Decides who is calling; null = authentication off (every call is
+    //! let in, the application name a client registers as is recorded).
+    auth::Authenticator* auth = nullptr;
+    //! The master's [auth] bootstrap_file: the secret Bootstrap checks
+    //! (empty: Bootstrap is refused, as on a proxy).
+    std::string bootstrap_file;
   };
   //! A listing this large counts against Options::max_large_lists.
   static constexpr size_t kLargeList = 1000;
@@ -64,14 +80,27 @@ class ConfigServiceImpl final
   grpc::ServerUnaryReactor* GetServerInfo(grpc::CallbackServerContext* ctx,
                                           const v1::ServerInfoRequest* request,
                                           v1::ServerInfo* response) override;
+  grpc::ServerUnaryReactor* SetPassword(grpc::CallbackServerContext* ctx,
+                                        const v1::SetPasswordRequest* request,
+                                        v1::SetPasswordResponse* response) override;
+  grpc::ServerUnaryReactor* Bootstrap(grpc::CallbackServerContext* ctx,
+                                      const v1::BootstrapRequest* request,
+                                      v1::BootstrapResponse* response) override;
 
  private:
-  //! "who" for history: the session's application name, else the peer.
-  std::string Who(grpc::CallbackServerContext* ctx);
+  //! The caller's identity (every call but GetServerInfo needs one), or the
+  //! refusal, logged with the peer and `call` and counted.
+  absl::StatusOr<auth::Identity> Caller(grpc::CallbackServerContext* ctx, const char* call);
+  //! With authentication off: the session's application name, else the peer.
+  std::string Claimed(grpc::CallbackServerContext* ctx);
+  //! Answers a password login (on the authenticator's login thread).
+  void PasswordLogin(grpc::ServerUnaryReactor* reactor, const v1::RegisterRequest& request,
+                     v1::RegisterResponse* response, const std::string& peer);
   //! Submits operations; `fill` copies the result into the response.
   grpc::ServerUnaryReactor* SubmitWrite(grpc::CallbackServerContext* ctx,
                                         std::vector<v1::Operation> ops,
-                                        std::function<void(config::WriteResult&)> fill);
+                                        std::function<void(config::WriteResult&)> fill,
+                                        const char* call);
 
   config::Backend& backend_;
   const Options options_;

@@ -1,10 +1,13 @@
 #include "net/tls.h"
 
+#include <unistd.h>
+
 #include <map>
 #include <mutex>
 #include <tuple>
 
 #include "absl/strings/str_cat.h"
+#include "auth/auth_config.h"
 #include "grpcpp/security/tls_certificate_provider.h"
 #include "grpcpp/security/tls_certificate_verifier.h"
 #include "grpcpp/security/tls_credentials_options.h"
@@ -138,6 +141,32 @@ void RecheckTlsOnSighup(TlsStatus& status) {
         "stay in use until they are fixed",
         std::string(line.status().message()));
   }
+}
+
+void LogAuthAtStart(auth::Authenticator* auth, auth::BackendDirectory& directory,
+                    const std::string& bootstrap_file) {
+  if (auth == nullptr) {
+    spdlog::warn(
+        "[auth] mode = \"off\": every caller may read and change everything, as whatever "
+        "application it claims to be; set mode = \"on\" before this server is on a real network");
+    return;
+  }
+  spdlog::info(
+      "authentication on: persons log in with a password (session tokens for {} h), "
+      "applications present a client certificate naming their Application",
+      absl::ToInt64Hours(auth->config().token_lifetime));
+  if (bootstrap_file.empty() || directory.HasAdministrator()) return;
+  if (access(bootstrap_file.c_str(), F_OK) != 0) {
+    if (absl::Status st = auth::WriteBootstrapSecret(bootstrap_file); !st.ok()) {
+      spdlog::error("no administrator yet, and the bootstrap secret cannot be written: {}",
+                    std::string(st.message()));
+      return;
+    }
+  }
+  spdlog::warn(
+      "no administrator yet: on this host, run `tandemctl auth bootstrap --secret-file {} --user "
+      "admin` (it asks for the new password; the file is removed once used)",
+      bootstrap_file);
 }
 
 std::string PeerCertificateName(const grpc::ServerContextBase& ctx) {

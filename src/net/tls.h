@@ -12,6 +12,8 @@
 #include "absl/status/statusor.h"
 #include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
+#include "auth/authenticator.h"
+#include "auth/backend_directory.h"
 #include "grpcpp/security/credentials.h"
 #include "grpcpp/security/server_credentials.h"
 #include "grpcpp/server_context.h"
@@ -58,6 +60,12 @@ void LogTlsAtStart(const TlsFiles& tls, TlsStatus& status);
 //! SIGHUP: checks the certificate files and logs the outcome (the file
 //! watcher swaps them in by itself; a broken file keeps the old ones).
 void RecheckTlsOnSighup(TlsStatus& status);
+
+//! Logs how a server authenticates (a warning for mode = "off", at every
+//! start). A master (`bootstrap_file` given) with no administrator yet writes
+//! the bootstrap secret (if the file is not there) and says how to use it.
+void LogAuthAtStart(auth::Authenticator* auth, auth::BackendDirectory& directory,
+                    const std::string& bootstrap_file);
 
 //! The common name of the calling peer's verified client certificate, or ""
 //! (plaintext, or no certificate presented).

@@ -14,8 +14,9 @@ constexpr size_t kMaxPerMessage = 256;  // changes per WatchResponse
 constexpr int64_t kHistoryPage = 1000;
 }  // namespace
 
-WatchReactor* WatchReactor::Start(config::Backend& backend, const v1::WatchRequest& request) {
-  auto* r = new WatchReactor(backend, request);
+WatchReactor* WatchReactor::Start(config::Backend& backend, const v1::WatchRequest& request,
+                                  bool redact_secrets) {
+  auto* r = new WatchReactor(backend, request, redact_secrets);
   {
     absl::MutexLock lock(&r->mu_);
     if (request.from_revision() < 0) {
@@ -56,8 +57,9 @@ WatchReactor* WatchReactor::Start(config::Backend& backend, const v1::WatchReque
   return r;
 }
 
-WatchReactor::WatchReactor(config::Backend& backend, const v1::WatchRequest& request)
-    : backend_(backend), from_revision_(request.from_revision()) {
+WatchReactor::WatchReactor(config::Backend& backend, const v1::WatchRequest& request,
+                           bool redact_secrets)
+    : backend_(backend), from_revision_(request.from_revision()), redact_secrets_(redact_secrets) {
   for (int t : request.types()) types_.insert(t);
   for (int64_t d : request.dbids()) dbids_.insert(d);
 }
@@ -146,7 +148,15 @@ void WatchReactor::BuildMessage() {
   std::string msg;
   size_t n = 0;
   while (!queue_.empty() && n < kMaxPerMessage) {
-    AppendLengthDelimited(&msg, 1, queue_.front()->wire);
+    const config::CommittedChange& c = *queue_.front();
+    if (redact_secrets_ && c.change.type() == v1::OBJECT_TYPE_PERSON) {
+      v1::Change copy = c.change;
+      if (copy.has_before()) config::StripSecrets(copy.mutable_before());
+      if (copy.has_after()) config::StripSecrets(copy.mutable_after());
+      AppendLengthDelimited(&msg, 1, DeterministicSerialize(copy));
+    } else {
+      AppendLengthDelimited(&msg, 1, c.wire);
+    }
     delivered_ = queue_.front()->revision();
     queue_.pop_front();
     ++n;

@@ -17,7 +17,10 @@ class WatchReactor final : public grpc::ServerWriteReactor<grpc::ByteBuffer>,
                            public config::ChangeSubscriber {
  public:
   //! Creates the reactor (it deletes itself when the stream is done).
-  static WatchReactor* Start(config::Backend& backend, const v1::WatchRequest& request);
+  //! `redact_secrets`: leave secret properties out (a client that is not one
+  //! of Tandem's servers).
+  static WatchReactor* Start(config::Backend& backend, const v1::WatchRequest& request,
+                             bool redact_secrets);
 
   void OnChanges(const std::vector<config::ChangePtr>& changes) override;
   void OnShutdown() override;
@@ -27,7 +30,7 @@ class WatchReactor final : public grpc::ServerWriteReactor<grpc::ByteBuffer>,
 
  private:
   enum class Mode { kCatchUp, kLive };
-  WatchReactor(config::Backend& backend, const v1::WatchRequest& request);
+  WatchReactor(config::Backend& backend, const v1::WatchRequest& request, bool redact_secrets);
   bool Matches(const v1::Change& change) const;
   //! Moves queued changes into out_ (serialized); requires mu_.
   void BuildMessage() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
@@ -37,6 +40,7 @@ class WatchReactor final : public grpc::ServerWriteReactor<grpc::ByteBuffer>,
 
   config::Backend& backend_;
   const int64_t from_revision_;
+  const bool redact_secrets_;
   absl::flat_hash_set<int> types_;
   absl::flat_hash_set<int64_t> dbids_;
 

@@ -30,8 +30,11 @@ class DbFixture : public ::testing::Test {
   absl::StatusOr<config::WriteResult> Write(std::vector<v1::Operation> ops) {
     std::promise<absl::StatusOr<config::WriteResult>> p;
     auto f = p.get_future();
-    db_->Write({std::move(ops), "test",
-                [&p](absl::StatusOr<config::WriteResult> r) { p.set_value(std::move(r)); }});
+    config::WriteRequest request;
+    request.operations = std::move(ops);
+    request.who = "test";
+    request.done = [&p](absl::StatusOr<config::WriteResult> r) { p.set_value(std::move(r)); };
+    db_->Write(std::move(request));
     return f.get();
   }
 

@@ -8,6 +8,7 @@ namespace {
 // Files without [tls] get "plaintext = true" (TLS has tests of its own).
 absl::StatusOr<ServerConfig> Parse(std::string text, const std::string& source = "test.toml") {
   if (text.find("[tls]") == std::string::npos) text += "\n[tls]\nplaintext = true\n";
+  if (text.find("[auth]") == std::string::npos) text += "\n[auth]\nmode = \"off\"\n";
   return ParseServerConfig(text, source);
 }
 

@@ -11,6 +11,7 @@ using ::testing::HasSubstr;
 // Files without [tls] get "plaintext = true" (TLS is tested in ServerConfig).
 absl::StatusOr<ProxyConfig> Parse(std::string text, const std::string& source) {
   if (text.find("[tls]") == std::string::npos) text += "\n[tls]\nplaintext = true\n";
+  if (text.find("[auth]") == std::string::npos) text += "\n[auth]\nmode = \"off\"\n";
   return ParseProxyConfig(text, source);
 }
 

@@ -157,8 +157,9 @@ TEST(SyncStandby, WaitModeReportsCommittedNotReplicated) {
   EXPECT_TRUE(Exists(*stub, "unreplicated"));
   v1::ServerInfo info = Info(*stub);
   EXPECT_EQ(info.revision(), rev + 1);
-  ASSERT_EQ(info.alarms_size(), 1) << server.Log();
-  EXPECT_TRUE(absl::StrContains(info.alarms(0), "no synchronous standby")) << info.alarms(0);
+  ASSERT_EQ(testing::Alarms(info).size(), 1u) << server.Log();
+  EXPECT_TRUE(absl::StrContains(testing::Alarms(info)[0], "no synchronous standby"))
+      << testing::Alarms(info)[0];
   v1::WatchResponse change;
   ASSERT_TRUE(watch->Read(&change));
   ASSERT_EQ(change.changes_size(), 1);
@@ -170,7 +171,7 @@ TEST(SyncStandby, WaitModeReportsCommittedNotReplicated) {
   ASSERT_TRUE(CreateHost(*stub, "after", &resp, &took).ok()) << server.Log();
   EXPECT_EQ(resp.revision(), rev + 2);
   EXPECT_LT(took, absl::Seconds(1));
-  EXPECT_EQ(Info(*stub).alarms_size(), 0);
+  EXPECT_EQ(testing::Alarms(Info(*stub)).size(), 0u);
   EXPECT_TRUE(Eventually([&] { return pair.StandbyRevision() == absl::StrCat(rev + 2); },
                          absl::Seconds(5)));
   watch_ctx.TryCancel();
@@ -192,7 +193,7 @@ TEST(SyncStandby, DegradeModeKeepsWritingAndRestores) {
   v1::CreateResponse resp;
   absl::Duration took;
   ASSERT_TRUE(CreateHost(*stub, "synced", &resp, &took).ok()) << server.Log();
-  EXPECT_EQ(Info(*stub).alarms_size(), 0);
+  EXPECT_EQ(testing::Alarms(Info(*stub)).size(), 0u);
 
   pair.standby().Stop();
   grpc::Status st = CreateHost(*stub, "degraded-0", &resp, &took);
@@ -200,8 +201,8 @@ TEST(SyncStandby, DegradeModeKeepsWritingAndRestores) {
   EXPECT_GE(took, absl::Milliseconds(900));
   EXPECT_LE(took, absl::Seconds(4));
   v1::ServerInfo info = Info(*stub);
-  ASSERT_EQ(info.alarms_size(), 1);
-  EXPECT_TRUE(absl::StrContains(info.alarms(0), "degraded")) << info.alarms(0);
+  ASSERT_EQ(testing::Alarms(info).size(), 1u);
+  EXPECT_TRUE(absl::StrContains(testing::Alarms(info)[0], "degraded")) << testing::Alarms(info)[0];
   for (int i = 1; i <= 5; ++i) {
     ASSERT_TRUE(CreateHost(*stub, absl::StrCat("degraded-", i), &resp, &took).ok());
     EXPECT_LT(took, absl::Milliseconds(500)) << "write " << i << " waited for the standby";
@@ -209,7 +210,7 @@ TEST(SyncStandby, DegradeModeKeepsWritingAndRestores) {
 
   ASSERT_TRUE(pair.standby().Restart().ok());
   ASSERT_TRUE(pair.WaitStreaming().ok());
-  EXPECT_TRUE(Eventually([&] { return Info(*stub).alarms_size() == 0; }, absl::Seconds(12)))
+  EXPECT_TRUE(Eventually([&] { return testing::Alarms(Info(*stub)).empty(); }, absl::Seconds(12)))
       << server.Log();
   EXPECT_NE(server.Log().find("synchronous_commit restored"), std::string::npos);
   ASSERT_TRUE(CreateHost(*stub, "resynced", &resp, &took).ok());
@@ -220,7 +221,7 @@ TEST(SyncStandby, DegradeModeKeepsWritingAndRestores) {
   pair.standby().Stop();
   ASSERT_TRUE(CreateHost(*stub, "degraded-again", &resp, &took).ok());
   EXPECT_GE(took, absl::Milliseconds(900));
-  EXPECT_EQ(Info(*stub).alarms_size(), 1);
+  EXPECT_EQ(testing::Alarms(Info(*stub)).size(), 1u);
   EXPECT_EQ(server.Terminate(), 0) << server.Log();
 }
 

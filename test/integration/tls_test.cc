@@ -34,23 +34,12 @@ using testing::TandemdProcess;
 using testing::TestPki;
 namespace v1 = config::v1;
 
-struct Result {
-  int code = -1;
-  std::string out;
-};
+using Result = testing::CommandResult;
 
 // tandemctl ARGS against `address` (stdout and stderr together).
 Result Ctl(const std::string& address, const std::string& args) {
-  const std::string cmd =
-      testing::BinaryPath("tandemctl") + " --server " + address + " " + args + " 2>&1";
-  Result r;
-  FILE* p = popen(cmd.c_str(), "r");
-  char buf[4096];
-  size_t n;
-  while ((n = fread(buf, 1, sizeof buf, p)) > 0) r.out.append(buf, n);
-  const int status = pclose(p);
-  r.code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-  return r;
+  return testing::Shell(testing::BinaryPath("tandemctl") + " --server " + address + " " + args +
+                        " 2>&1");
 }
 
 std::string ReadFile(const std::string& path) {
@@ -176,9 +165,9 @@ TEST(Tls, PlaintextAndExpiryAreAlarms) {
   p.plaintext = true;
   TandemdProcess plaintext(p);
   plaintext.Start();
-  v1::ServerInfo info = plaintext.Info();
-  ASSERT_EQ(info.alarms_size(), 1) << info.DebugString();
-  EXPECT_THAT(info.alarms(0), HasSubstr("plaintext"));
+  std::vector<std::string> alarms = testing::Alarms(plaintext.Info());
+  ASSERT_EQ(alarms.size(), 1u);
+  EXPECT_THAT(alarms[0], HasSubstr("plaintext"));
   EXPECT_THAT(plaintext.Log(), HasSubstr("plaintext = true: connections are neither encrypted"));
 
   pki::IssueOptions soon;
@@ -193,13 +182,13 @@ TEST(Tls, PlaintextAndExpiryAreAlarms) {
                    TestPki::Get().ca(), false};
   TandemdProcess expiring(o);
   expiring.Start();
-  info = expiring.Info();
-  ASSERT_EQ(info.alarms_size(), 1) << info.DebugString();
-  EXPECT_THAT(info.alarms(0), HasSubstr("expires in"));
-  EXPECT_THAT(info.alarms(0), HasSubstr("tandemctl pki issue --force"));
+  alarms = testing::Alarms(expiring.Info());
+  ASSERT_EQ(alarms.size(), 1u);
+  EXPECT_THAT(alarms[0], HasSubstr("expires in"));
+  EXPECT_THAT(alarms[0], HasSubstr("tandemctl pki issue --force"));
   TandemdProcess fine;
   fine.Start();
-  EXPECT_EQ(fine.Info().alarms_size(), 0);
+  EXPECT_TRUE(testing::Alarms(fine.Info()).empty());
 }
 
 // A rotated certificate (new files, SIGHUP) is what new connections get

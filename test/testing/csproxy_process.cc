@@ -20,7 +20,7 @@ CsProxyProcess::CsProxyProcess(CsProxyOptions options)
        << "\nreload_stagger_max_ms = " << options.reload_stagger_max_ms
        << "\nreconnect_max_backoff_s = " << options.reconnect_max_backoff_s << "\n"
        << options.extra_toml << "[log]\nlevel = \"info\"\n"
-       << TlsToml();
+       << TlsToml() << AuthToml(options.auth);
 }
 
 bool CsProxyProcess::WaitForMode(config::v1::ProxyMode mode, int seconds) {

@@ -22,6 +22,8 @@ struct CsProxyOptions {
   std::string listen = "127.0.0.1:0";
   //! [tls] plaintext = true (then the masters must be plaintext too).
   bool plaintext = false;
+  //! [auth] mode = "on" (off by default).
+  bool auth = false;
 };
 
 class CsProxyProcess : public DaemonProcess {

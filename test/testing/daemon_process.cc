@@ -35,9 +35,29 @@ int FreePort() {
   return port;
 }
 
+std::vector<std::string> Alarms(const config::v1::ServerInfo& info) {
+  std::vector<std::string> out;
+  for (const std::string& a : info.alarms()) {
+    if (a.rfind("authentication is off", 0) != 0) out.push_back(a);
+  }
+  return out;
+}
+
 std::string BinaryPath(const std::string& name) {
   const char* dir = std::getenv("TANDEM_BIN_DIR");
   return std::string(dir != nullptr ? dir : "src/exe") + "/" + name;
+}
+
+CommandResult Shell(const std::string& command) {
+  CommandResult r;
+  FILE* p = popen(command.c_str(), "r");
+  if (p == nullptr) return r;
+  char buf[4096];
+  size_t n;
+  while ((n = fread(buf, 1, sizeof buf, p)) > 0) r.out.append(buf, n);
+  const int status = pclose(p);
+  r.code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+  return r;
 }
 
 DaemonProcess::DaemonProcess(std::string mode, std::string listen, std::string netns,
@@ -61,6 +81,12 @@ std::string DaemonProcess::TlsToml() const {
   if (tls_.plaintext) return "[tls]\nplaintext = true\n";
   return "[tls]\ncert = \"" + tls_.cert + "\"\nkey = \"" + tls_.key + "\"\nca = \"" + tls_.ca +
          "\"\n";
+}
+
+std::string DaemonProcess::AuthToml(bool on) const {
+  if (!on) return "[auth]\nmode = \"off\"\n";
+  return "[auth]\nmode = \"on\"\nargon2_ops = 1\nargon2_memory_mib = 1\nbootstrap_file = \"" +
+         bootstrap_file() + "\"\n";
 }
 
 TlsFiles DaemonProcess::ClientTls() const {

@@ -10,6 +10,7 @@
 #include <chrono>
 #include <memory>
 #include <string>
+#include <vector>
 
 #include "grpcpp/channel.h"
 #include "tandem/config/v1/config.grpc.pb.h"
@@ -63,13 +64,19 @@ class DaemonProcess {
   config::v1::ServerInfo Info(std::chrono::seconds timeout = std::chrono::seconds(5)) const;
   //! The server's log so far (for failure messages).
   std::string Log() const;
+  //! The bootstrap file (TOML) the server runs with.
+  std::string config_path() const { return dir_.file(mode_ + ".toml"); }
+  //! Where an [auth] server writes its bootstrap secret.
+  std::string bootstrap_file() const { return dir_.file("bootstrap.secret"); }
 
  protected:
-  //! Where the subclass writes the configuration, and the port file it must name.
-  std::string config_path() const { return dir_.file(mode_ + ".toml"); }
+  //! The port file the subclass's configuration must name.
   std::string port_file() const { return dir_.file("port"); }
   //! The [tls] section of the bootstrap file.
   std::string TlsToml() const;
+  //! The [auth] section: on (cheap hashing, the bootstrap secret in the
+  //! server's folder) or off.
+  std::string AuthToml(bool on) const;
   //! Serve with these files instead (before the configuration is written).
   void UseTls(TlsFiles tls) { tls_ = std::move(tls); }
   TempDir dir_;
@@ -83,11 +90,22 @@ class DaemonProcess {
   int port_ = 0;
 };
 
+//! The server's alarms but the one every test server with authentication
+//! off raises ("authentication is off ...").
+std::vector<std::string> Alarms(const config::v1::ServerInfo& info);
+
 //! A TCP port that was free a moment ago (for servers that must keep their
 //! address across restarts).
 int FreePort();
 
 //! Path of a built executable (tandemd, tandemctl).
 std::string BinaryPath(const std::string& name);
+
+//! What a shell command printed (stdout; add 2>&1 for stderr) and its exit code.
+struct CommandResult {
+  int code = -1;
+  std::string out;
+};
+CommandResult Shell(const std::string& command);
 
 }  // namespace tandem::testing

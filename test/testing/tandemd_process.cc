@@ -16,7 +16,7 @@ TandemdProcess::TandemdProcess(TandemdOptions options)
                : options.storage_toml)
        << "[history]\nmax_count = " << options.history_max_count << "\n"
        << "[log]\nlevel = \"info\"\n"
-       << TlsToml() << options.extra_toml;
+       << TlsToml() << AuthToml(options.auth) << options.extra_toml;
 }
 
 }  // namespace tandem::testing

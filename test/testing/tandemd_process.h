@@ -27,6 +27,9 @@ struct TandemdOptions {
   bool plaintext = false;
   //! These [tls] files instead of a certificate of the test CA.
   std::optional<TlsFiles> tls;
+  //! Authentication on ([auth] mode = "on", with cheap password hashing);
+  //! off by default, for the tests that are not about it.
+  bool auth = false;
 };
 
 class TandemdProcess : public DaemonProcess {

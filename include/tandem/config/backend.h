@@ -64,8 +64,14 @@ struct WriteResult {
 //! possibly on another thread, after the write is durable or has failed.
 struct WriteRequest {
   std::vector<v1::Operation> operations;
-  //! Application name of the writer, recorded in history.
+  //! Who writes, recorded in history ("person alice from 192.0.2.10").
   std::string who;
+  //! For a proxy to forward the write with the caller's own credentials:
+  //! its session token, or else "application NAME" (a certificate identity).
+  std::string token;
+  std::string on_behalf_of;
+  //! Made by the server itself (a password hash): secret properties allowed.
+  bool server_made = false;
   std::function<void(absl::StatusOr<WriteResult>)> done;
 };
 

@@ -31,6 +31,10 @@ struct ClientOptions {
   std::string os_host;
   //! How to reach the server: TLS with these files, or plaintext if asked.
   TlsFiles tls;
+  //! A session token (tandemctl login) sent with every call.
+  std::string token;
+  //! For a proxy: the identity it writes on behalf of ("application NAME").
+  std::string on_behalf_of;
   //! Deadline of each unary call (Register, and so connecting, included)
   //! unless the call takes its own.
   absl::Duration timeout = absl::Seconds(10);
@@ -64,11 +68,32 @@ class ConfigClient {
                              const std::atomic<bool>& stop) = 0;
   virtual absl::StatusOr<v1::HistoryResponse> History(const v1::HistoryRequest& request) = 0;
   virtual absl::StatusOr<v1::ServerInfo> GetServerInfo() = 0;
+
+  //! A password login: Register with `credentials`' user_name, password and
+  //! tenant (the rest is filled in); the response's token is sent with this
+  //! client's later calls.
+  virtual absl::StatusOr<v1::RegisterResponse> Login(const v1::RegisterRequest& credentials) {
+    (void)credentials;
+    return absl::UnimplementedError("Login");
+  }
+  virtual absl::StatusOr<v1::SetPasswordResponse> SetPassword(
+      const v1::SetPasswordRequest& request) {
+    (void)request;
+    return absl::UnimplementedError("SetPassword");
+  }
+  virtual absl::StatusOr<v1::BootstrapResponse> Bootstrap(const v1::BootstrapRequest& request) {
+    (void)request;
+    return absl::UnimplementedError("Bootstrap");
+  }
 };
 
 using ConfigClientPtr = std::unique_ptr<ConfigClient>;
 
 //! Metadata key carrying the session id returned by Register.
 inline constexpr char kSessionMetadataKey[] = "x-tandem-session";
+//! Metadata keys of a session token ("Bearer TOKEN") and of the identity a
+//! proxy writes on behalf of.
+inline constexpr char kAuthorizationMetadataKey[] = "authorization";
+inline constexpr char kOnBehalfOfMetadataKey[] = "x-tandem-on-behalf-of";
 
 }  // namespace tandem::config
