@@ -99,6 +99,10 @@ fi
 if [ ! -f "$DEMO_DIR/pki/confserv.crt" ]; then
   "$CTL" pki issue confserv --dir "$DEMO_DIR/pki" --ip 127.0.0.1 --dns localhost >/dev/null
 fi
+# The sample application's identity: a client certificate naming its Application.
+if [ ! -f "$DEMO_DIR/pki/sample-app.crt" ]; then
+  "$CTL" pki issue sample-app --dir "$DEMO_DIR/pki" --client-only >/dev/null
+fi
 cat > "$DEMO_DIR/confserv.toml" <<TOML
 [server]
 listen = "127.0.0.1:$PORT"
@@ -121,6 +125,10 @@ file = "$DEMO_DIR/tandemd.log"
 cert = "$DEMO_DIR/pki/confserv.crt"
 key = "$DEMO_DIR/pki/confserv.key"
 ca = "$DEMO_DIR/pki/ca.crt"
+
+[auth]
+mode = "on"
+bootstrap_file = "$DEMO_DIR/bootstrap.secret"
 TOML
 setsid "$ROOT/build/src/exe/tandemd" confserv -f "$DEMO_DIR/confserv.toml" </dev/null >>"$DEMO_DIR/tandemd.out" 2>&1 &
 echo $! > "$PIDFILE"
@@ -132,8 +140,20 @@ if [ ! -s "$DEMO_DIR/port" ]; then
 fi
 export TANDEM_SERVER=127.0.0.1:$PORT
 export TANDEM_CA=$DEMO_DIR/pki/ca.crt
+export TANDEM_TOKEN_FILE=$DEMO_DIR/token
+# Authentication on: the demo's administrator 'demo', made with the
+# bootstrap secret the server wrote at its first start; its password is kept
+# in $DEMO_DIR/password (mode 0600).
+if [ ! -s "$DEMO_DIR/password" ]; then
+  (umask 077 && head -c 24 /dev/urandom | base64 | tr -d '/+=\n' >"$DEMO_DIR/password")
+fi
+if [ -f "$DEMO_DIR/bootstrap.secret" ]; then
+  "$CTL" auth bootstrap --user demo --secret-file "$DEMO_DIR/bootstrap.secret" --password-stdin \
+    <"$DEMO_DIR/password"
+fi
+"$CTL" login --user demo --password-stdin <"$DEMO_DIR/password"
 if [ "$FRESH" = 1 ]; then
-  "$CTL" import "$ROOT/deploy/sample/config.json"
+  "$CTL" import --force "$ROOT/deploy/sample/config.json"
 else
   echo "demo: kept the database $DEMO_DIR/config.db and its history (scripts/demo.sh single --reset starts afresh)"
 fi
@@ -146,13 +166,18 @@ on the SQLite database $DEMO_DIR/config.db$([ "$FRESH" = 1 ] && echo ", with the
 Its log is $DEMO_DIR/tandemd.log.
 
 It speaks TLS only; its certificate is signed by the demo's CA ($DEMO_DIR/pki).
+Callers authenticate: you are logged in as the administrator 'demo' (password in
+$DEMO_DIR/password, session token in $DEMO_DIR/token).
 
 Try:
-  export TANDEM_SERVER=127.0.0.1:$PORT TANDEM_CA=$DEMO_DIR/pki/ca.crt
+  export TANDEM_SERVER=127.0.0.1:$PORT TANDEM_CA=$DEMO_DIR/pki/ca.crt TANDEM_TOKEN_FILE=$DEMO_DIR/token
   alias tandemctl=$CTL
+  tandemctl whoami                            # who the server takes you for
   tandemctl list app                          # the applications
   tandemctl get app sample-app -o json        # one object, as JSON
   tandemctl watch &                           # follow changes live
+  $ROOT/build/samples/tandem-sample/tandem-sample --app sample-app --ca \$TANDEM_CA \\
+    --cert $DEMO_DIR/pki/sample-app.crt --key $DEMO_DIR/pki/sample-app.key &   # on libtandem
   tandemctl set-option app sample-app sml autostart false
   tandemctl history                           # who changed what (the last 20)
   tandemctl export > /tmp/config.json         # the whole configuration
