@@ -21,6 +21,7 @@
 #include "auth/password.h"
 #include "common/clock.h"
 #include "common/serial_executor.h"
+#include "config/permissions.h"
 #include "pki/signed_token.h"
 #include "tandem/config/v1/config.pb.h"
 #include "tandem/tls_files.h"
@@ -91,7 +92,7 @@ class Directory {
 };
 
 //! The global AccessGroup whose members are administrators.
-inline constexpr char kAdministrators[] = "Administrators";
+inline constexpr const char* kAdministrators = config::kAdministratorsGroup;
 
 struct AuthConfig {
   //! [auth] mode = "off": no authentication at all (the claimed application

@@ -7,6 +7,7 @@
 #include "absl/strings/str_join.h"
 #include "common/status_macros.h"
 #include "config/object_types.h"
+#include "config/permissions.h"
 
 namespace tandem::config {
 namespace {
@@ -89,6 +90,47 @@ FieldSpec Records(std::string name, std::vector<FieldSpec> fields, std::string h
   return f;
 }
 
+FieldSpec StrList(std::string name, std::vector<std::string> allowed, std::string help) {
+  FieldSpec f = Str(std::move(name), std::move(help));
+  f.kind = Kind::kStringList;
+  f.allowed = std::move(allowed);
+  return f;
+}
+
+// A grant: one grantee, the rights it gets (config/permissions.h).
+absl::Status CheckGrant(const std::string& path, const v1::Record& grant) {
+  int grantees = 0;
+  for (const char* g : {"person", "group", "application"}) grantees += grant.fields().contains(g);
+  if (grantees != 1) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        path, ": name exactly one grantee (person, group or application), not ", grantees));
+  }
+  auto rights = grant.fields().find("rights");
+  if (rights == grant.fields().end() || rights->second.list_value().values().empty()) {
+    return absl::InvalidArgumentError(
+        absl::StrCat(path, ".rights: give at least one of ", absl::StrJoin(RightNames(), ", ")));
+  }
+  return absl::OkStatus();
+}
+
+// Every type has it: who may do what with the object (and, for a folder or
+// a tenant, with what it contains).
+FieldSpec Permissions() {
+  FieldSpec f = Records(
+      "permissions",
+      {RefTo("person", v1::OBJECT_TYPE_PERSON, "the grantee: a person"),
+       RefTo("group", v1::OBJECT_TYPE_ACCESS_GROUP, "the grantee: the members of an access group"),
+       RefTo("application", v1::OBJECT_TYPE_APPLICATION,
+             "the grantee: an application (its client certificate)"),
+       StrList("rights", RightNames(), "what the grantee may do"),
+       Bool("propagate",
+            "on a folder or tenant: also on what it contains (default true; false: the folder "
+            "or tenant object only)")},
+      "grants: who may do what with this object (docs/SECURITY.md, \"Permissions\")");
+  f.check_record = CheckGrant;
+  return f;
+}
+
 const std::vector<std::string> kAppTypes = {
     "ConfigServer", "ConfigServerProxy", "SCS",           "LCA",           "MessageServer",
     "DBServer",     "ThirdPartyServer",  "ThirdPartyApp", "ConfigManager", "Sample"};
@@ -152,6 +194,7 @@ std::map<ObjectType, TypeSpec> BuildSpecs() {
        Int("cancel_log_event_id", 0, INT32_MAX, "log event that clears it"),
        Int("cancel_timeout_s", 0, 86400 * 30, "clears itself after this many seconds", 0),
        Str("description", "free text")}};
+  for (auto& [type, spec] : m) spec.properties.push_back(Permissions());
   return m;
 }
 
@@ -169,6 +212,8 @@ const char* KindName(Kind k) {
       return "a list of references";
     case Kind::kRecordList:
       return "a list of records";
+    case Kind::kStringList:
+      return "a list of strings";
   }
   return "?";
 }
@@ -275,6 +320,34 @@ absl::Status CheckValue(const std::string& path, const FieldSpec& spec, v1::Valu
                 absl::StrCat(item_path, ".", f.name, ": required field is missing"));
           }
         }
+        if (spec.check_record) {
+          TANDEM_RETURN_IF_ERROR(spec.check_record(item_path, item->record_value()));
+        }
+      }
+      return absl::OkStatus();
+    }
+    case Kind::kStringList: {
+      if (!value->has_list_value()) return wrong();
+      TANDEM_ASSIGN_OR_RETURN(auto* items, ListItems(path, value));
+      std::vector<std::string> seen;
+      for (int i = 0; i < items->size(); ++i) {
+        const std::string item_path = absl::StrCat(path, "[", i, "]");
+        const v1::Value& item = items->Get(i);
+        if (!item.has_string_value()) {
+          return absl::InvalidArgumentError(absl::StrCat(item_path, ": must be a string"));
+        }
+        TANDEM_RETURN_IF_ERROR(CheckText(item_path, item.string_value(), Limits::kMaxString));
+        if (!spec.allowed.empty() && std::find(spec.allowed.begin(), spec.allowed.end(),
+                                               item.string_value()) == spec.allowed.end()) {
+          return absl::InvalidArgumentError(absl::StrCat(item_path, ": '", item.string_value(),
+                                                         "' is not one of ",
+                                                         absl::StrJoin(spec.allowed, ", ")));
+        }
+        if (std::find(seen.begin(), seen.end(), item.string_value()) != seen.end()) {
+          return absl::InvalidArgumentError(
+              absl::StrCat(item_path, ": '", item.string_value(), "' is given twice"));
+        }
+        seen.push_back(item.string_value());
       }
       return absl::OkStatus();
     }

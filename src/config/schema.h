@@ -16,7 +16,7 @@ namespace tandem::config {
 using v1::ConfigObject;
 using v1::ObjectType;
 
-enum class Kind { kString, kInt, kBool, kRef, kRefList, kRecordList };
+enum class Kind { kString, kInt, kBool, kRef, kRefList, kRecordList, kStringList };
 
 struct FieldSpec {
   std::string name;
@@ -24,7 +24,7 @@ struct FieldSpec {
   //! For kRef / kRefList: the type referred to.
   ObjectType ref_type = v1::OBJECT_TYPE_UNSPECIFIED;
   bool required = false;
-  //! For kString: if non-empty, the only values allowed.
+  //! For kString and kStringList: if non-empty, the only values allowed.
   std::vector<std::string> allowed;
   //! For kInt: inclusive range.
   int64_t min = INT64_MIN;
@@ -38,6 +38,8 @@ struct FieldSpec {
   //! kept across updates that leave it out, and left out of what clients
   //! other than Tandem's own servers read.
   bool secret = false;
+  //! For kRecordList: a check of each whole record (after its fields).
+  std::function<absl::Status(const std::string& path, const v1::Record& record)> check_record;
 };
 
 struct TypeSpec {

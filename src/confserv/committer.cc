@@ -105,7 +105,7 @@ void Committer::ProcessBatch(std::deque<config::WriteRequest>& batch)
   for (config::WriteRequest& req : batch) {
     Overlay mine(static_cast<const StateView&>(pending));
     absl::StatusOr<config::WriteResult> result =
-        ApplyOperations(mine, req.operations, req.who, now);
+        ApplyOperations(mine, req.operations, req.who, now, req.subject.get());
     if (!result.ok()) {
       req.done(result.status());
       continue;

@@ -4,6 +4,7 @@
 #include "common/hash.h"
 #include "common/status_macros.h"
 #include "config/object_types.h"
+#include "config/permissions.h"
 #include "config/schema.h"
 
 namespace tandem::confserv {
@@ -22,14 +23,39 @@ std::string Describe(const StateView& view, const ObjectKey& key) {
                       key.dbid, ")");
 }
 
+// The objects a permission decision looks at, as the transaction has left
+// them so far.
+class OverlaySource : public config::ObjectSource {
+ public:
+  explicit OverlaySource(const StateView& view) : view_(view) {}
+  std::shared_ptr<const v1::ConfigObject> Find(v1::ObjectType type, int64_t dbid) override {
+    StoredPtr s = view_.Find({type, dbid});
+    if (s == nullptr) return nullptr;
+    auto o = std::make_shared<v1::ConfigObject>();
+    TANDEM_CHECK(o->ParseFromString(*s->data), "stored object unreadable");
+    return o;
+  }
+
+ private:
+  const StateView& view_;
+};
+
 class Applier {
  public:
-  Applier(Overlay& overlay, const std::string& who, absl::Time now)
-      : overlay_(overlay), who_(who), now_(now) {}
+  Applier(Overlay& overlay, const std::string& who, absl::Time now, const config::Subject* subject)
+      : overlay_(overlay), who_(who), now_(now), subject_(subject), source_(overlay) {}
 
   absl::StatusOr<config::WriteResult> Run(const std::vector<v1::Operation>& ops) {
     config::WriteResult result;
     result.first_revision = overlay_.Revision() + 1;
+    bool touches_people = false;
+    for (const v1::Operation& op : ops) {
+      const int type = op.has_create()   ? op.create().object().type()
+                       : op.has_update() ? op.update().object().type()
+                                         : op.delete_().type();
+      touches_people |= type == v1::OBJECT_TYPE_PERSON || type == v1::OBJECT_TYPE_ACCESS_GROUP;
+    }
+    const bool had_administrator = touches_people && Administrators() > 0;
     for (size_t i = 0; i < ops.size(); ++i) {
       absl::StatusOr<v1::ConfigObject> written = Apply(ops[i]);
       if (!written.ok()) return Prefix(i, ops.size(), written.status());
@@ -40,6 +66,11 @@ class Applier {
     for (size_t i = 0; i < ops.size(); ++i) {
       absl::Status st = CheckFinal(ops[i], result.objects[i]);
       if (!st.ok()) return Prefix(i, ops.size(), st);
+    }
+    if (had_administrator && Administrators() == 0) {
+      return absl::FailedPreconditionError(
+          "refused: this would leave no administrator (no enabled person in the enabled global "
+          "AccessGroup 'Administrators'); make another person an administrator first");
     }
     result.last_revision = overlay_.Revision();
     return result;
@@ -84,6 +115,19 @@ class Applier {
     }
     TANDEM_RETURN_IF_ERROR(CheckNameFree(obj, 0));
     TANDEM_RETURN_IF_ERROR(ResolveNames(&obj));
+    if (subject_ != nullptr) {
+      if (!config::MayCreateIn(*subject_, obj, source_)) {
+        return Denied(config::Right::kCreate, obj);
+      }
+      // Grants given with the object: Change Permissions where it goes
+      // (judged without its own grants, which cannot grant themselves).
+      v1::ConfigObject bare = obj;
+      config::StripGrants(&bare);
+      if (!config::SameGrants(bare, obj) &&
+          !config::Allowed(*subject_, config::Right::kChangePermissions, bare, source_)) {
+        return Denied(config::Right::kChangePermissions, obj);
+      }
+    }
     return Record(v1::CHANGE_KIND_CREATED, nullptr, std::move(obj));
   }
 
@@ -99,6 +143,27 @@ class Applier {
     TANDEM_RETURN_IF_ERROR(CheckNameFree(obj, obj.dbid()));
     TANDEM_RETURN_IF_ERROR(ResolveNames(&obj));
     KeepSecrets(*current, &obj);
+    v1::ConfigObject before;
+    TANDEM_CHECK(before.ParseFromString(*current->data), "stored object unreadable");
+    // Readers without Read Permissions never see the grants: an update that
+    // leaves the property out keeps them ("permissions": [] removes them).
+    if (!obj.properties().contains("permissions") && before.properties().contains("permissions")) {
+      (*obj.mutable_properties())["permissions"] = before.properties().at("permissions");
+    }
+    if (subject_ != nullptr) {
+      if (!config::Allowed(*subject_, config::Right::kChange, before, source_)) {
+        return Denied(config::Right::kChange, before);
+      }
+      if (!config::SameGrants(before, obj) &&
+          !config::Allowed(*subject_, config::Right::kChangePermissions, before, source_)) {
+        return Denied(config::Right::kChangePermissions, before);
+      }
+      if ((obj.folder_dbid() != before.folder_dbid() || obj.tenant_dbid() != before.tenant_dbid() ||
+           config::EnclosingFolder(obj) != config::EnclosingFolder(before)) &&
+          !config::MayCreateIn(*subject_, obj, source_)) {
+        return Denied(config::Right::kCreate, obj);  // moved where it may not create
+      }
+    }
     return Record(v1::CHANGE_KIND_UPDATED, current, std::move(obj));
   }
 
@@ -112,10 +177,34 @@ class Applier {
     v1::Change change = NewChange(v1::CHANGE_KIND_DELETED, key);
     TANDEM_CHECK(change.mutable_before()->ParseFromString(*current->data),
                  "stored object unreadable");
+    if (subject_ != nullptr &&
+        !config::Allowed(*subject_, config::Right::kDelete, change.before(), source_)) {
+      return Denied(config::Right::kDelete, change.before());
+    }
     Chain(&change);
     overlay_.Put(key, nullptr, std::move(change));
     deleted_names_[key] = current->name;
     return v1::ConfigObject();
+  }
+
+  // Enabled persons in the enabled global AccessGroup "Administrators".
+  int Administrators() {
+    const int64_t dbid =
+        overlay_.FindName(NameKey{v1::OBJECT_TYPE_ACCESS_GROUP, 0, config::kAdministratorsGroup});
+    auto group = dbid == 0 ? nullptr : source_.Find(v1::OBJECT_TYPE_ACCESS_GROUP, dbid);
+    if (group == nullptr || !group->enabled()) return 0;
+    auto members = group->properties().find("members");
+    if (members == group->properties().end()) return 0;
+    int n = 0;
+    for (const v1::Value& m : members->second.list_value().values()) {
+      auto person = source_.Find(v1::OBJECT_TYPE_PERSON, m.ref_value().dbid());
+      n += person != nullptr && person->enabled();
+    }
+    return n;
+  }
+
+  absl::Status Denied(config::Right right, const v1::ConfigObject& object) const {
+    return absl::PermissionDeniedError(config::Refusal(*subject_, right, object));
   }
 
   // Clients never see secret properties (a password hash), so an update
@@ -166,6 +255,9 @@ class Applier {
         return absl::OkStatus();
       }
       int64_t dbid = overlay_.FindName(NameKey{ref->type(), tenant, ref->name()});
+      if (dbid == 0 && ref->type() == obj->type() && ref->name() == obj->name()) {
+        dbid = obj->dbid();  // itself (a grant to an application on its own object)
+      }
       if (dbid == 0 && tenant != 0) dbid = overlay_.FindName(NameKey{ref->type(), 0, ref->name()});
       if (dbid == 0) {
         return absl::NotFoundError(
@@ -230,7 +322,8 @@ class Applier {
       return absl::OkStatus();  // superseded by a later operation, checked there
     }
     auto exists = [&](const std::string& path, int type, int64_t dbid) -> absl::Status {
-      if (type == key.type && dbid == key.dbid) {
+      // A grant may name the object itself (an application's own rights).
+      if (type == key.type && dbid == key.dbid && path.rfind("properties.permissions", 0) != 0) {
         return absl::InvalidArgumentError(absl::StrCat(path, ": an object cannot refer to itself"));
       }
       if (overlay_.Find({type, dbid}) == nullptr) {
@@ -254,6 +347,8 @@ class Applier {
   Overlay& overlay_;
   const std::string& who_;
   const absl::Time now_;
+  const config::Subject* const subject_;
+  OverlaySource source_;
   absl::flat_hash_map<ObjectKey, std::string> deleted_names_;
 };
 
@@ -267,9 +362,10 @@ std::string ChainHash(const std::string& previous_hash, const v1::Change& change
 
 absl::StatusOr<config::WriteResult> ApplyOperations(Overlay& overlay,
                                                     const std::vector<v1::Operation>& operations,
-                                                    const std::string& who, absl::Time now) {
+                                                    const std::string& who, absl::Time now,
+                                                    const config::Subject* subject) {
   if (operations.empty()) return absl::InvalidArgumentError("operations: empty transaction");
-  return Applier(overlay, who, now).Run(operations);
+  return Applier(overlay, who, now, subject).Run(operations);
 }
 
 }  // namespace tandem::confserv

@@ -6,9 +6,11 @@
 #include "config/schema.h"
 #include "grpcpp/impl/codegen/proto_utils.h"
 #include "grpcpp/support/proto_buffer_reader.h"
+#include "net/read_filter.h"
 #include "net/status_convert.h"
 #include "net/watch_reactor.h"
 #include "net/wire.h"
+#include "spdlog/spdlog.h"
 #include "tandem/config/client.h"
 
 namespace tandem::net {
@@ -122,7 +124,16 @@ grpc::ServerUnaryReactor* ConfigServiceImpl::Get(grpc::CallbackServerContext* ct
   auto result = backend_.Get(*request);
   if (result.ok()) {
     *response = std::move(*result);
-    if (!SeesSecrets(*caller)) config::StripSecrets(response->mutable_object());
+    ReadFilter filter(*caller, backend_);
+    if (!filter.Visible(response->mutable_object())) {
+      const v1::ConfigObject& o = response->object();
+      const std::string refusal = config::Refusal(SubjectOf(*caller), config::Right::kRead, o);
+      spdlog::warn("refused Get from {}: {}", caller->peer, refusal);
+      if (options_.auth != nullptr) options_.auth->CountRefusal();
+      response->Clear();
+      reactor->Finish(grpc::Status(grpc::StatusCode::PERMISSION_DENIED, refusal));
+      return reactor;
+    }
   }
   reactor->Finish(ToGrpc(result.status()));
   return reactor;
@@ -144,7 +155,7 @@ grpc::ServerWriteReactor<grpc::ByteBuffer>* ConfigServiceImpl::List(
   }
   auto snapshot = backend_.List(request);
   if (!snapshot.ok()) return new FailedStream(ToGrpc(snapshot.status()));
-  if (!SeesSecrets(*caller)) RedactSnapshot(&*snapshot);
+  ReadFilter(*caller, backend_).Filter(&*snapshot);
   std::shared_ptr<std::atomic<int>> slot;
   if (snapshot->objects.size() >= kLargeList) {
     if (large_lists_->fetch_add(1) >= options_.max_large_lists) {
@@ -193,6 +204,9 @@ grpc::ServerUnaryReactor* ConfigServiceImpl::SubmitWrite(
   }
   config::WriteRequest req;
   req.operations = std::move(ops);
+  if (config::Subject subject = SubjectOf(*caller); !subject.all) {
+    req.subject = std::make_shared<const config::Subject>(std::move(subject));
+  }
   req.who = caller->kind == auth::Identity::Kind::kClaimed
                 ? caller->name
                 : absl::StrCat(caller->Who(), " from ", caller->peer);
@@ -200,8 +214,13 @@ grpc::ServerUnaryReactor* ConfigServiceImpl::SubmitWrite(
   if (req.token.empty() && caller->kind == auth::Identity::Kind::kApplication) {
     req.on_behalf_of = absl::StrCat("application ", caller->name);
   }
-  req.done = [reactor, fill = std::move(fill)](absl::StatusOr<config::WriteResult> result) {
+  req.done = [auth = options_.auth, reactor, fill = std::move(fill), call,
+              who = req.who](absl::StatusOr<config::WriteResult> result) {
     if (result.ok()) fill(*result);
+    if (result.status().code() == absl::StatusCode::kPermissionDenied) {
+      spdlog::warn("refused {} from {}: {}", call, who, std::string(result.status().message()));
+      if (auth != nullptr) auth->CountRefusal();
+    }
     reactor->Finish(ToGrpc(result.status()));
   };
   backend_.Write(std::move(req));
@@ -278,7 +297,8 @@ grpc::ServerWriteReactor<grpc::ByteBuffer>* ConfigServiceImpl::Watch(
     return new FailedStream(
         grpc::Status(grpc::StatusCode::INVALID_ARGUMENT, "malformed WatchRequest"));
   }
-  return WatchReactor::Start(backend_, request, /*redact_secrets=*/!SeesSecrets(*caller));
+  auto filter = std::make_shared<ReadFilter>(*caller, backend_);
+  return WatchReactor::Start(backend_, request, filter->passes_all() ? nullptr : filter);
 }
 
 grpc::ServerUnaryReactor* ConfigServiceImpl::History(grpc::CallbackServerContext* ctx,
@@ -296,10 +316,9 @@ grpc::ServerUnaryReactor* ConfigServiceImpl::History(grpc::CallbackServerContext
   }
   auto page = backend_.History(request->since_revision(), request->limit());
   if (page.ok()) {
-    const bool redact = !SeesSecrets(*caller);
+    ReadFilter filter(*caller, backend_);
     for (auto& c : page->changes) {
-      if (redact) RedactChange(&c);
-      *response->add_changes() = std::move(c);
+      if (filter.Visible(&c)) *response->add_changes() = std::move(c);
     }
     response->set_more(page->more);
     response->set_revision(page->revision);

@@ -6,8 +6,8 @@
 #include "absl/strings/str_cat.h"
 #include "common/listen_check.h"
 #include "grpcpp/ext/proto_server_reflection_plugin.h"
-#include "grpcpp/security/server_credentials.h"
 #include "grpcpp/impl/server_builder_option.h"
+#include "grpcpp/security/server_credentials.h"
 #include "grpcpp/server_builder.h"
 #include "net/tls.h"
 

@@ -15,8 +15,8 @@ constexpr int64_t kHistoryPage = 1000;
 }  // namespace
 
 WatchReactor* WatchReactor::Start(config::Backend& backend, const v1::WatchRequest& request,
-                                  bool redact_secrets) {
-  auto* r = new WatchReactor(backend, request, redact_secrets);
+                                  std::shared_ptr<ReadFilter> filter) {
+  auto* r = new WatchReactor(backend, request, std::move(filter));
   {
     absl::MutexLock lock(&r->mu_);
     if (request.from_revision() < 0) {
@@ -58,8 +58,8 @@ WatchReactor* WatchReactor::Start(config::Backend& backend, const v1::WatchReque
 }
 
 WatchReactor::WatchReactor(config::Backend& backend, const v1::WatchRequest& request,
-                           bool redact_secrets)
-    : backend_(backend), from_revision_(request.from_revision()), redact_secrets_(redact_secrets) {
+                           std::shared_ptr<ReadFilter> filter)
+    : backend_(backend), from_revision_(request.from_revision()), filter_(std::move(filter)) {
   for (int t : request.types()) types_.insert(t);
   for (int64_t d : request.dbids()) dbids_.insert(d);
 }
@@ -149,11 +149,11 @@ void WatchReactor::BuildMessage() {
   size_t n = 0;
   while (!queue_.empty() && n < kMaxPerMessage) {
     const config::CommittedChange& c = *queue_.front();
-    if (redact_secrets_ && c.change.type() == v1::OBJECT_TYPE_PERSON) {
+    if (filter_ != nullptr &&
+        !(filter_->reads_all() && c.change.type() != v1::OBJECT_TYPE_PERSON)) {
+      // Judged now, with the permissions as they are now.
       v1::Change copy = c.change;
-      if (copy.has_before()) config::StripSecrets(copy.mutable_before());
-      if (copy.has_after()) config::StripSecrets(copy.mutable_after());
-      AppendLengthDelimited(&msg, 1, DeterministicSerialize(copy));
+      if (filter_->Visible(&copy)) AppendLengthDelimited(&msg, 1, DeterministicSerialize(copy));
     } else {
       AppendLengthDelimited(&msg, 1, c.wire);
     }

@@ -8,6 +8,7 @@
 
 #include "absl/container/flat_hash_set.h"
 #include "absl/synchronization/mutex.h"
+#include "net/read_filter.h"
 #include "tandem/config/backend.h"
 #include "tandem/config/v1/config.grpc.pb.h"
 
@@ -17,10 +18,10 @@ class WatchReactor final : public grpc::ServerWriteReactor<grpc::ByteBuffer>,
                            public config::ChangeSubscriber {
  public:
   //! Creates the reactor (it deletes itself when the stream is done).
-  //! `redact_secrets`: leave secret properties out (a client that is not one
-  //! of Tandem's servers).
+  //! `filter`: what the client may see of each change, decided when it is
+  //! sent (so a permission change applies at once); null: everything.
   static WatchReactor* Start(config::Backend& backend, const v1::WatchRequest& request,
-                             bool redact_secrets);
+                             std::shared_ptr<ReadFilter> filter);
 
   void OnChanges(const std::vector<config::ChangePtr>& changes) override;
   void OnShutdown() override;
@@ -30,7 +31,8 @@ class WatchReactor final : public grpc::ServerWriteReactor<grpc::ByteBuffer>,
 
  private:
   enum class Mode { kCatchUp, kLive };
-  WatchReactor(config::Backend& backend, const v1::WatchRequest& request, bool redact_secrets);
+  WatchReactor(config::Backend& backend, const v1::WatchRequest& request,
+               std::shared_ptr<ReadFilter> filter);
   bool Matches(const v1::Change& change) const;
   //! Moves queued changes into out_ (serialized); requires mu_.
   void BuildMessage() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
@@ -40,7 +42,7 @@ class WatchReactor final : public grpc::ServerWriteReactor<grpc::ByteBuffer>,
 
   config::Backend& backend_;
   const int64_t from_revision_;
-  const bool redact_secrets_;
+  const std::shared_ptr<ReadFilter> filter_;
   absl::flat_hash_set<int> types_;
   absl::flat_hash_set<int64_t> dbids_;
 

@@ -311,11 +311,12 @@ TEST_F(AuthTest, ApplicationsByCertificateAndTokensAtAProxy) {
   EXPECT_NE(r.code, 0);
   EXPECT_THAT(r.out, HasSubstr("no Application object"));
 
-  ASSERT_EQ(admin_
-                .Ctl(address(), "create app -f -",
-                     R"({"name": "app-unknown", "properties": {"app_type": "Sample"}})")
-                .code,
-            0);
+  // The application may read and change its own object (a grant naming it).
+  r = admin_.Ctl(address(), "create app -f -",
+                 R"({"name": "app-unknown", "properties": {"app_type": "Sample", "permissions":
+                     [{"application": {"ref": "Application", "name": "app-unknown"},
+                       "rights": ["read", "change"]}]}})");
+  ASSERT_EQ(r.code, 0) << r.out;
   // A proxy (its certificate names the ConfigServerProxy 'csproxy') takes
   // tokens signed by a ConfigServer of the site only.
   CsProxyOptions po;
@@ -363,6 +364,205 @@ TEST_F(AuthTest, ApplicationsByCertificateAndTokensAtAProxy) {
   EXPECT_THAT(admin_.Ctl(address(), "history").out, HasSubstr("application app-unknown"));
   // Without credentials the proxy refuses too.
   EXPECT_NE(Operator("nobody").Ctl(at.address(), "list app").code, 0);
+}
+
+// Permissions, end to end: a person with grants on one folder sees and
+// changes only what is in it, through every call (Get, List, export,
+// History, Watch, writes and transactions), at the master and at a proxy;
+// revoking the grant stops an open watch at once; the last administrator
+// cannot be removed; a malformed grant is refused.
+class PermissionsTest : public AuthTest {
+ protected:
+  void SetUp() override {
+    AuthTest::SetUp();
+    ASSERT_NO_FATAL_FAILURE(Bootstrap());
+    for (const char* json :
+         {R"({"name": "Visible", "properties": {}})", R"({"name": "Hidden", "properties": {}})",
+          R"({"name": "Other", "properties": {}})"}) {
+      Result r = admin_.Ctl(address(), "create folder -f -", json);
+      ASSERT_EQ(r.code, 0) << r.out;
+    }
+    Result r = admin_.Ctl(address(), "create person -f -",
+                          R"({"name": "carol", "properties": {"user_name": "carol"}})");
+    ASSERT_EQ(r.code, 0) << r.out;
+    r = admin_.Ctl(address(), "passwd carol --password-stdin", "a secret of her own\n");
+    ASSERT_EQ(r.code, 0) << r.out;
+    ASSERT_NO_FATAL_FAILURE(GrantCarol("Visible", R"(["read", "change", "create"])"));
+    ASSERT_NO_FATAL_FAILURE(GrantCarol("Other", R"(["read"])"));
+    // Folders Visible, Hidden and Other are DBIDs 1, 2 and 3.
+    for (const auto& [name, folder] :
+         {std::pair{"hv", 1}, std::pair{"hh", 2}, std::pair{"ho", 3}}) {
+      r = admin_.Ctl(address(), "create host -f -",
+                     absl::StrCat(R"({"name": ")", name, R"(", "folder_dbid": )", folder,
+                                  R"(, "properties": {"address": "192.0.2.1"}})"));
+      ASSERT_EQ(r.code, 0) << r.out;
+    }
+    r = carol_.Login(address(), "carol", "a secret of her own");
+    ASSERT_EQ(r.code, 0) << r.out;
+  }
+
+  void GrantCarol(const std::string& folder, const std::string& rights) {
+    Result r = admin_.Ctl(
+        address(), absl::StrCat("update folder ", folder, " -f -"),
+        absl::StrCat(R"({"name": ")", folder,
+                     R"(", "enabled": true, "properties": {"permissions": [{"person": )",
+                     R"({"ref": "Person", "name": "carol"}, "rights": )", rights, "}]}}"));
+    ASSERT_EQ(r.code, 0) << r.out;
+  }
+
+  Operator carol_{"carol"};
+};
+
+TEST_F(PermissionsTest, ReadsShowOnlyWhatMayBeRead) {
+  for (const std::string& at : {address()}) {
+    Result r = carol_.Ctl(at, "list host -o json");
+    ASSERT_EQ(r.code, 0) << r.out;
+    EXPECT_THAT(r.out, HasSubstr("\"hv\""));
+    EXPECT_THAT(r.out, HasSubstr("\"ho\""));
+    EXPECT_THAT(r.out, Not(HasSubstr("\"hh\"")));
+    r = carol_.Ctl(at, "get host hh");
+    EXPECT_NE(r.code, 0);
+    EXPECT_THAT(r.out, HasSubstr("may not read Host 'hh'"));
+    EXPECT_THAT(carol_.Ctl(at, "export").out, Not(HasSubstr("\"hh\"")));
+    r = carol_.Ctl(at, "history -o json");
+    EXPECT_THAT(r.out, HasSubstr("\"hv\""));
+    EXPECT_THAT(r.out, Not(HasSubstr("\"hh\"")));
+    // Without Read Permissions the grants are not shown.
+    EXPECT_THAT(carol_.Ctl(at, "get folder Visible -o json").out, Not(HasSubstr("permissions")));
+    EXPECT_THAT(admin_.Ctl(at, "get folder Visible -o json").out, HasSubstr("permissions"));
+  }
+}
+
+TEST_F(PermissionsTest, TheSameAtAProxy) {
+  ASSERT_EQ(admin_
+                .Ctl(address(), "create app -f -",
+                     R"({"name": "csproxy", "properties": {"app_type": "ConfigServerProxy"}})")
+                .code,
+            0);
+  CsProxyOptions po;
+  po.masters = {address()};
+  po.auth = true;
+  CsProxyProcess proxy(po);
+  proxy.Start();
+  ASSERT_TRUE(proxy.WaitForMode(v1::PROXY_MODE_NORMAL, 20)) << proxy.Log();
+  Operator at_proxy("carol-at-proxy");
+  Result r = at_proxy.Login(proxy.address(), "carol", "a secret of her own");
+  ASSERT_EQ(r.code, 0) << r.out;
+  r = at_proxy.Ctl(proxy.address(), "list host -o json");
+  ASSERT_EQ(r.code, 0) << r.out;
+  EXPECT_THAT(r.out, HasSubstr("\"hv\""));
+  EXPECT_THAT(r.out, Not(HasSubstr("\"hh\"")));
+  EXPECT_THAT(at_proxy.Ctl(proxy.address(), "get host hh").out, HasSubstr("may not read"));
+  EXPECT_THAT(at_proxy.Ctl(proxy.address(), "history -o json").out, Not(HasSubstr("\"hh\"")));
+  // A write through the proxy is judged at the master.
+  r = at_proxy.Ctl(proxy.address(), "set-option host ho s k v");
+  EXPECT_NE(r.code, 0);
+  EXPECT_THAT(r.out, HasSubstr("may not change Host 'ho'"));
+  EXPECT_THAT(server_->Log(), HasSubstr("may not change Host 'ho'"));
+}
+
+TEST_F(PermissionsTest, WritesNeedTheirRight) {
+  Result r = carol_.Ctl(address(), "set-option host hv s k v");
+  EXPECT_EQ(r.code, 0) << r.out;
+  r = carol_.Ctl(address(), "set-option host ho s k v");  // read only there
+  EXPECT_NE(r.code, 0);
+  EXPECT_THAT(r.out, HasSubstr("may not change Host 'ho'"));
+  r = carol_.Ctl(address(), "delete host hv");
+  EXPECT_NE(r.code, 0);
+  EXPECT_THAT(r.out, HasSubstr("may not delete"));
+  r = carol_.Ctl(address(), "create host -f -",
+                 R"({"name": "new1", "folder_dbid": 1, "properties": {"address": "192.0.2.3"}})");
+  EXPECT_EQ(r.code, 0) << r.out;
+  r = carol_.Ctl(address(), "create host -f -",
+                 R"({"name": "new2", "folder_dbid": 3, "properties": {"address": "192.0.2.3"}})");
+  EXPECT_NE(r.code, 0);
+  EXPECT_THAT(r.out, HasSubstr("may not create"));
+  r = carol_.Ctl(address(), "create host -f -",
+                 R"({"name": "new3", "properties": {"address": "192.0.2.3"}})");
+  EXPECT_NE(r.code, 0);  // outside any folder: administrators only
+  // Granting herself more: Change Permissions, which she lacks.
+  r = carol_.Ctl(address(), "update folder Other -f -",
+                 R"({"name": "Other", "enabled": true,
+                     "properties": {"permissions": [{"person": {"ref": "Person", "name": "carol"},
+                     "rights": ["read", "change", "delete"]}]}})");
+  EXPECT_NE(r.code, 0);
+  EXPECT_THAT(r.out, HasSubstr("may not"));
+  // An update that leaves the grants out keeps them (she cannot see them).
+  r = carol_.Ctl(address(), "set-option folder Visible s k v");
+  EXPECT_EQ(r.code, 0) << r.out;
+  EXPECT_THAT(admin_.Ctl(address(), "get folder Visible -o json").out, HasSubstr("\"create\""));
+  // A transaction is all or nothing: one operation she may not do refuses it.
+  testing::TempDir tmp;
+  std::ofstream(tmp.file("two.json")) << R"({"format": "tandem-config-export", "version": 1,
+      "objects": [
+        {"type": "Host", "name": "t1", "folder_dbid": 1, "properties": {"address": "192.0.2.4"}},
+        {"type": "Host", "name": "t2", "folder_dbid": 2, "properties": {"address": "192.0.2.4"}}]})";
+  r = carol_.Ctl(address(), "import --force " + tmp.file("two.json"));
+  EXPECT_NE(r.code, 0);
+  EXPECT_THAT(r.out, HasSubstr("may not create"));
+  EXPECT_NE(admin_.Ctl(address(), "get host t1").code, 0);  // nothing was written
+}
+
+TEST_F(PermissionsTest, RevokingReadStopsAWatchAtOnce) {
+  grpc::ClientContext ctx;
+  ctx.AddMetadata("authorization", "Bearer " + carol_.token());
+  ctx.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(20));
+  v1::WatchRequest request;
+  auto reader = server_->Stub()->Watch(&ctx, request);
+  std::vector<std::string> seen;
+  auto next_host = [&](const std::string& want) {
+    v1::WatchResponse response;
+    while (reader->Read(&response)) {
+      for (const v1::Change& c : response.changes()) {
+        const std::string name = c.has_after() ? c.after().name() : c.before().name();
+        seen.push_back(name);
+        if (name == want) return true;
+      }
+    }
+    return false;
+  };
+  auto touch = [&](const std::string& host, const std::string& value) {
+    Result r = admin_.Ctl(address(), absl::StrCat("set-option host ", host, " s k ", value));
+    ASSERT_EQ(r.code, 0) << r.out;
+  };
+  touch("hh", "1");
+  touch("hv", "1");
+  ASSERT_TRUE(next_host("hv"));
+  // Revoke everything on Visible; then change hv, then ho (still readable).
+  Result r =
+      admin_.Ctl(address(), "update folder Visible -f -",
+                 R"({"name": "Visible", "enabled": true, "properties": {"permissions": []}})");
+  ASSERT_EQ(r.code, 0) << r.out;
+  touch("hv", "2");
+  touch("ho", "2");
+  ASSERT_TRUE(next_host("ho"));
+  ctx.TryCancel();
+  EXPECT_EQ(std::count(seen.begin(), seen.end(), "hh"), 0);
+  EXPECT_EQ(std::count(seen.begin(), seen.end(), "hv"), 1) << "hv after the revocation";
+  EXPECT_EQ(std::count(seen.begin(), seen.end(), "Visible"), 0) << "the revocation itself";
+}
+
+TEST_F(PermissionsTest, GrantsAreCheckedAndTheLastAdministratorStays) {
+  Result r = admin_.Ctl(address(), "update folder Other -f -",
+                        R"({"name": "Other", "enabled": true,
+                            "properties": {"permissions": [{"rights": ["read"]}]}})");
+  EXPECT_NE(r.code, 0);
+  EXPECT_THAT(r.out, HasSubstr("exactly one grantee"));
+  r = admin_.Ctl(address(), "update folder Other -f -",
+                 R"({"name": "Other", "enabled": true,
+                     "properties": {"permissions": [{"person": {"ref": "Person", "name": "carol"},
+                     "rights": ["sudo"]}]}})");
+  EXPECT_NE(r.code, 0);
+  EXPECT_THAT(r.out, HasSubstr("'sudo' is not one of read"));
+  r = admin_.Ctl(address(), "update access_group Administrators -f -",
+                 R"({"name": "Administrators", "enabled": true, "properties": {"members": []}})");
+  EXPECT_NE(r.code, 0);
+  EXPECT_THAT(r.out, HasSubstr("no administrator"));
+  r = admin_.Ctl(address(), "update person admin -f -",
+                 R"({"name": "admin", "enabled": false, "properties": {"user_name": "admin"}})");
+  EXPECT_NE(r.code, 0);
+  EXPECT_THAT(r.out, HasSubstr("no administrator"));
+  EXPECT_EQ(admin_.Ctl(address(), "whoami").code, 0);
 }
 
 }  // namespace

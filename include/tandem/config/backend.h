@@ -62,6 +62,8 @@ struct WriteResult {
 
 //! A write: operations applied atomically. `done` is called exactly once,
 //! possibly on another thread, after the write is durable or has failed.
+struct Subject;  // config/permissions.h
+
 struct WriteRequest {
   std::vector<v1::Operation> operations;
   //! Who writes, recorded in history ("person alice from 192.0.2.10").
@@ -72,6 +74,9 @@ struct WriteRequest {
   std::string on_behalf_of;
   //! Made by the server itself (a password hash): secret properties allowed.
   bool server_made = false;
+  //! Whose permissions the master checks each operation against
+  //! (config/permissions.h); null: not checked (the server's own writes).
+  std::shared_ptr<const Subject> subject;
   std::function<void(absl::StatusOr<WriteResult>)> done;
 };
 
