@@ -71,9 +71,17 @@ absl::StatusOr<std::vector<LoadClientPtr>> MakeClients(const LoadOptions& option
   return clients;
 }
 
+namespace {
+//! --folder: where every object tandem-load makes goes (0: outside any).
+int64_t g_folder = 0;
+}  // namespace
+
+void SetObjectFolder(int64_t folder_dbid) { g_folder = folder_dbid; }
+
 v1::ConfigObject MakeHost(const std::string& name, int64_t i) {
   v1::ConfigObject host;
   host.set_type(v1::OBJECT_TYPE_HOST);
+  host.set_folder_dbid(g_folder);
   host.set_name(name);
   host.set_enabled(true);
   auto& props = *host.mutable_properties();
@@ -86,6 +94,7 @@ v1::ConfigObject MakeHost(const std::string& name, int64_t i) {
 v1::ConfigObject MakeApplication(const std::string& name, int64_t host_dbid, int64_t i) {
   v1::ConfigObject app;
   app.set_type(v1::OBJECT_TYPE_APPLICATION);
+  app.set_folder_dbid(g_folder);
   app.set_name(name);
   app.set_enabled(true);
   auto& props = *app.mutable_properties();

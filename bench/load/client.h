@@ -45,6 +45,9 @@ using LoadClientPtr = std::unique_ptr<LoadClient>;
 absl::StatusOr<std::vector<LoadClientPtr>> MakeClients(const LoadOptions& options, int n);
 
 //! A Host with the required address; `i` varies its properties.
+//! Objects made by MakeHost/MakeApplication go into this folder (--folder);
+//! 0 (the default): outside any folder.
+void SetObjectFolder(int64_t folder_dbid);
 v1::ConfigObject MakeHost(const std::string& name, int64_t i);
 
 //! An Application running on `host_dbid`, with a port and a command line.

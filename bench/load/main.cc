@@ -5,6 +5,7 @@
 #include <map>
 
 #include "CLI/CLI.hpp"
+#include "load/client.h"
 #include "load/modes.h"
 
 namespace tb = tandem::bench;
@@ -71,6 +72,10 @@ int main(int argc, char** argv) {
       ->capture_default_str();
   app.add_option("--app-name", o.app_name, "application_name given to Register")
       ->capture_default_str();
+  app.add_option("--folder", o.folder,
+                 "folder DBID the objects it creates go into (a caller with grants there, not "
+                 "an administrator, exercises the permission checks)")
+      ->check(CLI::NonNegativeNumber);
   app.add_flag("--json", o.json, "also print the result as one JSON line on stdout");
   CLI11_PARSE(app, argc, argv);
 
@@ -86,6 +91,7 @@ int main(int argc, char** argv) {
     auto seconds = [](const timeval& tv) { return tv.tv_sec + tv.tv_usec / 1e6; };
     return seconds(usage.ru_utime) + seconds(usage.ru_stime);
   };
+  tb::SetObjectFolder(o.folder);
   double cpu_before = cpu_seconds();
   absl::StatusOr<tb::Report> report = modes.at(o.mode)(o);
   if (!report.ok()) {

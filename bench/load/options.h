@@ -26,6 +26,8 @@ struct LoadOptions {
   //! Seconds to wait for the server to answer (ready mode).
   double timeout_s = 60;
   std::string app_name = "tandem-load";
+  //! Folder DBID for the objects it creates (0: none).
+  int64_t folder = 0;
   //! TLS to the server (--ca, --cert/--key) or --plaintext.
   TlsFiles tls;
   bool json = false;
