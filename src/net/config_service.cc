@@ -19,11 +19,6 @@ bool SeesSecrets(const auth::Identity& id) {
   return id.tandem_server || id.kind == auth::Identity::Kind::kClaimed;
 }
 
-void RedactChange(v1::Change* change) {
-  if (change->has_before()) config::StripSecrets(change->mutable_before());
-  if (change->has_after()) config::StripSecrets(change->mutable_after());
-}
-
 void RedactSnapshot(config::ListSnapshot* snapshot) {
   for (config::ObjectBytes& bytes : snapshot->objects) {
     v1::ConfigObject o;
@@ -297,7 +292,7 @@ grpc::ServerWriteReactor<grpc::ByteBuffer>* ConfigServiceImpl::Watch(
     return new FailedStream(
         grpc::Status(grpc::StatusCode::INVALID_ARGUMENT, "malformed WatchRequest"));
   }
-  auto filter = std::make_shared<ReadFilter>(*caller, backend_);
+  auto filter = std::make_shared<ReadFilter>(*caller, backend_, /*live=*/true);
   return WatchReactor::Start(backend_, request, filter->passes_all() ? nullptr : filter);
 }
 

@@ -19,7 +19,6 @@ namespace tandem::net {
 //! servers do (they keep full copies), and everyone when authentication is off.
 bool SeesSecrets(const auth::Identity& id);
 //! Leaves the secret properties out of what a client is sent.
-void RedactChange(v1::Change* change);
 void RedactSnapshot(config::ListSnapshot* snapshot);
 //! The session token of a call ("authorization: Bearer TOKEN"), or "".
 std::string CallToken(grpc::CallbackServerContext* ctx);

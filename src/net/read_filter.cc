@@ -7,32 +7,19 @@
 #include "net/config_service.h"
 
 namespace tandem::net {
-namespace {
-
-// Objects of the backend, read once per decision.
-class BackendSource : public config::ObjectSource {
- public:
-  explicit BackendSource(config::Backend& backend) : backend_(backend) {}
-  std::shared_ptr<const v1::ConfigObject> Find(v1::ObjectType type, int64_t dbid) override {
-    auto key = std::make_pair(type, dbid);
-    auto it = cache_.find(key);
-    if (it != cache_.end()) return it->second;
-    v1::GetRequest request;
-    request.set_type(type);
-    request.set_dbid(dbid);
-    auto got = backend_.Get(request);
-    std::shared_ptr<const v1::ConfigObject> o =
-        got.ok() ? std::make_shared<v1::ConfigObject>(std::move(*got->mutable_object())) : nullptr;
-    cache_[key] = o;
-    return o;
-  }
-
- private:
-  config::Backend& backend_;
-  std::map<std::pair<v1::ObjectType, int64_t>, std::shared_ptr<const v1::ConfigObject>> cache_;
-};
-
-}  // namespace
+std::shared_ptr<const v1::ConfigObject> BackendSource::Find(v1::ObjectType type, int64_t dbid) {
+  auto key = std::make_pair(type, dbid);
+  auto it = cache_.find(key);
+  if (it != cache_.end()) return it->second;
+  v1::GetRequest request;
+  request.set_type(type);
+  request.set_dbid(dbid);
+  auto got = backend_.Get(request);
+  std::shared_ptr<const v1::ConfigObject> o =
+      got.ok() ? std::make_shared<v1::ConfigObject>(std::move(*got->mutable_object())) : nullptr;
+  cache_[key] = o;
+  return o;
+}
 
 config::Subject SubjectOf(const auth::Identity& id) {
   config::Subject s;
@@ -44,8 +31,11 @@ config::Subject SubjectOf(const auth::Identity& id) {
   return s;
 }
 
-ReadFilter::ReadFilter(const auth::Identity& caller, config::Backend& backend)
-    : subject_(SubjectOf(caller)), sees_secrets_(SeesSecrets(caller)), backend_(backend) {}
+ReadFilter::ReadFilter(const auth::Identity& caller, config::Backend& backend, bool live)
+    : subject_(SubjectOf(caller)),
+      sees_secrets_(SeesSecrets(caller)),
+      live_(live),
+      source_(backend) {}
 
 bool ReadFilter::Visible(v1::ConfigObject* object) { return Visible(object, nullptr); }
 
@@ -55,9 +45,9 @@ bool ReadFilter::Visible(v1::ConfigObject* object, v1::ConfigObject* earlier) {
     if (earlier != nullptr) config::StripSecrets(earlier);
   }
   if (subject_.all) return true;
-  BackendSource source(backend_);
-  if (!config::Allowed(subject_, config::Right::kRead, *object, source)) return false;
-  if (!config::Allowed(subject_, config::Right::kReadPermissions, *object, source)) {
+  if (live_) source_.Clear();
+  if (!config::Allowed(subject_, config::Right::kRead, *object, source_)) return false;
+  if (!config::Allowed(subject_, config::Right::kReadPermissions, *object, source_)) {
     config::StripGrants(object);
     if (earlier != nullptr) config::StripGrants(earlier);
   }

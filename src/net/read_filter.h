@@ -6,7 +6,9 @@
 // properties for all but Tandem's servers.
 #pragma once
 
+#include <map>
 #include <memory>
+#include <utility>
 
 #include "auth/authenticator.h"
 #include "config/permissions.h"
@@ -18,9 +20,25 @@ namespace tandem::net {
 //! and claimed identities (authentication off) get every right.
 config::Subject SubjectOf(const auth::Identity& id);
 
+//! The objects a decision looks at (folders, tenants, groups), read from the
+//! backend once each until Clear().
+class BackendSource : public config::ObjectSource {
+ public:
+  explicit BackendSource(config::Backend& backend) : backend_(backend) {}
+  std::shared_ptr<const v1::ConfigObject> Find(v1::ObjectType type, int64_t dbid) override;
+  void Clear() { cache_.clear(); }
+
+ private:
+  config::Backend& backend_;
+  std::map<std::pair<v1::ObjectType, int64_t>, std::shared_ptr<const v1::ConfigObject>> cache_;
+};
+
 class ReadFilter {
  public:
-  ReadFilter(const auth::Identity& caller, config::Backend& backend);
+  //! `live`: every decision reads the state afresh (a Watch, which lives
+  //! across changes); otherwise one call's decisions share what they read
+  //! (a listing or a history page is one point in time).
+  ReadFilter(const auth::Identity& caller, config::Backend& backend, bool live = false);
 
   //! Sees everything unchanged (a Tandem server): no parsing needed.
   bool passes_all() const { return subject_.all && sees_secrets_; }
@@ -40,7 +58,8 @@ class ReadFilter {
 
   config::Subject subject_;
   bool sees_secrets_;
-  config::Backend& backend_;
+  bool live_;
+  BackendSource source_;
 };
 
 }  // namespace tandem::net
