@@ -54,6 +54,7 @@ absl::Status RunStatus(CommandContext& ctx) {
         {"started_at", config::FormatTimestamp(info->started_at())},
         {"uptime_s", absl::ToInt64Seconds(uptime)},
         {"alarms", std::vector<std::string>(info->alarms().begin(), info->alarms().end())},
+        {"refused_calls", info->refused_calls()},
     };
     if (!info->node().empty()) {
       out["node"] = info->node();
@@ -108,6 +109,10 @@ absl::Status RunStatus(CommandContext& ctx) {
   table.AddRow({"storage", info->storage()});
   table.AddRow({"version", info->version()});
   table.AddRow({"uptime", FormatUptime(uptime)});
+  if (info->refused_calls() > 0) {
+    table.AddRow({"refused calls", absl::StrCat(info->refused_calls(),
+                                                " since the start (each in the server's log)")});
+  }
   for (const std::string& alarm : info->alarms()) table.AddRow({"alarm", alarm});
   table.Print(ctx.out());
   return absl::OkStatus();

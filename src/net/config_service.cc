@@ -340,6 +340,7 @@ grpc::ServerUnaryReactor* ConfigServiceImpl::GetServerInfo(grpc::CallbackServerC
     return reactor;
   }
   *response = full;
+  if (options_.auth != nullptr) response->set_refused_calls(options_.auth->refusals());
   if (options_.alarms) {
     for (std::string& alarm : options_.alarms()) response->add_alarms(std::move(alarm));
   }

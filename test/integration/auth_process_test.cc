@@ -500,6 +500,16 @@ TEST_F(PermissionsTest, WritesNeedTheirRight) {
   EXPECT_NE(r.code, 0);
   EXPECT_THAT(r.out, HasSubstr("may not create"));
   EXPECT_NE(admin_.Ctl(address(), "get host t1").code, 0);  // nothing was written
+  // Each refusal was counted (and logged): six writes above, at least.
+  v1::ServerInfo info;
+  {
+    grpc::ClientContext ctx;
+    ctx.AddMetadata("authorization", "Bearer " + admin_.token());
+    ASSERT_TRUE(server_->Stub()->GetServerInfo(&ctx, v1::ServerInfoRequest(), &info).ok());
+  }
+  EXPECT_GE(info.refused_calls(), 6);
+  EXPECT_THAT(admin_.Ctl(address(), "status").out, HasSubstr("refused calls"));
+  EXPECT_THAT(server_->Log(), HasSubstr("refused Transaction from person carol"));
 }
 
 TEST_F(PermissionsTest, RevokingReadStopsAWatchAtOnce) {
