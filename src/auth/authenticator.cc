@@ -1,5 +1,7 @@
 #include "auth/authenticator.h"
 
+#include <arpa/inet.h>
+
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "common/hash.h"
@@ -19,6 +21,14 @@ std::string StringProperty(const v1::ConfigObject& o, const std::string& key) {
   auto it = o.properties().find(key);
   return it != o.properties().end() && it->second.has_string_value() ? it->second.string_value()
                                                                      : "";
+}
+
+//! "192.0.2.7" or "2001:db8::7", nothing else (a forwarded-for value is
+//! written into the history as it comes).
+bool IsIpAddress(const std::string& s) {
+  if (s.empty() || s.size() >= INET6_ADDRSTRLEN) return false;
+  unsigned char buf[sizeof(struct in6_addr)];
+  return inet_pton(AF_INET, s.c_str(), buf) == 1 || inet_pton(AF_INET6, s.c_str(), buf) == 1;
 }
 
 int64_t IntProperty(const v1::ConfigObject& o, const std::string& key, int64_t def) {
@@ -207,7 +217,14 @@ absl::StatusOr<Identity> Authenticator::Authenticate(const CallCredentials& call
     if (!cert.ok() && call.token.empty()) return cert.status();
     if (cert.ok()) from_cert = *std::move(cert);
   }
-  if (!call.token.empty()) return FromToken(call.token, call.peer);
+  // A proxy's forwarded call: the history shows the client's address, and
+  // the proxy's.
+  std::string peer = call.peer;
+  if (from_cert && from_cert->tandem_server && IsIpAddress(call.forwarded_for)) {
+    peer = absl::StrCat(call.forwarded_for, " via ", call.peer);
+    from_cert->peer = peer;
+  }
+  if (!call.token.empty()) return FromToken(call.token, peer);
   if (!from_cert) {
     return Unauthenticated(
         "this call needs a session: log in (tandemctl login, or TANDEM_TOKEN), or present a "
@@ -216,7 +233,7 @@ absl::StatusOr<Identity> Authenticator::Authenticate(const CallCredentials& call
   // A Tandem server (a proxy) writing for an application it serves.
   if (from_cert->tandem_server && absl::StartsWith(call.on_behalf_of, "application ")) {
     absl::StatusOr<Identity> behalf =
-        FromCertificate(call.on_behalf_of.substr(std::string("application ").size()), call.peer);
+        FromCertificate(call.on_behalf_of.substr(std::string("application ").size()), peer);
     if (!behalf.ok()) return behalf.status();
     behalf->via = absl::StrCat("certificate, through ", from_cert->name);
     return behalf;

@@ -69,6 +69,10 @@ struct CallCredentials {
   //! From a Tandem server (a proxy): the identity it writes on behalf of
   //! ("application NAME"); ignored from anyone else.
   std::string on_behalf_of = {};
+  //! From a Tandem server (a proxy): the address of the client whose call
+  //! it forwards; the identity's peer becomes "CLIENT via PROXY". Ignored
+  //! from anyone else, and unless it is an IP address.
+  std::string forwarded_for = {};
 };
 
 //! The configuration as authentication sees it (master and proxy implement

@@ -53,6 +53,7 @@ absl::StatusOr<config::ConfigClientPtr> MasterConnection::Acquire(const Writer& 
   options.timeout = kWriteTimeout;
   options.token = writer.token;
   options.on_behalf_of = writer.on_behalf_of;
+  options.forwarded_for = writer.forwarded_for;
   config::ConfigClientPtr client = net::NewGrpcConfigClientOn(options, channel_);
   auto registered = client->Register();
   if (!registered.ok()) return registered.status();

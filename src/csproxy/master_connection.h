@@ -36,7 +36,10 @@ class MasterConnection {
     std::string who;
     std::string token;
     std::string on_behalf_of;
-    std::string Key() const { return who + "\n" + token + "\n" + on_behalf_of; }
+    std::string forwarded_for;  //!< the writer's address
+    std::string Key() const {
+      return who + "\n" + token + "\n" + on_behalf_of + "\n" + forwarded_for;
+    }
   };
   //! A client registered with the master for `writer`: a pooled one, else a
   //! new one.

@@ -74,7 +74,7 @@ absl::StatusOr<config::WriteResult> WriteForwarder::Forward(const config::WriteR
   if (master == nullptr) return absl::UnavailableError(link_.LimitedMessage());
   MasterConnection::Writer writer;
   if (!request.server_made) {
-    writer = {request.who, request.token, request.on_behalf_of};
+    writer = {request.who, request.token, request.on_behalf_of, request.peer};
   }
   auto client = master->Acquire(writer);
   if (!client.ok()) {

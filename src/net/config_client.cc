@@ -154,6 +154,9 @@ class GrpcConfigClient final : public config::ConfigClient {
     if (!options_.on_behalf_of.empty()) {
       ctx->AddMetadata(config::kOnBehalfOfMetadataKey, options_.on_behalf_of);
     }
+    if (!options_.forwarded_for.empty()) {
+      ctx->AddMetadata(config::kForwardedForMetadataKey, options_.forwarded_for);
+    }
   }
 
   v1::RegisterRequest RegisterRequest() const {

@@ -206,6 +206,7 @@ grpc::ServerUnaryReactor* ConfigServiceImpl::SubmitWrite(
                 ? caller->name
                 : absl::StrCat(caller->Who(), " from ", caller->peer);
   req.token = CallToken(ctx);
+  req.peer = caller->peer;
   if (req.token.empty() && caller->kind == auth::Identity::Kind::kApplication) {
     req.on_behalf_of = absl::StrCat("application ", caller->name);
   }

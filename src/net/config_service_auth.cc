@@ -72,6 +72,7 @@ absl::StatusOr<auth::Identity> ConfigServiceImpl::Caller(grpc::CallbackServerCon
   creds.cert_name = PeerCertificateName(*ctx);
   creds.peer = peer;
   creds.on_behalf_of = Metadata(ctx, config::kOnBehalfOfMetadataKey);
+  creds.forwarded_for = Metadata(ctx, config::kForwardedForMetadataKey);
   absl::StatusOr<auth::Identity> id = options_.auth->Authenticate(creds);
   if (!id.ok() && call != nullptr) {
     options_.auth->CountRefusal();

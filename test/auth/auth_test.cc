@@ -309,6 +309,31 @@ TEST_F(AuthTest, CertificatesNameApplications) {
   EXPECT_EQ(not_a_proxy->name, "sample-app");  // its own identity, not the claimed one
 }
 
+// A proxy's forwarded call records the client's address and the proxy's;
+// the address is believed from a Tandem server only, and only as an address.
+TEST_F(AuthTest, ForwardedForFromAProxyOnly) {
+  auto via = auth_->Authenticate({.cert_name = "csproxy",
+                                  .peer = "192.0.2.30",
+                                  .on_behalf_of = "application sample-app",
+                                  .forwarded_for = "203.0.113.7"});
+  ASSERT_TRUE(via.ok()) << via.status();
+  EXPECT_EQ(via->peer, "203.0.113.7 via 192.0.2.30");
+  auto v6 = auth_->Authenticate(
+      {.cert_name = "csproxy", .peer = "192.0.2.30", .forwarded_for = "2001:db8::7"});
+  ASSERT_TRUE(v6.ok());
+  EXPECT_EQ(v6->peer, "2001:db8::7 via 192.0.2.30");
+  auto claimed = auth_->Authenticate(
+      {.cert_name = "sample-app", .peer = "192.0.2.21", .forwarded_for = "203.0.113.7"});
+  ASSERT_TRUE(claimed.ok());
+  EXPECT_EQ(claimed->peer, "192.0.2.21");  // not a Tandem server: ignored
+  for (const char* bad : {"203.0.113.7 via 192.0.2.1", "x\nperson admin", "localhost", ""}) {
+    auto r =
+        auth_->Authenticate({.cert_name = "csproxy", .peer = "192.0.2.30", .forwarded_for = bad});
+    ASSERT_TRUE(r.ok());
+    EXPECT_EQ(r->peer, "192.0.2.30") << bad;
+  }
+}
+
 // Nothing to show: refused, saying how to log in. Authentication off: the
 // claimed name, as before.
 TEST_F(AuthTest, NoCredentialsAndAuthenticationOff) {

@@ -356,7 +356,9 @@ TEST_F(AuthTest, ApplicationsByCertificateAndTokensAtAProxy) {
   r = at_proxy.Ctl(at.address(), "create host -f -",
                    R"({"name": "via-proxy", "properties": {"address": "192.0.2.2"}})");
   ASSERT_EQ(r.code, 0) << r.out;
-  EXPECT_THAT(admin_.Ctl(address(), "history").out, HasSubstr("person admin"));
+  // The history has the client's address and the proxy's (both loopback).
+  EXPECT_THAT(admin_.Ctl(address(), "history").out,
+              HasSubstr("person admin from 127.0.0.1 via 127.0.0.1"));
   // And an application's write through the proxy is the application's.
   r = app.Ctl(at.address(), absl::StrCat("--cert ", unknown.cert, " --key ", unknown.key,
                                          " set-option app app-unknown s k v"));

@@ -72,6 +72,9 @@ struct WriteRequest {
   //! its session token, or else "application NAME" (a certificate identity).
   std::string token;
   std::string on_behalf_of;
+  //! The writer's address as the server that took the call saw it (a proxy
+  //! passes it on to the master for the history).
+  std::string peer;
   //! Made by the server itself (a password hash): secret properties allowed.
   bool server_made = false;
   //! Whose permissions the master checks each operation against

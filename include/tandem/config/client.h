@@ -35,6 +35,10 @@ struct ClientOptions {
   std::string token;
   //! For a proxy: the identity it writes on behalf of ("application NAME").
   std::string on_behalf_of;
+  //! For a proxy: the address of the client whose write it forwards
+  //! ("203.0.113.7"); the master records it with the proxy's address, and
+  //! believes it only from a Tandem server's certificate.
+  std::string forwarded_for;
   //! Deadline of each unary call (Register, and so connecting, included)
   //! unless the call takes its own.
   absl::Duration timeout = absl::Seconds(10);
@@ -95,5 +99,7 @@ inline constexpr char kSessionMetadataKey[] = "x-tandem-session";
 //! proxy writes on behalf of.
 inline constexpr char kAuthorizationMetadataKey[] = "authorization";
 inline constexpr char kOnBehalfOfMetadataKey[] = "x-tandem-on-behalf-of";
+//! Metadata key of the client address a proxy forwards a write for.
+inline constexpr char kForwardedForMetadataKey[] = "x-tandem-forwarded-for";
 
 }  // namespace tandem::config
