@@ -1,13 +1,15 @@
 #!/usr/bin/env bash
 # What trust costs: the same build serving plaintext with authentication off
-# ("plain") against TLS + authentication + permissions ("trust"), measured
-# alternately in one run. On "trust" the load generator is the Application
+# ("plain"), TLS with authentication off ("tls": what TLS alone costs) and
+# TLS + authentication + permissions ("trust"), measured alternately in one
+# run. On "trust" the load generator is the Application
 # 'bench-load' (client certificate) with grants on the folder its objects go
 # into: not an administrator, so every call passes the permission decision.
 # Then password logins: their rate at the default Argon2id parameters, and
 # 32-client reads on "trust" with and without a stream of logins beside them.
 #   bench/trust_bench.sh [OUT_DIR]           (default: print only)
-# Env: BUILD_DIR (default build), ROUNDS (3), SECONDS_EACH (8), LOGINS (24).
+# Env: BUILD_DIR (default build), ROUNDS (3), SECONDS_EACH (8), LOGINS (24),
+# LIST_K (objects of the listing job, thousands: 100).
 # Everything runs on 127.0.0.1 in a temporary directory, stopped on exit.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -16,6 +18,7 @@ OUT=${1:-}
 ROUNDS=${ROUNDS:-3}
 SECONDS_EACH=${SECONDS_EACH:-8}
 LOGINS=${LOGINS:-24}
+LIST_K=${LIST_K:-100}
 BIN=$BUILD_DIR/src/exe/tandemd
 CTL=$BUILD_DIR/src/exe/tandemctl
 LOAD=$BUILD_DIR/bench/tandem-load
@@ -53,6 +56,8 @@ start() {  # start NAME TLS-AND-AUTH-TOML: a tandemd confserv on SQLite; prints 
 }
 
 P=$(start plain $'[tls]\nplaintext = true\n[auth]\nmode = "off"')
+L=$(start tls "$(printf '[tls]\ncert = "%s"\nkey = "%s"\nca = "%s"\n[auth]\nmode = "off"' \
+  "$PKI/confserv.crt" "$PKI/confserv.key" "$PKI/ca.crt")")
 T=$(start trust "$(printf '[tls]\ncert = "%s"\nkey = "%s"\nca = "%s"\n[auth]\nmode = "on"\nbootstrap_file = "%s"' \
   "$PKI/confserv.crt" "$PKI/confserv.key" "$PKI/ca.crt" "$TMP/trust/bootstrap.secret")")
 export TANDEM_CA=$PKI/ca.crt TANDEM_TOKEN_FILE=$TMP/admin.token
@@ -71,19 +76,25 @@ JSON
 "$CTL" --plaintext --server "127.0.0.1:$P" create folder -f - >/dev/null <<'JSON'
 {"name": "Bench", "properties": {}}
 JSON
+"$CTL" --server "127.0.0.1:$L" create folder -f - >/dev/null <<'JSON'
+{"name": "Bench", "properties": {}}
+JSON
 
 PLAIN_ARGS=(--plaintext --server "127.0.0.1:$P" --folder 1)
 TRUST_ARGS=(--ca "$PKI/ca.crt" --cert "$PKI/bench-load.crt" --key "$PKI/bench-load.key"
   --server "127.0.0.1:$T" --folder 1)
+TLS_ARGS=(--ca "$PKI/ca.crt" --cert "$PKI/bench-load.crt" --key "$PKI/bench-load.key"
+  --server "127.0.0.1:$L" --folder 1)
 pid_of() { cat "$TMP/$1/pid"; }
 ticks() { awk '{print $14 + $15}' "/proc/$1/stat"; }
 
-# one NAME SERVER(plain|trust) MODE ARGS...: a tandem-load run, with the server's CPU.
+# one NAME SERVER(plain|tls|trust) MODE ARGS...: a tandem-load run, with the server's CPU.
 one() {
   local name=$1 which=$2 mode=$3 before after line
   shift 3
   local args=("${PLAIN_ARGS[@]}")
   [ "$which" = trust ] && args=("${TRUST_ARGS[@]}")
+  [ "$which" = tls ] && args=("${TLS_ARGS[@]}")
   before=$(ticks "$(pid_of "$which")")
   line=$("$LOAD" "$mode" "${args[@]}" "$@" --json 2>>"$TMP/load.err") ||
     { log "$name $which: tandem-load failed: $(tail -2 "$TMP/load.err")"; return 0; }
@@ -98,12 +109,12 @@ one() {
 log "== trust_bench: $(date -Is), commit $(git rev-parse --short HEAD 2>/dev/null), build $BUILD_DIR"
 log "   load before: $(cut -d' ' -f1-3 /proc/loadavg)"
 for r in $(seq "$ROUNDS"); do
-  for w in plain trust; do one "update64#$r" "$w" update --clients 64 --duration "$SECONDS_EACH" --warmup 1; done
-  for w in trust plain; do one "read32#$r" "$w" read --clients 32 --count 2000 --duration "$SECONDS_EACH" --warmup 1; done
+  for w in plain tls trust; do one "update64#$r" "$w" update --clients 64 --duration "$SECONDS_EACH" --warmup 1; done
+  for w in trust tls plain; do one "read32#$r" "$w" read --clients 32 --count 2000 --duration "$SECONDS_EACH" --warmup 1; done
 done
-for w in plain trust; do one "watch1000" "$w" watch-fanout --clients 1000 --count 20; done
-for w in plain trust; do one "populate20k" "$w" populate --count 20000 --clients 2; done
-for w in plain trust; do one "list20k" "$w" list --repeat 3; done
+for w in plain tls trust; do one "watch1000" "$w" watch-fanout --clients 1000 --count 20; done
+for w in plain tls trust; do one "populate${LIST_K}k" "$w" populate --count "$((LIST_K * 1000))" --clients 2; done
+for w in plain tls trust; do one "list${LIST_K}k" "$w" list --repeat 3; done
 
 # Logins: sequential tandemctl logins (each: a process, a TLS handshake, Argon2id).
 t0=$(date +%s%N)

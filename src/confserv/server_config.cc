@@ -8,6 +8,7 @@
 #include "auth/auth_config.h"
 #include "common/status_macros.h"
 #include "common/toml_file.h"
+#include "tandem/storage/pg_admin.h"
 
 namespace tandem::confserv {
 namespace {
@@ -103,6 +104,15 @@ absl::StatusOr<ServerConfig> ParseServerConfig(absl::string_view text, const std
                      ": [storage] backend \"postgres\" needs conninfo, e.g. \"host=db1,db2 "
                      "dbname=tandem target_session_attrs=read-write\""));
   }
+  if (c.storage_backend == "postgres" &&
+      !storage::pgadmin::ConninfoValue(c.storage_conninfo, "password").empty()) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        source,
+        ": [storage] conninfo holds a password; keep it out of the bootstrap file (and so out "
+        "of every copy and log of it): put it in a passfile (a line "
+        "\"*:*:*:USER:PASSWORD\", mode 0600) and name that in the conninfo "
+        "(passfile=/etc/tandem/pgpass); see docs/DBMS-OPERATIONS.md"));
+  }
   if (sync_timeout_s < 1) {
     return absl::InvalidArgumentError(absl::StrCat(
         source,
@@ -189,8 +199,9 @@ lockout_minutes = 15           # ... for this long
 [storage]
 backend = "sqlite"             # "sqlite" (embedded) or "postgres"
 path = "/var/lib/tandem/config.db"   # sqlite: the database file
-# conninfo = "host=db1,db2 dbname=tandem user=tandem target_session_attrs=read-write"
-#                                    # postgres: libpq connection string
+# conninfo = "host=db1,db2 dbname=tandem user=tandem target_session_attrs=read-write sslmode=verify-full sslrootcert=/etc/tandem/ca.crt passfile=/etc/tandem/pgpass"
+#                                    # postgres: libpq connection string (the
+#                                    # password in a passfile, never here)
 # sync_commit_timeout_s = 5          # postgres: longest wait for a synchronous standby
 # on_sync_standby_lost = "wait"      # postgres: "wait" (each write waits, then reports
 #                                    # "not replicated") or "degrade" (commit on the

@@ -29,7 +29,8 @@ std::string Seconds(const std::optional<double>& s) {
 }
 
 nlohmann::json ToJson(const Row& row) {
-  nlohmann::json j = {{"conninfo", row.conninfo}, {"reachable", row.state.ok()}};
+  nlohmann::json j = {{"conninfo", pgadmin::RedactedConninfo(row.conninfo)},
+                      {"reachable", row.state.ok()}};
   if (!row.state.ok()) {
     j["error"] = std::string(row.state.status().message());
     return j;
@@ -83,7 +84,8 @@ std::vector<std::string> Warnings(const std::vector<Row>& rows) {
   std::map<std::string, std::vector<std::string>> primaries;  // history id -> endpoints
   for (const Row& row : rows) {
     if (!row.state.ok()) {
-      w.push_back(absl::StrCat(row.conninfo, ": unreachable: ", row.state.status().message()));
+      w.push_back(absl::StrCat(pgadmin::ConninfoLabel(row.conninfo),
+                               ": unreachable: ", row.state.status().message()));
       continue;
     }
     const pgadmin::ServerState& s = *row.state;
@@ -150,7 +152,7 @@ absl::Status RunDbStatus(CommandContext& ctx, const std::vector<std::string>& co
                          64);
     for (const Row& row : rows) {
       if (!row.state.ok()) {
-        servers.AddRow({row.conninfo, "unreachable"});
+        servers.AddRow({pgadmin::ConninfoLabel(row.conninfo), "unreachable"});
         continue;
       }
       const pgadmin::ServerState& s = *row.state;

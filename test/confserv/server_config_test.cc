@@ -1,9 +1,13 @@
 #include "confserv/server_config.h"
 
+#include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
 namespace tandem::confserv {
 namespace {
+
+using ::testing::HasSubstr;
+using ::testing::Not;
 
 // Files without [tls] get "plaintext = true" (TLS has tests of its own).
 absl::StatusOr<ServerConfig> Parse(std::string text, const std::string& source = "test.toml") {
@@ -58,6 +62,12 @@ on_sync_standby_lost = "degrade"
   ASSERT_TRUE(c.ok()) << c.status();
   EXPECT_EQ(c->sync_commit_timeout, absl::Seconds(2));
   EXPECT_EQ(c->on_sync_standby_lost, Lost::kDegrade);
+  // A password belongs in a passfile, not in the bootstrap file.
+  auto pw =
+      Parse("[storage]\nbackend = \"postgres\"\nconninfo = \"dbname=tandem password=s3cret\"\n");
+  ASSERT_FALSE(pw.ok());
+  EXPECT_THAT(pw.status().message(), HasSubstr("passfile"));
+  EXPECT_THAT(pw.status().message(), Not(HasSubstr("s3cret")));
   auto w = Parse("[storage]\non_sync_standby_lost = \"wait\"\n");
   ASSERT_TRUE(w.ok()) << w.status();
   EXPECT_EQ(w->on_sync_standby_lost, Lost::kWait);

@@ -48,6 +48,29 @@ dns_has() { "${L[@]}" exec ops dig +short @192.0.2.53 "$1" A | grep -x "$2" >/de
 "${L[@]}" exec ops tandemctl dns set lab-check 192.0.2.10 --ttl 5 >/dev/null
 check "tandemctl dns set with the lab's TSIG key (lab exec's defaults)" dns_has lab-check.tandem.test 192.0.2.10
 
+echo "== PostgreSQL: TLS and SCRAM only"
+PSQL=/usr/lib/postgresql/15/bin/psql
+SESSIONS=$("${L[@]}" exec r1-dbms runuser -u postgres -- "$PSQL" -X -At -h "$STATE/r1-dbms/run" \
+  -U postgres -d postgres -c "SELECT a.usename, a.client_addr, s.ssl FROM pg_stat_activity a
+    JOIN pg_stat_ssl s USING (pid) WHERE a.client_addr IS NOT NULL")
+echo "$SESSIONS"
+check "the masters' sessions are role tandem, over TLS" grep -Eq '^tandem\|198\.51\.100\.11\|t$' <<<"$SESSIONS"
+check "the standby streams as tandem_admin, over TLS" grep -Eq '^tandem_admin\|203\.0\.113\.10\|t$' <<<"$SESSIONS"
+check "no session without TLS" bash -c "! grep -q '|f\$' <<<\"\$1\"" _ "$SESSIONS"
+refused() {  # CONNINFO EXPECTED-MESSAGE: psql from r1-fw-p is refused saying so
+  local out
+  out=$("${L[@]}" exec r1-fw-p "$PSQL" -X -w "$1" -c 'SELECT 1' 2>&1) && return 1
+  grep -q "$2" <<<"$out"
+}
+CONN="host=198.51.100.10 dbname=tandem passfile=$STATE/secrets/pgpass-tandem"
+check "plaintext is refused" refused "$CONN user=tandem sslmode=disable" 'no encryption'
+check "the postgres superuser is refused from the network" refused "$CONN user=postgres sslmode=require" 'no pg_hba.conf entry'
+check "a wrong password is refused" refused "host=198.51.100.10 dbname=tandem user=tandem sslmode=require password=wrong" 'password authentication failed'
+check "no password in a bootstrap file or the site file" \
+  bash -c "! grep -rlF -e \"\$(cat \"\$1/secrets/tandem.password\")\" -e \"\$(cat \"\$1/secrets/tandem_admin.password\")\" \"\$1\" --exclude-dir=secrets --exclude-dir=data" _ "$STATE"
+check "no password in the standby's primary_conninfo" \
+  bash -c "! grep -F \"\$(cat \"\$1/secrets/tandem_admin.password\")\" \"\$1/r2-dbms/data/postgresql.auto.conf\"" _ "$STATE"
+
 echo "== tandemctl dr status"
 DR_RC=0
 DR=$("${L[@]}" exec ops "$BUILD/src/exe/tandemctl" dr status) || DR_RC=$?

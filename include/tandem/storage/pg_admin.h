@@ -72,6 +72,14 @@ struct ServerState {
 //! or a postgresql:// URI) as libpq reads it; empty if absent or unparsable.
 std::string ConninfoValue(const std::string& conninfo, const std::string& key);
 
+//! A conninfo to show: "host:port/dbname" (as libpq reads them; a list's
+//! hosts and ports as given), never a password.
+std::string ConninfoLabel(const std::string& conninfo);
+
+//! The conninfo as given, or, if it holds a password, rewritten as
+//! key='value' words with password='***'.
+std::string RedactedConninfo(const std::string& conninfo);
+
 //! 'text' with quotes doubled: a string literal for SQL and for
 //! postgresql.conf / postgresql.auto.conf values.
 std::string QuoteLiteral(const std::string& text);

@@ -192,6 +192,30 @@ std::string ConninfoValue(const std::string& conninfo, const std::string& key) {
   return it == values.end() ? "" : it->second;
 }
 
+std::string ConninfoLabel(const std::string& conninfo) {
+  const std::map<std::string, std::string> values = pg::ConninfoValues(conninfo);
+  auto get = [&](const char* key, const char* def) {
+    auto it = values.find(key);
+    return it == values.end() || it->second.empty() ? std::string(def) : it->second;
+  };
+  return absl::StrCat(get("host", "localhost"), ":", get("port", "5432"), "/",
+                      get("dbname", get("user", "postgres").c_str()));
+}
+
+std::string RedactedConninfo(const std::string& conninfo) {
+  std::map<std::string, std::string> values = pg::ConninfoValues(conninfo);
+  auto pw = values.find("password");
+  if (pw == values.end()) return conninfo;
+  pw->second = "***";
+  std::vector<std::string> words;
+  for (const auto& [key, value] : values) {
+    // libpq's quoting: 'value' with \\ and \' escaped.
+    words.push_back(
+        absl::StrCat(key, "='", absl::StrReplaceAll(value, {{"\\", "\\\\"}, {"'", "\\'"}}), "'"));
+  }
+  return absl::StrJoin(words, " ");
+}
+
 std::string QuoteLiteral(const std::string& text) {
   return absl::StrCat("'", absl::StrReplaceAll(text, {{"'", "''"}}), "'");
 }
