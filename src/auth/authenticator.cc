@@ -121,6 +121,19 @@ void Authenticator::TenantPolicy(int64_t tenant, PasswordRules* rules, int* fail
 
 absl::StatusOr<Identity> Authenticator::FromCertificate(const std::string& name,
                                                         const std::string& peer) {
+  // An application's every call presents its certificate: its Application
+  // is looked up again every kRecheck, not per call (a refusal is not kept:
+  // a new Application counts at once).
+  const absl::Time now = clock_.Now();
+  {
+    absl::MutexLock lock(&mu_);
+    auto it = certificates_.find(name);
+    if (it != certificates_.end() && now - it->second.checked < kRecheck) {
+      Identity id = it->second.identity;
+      id.peer = peer;
+      return id;
+    }
+  }
   absl::StatusOr<v1::ConfigObject> app = directory_.FindApplication(name);
   if (!app.ok()) {
     return Unauthenticated(absl::StrCat(
@@ -140,6 +153,9 @@ absl::StatusOr<Identity> Authenticator::FromCertificate(const std::string& name,
   id.tandem_server = IsTandemServer(*app);
   id.via = "certificate";
   id.peer = peer;
+  absl::MutexLock lock(&mu_);
+  if (certificates_.size() >= kMaxCachedTokens) certificates_.clear();
+  certificates_[name] = Cached{id, now};
   return id;
 }
 

@@ -180,6 +180,8 @@ class Authenticator {
     absl::Time checked;
   };
   std::map<std::string, Cached> tokens_ ABSL_GUARDED_BY(mu_);
+  //! Client certificate names (Applications) recently found, the same way.
+  std::map<std::string, Cached> certificates_ ABSL_GUARDED_BY(mu_);
   int64_t refusals_ ABSL_GUARDED_BY(mu_) = 0;
 };
 

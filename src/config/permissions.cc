@@ -202,6 +202,8 @@ bool SameGrants(const v1::ConfigObject& a, const v1::ConfigObject& b) {
   return true;
 }
 
-void StripGrants(v1::ConfigObject* object) { object->mutable_properties()->erase(kPermissions); }
+bool StripGrants(v1::ConfigObject* object) {
+  return object->mutable_properties()->erase(kPermissions) > 0;
+}
 
 }  // namespace tandem::config

@@ -80,8 +80,9 @@ std::string Refusal(const Subject& subject, Right right, const v1::ConfigObject&
 
 //! Are the grants of two versions of an object the same?
 bool SameGrants(const v1::ConfigObject& a, const v1::ConfigObject& b);
-//! Removes the grants (for a reader without Read Permissions).
-void StripGrants(v1::ConfigObject* object);
+//! Removes the grants (for a reader without Read Permissions); true if it
+//! had any.
+bool StripGrants(v1::ConfigObject* object);
 
 //! The folder enclosing `object` (a folder's `parent`, else its folder_dbid),
 //! 0 if none.

@@ -2,6 +2,7 @@
 
 #include <map>
 
+#include "absl/strings/str_cat.h"
 #include "common/hash.h"
 #include "config/schema.h"
 #include "net/config_service.h"
@@ -35,30 +36,54 @@ ReadFilter::ReadFilter(const auth::Identity& caller, config::Backend& backend, b
     : subject_(SubjectOf(caller)),
       sees_secrets_(SeesSecrets(caller)),
       live_(live),
+      verdict_key_(absl::StrCat(subject_.type, ":", subject_.dbid, subject_.all ? ":all" : "",
+                                sees_secrets_ ? ":secrets" : "")),
       source_(backend) {}
 
-bool ReadFilter::Visible(v1::ConfigObject* object) { return Visible(object, nullptr); }
+bool ReadFilter::Visible(v1::ConfigObject* object) {
+  bool stripped = false;
+  return Visible(object, nullptr, &stripped);
+}
 
-bool ReadFilter::Visible(v1::ConfigObject* object, v1::ConfigObject* earlier) {
+bool ReadFilter::Visible(v1::ConfigObject* object, v1::ConfigObject* earlier, bool* stripped) {
+  *stripped = false;
   if (!sees_secrets_) {
-    config::StripSecrets(object);
-    if (earlier != nullptr) config::StripSecrets(earlier);
+    *stripped |= config::StripSecrets(object);
+    if (earlier != nullptr) *stripped |= config::StripSecrets(earlier);
   }
   if (subject_.all) return true;
   if (live_) source_.Clear();
   if (!config::Allowed(subject_, config::Right::kRead, *object, source_)) return false;
   if (!config::Allowed(subject_, config::Right::kReadPermissions, *object, source_)) {
-    config::StripGrants(object);
-    if (earlier != nullptr) config::StripGrants(earlier);
+    *stripped |= config::StripGrants(object);
+    if (earlier != nullptr) *stripped |= config::StripGrants(earlier);
   }
   return true;
 }
 
 bool ReadFilter::Visible(v1::Change* change) {
   if (passes_all()) return true;
-  if (!change->has_after()) return Visible(change->mutable_before(), nullptr);
-  return Visible(change->mutable_after(),
-                 change->has_before() ? change->mutable_before() : nullptr);
+  bool stripped = false;
+  if (!change->has_after()) return Visible(change->mutable_before(), nullptr, &stripped);
+  return Visible(change->mutable_after(), change->has_before() ? change->mutable_before() : nullptr,
+                 &stripped);
+}
+
+std::shared_ptr<const std::string> ReadFilter::Judge(const config::CommittedChange& c) {
+  {
+    absl::MutexLock lock(&c.verdicts_mu);
+    for (const auto& [key, wire] : c.verdicts) {
+      if (key == verdict_key_) return wire;
+    }
+  }
+  v1::Change copy = c.change;
+  std::shared_ptr<const std::string> wire;
+  if (Visible(&copy)) wire = std::make_shared<const std::string>(DeterministicSerialize(copy));
+  absl::MutexLock lock(&c.verdicts_mu);
+  // Bounded: a change watched by very many distinct subjects is judged
+  // afresh for the ones beyond.
+  if (c.verdicts.size() < 256) c.verdicts.emplace_back(verdict_key_, wire);
+  return wire;
 }
 
 void ReadFilter::Filter(config::ListSnapshot* snapshot) {
@@ -71,8 +96,11 @@ void ReadFilter::Filter(config::ListSnapshot* snapshot) {
   kept.reserve(snapshot->objects.size());
   for (config::ObjectBytes& bytes : snapshot->objects) {
     v1::ConfigObject o;
-    if (!o.ParseFromString(*bytes) || !Visible(&o)) continue;
-    kept.push_back(std::make_shared<const std::string>(DeterministicSerialize(o)));
+    bool stripped = false;
+    if (!o.ParseFromString(*bytes) || !Visible(&o, nullptr, &stripped)) continue;
+    // Unchanged objects keep their shared bytes (no second serialization).
+    kept.push_back(stripped ? std::make_shared<const std::string>(DeterministicSerialize(o))
+                            : std::move(bytes));
   }
   snapshot->objects = std::move(kept);
 }

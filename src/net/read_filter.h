@@ -49,16 +49,24 @@ class ReadFilter {
   bool Visible(v1::ConfigObject* object);
   //! The same for a change (its `after`, or `before` for a deletion, decides).
   bool Visible(v1::Change* change);
+  //! A committed change as this caller may see it, serialized; null if it
+  //! may not. Decided once per permission subject and change: the watches
+  //! of one subject share the decision (made with the permissions as they
+  //! are when the first of them sends it, at or after the change's
+  //! revision).
+  std::shared_ptr<const std::string> Judge(const config::CommittedChange& change);
   //! Leaves out of a listing what the caller may not see.
   void Filter(config::ListSnapshot* snapshot);
 
  private:
-  //! Decides on `object`; strips `earlier` (its previous version) alike.
-  bool Visible(v1::ConfigObject* object, v1::ConfigObject* earlier);
+  //! Decides on `object`; strips `earlier` (its previous version) alike;
+  //! `*stripped` tells whether anything was taken out.
+  bool Visible(v1::ConfigObject* object, v1::ConfigObject* earlier, bool* stripped);
 
   config::Subject subject_;
   bool sees_secrets_;
   bool live_;
+  std::string verdict_key_;  //!< the subject, for CommittedChange::verdicts
   BackendSource source_;
 };
 

@@ -151,9 +151,11 @@ void WatchReactor::BuildMessage() {
     const config::CommittedChange& c = *queue_.front();
     if (filter_ != nullptr &&
         !(filter_->reads_all() && c.change.type() != v1::OBJECT_TYPE_PERSON)) {
-      // Judged now, with the permissions as they are now.
-      v1::Change copy = c.change;
-      if (filter_->Visible(&copy)) AppendLengthDelimited(&msg, 1, DeterministicSerialize(copy));
+      // Judged now, with the permissions as they are now (once for all the
+      // watches of this caller's subject).
+      if (std::shared_ptr<const std::string> wire = filter_->Judge(c); wire != nullptr) {
+        AppendLengthDelimited(&msg, 1, *wire);
+      }
     } else {
       AppendLengthDelimited(&msg, 1, c.wire);
     }

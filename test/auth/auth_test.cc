@@ -295,6 +295,9 @@ TEST_F(AuthTest, CertificatesNameApplications) {
   EXPECT_EQ(unknown.status().code(), absl::StatusCode::kUnauthenticated);
   EXPECT_THAT(unknown.status().message(), HasSubstr("which is no Application object"));
   dir_.apps[2].set_enabled(false);
+  // Looked up again at most every 5 s (as tokens are rechecked).
+  EXPECT_TRUE(auth_->Authenticate({.cert_name = "sample-app"}).ok());
+  clock_.Advance(absl::Seconds(6));
   EXPECT_THAT(auth_->Authenticate({.cert_name = "sample-app"}).status().message(),
               HasSubstr("disabled"));
   dir_.apps[2].set_enabled(true);

@@ -29,6 +29,7 @@ namespace {
 
 using testing::CsProxyOptions;
 using testing::CsProxyProcess;
+using ::testing::ElementsAre;
 using ::testing::HasSubstr;
 using ::testing::Not;
 using testing::TandemdOptions;
@@ -551,6 +552,60 @@ TEST_F(PermissionsTest, RevokingReadStopsAWatchAtOnce) {
   EXPECT_EQ(std::count(seen.begin(), seen.end(), "hh"), 0);
   EXPECT_EQ(std::count(seen.begin(), seen.end(), "hv"), 1) << "hv after the revocation";
   EXPECT_EQ(std::count(seen.begin(), seen.end(), "Visible"), 0) << "the revocation itself";
+}
+
+// The watches of one subject share each decision (ReadFilter::Judge); two
+// subjects' decisions stay their own: carol (two watches) sees hv and not
+// hh, dave (read on Hidden only) the other way round.
+TEST_F(PermissionsTest, WatchesOfTwoSubjectsSeeTheirOwn) {
+  Result r = admin_.Ctl(address(), "create person -f -",
+                        R"({"name": "dave", "properties": {"user_name": "dave"}})");
+  ASSERT_EQ(r.code, 0) << r.out;
+  r = admin_.Ctl(address(), "passwd dave --password-stdin", "another long secret\n");
+  ASSERT_EQ(r.code, 0) << r.out;
+  r = admin_.Ctl(address(), "update folder Hidden -f -",
+                 R"({"name": "Hidden", "enabled": true, "properties": {"permissions": [
+                     {"person": {"ref": "Person", "name": "dave"}, "rights": ["read"]}]}})");
+  ASSERT_EQ(r.code, 0) << r.out;
+  Operator dave("dave");
+  r = dave.Login(address(), "dave", "another long secret");
+  ASSERT_EQ(r.code, 0) << r.out;
+
+  struct Watch {
+    grpc::ClientContext ctx;
+    std::unique_ptr<grpc::ClientReader<v1::WatchResponse>> reader;
+    std::vector<std::string> seen;
+  };
+  std::vector<std::unique_ptr<Watch>> watches;
+  for (const std::string& token : {carol_.token(), carol_.token(), dave.token()}) {
+    auto w = std::make_unique<Watch>();
+    w->ctx.AddMetadata("authorization", "Bearer " + token);
+    w->ctx.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(20));
+    v1::WatchRequest request;
+    request.set_from_revision(0);  // only what follows
+    w->reader = server_->Stub()->Watch(&w->ctx, request);
+    watches.push_back(std::move(w));
+  }
+  std::this_thread::sleep_for(std::chrono::milliseconds(300));  // the streams are open
+  for (const char* host : {"hh", "hv", "ho"}) {
+    r = admin_.Ctl(address(), absl::StrCat("set-option host ", host, " s k 7"));
+    ASSERT_EQ(r.code, 0) << r.out;
+  }
+  for (size_t i = 0; i < watches.size(); ++i) {  // carol's last change is ho, dave's hh
+    const std::string last = i < 2 ? "ho" : "hh";
+    v1::WatchResponse response;
+    bool done = false;
+    while (!done && watches[i]->reader->Read(&response)) {
+      for (const v1::Change& c : response.changes()) {
+        watches[i]->seen.push_back(c.after().name());
+        done = done || c.after().name() == last;
+      }
+    }
+  }
+  for (auto& w : watches) w->ctx.TryCancel();
+  EXPECT_THAT(watches[0]->seen, ElementsAre("hv", "ho"));
+  EXPECT_THAT(watches[1]->seen, ElementsAre("hv", "ho"));
+  EXPECT_THAT(watches[2]->seen, ElementsAre("hh"));
 }
 
 TEST_F(PermissionsTest, GrantsAreCheckedAndTheLastAdministratorStays) {

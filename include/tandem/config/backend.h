@@ -8,9 +8,11 @@
 #include <functional>
 #include <memory>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "absl/status/statusor.h"
+#include "absl/synchronization/mutex.h"
 #include "tandem/config/v1/config.pb.h"
 
 namespace tandem {
@@ -26,6 +28,13 @@ struct CommittedChange {
   v1::Change change;
   std::string wire;
   int64_t revision() const { return change.revision(); }
+
+  //! What each permission subject may see of this change, serialized (null:
+  //! nothing), decided by the first of its watches to send it and reused by
+  //! the others (net::ReadFilter::Judge).
+  mutable absl::Mutex verdicts_mu;
+  mutable std::vector<std::pair<std::string, std::shared_ptr<const std::string>>> verdicts
+      ABSL_GUARDED_BY(verdicts_mu);
 };
 using ChangePtr = std::shared_ptr<const CommittedChange>;
 using ObjectBytes = std::shared_ptr<const std::string>;
