@@ -202,6 +202,11 @@ bool SameGrants(const v1::ConfigObject& a, const v1::ConfigObject& b) {
   return true;
 }
 
+bool HasGrants(const v1::ConfigObject& object) {
+  const auto* grants = Grants(object);
+  return grants != nullptr && !grants->empty();
+}
+
 bool StripGrants(v1::ConfigObject* object) {
   return object->mutable_properties()->erase(kPermissions) > 0;
 }

@@ -80,6 +80,8 @@ std::string Refusal(const Subject& subject, Right right, const v1::ConfigObject&
 
 //! Are the grants of two versions of an object the same?
 bool SameGrants(const v1::ConfigObject& a, const v1::ConfigObject& b);
+//! Does the object carry grants of its own?
+bool HasGrants(const v1::ConfigObject& object);
 //! Removes the grants (for a reader without Read Permissions); true if it
 //! had any.
 bool StripGrants(v1::ConfigObject* object);

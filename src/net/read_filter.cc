@@ -53,8 +53,9 @@ bool ReadFilter::Visible(v1::ConfigObject* object, v1::ConfigObject* earlier, bo
   }
   if (subject_.all) return true;
   if (live_) source_.Clear();
-  if (!config::Allowed(subject_, config::Right::kRead, *object, source_)) return false;
-  if (!config::Allowed(subject_, config::Right::kReadPermissions, *object, source_)) {
+  const Decision d = Decide(*object);
+  if (!d.read) return false;
+  if (!d.read_permissions) {
     *stripped |= config::StripGrants(object);
     if (earlier != nullptr) *stripped |= config::StripGrants(earlier);
   }
@@ -67,6 +68,26 @@ bool ReadFilter::Visible(v1::Change* change) {
   if (!change->has_after()) return Visible(change->mutable_before(), nullptr, &stripped);
   return Visible(change->mutable_after(), change->has_before() ? change->mutable_before() : nullptr,
                  &stripped);
+}
+
+ReadFilter::Decision ReadFilter::Decide(const v1::ConfigObject& object) {
+  // Without grants of its own, an object's rights are its containers':
+  // within one call (a listing, a history page) they are decided once per
+  // folder and tenant.
+  const bool memo = !live_ && !config::HasGrants(object);
+  const std::pair<int64_t, int64_t> key{
+      config::EnclosingFolder(object),
+      object.type() == v1::OBJECT_TYPE_TENANT ? 0 : object.tenant_dbid()};
+  if (memo) {
+    auto it = decisions_.find(key);
+    if (it != decisions_.end()) return it->second;
+  }
+  Decision d;
+  d.read = config::Allowed(subject_, config::Right::kRead, object, source_);
+  d.read_permissions =
+      d.read && config::Allowed(subject_, config::Right::kReadPermissions, object, source_);
+  if (memo) decisions_[key] = d;
+  return d;
 }
 
 std::shared_ptr<const std::string> ReadFilter::Judge(const config::CommittedChange& c) {

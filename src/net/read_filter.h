@@ -59,6 +59,11 @@ class ReadFilter {
   void Filter(config::ListSnapshot* snapshot);
 
  private:
+  struct Decision {
+    bool read = false;
+    bool read_permissions = false;
+  };
+  Decision Decide(const v1::ConfigObject& object);
   //! Decides on `object`; strips `earlier` (its previous version) alike;
   //! `*stripped` tells whether anything was taken out.
   bool Visible(v1::ConfigObject* object, v1::ConfigObject* earlier, bool* stripped);
@@ -68,6 +73,9 @@ class ReadFilter {
   bool live_;
   std::string verdict_key_;  //!< the subject, for CommittedChange::verdicts
   BackendSource source_;
+  //! Not live: the decisions for objects without grants of their own, by
+  //! (enclosing folder, tenant).
+  std::map<std::pair<int64_t, int64_t>, Decision> decisions_;
 };
 
 }  // namespace tandem::net

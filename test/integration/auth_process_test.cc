@@ -418,10 +418,18 @@ class PermissionsTest : public AuthTest {
 
 TEST_F(PermissionsTest, ReadsShowOnlyWhatMayBeRead) {
   const std::string at = address();
-  Result r = carol_.Ctl(at, "list host -o json");
+  // A host in Hidden with a grant of its own: readable although its folder
+  // is not (a listing decides grant-less objects once per folder, not this).
+  Result r = admin_.Ctl(at, "create host -f -",
+                        R"({"name": "hx", "folder_dbid": 2, "properties": {"address": "192.0.2.3",
+                            "permissions": [{"person": {"ref": "Person", "name": "carol"},
+                                             "rights": ["read"]}]}})");
+  ASSERT_EQ(r.code, 0) << r.out;
+  r = carol_.Ctl(at, "list host -o json");
   ASSERT_EQ(r.code, 0) << r.out;
   EXPECT_THAT(r.out, HasSubstr("\"hv\""));
   EXPECT_THAT(r.out, HasSubstr("\"ho\""));
+  EXPECT_THAT(r.out, HasSubstr("\"hx\""));
   EXPECT_THAT(r.out, Not(HasSubstr("\"hh\"")));
   r = carol_.Ctl(at, "get host hh");
   EXPECT_NE(r.code, 0);
