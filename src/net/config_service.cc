@@ -53,8 +53,11 @@ constexpr size_t kListChunkBytes = 1 << 20;
 class ListReactor final : public grpc::ServerWriteReactor<grpc::ByteBuffer> {
  public:
   //! `slot`, if set, is released (decremented) when the stream ends.
-  ListReactor(config::ListSnapshot snapshot, std::shared_ptr<std::atomic<int>> slot)
-      : snapshot_(std::move(snapshot)), slot_(std::move(slot)) {
+  //! `filter`, if set, decides on each object as its chunk is made, so that
+  //! judging a long listing overlaps with sending it.
+  ListReactor(config::ListSnapshot snapshot, std::shared_ptr<std::atomic<int>> slot,
+              std::unique_ptr<ReadFilter> filter)
+      : snapshot_(std::move(snapshot)), slot_(std::move(slot)), filter_(std::move(filter)) {
     Next();
   }
   ~ListReactor() override {
@@ -78,8 +81,9 @@ class ListReactor final : public grpc::ServerWriteReactor<grpc::ByteBuffer> {
     std::string msg;
     msg.reserve(kListChunkBytes + 64);
     while (pos_ < snapshot_.objects.size() && msg.size() < kListChunkBytes) {
-      const std::string& data = *snapshot_.objects[pos_++];
-      AppendLengthDelimited(&msg, 1, data);  // objects
+      config::ObjectBytes& data = snapshot_.objects[pos_++];
+      if (filter_ != nullptr && !filter_->Pass(&data)) continue;
+      AppendLengthDelimited(&msg, 1, *data);  // objects
     }
     AppendVarintField(&msg, 2, static_cast<uint64_t>(snapshot_.revision));  // revision
     grpc::Slice slice(std::move(msg));
@@ -90,6 +94,7 @@ class ListReactor final : public grpc::ServerWriteReactor<grpc::ByteBuffer> {
 
   config::ListSnapshot snapshot_;
   std::shared_ptr<std::atomic<int>> slot_;
+  std::unique_ptr<ReadFilter> filter_;
   size_t pos_ = 0;
   bool sent_any_ = false;
   grpc::ByteBuffer buffer_;
@@ -150,7 +155,11 @@ grpc::ServerWriteReactor<grpc::ByteBuffer>* ConfigServiceImpl::List(
   }
   auto snapshot = backend_.List(request);
   if (!snapshot.ok()) return new FailedStream(ToGrpc(snapshot.status()));
-  ReadFilter(*caller, backend_).Filter(&*snapshot);
+  auto filter = std::make_unique<ReadFilter>(*caller, backend_);
+  if (filter->reads_all()) {
+    filter->Filter(&*snapshot);  // at most secrets to take out (persons only)
+    filter.reset();
+  }
   std::shared_ptr<std::atomic<int>> slot;
   if (snapshot->objects.size() >= kLargeList) {
     if (large_lists_->fetch_add(1) >= options_.max_large_lists) {
@@ -163,7 +172,7 @@ grpc::ServerWriteReactor<grpc::ByteBuffer>* ConfigServiceImpl::List(
     }
     slot = large_lists_;
   }
-  return new ListReactor(std::move(*snapshot), std::move(slot));
+  return new ListReactor(std::move(*snapshot), std::move(slot), std::move(filter));
 }
 
 grpc::ServerUnaryReactor* ConfigServiceImpl::SubmitWrite(

@@ -116,14 +116,18 @@ void ReadFilter::Filter(config::ListSnapshot* snapshot) {
   std::vector<config::ObjectBytes> kept;
   kept.reserve(snapshot->objects.size());
   for (config::ObjectBytes& bytes : snapshot->objects) {
-    v1::ConfigObject o;
-    bool stripped = false;
-    if (!o.ParseFromString(*bytes) || !Visible(&o, nullptr, &stripped)) continue;
-    // Unchanged objects keep their shared bytes (no second serialization).
-    kept.push_back(stripped ? std::make_shared<const std::string>(DeterministicSerialize(o))
-                            : std::move(bytes));
+    if (Pass(&bytes)) kept.push_back(std::move(bytes));
   }
   snapshot->objects = std::move(kept);
+}
+
+bool ReadFilter::Pass(config::ObjectBytes* bytes) {
+  v1::ConfigObject o;
+  bool stripped = false;
+  if (!o.ParseFromString(**bytes) || !Visible(&o, nullptr, &stripped)) return false;
+  // Unchanged objects keep their shared bytes (no second serialization).
+  if (stripped) *bytes = std::make_shared<const std::string>(DeterministicSerialize(o));
+  return true;
 }
 
 }  // namespace tandem::net

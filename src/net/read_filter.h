@@ -57,6 +57,9 @@ class ReadFilter {
   std::shared_ptr<const std::string> Judge(const config::CommittedChange& change);
   //! Leaves out of a listing what the caller may not see.
   void Filter(config::ListSnapshot* snapshot);
+  //! One object of a listing: false if the caller may not see it; else
+  //! `*bytes` is what it may see (the same bytes if nothing was stripped).
+  bool Pass(config::ObjectBytes* bytes);
 
  private:
   struct Decision {
