@@ -158,6 +158,13 @@ class Applier {
           !config::Allowed(*subject_, config::Right::kChangePermissions, before, source_)) {
         return Denied(config::Right::kChangePermissions, before);
       }
+      // Grants the writer cannot see would be replaced unseen (its copy of
+      // the object came without them): changing them needs Read Permissions
+      // too, once there are any.
+      if (!config::SameGrants(before, obj) && config::HasGrants(before) &&
+          !config::Allowed(*subject_, config::Right::kReadPermissions, before, source_)) {
+        return Denied(config::Right::kReadPermissions, before);
+      }
       if ((obj.folder_dbid() != before.folder_dbid() || obj.tenant_dbid() != before.tenant_dbid() ||
            config::EnclosingFolder(obj) != config::EnclosingFolder(before)) &&
           !config::MayCreateIn(*subject_, obj, source_)) {

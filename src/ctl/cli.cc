@@ -92,6 +92,7 @@ int RunCli(int argc, const char* const* argv, const ClientFactory& factory, std:
   Action action;
   AddReadCommands(app, ctx, &action);
   AddWriteCommands(app, ctx, &action);
+  AddGrantCommands(app, ctx, &action);
   AddTransferCommands(app, ctx, &action);
   AddChangeCommands(app, ctx, &action);
   AddStatusCommand(app, ctx, &action);

@@ -35,6 +35,9 @@ void AddAuthCommands(CLI::App& app, CommandContext& ctx, Action* action);
 //! ~/.config/tandem/token.
 std::string TokenFile();
 
+//! grant, revoke.
+void AddGrantCommands(CLI::App& app, CommandContext& ctx, Action* action);
+
 //! version, completion.
 void AddToolCommands(CLI::App& app, CommandContext& ctx, Action* action);
 

@@ -228,7 +228,7 @@ std::string CompletionScript(const CLI::App& app, const std::string& shell) {
       "  done\n"
       "  words=$(_tandemctl_words \"$path\")\n"
       "  case \"$path\" in\n"
-      "    get|list|create|update|delete|set-option|watch|export)\n"
+      "    get|list|create|update|delete|set-option|grant|revoke|watch|export)\n"
       "      [[ \"$cur\" != -* ]] && words=\"$words app host tenant folder solution person "
       "access-group alarm-condition\" ;;\n"
       "    completion) words=\"$words bash zsh\" ;;\n"

@@ -616,6 +616,55 @@ TEST_F(PermissionsTest, WatchesOfTwoSubjectsSeeTheirOwn) {
   EXPECT_THAT(watches[2]->seen, ElementsAre("hh"));
 }
 
+// tandemctl grant / revoke edit one grantee's grant, keeping the others.
+TEST_F(PermissionsTest, GrantAndRevokeFromTheCli) {
+  EXPECT_NE(carol_.Ctl(address(), "get host hh").code, 0);
+  Result r = admin_.Ctl(address(), "grant folder Hidden --person carol --rights read,change");
+  ASSERT_EQ(r.code, 0) << r.out;
+  EXPECT_THAT(r.out, HasSubstr("granted read, change to person carol on Folder 'Hidden'"));
+  EXPECT_EQ(carol_.Ctl(address(), "get host hh").code, 0);
+  r = admin_.Ctl(address(), "grant folder Hidden --person carol --rights read");
+  EXPECT_EQ(r.code, 0) << r.out;
+  EXPECT_THAT(r.out, HasSubstr("already has read"));
+  // Taking change away leaves read; taking everything away ends reading.
+  r = admin_.Ctl(address(), "revoke folder Hidden --person carol --rights change");
+  ASSERT_EQ(r.code, 0) << r.out;
+  EXPECT_EQ(carol_.Ctl(address(), "get host hh").code, 0);
+  EXPECT_NE(carol_.Ctl(address(), "set-option host hh s k v").code, 0);
+  r = admin_.Ctl(address(), "revoke folder Hidden --person carol");
+  ASSERT_EQ(r.code, 0) << r.out;
+  EXPECT_NE(carol_.Ctl(address(), "get host hh").code, 0);
+  // Carol's grant on Visible is untouched by all this.
+  EXPECT_EQ(carol_.Ctl(address(), "get host hv").code, 0);
+  r = admin_.Ctl(address(), "grant folder Hidden --person carol --rights reed");
+  EXPECT_EQ(r.code, 2);
+  EXPECT_THAT(r.out, HasSubstr("'reed' is not a right; the rights are read, create"));
+  r = admin_.Ctl(address(), "grant folder Hidden --person nobody --rights read");
+  EXPECT_NE(r.code, 0);
+  EXPECT_THAT(r.out, HasSubstr("nobody"));
+  // Changing grants she cannot see (no read_permissions) would overwrite
+  // them unseen: refused, until she may read them.
+  r = admin_.Ctl(address(),
+                 "grant folder Other --person carol --rights change,change_permissions "
+                 "--no-propagate");
+  ASSERT_EQ(r.code, 0) << r.out;
+  const std::string none =
+      R"({"name": "Other", "enabled": true, "properties": {"permissions": []}})";
+  r = carol_.Ctl(address(), "update folder Other -f -", none);
+  EXPECT_NE(r.code, 0);
+  EXPECT_THAT(r.out, HasSubstr("read_permissions"));
+  r = admin_.Ctl(address(),
+                 "grant folder Other --person carol --rights read_permissions "
+                 "--no-propagate");
+  ASSERT_EQ(r.code, 0) << r.out;
+  r = carol_.Ctl(address(), "update folder Other -f -", none);
+  EXPECT_EQ(r.code, 0) << r.out;
+  // Carol may not grant: she may not even read persons to name one.
+  r = carol_.Ctl(address(), "grant folder Visible --person carol --rights delete");
+  EXPECT_NE(r.code, 0);
+  EXPECT_THAT(r.out, HasSubstr("may not read Person 'carol'"));
+}
+
 TEST_F(PermissionsTest, GrantsAreCheckedAndTheLastAdministratorStays) {
   Result r = admin_.Ctl(address(), "update folder Other -f -",
                         R"({"name": "Other", "enabled": true,
