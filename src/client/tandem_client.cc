@@ -169,7 +169,8 @@ class ClientImpl final : public TandemClient {
         names_[NameKey{o.type(), o.tenant_dbid(), o.name()}] = o.dbid();
       history_id_ = history_id;
       state_.revision = from;
-      if (ready_) ++state_.reloads;
+      if (ready_ && !again_) ++state_.reloads;
+      again_ = false;
       ready_ = true;
     }
     Told(changes, from);
@@ -191,6 +192,20 @@ class ClientImpl final : public TandemClient {
     int64_t reached = 0;
     {
       absl::MutexLock lock(&mu_);
+      if (again_) return;  // answers still in flight: the load that follows replaces them
+      if (from_zero_) {
+        from_zero_ = false;
+        if (response.revision() > 0) {
+          // The snapshot was of an empty configuration (revision 0), and a
+          // watch from 0 means "only new changes": what was committed before
+          // the server took the watch would be missed. Load again (the same
+          // reload, not counted twice), then watch from that revision.
+          history_id_.clear();
+          again_ = true;
+          stream_stop_ = true;
+          return;
+        }
+      }
       for (const v1::Change& c : response.changes()) {
         if (c.revision() <= state_.revision) continue;  // seen (after a reload)
         const Key key{c.type(), c.dbid()};
@@ -249,11 +264,16 @@ class ClientImpl final : public TandemClient {
         {
           absl::MutexLock lock(&mu_);
           req.set_from_revision(state_.revision);
+          from_zero_ = state_.revision == 0;
         }
         stream_stop_ = stop_.load();
         st = client->Watch(
             req, [this](const v1::WatchResponse& r) { Apply(r); }, stream_stop_);
         if (stop_) break;
+        {
+          absl::MutexLock lock(&mu_);
+          if (again_) continue;  // the same server at once, to load again
+        }
         if (st.code() == absl::StatusCode::kOutOfRange ||
             st.code() == absl::StatusCode::kFailedPrecondition) {
           // History expired or diverged: the next connection loads anew.
@@ -321,6 +341,10 @@ class ClientImpl final : public TandemClient {
   int64_t told_revision_ ABSL_GUARDED_BY(mu_) = 0;
   std::string current_ ABSL_GUARDED_BY(mu_);
   std::string history_id_ ABSL_GUARDED_BY(mu_);
+  // The watch started from revision 0: its first answer tells whether the
+  // server moved on meanwhile (then again_: load once more, uncounted).
+  bool from_zero_ ABSL_GUARDED_BY(mu_) = false;
+  bool again_ ABSL_GUARDED_BY(mu_) = false;
   std::map<Key, v1::ConfigObject> objects_ ABSL_GUARDED_BY(mu_);
   std::map<NameKey, int64_t> names_ ABSL_GUARDED_BY(mu_);
 };

@@ -36,10 +36,19 @@ WatchReactor* WatchReactor::Start(config::Backend& backend, const v1::WatchReque
     }
   }
   const int64_t published = backend.Subscribe(r);
+  // Asked only when the watch starts ahead of what was published (not under
+  // r->mu_: the publisher holds its lock while it takes r->mu_).
+  const int64_t committed =
+      request.from_revision() > published ? backend.Info().revision() : published;
   {
     absl::MutexLock lock(&r->mu_);
     r->target_ = published;
-    if (r->from_revision_ > published) {
+    if (r->from_revision_ > published && r->from_revision_ <= committed) {
+      // Committed (a listing showed it) but not yet published to watchers:
+      // not a diverged history. Those changes still come, and are skipped.
+      r->cursor_ = r->from_revision_;
+      r->delivered_ = r->from_revision_;
+    } else if (r->from_revision_ > published) {
       r->Fail(grpc::Status(
           grpc::StatusCode::FAILED_PRECONDITION,
           absl::StrCat("you asked for changes after revision ", r->from_revision_,
@@ -89,6 +98,7 @@ void WatchReactor::OnChanges(const std::vector<config::ChangePtr>& changes) {
     return;
   }
   for (const auto& c : changes) {
+    if (c->revision() <= cursor_) continue;  // the watch began after it (see Start)
     if (Matches(c->change)) queue_.push_back(c);
     cursor_ = c->revision();
   }
