@@ -7,26 +7,25 @@
 #include "google/protobuf/util/message_differencer.h"
 
 namespace tandem::config {
-namespace {
-
-constexpr char kPermissions[] = "permissions";
-//! Folders nested deeper than this (or in a cycle) end the walk.
-constexpr int kMaxDepth = 64;
-
-const google::protobuf::RepeatedPtrField<v1::Value>* Grants(const v1::ConfigObject& object) {
-  auto it = object.properties().find(kPermissions);
-  if (it == object.properties().end() || !it->second.has_list_value()) return nullptr;
-  return &it->second.list_value().values();
-}
-
-int64_t RefDbid(const v1::Record& grant, const char* field) {
+int64_t GranteeDbid(const v1::Record& grant, const std::string& field) {
   auto it = grant.fields().find(field);
   return it == grant.fields().end() ? 0 : it->second.ref_value().dbid();
 }
 
-bool Propagates(const v1::Record& grant) {
+bool GrantPropagates(const v1::Record& grant) {
   auto it = grant.fields().find("propagate");
   return it == grant.fields().end() || !it->second.has_bool_value() || it->second.bool_value();
+}
+
+namespace {
+
+//! Folders nested deeper than this (or in a cycle) end the walk.
+constexpr int kMaxDepth = 64;
+
+const google::protobuf::RepeatedPtrField<v1::Value>* Grants(const v1::ConfigObject& object) {
+  auto it = object.properties().find(kPermissionsProperty);
+  if (it == object.properties().end() || !it->second.has_list_value()) return nullptr;
+  return &it->second.list_value().values();
 }
 
 bool GrantsRight(const v1::Record& grant, Right right) {
@@ -50,14 +49,14 @@ bool IsMember(const v1::ConfigObject& group, const Subject& subject) {
 }
 
 bool Matches(const v1::Record& grant, const Subject& subject, ObjectSource& source) {
-  if (subject.type == v1::OBJECT_TYPE_PERSON && RefDbid(grant, "person") == subject.dbid) {
+  if (subject.type == v1::OBJECT_TYPE_PERSON && GranteeDbid(grant, "person") == subject.dbid) {
     return subject.dbid != 0;
   }
   if (subject.type == v1::OBJECT_TYPE_APPLICATION &&
-      RefDbid(grant, "application") == subject.dbid) {
+      GranteeDbid(grant, "application") == subject.dbid) {
     return subject.dbid != 0;
   }
-  const int64_t group = RefDbid(grant, "group");
+  const int64_t group = GranteeDbid(grant, "group");
   if (group == 0) return false;
   auto g = source.Find(v1::OBJECT_TYPE_ACCESS_GROUP, group);
   return g != nullptr && IsMember(*g, subject);
@@ -72,7 +71,7 @@ bool GrantedOn(const v1::ConfigObject& object, bool contained, const Subject& su
   for (const v1::Value& g : *grants) {
     if (!g.has_record_value()) continue;
     const v1::Record& grant = g.record_value();
-    if (contained && !Propagates(grant)) continue;
+    if (contained && !GrantPropagates(grant)) continue;
     if (GrantsRight(grant, right) && Matches(grant, subject, source)) return true;
   }
   return false;
@@ -208,7 +207,7 @@ bool HasGrants(const v1::ConfigObject& object) {
 }
 
 bool StripGrants(v1::ConfigObject* object) {
-  return object->mutable_properties()->erase(kPermissions) > 0;
+  return object->mutable_properties()->erase(kPermissionsProperty) > 0;
 }
 
 }  // namespace tandem::config

@@ -23,6 +23,8 @@ namespace tandem::config {
 
 //! The global AccessGroup whose members may do everything.
 inline constexpr char kAdministratorsGroup[] = "Administrators";
+//! The property that holds an object's grants (a list of records).
+inline constexpr char kPermissionsProperty[] = "permissions";
 
 enum class Right {
   kRead,
@@ -80,6 +82,12 @@ std::string Refusal(const Subject& subject, Right right, const v1::ConfigObject&
 
 //! Are the grants of two versions of an object the same?
 bool SameGrants(const v1::ConfigObject& a, const v1::ConfigObject& b);
+//! One grant's grantee of `field` ("person", "group", "application"): its
+//! DBID, 0 if the grant names none of that kind.
+int64_t GranteeDbid(const v1::Record& grant, const std::string& field);
+//! Does the grant hold for what is inside its folder or tenant (the
+//! default), or for that object alone ("propagate": false)?
+bool GrantPropagates(const v1::Record& grant);
 //! Does the object carry grants of its own?
 bool HasGrants(const v1::ConfigObject& object);
 //! Removes the grants (for a reader without Read Permissions); true if it

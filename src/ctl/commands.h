@@ -3,6 +3,9 @@
 // which the caller runs after parsing succeeded.
 #pragma once
 
+#include <functional>
+#include <optional>
+
 #include "CLI/CLI.hpp"
 #include "absl/status/statusor.h"
 #include "ctl/context.h"
@@ -34,6 +37,23 @@ void AddAuthCommands(CLI::App& app, CommandContext& ctx, Action* action);
 //! Where `login` keeps the session token: TANDEM_TOKEN_FILE, else
 //! ~/.config/tandem/token.
 std::string TokenFile();
+
+//! Prints the outcome of a write: a sentence (table; by default "updated
+//! Host 'x' at revision N"), or the same JSON shape for every write command:
+//! {"action": "created", "object": {...}, "revision": N} (action
+//! "unchanged": nothing was written; N is the object's revision).
+void ReportWrite(CommandContext& ctx, absl::string_view action, const v1::ConfigObject& object,
+                 int64_t revision, absl::string_view sentence = "");
+
+//! Read-edit-update of one object: `edit` changes a copy of the object read
+//! (false: nothing to write; nullopt is returned). The update expects the
+//! revision read; when the object changed meanwhile (ABORTED) it is read and
+//! edited again, up to 3 times. `*object` is the object as last read. `verb`
+//! starts error messages ("set option on").
+absl::StatusOr<std::optional<v1::UpdateResponse>> EditObject(
+    CommandContext& ctx, v1::ObjectType type, const ObjectKey& key, int64_t tenant,
+    absl::string_view verb, const std::function<bool(v1::ConfigObject*)>& edit,
+    v1::ConfigObject* object);
 
 //! grant, revoke.
 void AddGrantCommands(CLI::App& app, CommandContext& ctx, Action* action);

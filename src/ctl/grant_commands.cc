@@ -2,13 +2,13 @@
 // property (config/permissions.h) without writing the object as JSON.
 #include <algorithm>
 #include <memory>
+#include <optional>
 #include <set>
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "absl/strings/str_split.h"
 #include "common/status_macros.h"
-#include "config/object_json.h"
 #include "config/object_types.h"
 #include "config/permissions.h"
 #include "ctl/commands.h"
@@ -18,9 +18,6 @@
 
 namespace tandem::ctl {
 namespace {
-
-constexpr char kPermissions[] = "permissions";
-constexpr int kRetries = 3;
 
 struct GrantArgs {
   std::string type;
@@ -84,16 +81,6 @@ absl::StatusOr<std::vector<std::string>> ParseRights(const std::string& text) {
   return names;
 }
 
-int64_t GranteeDbid(const v1::Record& grant, const std::string& field) {
-  auto it = grant.fields().find(field);
-  return it == grant.fields().end() ? 0 : it->second.ref_value().dbid();
-}
-
-bool Propagates(const v1::Record& grant) {
-  auto it = grant.fields().find("propagate");
-  return it == grant.fields().end() || !it->second.has_bool_value() || it->second.bool_value();
-}
-
 std::vector<std::string> RightsOf(const v1::Record& grant) {
   std::vector<std::string> out;
   auto it = grant.fields().find("rights");
@@ -114,13 +101,14 @@ void SetRights(v1::Record* grant, const std::vector<std::string>& rights) {
 //! propagation, or a new one.
 bool EditGrants(v1::ConfigObject* object, const Grantee& grantee,
                 const std::vector<std::string>& rights, bool propagate, bool revoke) {
-  v1::ListValue* grants = (*object->mutable_properties())[kPermissions].mutable_list_value();
+  v1::ListValue* grants =
+      (*object->mutable_properties())[config::kPermissionsProperty].mutable_list_value();
   const int64_t dbid = grantee.object.dbid();
   bool changed = false;
   if (revoke) {
     v1::ListValue kept;
     for (const v1::Value& g : grants->values()) {
-      if (!g.has_record_value() || GranteeDbid(g.record_value(), grantee.field) != dbid) {
+      if (!g.has_record_value() || config::GranteeDbid(g.record_value(), grantee.field) != dbid) {
         *kept.add_values() = g;
         continue;
       }
@@ -142,8 +130,8 @@ bool EditGrants(v1::ConfigObject* object, const Grantee& grantee,
     return changed;
   }
   for (v1::Value& g : *grants->mutable_values()) {
-    if (!g.has_record_value() || GranteeDbid(g.record_value(), grantee.field) != dbid ||
-        Propagates(g.record_value()) != propagate) {
+    if (!g.has_record_value() || config::GranteeDbid(g.record_value(), grantee.field) != dbid ||
+        config::GrantPropagates(g.record_value()) != propagate) {
       continue;
     }
     std::vector<std::string> have = RightsOf(g.record_value());
@@ -179,43 +167,26 @@ absl::Status RunGrant(CommandContext& ctx, const GrantArgs& args, bool revoke) {
   TANDEM_ASSIGN_OR_RETURN(int64_t tenant, ResolveTenant(ctx, args.tenant));
   const std::string who = absl::StrCat(grantee.field, " ", grantee.object.name());
   const std::string what = rights.empty() ? "every right" : absl::StrJoin(rights, ", ");
-  for (int attempt = 0;; ++attempt) {
-    TANDEM_ASSIGN_OR_RETURN(v1::ConfigObject object,
-                            FetchObject(ctx, type, key, tenant, revoke ? "revoke on" : "grant on"));
-    const int64_t expected = object.revision();
-    if (!EditGrants(&object, grantee, rights, !args.no_propagate, revoke)) {
-      ctx.out() << (revoke ? absl::StrCat(Describe(object), " grants ", who, " none of ", what)
-                           : absl::StrCat(who, " already has ", what, " on ", Describe(object)))
-                << "; nothing changed (revision " << expected << ")\n";
-      return absl::OkStatus();
-    }
-    v1::UpdateRequest request;
-    object.set_revision(0);
-    *request.mutable_object() = object;
-    request.set_expected_revision(expected);
-    TANDEM_ASSIGN_OR_RETURN(config::ConfigClient * client, ctx.Client());
-    auto response = client->Update(request);
-    if (response.ok()) {
-      if (ctx.options().output == OutputFormat::kJson) {
-        nlohmann::json out = {{"action", "updated"},
-                              {"object", config::ObjectToJson(response->object())},
-                              {"revision", response->revision()}};
-        ctx.out() << config::DumpJson(out, 2) << "\n";
-      } else {
-        ctx.out() << (revoke ? "revoked " : "granted ") << what << (revoke ? " from " : " to ")
-                  << who << " on " << Describe(response->object())
-                  << (!revoke && args.no_propagate ? " (not propagated)" : "") << " at revision "
-                  << response->revision() << "\n";
-      }
-      return absl::OkStatus();
-    }
-    if (response.status().code() != absl::StatusCode::kAborted || attempt >= kRetries) {
-      return ctx.Describe(response.status(),
-                          absl::StrCat(revoke ? "revoke on " : "grant on ", Describe(object)));
-    }
-    ctx.err() << "tandemctl: " << Describe(object) << " changed while being edited; reading it "
-              << "again\n";
+  v1::ConfigObject object;
+  TANDEM_ASSIGN_OR_RETURN(std::optional<v1::UpdateResponse> response,
+                          EditObject(
+                              ctx, type, key, tenant, revoke ? "revoke on" : "grant on",
+                              [&](v1::ConfigObject* o) {
+                                return EditGrants(o, grantee, rights, !args.no_propagate, revoke);
+                              },
+                              &object));
+  if (!response) {
+    ctx.out() << (revoke ? absl::StrCat(Describe(object), " grants ", who, " none of ", what)
+                         : absl::StrCat(who, " already has ", what, " on ", Describe(object)))
+              << "; nothing changed (revision " << object.revision() << ")\n";
+    return absl::OkStatus();
   }
+  ReportWrite(ctx, "updated", response->object(), response->revision(),
+              absl::StrCat(revoke ? "revoked " : "granted ", what, revoke ? " from " : " to ", who,
+                           " on ", Describe(response->object()),
+                           !revoke && args.no_propagate ? " (not propagated)" : "", " at revision ",
+                           response->revision()));
+  return absl::OkStatus();
 }
 
 void AddGrantee(CLI::App* cmd, GrantArgs* args) {

@@ -1,5 +1,7 @@
-// create, update, delete and set-option.
+// create, update, delete and set-option; the read-edit-update loop they and
+// grant/revoke share.
 #include <memory>
+#include <optional>
 
 #include "absl/strings/str_cat.h"
 #include "common/status_macros.h"
@@ -27,23 +29,6 @@ struct WriteArgs {
   std::string value;
   bool annex = false;
 };
-
-//! Prints the outcome of a write: a sentence (table), or the same JSON shape
-//! for every write command: {"action": "created", "object": {...}, "revision": N}
-//! (action "unchanged": nothing was written; N is the object's revision).
-void Report(CommandContext& ctx, absl::string_view action, const v1::ConfigObject& object,
-            int64_t revision, absl::string_view sentence = "") {
-  if (ctx.options().output == OutputFormat::kJson) {
-    nlohmann::json out = {{"action", std::string(action)},
-                          {"object", config::ObjectToJson(object)},
-                          {"revision", revision}};
-    ctx.out() << config::DumpJson(out, 2) << "\n";
-  } else if (!sentence.empty()) {
-    ctx.out() << sentence << "\n";
-  } else {
-    ctx.out() << action << " " << Describe(object) << " at revision " << revision << "\n";
-  }
-}
 
 //! The FILE argument or -f FILE (one of them, required).
 absl::StatusOr<std::string> FileArg(const WriteArgs& args) {
@@ -80,7 +65,7 @@ absl::Status RunCreate(CommandContext& ctx, const WriteArgs& args) {
     return ctx.Describe(response.status(),
                         absl::StrCat("create ", TypeName(type), " '", object.name(), "'"));
   }
-  Report(ctx, "created", response->object(), response->revision());
+  ReportWrite(ctx, "created", response->object(), response->revision());
   return absl::OkStatus();
 }
 
@@ -112,7 +97,7 @@ absl::Status RunUpdate(CommandContext& ctx, const WriteArgs& args) {
     return ctx.Describe(response.status(), absl::StrCat("update ", Describe(current),
                                                         " expecting revision ", expected));
   }
-  Report(ctx, "updated", response->object(), response->revision());
+  ReportWrite(ctx, "updated", response->object(), response->revision());
   return absl::OkStatus();
 }
 
@@ -130,11 +115,9 @@ absl::Status RunDelete(CommandContext& ctx, const WriteArgs& args) {
   if (!response.ok()) {
     return ctx.Describe(response.status(), absl::StrCat("delete ", Describe(current)));
   }
-  Report(ctx, "deleted", current, response->revision());
+  ReportWrite(ctx, "deleted", current, response->revision());
   return absl::OkStatus();
 }
-
-constexpr int kSetOptionRetries = 3;
 
 absl::Status RunSetOption(CommandContext& ctx, const WriteArgs& args) {
   TANDEM_ASSIGN_OR_RETURN(v1::ObjectType type, ParseTypeArg(args.type));
@@ -143,46 +126,80 @@ absl::Status RunSetOption(CommandContext& ctx, const WriteArgs& args) {
     return UsageError("SECTION and KEY must not be empty");
   }
   const char* what = args.annex ? "annex" : "option";
+  const std::string entry = absl::StrCat(what, " [", args.section, "] ", args.option_key);
   TANDEM_ASSIGN_OR_RETURN(int64_t tenant, ResolveTenant(ctx, args.tenant));
-  for (int attempt = 0;; ++attempt) {
-    TANDEM_ASSIGN_OR_RETURN(v1::ConfigObject object,
-                            FetchObject(ctx, type, key, tenant, absl::StrCat("set ", what, " on")));
-    auto* sections = args.annex ? object.mutable_annex() : object.mutable_options();
-    const std::string entry = absl::StrCat(what, " [", args.section, "] ", args.option_key);
-    if (auto s = sections->find(args.section); s != sections->end()) {
-      auto e = s->second.entries().find(args.option_key);
-      if (e != s->second.entries().end() && e->second == args.value) {
-        // Nothing to write: no new revision, and no application is told
-        // that its configuration changed.
-        Report(ctx, "unchanged", object, object.revision(),
-               absl::StrCat(entry, " of ", Describe(object), " is already '", args.value,
-                            "'; nothing changed (revision ", object.revision(), ")"));
-        return absl::OkStatus();
-      }
-    }
-    (*(*sections)[args.section].mutable_entries())[args.option_key] = args.value;
-    int64_t expected = object.revision();
-    v1::UpdateRequest request;
-    object.set_revision(0);
-    *request.mutable_object() = object;
-    request.set_expected_revision(expected);
-    TANDEM_ASSIGN_OR_RETURN(config::ConfigClient * client, ctx.Client());
-    auto response = client->Update(request);
-    if (response.ok()) {
-      Report(ctx, "updated", response->object(), response->revision(),
-             absl::StrCat("set ", entry, " = ", args.value, " on ", Describe(response->object()),
-                          " at revision ", response->revision()));
-      return absl::OkStatus();
-    }
-    if (response.status().code() != absl::StatusCode::kAborted || attempt >= kSetOptionRetries) {
-      return ctx.Describe(response.status(), absl::StrCat("set ", what, " on ", Describe(object)));
-    }
-    ctx.err() << "tandemctl: " << Describe(object)
-              << " changed while being edited; reading it again\n";
+  v1::ConfigObject object;
+  TANDEM_ASSIGN_OR_RETURN(
+      std::optional<v1::UpdateResponse> response,
+      EditObject(
+          ctx, type, key, tenant, absl::StrCat("set ", what, " on"),
+          [&](v1::ConfigObject* o) {
+            auto* sections = args.annex ? o->mutable_annex() : o->mutable_options();
+            if (auto s = sections->find(args.section); s != sections->end()) {
+              auto e = s->second.entries().find(args.option_key);
+              if (e != s->second.entries().end() && e->second == args.value) return false;
+            }
+            (*(*sections)[args.section].mutable_entries())[args.option_key] = args.value;
+            return true;
+          },
+          &object));
+  if (!response) {
+    // Nothing to write: no new revision, and no application is told that
+    // its configuration changed.
+    ReportWrite(ctx, "unchanged", object, object.revision(),
+                absl::StrCat(entry, " of ", Describe(object), " is already '", args.value,
+                             "'; nothing changed (revision ", object.revision(), ")"));
+    return absl::OkStatus();
   }
+  ReportWrite(ctx, "updated", response->object(), response->revision(),
+              absl::StrCat("set ", entry, " = ", args.value, " on ", Describe(response->object()),
+                           " at revision ", response->revision()));
+  return absl::OkStatus();
 }
 
 }  // namespace
+
+//! Prints the outcome of a write: a sentence (table), or the same JSON shape
+//! for every write command: {"action": "created", "object": {...}, "revision": N}
+//! (action "unchanged": nothing was written; N is the object's revision).
+void ReportWrite(CommandContext& ctx, absl::string_view action, const v1::ConfigObject& object,
+                 int64_t revision, absl::string_view sentence) {
+  if (ctx.options().output == OutputFormat::kJson) {
+    nlohmann::json out = {{"action", std::string(action)},
+                          {"object", config::ObjectToJson(object)},
+                          {"revision", revision}};
+    ctx.out() << config::DumpJson(out, 2) << "\n";
+  } else if (!sentence.empty()) {
+    ctx.out() << sentence << "\n";
+  } else {
+    ctx.out() << action << " " << Describe(object) << " at revision " << revision << "\n";
+  }
+}
+
+constexpr int kEditRetries = 3;
+
+absl::StatusOr<std::optional<v1::UpdateResponse>> EditObject(
+    CommandContext& ctx, v1::ObjectType type, const ObjectKey& key, int64_t tenant,
+    absl::string_view verb, const std::function<bool(v1::ConfigObject*)>& edit,
+    v1::ConfigObject* object) {
+  for (int attempt = 0;; ++attempt) {
+    TANDEM_ASSIGN_OR_RETURN(*object, FetchObject(ctx, type, key, tenant, verb));
+    v1::ConfigObject edited = *object;
+    if (!edit(&edited)) return std::nullopt;
+    v1::UpdateRequest request;
+    edited.set_revision(0);
+    *request.mutable_object() = std::move(edited);
+    request.set_expected_revision(object->revision());
+    TANDEM_ASSIGN_OR_RETURN(config::ConfigClient * client, ctx.Client());
+    absl::StatusOr<v1::UpdateResponse> response = client->Update(request);
+    if (response.ok()) return *std::move(response);
+    if (response.status().code() != absl::StatusCode::kAborted || attempt >= kEditRetries) {
+      return ctx.Describe(response.status(), absl::StrCat(verb, " ", Describe(*object)));
+    }
+    ctx.err() << "tandemctl: " << Describe(*object)
+              << " changed while being edited; reading it again\n";
+  }
+}
 
 void AddWriteCommands(CLI::App& app, CommandContext& ctx, Action* action) {
   auto bind = [&ctx, action](CLI::App* cmd, std::shared_ptr<WriteArgs> args,
