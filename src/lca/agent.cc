@@ -1,0 +1,566 @@
+#include "lca/agent.h"
+
+#include <fcntl.h>
+#include <pwd.h>
+#include <signal.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+#include <filesystem>
+#include <fstream>
+
+#include "absl/strings/match.h"
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_split.h"
+#include "common/logging.h"
+#include "common/status_macros.h"
+#include "google/protobuf/util/json_util.h"
+#include "google/protobuf/util/message_differencer.h"
+#include "google/protobuf/util/time_util.h"
+#include "spdlog/spdlog.h"
+
+namespace tandem::lca {
+namespace {
+
+namespace fs = std::filesystem;
+using google::protobuf::util::TimeUtil;
+
+google::protobuf::Timestamp ToProto(absl::Time t) {
+  return TimeUtil::NanosecondsToTimestamp(absl::ToUnixNanos(t));
+}
+absl::Time FromProto(const google::protobuf::Timestamp& t) {
+  return absl::FromUnixNanos(TimeUtil::TimestampToNanoseconds(t));
+}
+
+std::string SignalName(int sig) {
+  const char* abbrev = sigabbrev_np(sig);
+  return abbrev != nullptr ? absl::StrCat("SIG", abbrev) : absl::StrCat("signal ", sig);
+}
+
+bool Active(cv1::ProcessState s) {
+  return s == cv1::PROCESS_STATE_STARTING || s == cv1::PROCESS_STATE_RUNNING ||
+         s == cv1::PROCESS_STATE_STOPPING;
+}
+
+// Writes `data` to `path` so that a crash leaves the old or the new file.
+absl::Status WriteAtomically(const std::string& path, const std::string& data) {
+  const std::string tmp = path + ".tmp";
+  const int fd = open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+  if (fd < 0)
+    return absl::InternalError(absl::StrCat("creating ", tmp, ": ", std::strerror(errno)));
+  const char* p = data.data();
+  size_t left = data.size();
+  while (left > 0) {
+    ssize_t n = write(fd, p, left);
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) {
+      std::string err = std::strerror(errno);
+      close(fd);
+      unlink(tmp.c_str());
+      return absl::InternalError(absl::StrCat("writing ", tmp, ": ", err));
+    }
+    p += n;
+    left -= static_cast<size_t>(n);
+  }
+  if (fsync(fd) != 0) {
+    std::string err = std::strerror(errno);
+    close(fd);
+    unlink(tmp.c_str());
+    return absl::InternalError(absl::StrCat("syncing ", tmp, ": ", err));
+  }
+  close(fd);
+  if (rename(tmp.c_str(), path.c_str()) != 0) {
+    return absl::InternalError(absl::StrCat("renaming ", tmp, ": ", std::strerror(errno)));
+  }
+  const int dir = open(fs::path(path).parent_path().c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  if (dir >= 0) {
+    fsync(dir);
+    close(dir);
+  }
+  return absl::OkStatus();
+}
+
+// Copies `from` to `to` (replacing it).
+absl::Status CopyFile(const std::string& from, const std::string& to) {
+  std::error_code ec;
+  fs::copy_file(from, to, fs::copy_options::overwrite_existing, ec);
+  if (ec)
+    return absl::InternalError(absl::StrCat("copying ", from, " to ", to, ": ", ec.message()));
+  return absl::OkStatus();
+}
+
+}  // namespace
+
+Agent::Agent(AgentOptions options, Clock& clock, ProcessRunner& runner)
+    : options_(std::move(options)), clock_(clock), runner_(runner) {}
+
+Agent::~Agent() { StopLoop(); }
+
+absl::Status Agent::Recover() {
+  std::error_code ec;
+  for (const std::string& dir :
+       {options_.state_dir, options_.state_dir + "/run", options_.log_dir}) {
+    fs::create_directories(dir, ec);
+    if (ec)
+      return absl::FailedPreconditionError(absl::StrCat("cannot create ", dir, ": ", ec.message()));
+  }
+  if (!options_.cgroup_root.empty()) {
+    absl::Status st = CheckCgroupRoot(options_.cgroup_root);
+    if (st.ok()) {
+      cgroup_root_ = options_.cgroup_root;
+      isolation_ = absl::StrCat("cgroup v2 under ", cgroup_root_);
+    } else {
+      spdlog::warn("lca: applications get a process group, not a cgroup: {}", st.message());
+      isolation_ = absl::StrCat("process groups (", st.message(), ")");
+    }
+  } else {
+    isolation_ = "process groups (no [lca] cgroup_root)";
+  }
+  const std::string path = options_.state_dir + "/lca-state.json";
+  std::ifstream in(path);
+  if (!in) return absl::OkStatus();
+  std::string json((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  cv1::LcaState state;
+  google::protobuf::util::JsonParseOptions parse;
+  parse.ignore_unknown_fields = true;
+  if (auto st = google::protobuf::util::JsonStringToMessage(json, &state, parse); !st.ok()) {
+    return absl::DataLossError(absl::StrCat(
+        "the LCA state file ", path, " is unreadable (", std::string(st.message()),
+        "): the processes it lists are not re-adopted. Move it aside to start afresh; "
+        "stop their process trees by hand first (see their cgroups or process groups)"));
+  }
+  absl::MutexLock lock(&mu_);
+  scs_epoch_ = state.scs_epoch();
+  for (const auto& p : state.processes()) {
+    Managed m;
+    m.state = p;
+    m.recovered = true;
+    processes_[p.status().application()] = std::move(m);
+  }
+  spdlog::info("lca: state file lists {} processes; re-adopting those still running",
+               processes_.size());
+  return absl::OkStatus();
+}
+
+void Agent::StartLoop(absl::Duration period) {
+  loop_ = std::thread([this, period] {
+    while (true) {
+      {
+        absl::MutexLock lock(&loop_mu_);
+        if (loop_stop_) return;
+      }
+      Poll();
+      runner_.WaitForEvents(period);
+    }
+  });
+}
+
+void Agent::StopLoop() {
+  {
+    absl::MutexLock lock(&loop_mu_);
+    loop_stop_ = true;
+  }
+  runner_.Wake();
+  if (loop_.joinable()) loop_.join();
+}
+
+absl::Status Agent::CheckEpoch(const cv1::CommandHeader& h) {
+  if (h.scs_epoch() < scs_epoch_) {
+    return absl::FailedPreconditionError(
+        absl::StrCat("SCS epoch ", h.scs_epoch(), " is older than ", scs_epoch_,
+                     ", which this LCA has seen: the sender is no longer the primary SCS"));
+  }
+  scs_epoch_ = h.scs_epoch();
+  return absl::OkStatus();
+}
+
+std::string Agent::FileStem(const cv1::ProcessSpec& spec) const {
+  std::string stem;
+  for (char c : spec.application()) {
+    stem += (isalnum(static_cast<unsigned char>(c)) || c == '-' || c == '_' || c == '.') ? c : '_';
+  }
+  if (stem.empty() || stem[0] == '.') stem = "_" + stem;
+  return absl::StrCat(stem, "-", spec.dbid());
+}
+
+void Agent::SetState(cv1::ProcessStatus& s, cv1::ProcessState state) {
+  if (s.state() != state) *s.mutable_since() = ToProto(clock_.Now());
+  s.set_state(state);
+}
+
+ProcessHandle Agent::HandleOf(const Managed& m) const {
+  ProcessHandle h;
+  h.shim_pid = m.state.shim_pid();
+  h.shim_start_ticks = m.state.shim_start_ticks();
+  h.cgroup = m.state.cgroup();
+  h.status_file = m.state.status_file();
+  return h;
+}
+
+void Agent::Launch(Managed& m) {
+  cv1::ProcessStatus& s = *m.state.mutable_status();
+  const cv1::ProcessSpec& spec = s.spec();
+  auto fail = [&](std::string reason) {
+    spdlog::warn("lca: cannot start {}: {}", spec.application(), reason);
+    s.set_reason(std::move(reason));
+    s.set_pid(0);
+    SetState(s, cv1::PROCESS_STATE_FAILED);
+  };
+  LaunchSpec ls;
+  ls.name = spec.application();
+  std::string path = options_.default_path;
+  if (auto it = spec.environment().find("PATH"); it != spec.environment().end()) path = it->second;
+  for (const auto& [k, v] : spec.environment()) ls.environment.push_back(absl::StrCat(k, "=", v));
+  if (!spec.environment().contains("PATH")) ls.environment.push_back("PATH=" + path);
+  ls.working_directory =
+      spec.working_directory().empty() ? options_.state_dir : spec.working_directory();
+  struct stat st {};
+  if (stat(ls.working_directory.c_str(), &st) != 0 || !S_ISDIR(st.st_mode)) {
+    return fail(
+        absl::StrCat("working directory ", ls.working_directory,
+                     " does not exist: create it or fix the Application's working_directory"));
+  }
+  std::string program = spec.command_line();
+  if (program.find('/') != std::string::npos && program[0] != '/') {
+    program = absl::StrCat(ls.working_directory, "/", program);
+  }
+  absl::StatusOr<std::string> resolved = ResolveProgram(program, path);
+  if (!resolved.ok()) {
+    return fail(absl::StrCat(resolved.status().message(), ": fix the Application's command_line"));
+  }
+  ls.argv.push_back(*resolved);
+  ls.argv.insert(ls.argv.end(), spec.arguments().begin(), spec.arguments().end());
+  const bool root = geteuid() == 0;
+  std::string user = spec.os_user();
+  if (user.empty() && root) user = options_.default_user;
+  if (!user.empty()) {
+    passwd* pw = getpwnam(user.c_str());
+    if (pw == nullptr) {
+      return fail(absl::StrCat("OS user ", user, " does not exist on host ", options_.host));
+    }
+    if (!root && pw->pw_uid != geteuid()) {
+      return fail(absl::StrCat("the LCA does not run as root, so it cannot start ",
+                               spec.application(), " as ", user,
+                               ": run it as the LCA's user or the LCA as root"));
+    }
+    if (root) ls.os_user = user;
+  }
+  const std::string stem = FileStem(spec);
+  ls.log_file = absl::StrCat(options_.log_dir, "/", stem, ".log");
+  ls.status_file = absl::StrCat(options_.state_dir, "/run/", stem, ".status");
+  if (!cgroup_root_.empty()) ls.cgroup = absl::StrCat(cgroup_root_, "/", stem);
+  absl::StatusOr<ProcessHandle> h = runner_.Launch(ls);
+  if (!h.ok()) return fail(std::string(h.status().message()));
+  m.state.set_shim_pid(h->shim_pid);
+  m.state.set_shim_start_ticks(h->shim_start_ticks);
+  m.state.set_cgroup(h->cgroup);
+  m.state.set_status_file(h->status_file);
+  m.state.set_status_lines(0);
+  m.state.clear_stop_deadline();
+  m.killed = false;
+  m.recovered = false;
+  s.set_log_file(ls.log_file);
+  s.set_pid(0);
+  s.clear_reason();
+  s.set_starts(s.starts() + 1);
+  s.set_registered(false);
+  s.set_app_status(cv1::APP_STATUS_UNSPECIFIED);
+  s.set_hung(false);
+  s.clear_confirmed_mode();
+  s.clear_confirmed_epoch();
+  SetState(s, cv1::PROCESS_STATE_STARTING);
+  spdlog::info("lca: started {} (shim pid {}, log {})", spec.application(), h->shim_pid,
+               ls.log_file);
+}
+
+absl::StatusOr<cv1::ProcessStatus> Agent::Start(const cv1::StartProcessRequest& req) {
+  const cv1::ProcessSpec& spec = req.spec();
+  if (spec.application().empty())
+    return absl::InvalidArgumentError("the spec names no application");
+  if (spec.command_line().empty()) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("Application ", spec.application(), " has no command_line: set one"));
+  }
+  cv1::ProcessStatus out;
+  {
+    absl::MutexLock lock(&mu_);
+    TANDEM_RETURN_IF_ERROR(CheckEpoch(req.header()));
+    Managed& m = processes_[spec.application()];
+    cv1::ProcessStatus& s = *m.state.mutable_status();
+    if (Active(s.state())) {
+      if (google::protobuf::util::MessageDifferencer::Equals(s.spec(), spec) &&
+          s.state() != cv1::PROCESS_STATE_STOPPING) {
+        return s;
+      }
+      return absl::FailedPreconditionError(absl::StrCat(spec.application(), " is ",
+                                                        s.state() == cv1::PROCESS_STATE_STOPPING
+                                                            ? "still stopping"
+                                                            : "running from a different spec",
+                                                        " (pid ", s.pid(), "): stop it first"));
+    }
+    s.set_application(spec.application());
+    s.set_dbid(spec.dbid());
+    *s.mutable_spec() = spec;
+    s.set_mode(req.mode());
+    s.set_mode_epoch(req.mode_epoch());
+    Launch(m);
+    Save();
+    out = s;
+  }
+  Notify({out});
+  return out;
+}
+
+absl::StatusOr<cv1::ProcessStatus> Agent::Stop(const cv1::StopProcessRequest& req) {
+  cv1::ProcessStatus out;
+  {
+    absl::MutexLock lock(&mu_);
+    TANDEM_RETURN_IF_ERROR(CheckEpoch(req.header()));
+    auto it = processes_.find(req.application());
+    if (it == processes_.end()) {
+      return absl::NotFoundError(absl::StrCat("this LCA has never started ", req.application()));
+    }
+    Managed& m = it->second;
+    cv1::ProcessStatus& s = *m.state.mutable_status();
+    Observe(m);  // its pid, if the shim has reported it by now
+    if (s.state() == cv1::PROCESS_STATE_STARTING || s.state() == cv1::PROCESS_STATE_RUNNING) {
+      const int sig = req.timeout_s() > 0 ? SIGTERM : SIGKILL;
+      if (auto st = runner_.Signal(HandleOf(m), s.pid(), sig); !st.ok()) {
+        spdlog::warn("lca: stopping {}: {}", req.application(), st.message());
+      }
+      m.killed = sig == SIGKILL;
+      *m.state.mutable_stop_deadline() = ToProto(clock_.Now() + absl::Seconds(req.timeout_s()));
+      s.set_reason(req.timeout_s() > 0 ? absl::StrCat("stop asked: SIGTERM sent, SIGKILL after ",
+                                                      req.timeout_s(), " s")
+                                       : "stop asked: SIGKILL sent");
+      SetState(s, cv1::PROCESS_STATE_STOPPING);
+      Save();
+    }
+    out = s;
+  }
+  Notify({out});
+  runner_.Wake();
+  return out;
+}
+
+absl::StatusOr<cv1::ProcessStatus> Agent::SetMode(const cv1::SetModeRequest& req) {
+  cv1::ProcessStatus out;
+  {
+    absl::MutexLock lock(&mu_);
+    TANDEM_RETURN_IF_ERROR(CheckEpoch(req.header()));
+    auto it = processes_.find(req.application());
+    if (it == processes_.end()) {
+      return absl::NotFoundError(absl::StrCat("this LCA has never started ", req.application()));
+    }
+    cv1::ProcessStatus& s = *it->second.state.mutable_status();
+    if (req.mode_epoch() < s.mode_epoch() ||
+        (req.mode_epoch() == s.mode_epoch() && req.mode() != s.mode())) {
+      return absl::FailedPreconditionError(absl::StrCat(
+          "mode epoch ", req.mode_epoch(), " of ", req.application(), " is not newer than ",
+          s.mode_epoch(), ", which it holds: a late or replayed mode change"));
+    }
+    s.set_mode(req.mode());
+    s.set_mode_epoch(req.mode_epoch());
+    Save();
+    out = s;
+  }
+  Notify({out});
+  return out;
+}
+
+cv1::GetStatusResponse Agent::Status(const std::string& application) {
+  cv1::GetStatusResponse r;
+  absl::MutexLock lock(&mu_);
+  for (const auto& [name, m] : processes_) {
+    if (application.empty() || name == application) *r.add_processes() = m.state.status();
+  }
+  r.set_host(options_.host);
+  r.set_isolation(isolation_);
+  r.set_scs_epoch(scs_epoch_);
+  for (std::string& w : WarningsLocked()) r.add_warnings(std::move(w));
+  return r;
+}
+
+std::vector<std::string> Agent::WarningsLocked() const {
+  std::vector<std::string> w;
+  if (!save_warning_.empty()) w.push_back(save_warning_);
+  return w;
+}
+
+bool Agent::Observe(Managed& m) {
+  cv1::ProcessStatus& s = *m.state.mutable_status();
+  if (m.state.shim_pid() == 0) return false;
+  const ProcessHandle h = HandleOf(m);
+  // Alive first, then the lines: a shim that is gone has written all it will.
+  const bool alive = runner_.Alive(h);
+  const std::vector<std::string> lines = runner_.ReadStatus(h);
+  const char* while_down = m.recovered ? " while the LCA was down" : "";
+  bool changed = false;
+  bool done = false;
+  for (size_t i = static_cast<size_t>(m.state.status_lines()); i < lines.size(); ++i) {
+    const std::string& line = lines[i];
+    std::vector<std::string> parts = absl::StrSplit(line, absl::MaxSplits(' ', 1));
+    const std::string& word = parts[0];
+    const std::string rest = parts.size() > 1 ? parts[1] : "";
+    changed = true;
+    if (word == "started") {
+      int64_t pid = 0;
+      (void)absl::SimpleAtoi(rest, &pid);
+      s.set_pid(pid);
+      if (s.state() == cv1::PROCESS_STATE_STARTING) SetState(s, cv1::PROCESS_STATE_RUNNING);
+      // Stopped before its pid was known: the signal goes now.
+      if (s.state() == cv1::PROCESS_STATE_STOPPING) {
+        (void)runner_.Signal(h, pid, m.killed ? SIGKILL : SIGTERM);
+      }
+    } else if (word == "exec-failed") {
+      std::vector<std::string> e = absl::StrSplit(rest, absl::MaxSplits(' ', 1));
+      s.set_reason(absl::StrCat("could not start: ", e.size() > 1 ? e[1] : rest));
+      s.set_pid(0);
+      SetState(s, cv1::PROCESS_STATE_FAILED);
+    } else if (word == "exited" || word == "killed") {
+      int value = 0;
+      (void)absl::SimpleAtoi(rest, &value);
+      cv1::ExitInfo& e = *s.mutable_last_exit();
+      e.Clear();
+      *e.mutable_at() = ToProto(clock_.Now());
+      const bool stopping = s.state() == cv1::PROCESS_STATE_STOPPING;
+      if (word == "exited") {
+        e.set_code(value);
+        e.set_description(
+            absl::StrCat(stopping ? "stopped: " : "", "exited with code ", value, while_down));
+      } else {
+        e.set_signal(value);
+        e.set_description(absl::StrCat(
+            stopping ? "stopped: " : "", "killed by ", SignalName(value),
+            stopping && m.killed && value == SIGKILL ? " after the stop timeout" : "", while_down));
+      }
+      s.set_pid(0);
+      s.clear_reason();
+      s.set_registered(false);
+      s.set_app_status(cv1::APP_STATUS_UNSPECIFIED);
+      SetState(s, cv1::PROCESS_STATE_EXITED);
+      spdlog::info("lca: {} {}", s.application(), e.description());
+    } else if (word == "done") {
+      done = true;
+    }
+  }
+  m.state.set_status_lines(static_cast<int32_t>(lines.size()));
+  if (!alive && !done) {
+    // The shim itself was killed: what became of the application is unknown,
+    // and whatever of it is left must not run unwatched.
+    (void)runner_.Signal(h, s.pid(), SIGKILL);
+    if (Active(s.state())) {
+      cv1::ExitInfo& e = *s.mutable_last_exit();
+      e.Clear();
+      *e.mutable_at() = ToProto(clock_.Now());
+      e.set_description(absl::StrCat("its shim was killed", while_down, "; exit status unknown"));
+      s.set_pid(0);
+      SetState(s, cv1::PROCESS_STATE_EXITED);
+    }
+    done = true;
+    changed = true;
+  }
+  if (done) {
+    runner_.Forget(h);
+    m.state.set_shim_pid(0);
+    m.state.set_shim_start_ticks(0);
+    if (!m.state.cgroup().empty()) rmdir(m.state.cgroup().c_str());
+    changed = true;
+  }
+  m.recovered = false;
+  return changed;
+}
+
+void Agent::RotateLog(Managed& m) {
+  const std::string& log = m.state.status().log_file();
+  struct stat st {};
+  if (log.empty() || stat(log.c_str(), &st) != 0 || st.st_size <= options_.log_max_bytes) return;
+  // The application holds the file open for appending (it may run while the
+  // LCA is down), so the file is copied and truncated, not renamed.
+  absl::Status result = absl::OkStatus();
+  for (int i = options_.log_keep - 1; i >= 1; --i) {
+    std::error_code ec;
+    const std::string from = absl::StrCat(log, ".", i);
+    if (fs::exists(from, ec)) fs::rename(from, absl::StrCat(log, ".", i + 1), ec);
+  }
+  if (options_.log_keep >= 1) result = CopyFile(log, log + ".1");
+  if (truncate(log.c_str(), 0) != 0 && result.ok()) {
+    result = absl::InternalError(absl::StrCat("truncating ", log, ": ", std::strerror(errno)));
+  }
+  cv1::ProcessStatus& s = *m.state.mutable_status();
+  const bool warned = absl::StartsWith(s.reason(), "log rotation");
+  if (!result.ok()) {
+    spdlog::error("lca: log rotation of {}: {}", s.application(), result.message());
+    s.set_reason(absl::StrCat("log rotation failed (", result.message(),
+                              "); the log was truncated so that the disk does not fill"));
+  } else if (warned) {
+    s.clear_reason();
+  }
+}
+
+void Agent::Poll() {
+  std::vector<cv1::ProcessStatus> changed;
+  {
+    absl::MutexLock lock(&mu_);
+    const absl::Time now = clock_.Now();
+    for (auto& [name, m] : processes_) {
+      cv1::ProcessStatus& s = *m.state.mutable_status();
+      bool c = Observe(m);
+      if (s.state() == cv1::PROCESS_STATE_STOPPING && !m.killed && m.state.has_stop_deadline() &&
+          now >= FromProto(m.state.stop_deadline())) {
+        spdlog::warn("lca: {} did not stop within its stop timeout: SIGKILL", name);
+        (void)runner_.Signal(HandleOf(m), s.pid(), SIGKILL);
+        m.killed = true;
+        s.set_reason("stop timeout passed: SIGKILL sent");
+        c = true;
+      }
+      if (Active(s.state()) && now >= m.next_log_check) {
+        m.next_log_check = now + options_.log_check_period;
+        RotateLog(m);
+      }
+      if (c) changed.push_back(s);
+    }
+    if (!changed.empty()) Save();
+  }
+  if (!changed.empty()) Notify(std::move(changed));
+}
+
+void Agent::Save() {
+  cv1::LcaState state;
+  state.set_scs_epoch(scs_epoch_);
+  for (const auto& [name, m] : processes_) *state.add_processes() = m.state;
+  std::string json;
+  google::protobuf::util::JsonPrintOptions print;
+  print.add_whitespace = true;
+  (void)google::protobuf::util::MessageToJsonString(state, &json, print);
+  absl::Status st = WriteAtomically(options_.state_dir + "/lca-state.json", json);
+  if (!st.ok()) {
+    if (save_warning_.empty()) spdlog::error("lca: state file not saved: {}", st.message());
+    save_warning_ = absl::StrCat(
+        "state file not saved (", st.message(),
+        "): the applications keep running, but a restarted LCA would not re-adopt the latest ones");
+  } else {
+    save_warning_.clear();
+  }
+}
+
+int Agent::Subscribe(Listener listener) {
+  absl::MutexLock lock(&listeners_mu_);
+  listeners_[++next_listener_] = std::move(listener);
+  return next_listener_;
+}
+
+void Agent::Unsubscribe(int id) {
+  absl::MutexLock lock(&listeners_mu_);
+  listeners_.erase(id);
+}
+
+void Agent::Notify(std::vector<cv1::ProcessStatus> changed) {
+  absl::MutexLock lock(&listeners_mu_);
+  for (auto& [id, l] : listeners_) l(changed);
+}
+
+}  // namespace tandem::lca

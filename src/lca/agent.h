@@ -1,0 +1,127 @@
+// The Local Control Agent's core: the processes of one host, started,
+// stopped and watched as its SCS commands, remembered in a state file so that
+// a restarted LCA re-adopts them (their shims keep running and record exits
+// while the LCA is away). The gRPC service (lca_service.*) is a thin layer on
+// top; the clock and the process runner come in through the constructor.
+//
+// Thread-safety: every public method may be called from any thread; one
+// mutex guards the state. Listeners are called without it held.
+#pragma once
+
+#include <functional>
+#include <map>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "absl/synchronization/mutex.h"
+#include "common/clock.h"
+#include "lca/process_runner.h"
+#include "tandem/control/v1/lca.pb.h"
+
+namespace tandem::lca {
+
+namespace cv1 = ::tandem::control::v1;
+
+struct AgentOptions {
+  //! The Host object this LCA is.
+  std::string host;
+  //! State file, shim status files (run/); created when missing.
+  std::string state_dir;
+  //! Applications' stdout/stderr files, NAME.log, rotated to NAME.log.1...
+  std::string log_dir;
+  //! cgroup v2 directory under which each application gets its own; empty:
+  //! process groups only.
+  std::string cgroup_root;
+  //! User for specs that name none, when the LCA runs as root.
+  std::string default_user = "nobody";
+  //! PATH for programs whose spec has no PATH of its own.
+  std::string default_path = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
+  int64_t log_max_bytes = 10 << 20;
+  int log_keep = 5;
+  //! How often log sizes are checked.
+  absl::Duration log_check_period = absl::Seconds(1);
+};
+
+class Agent {
+ public:
+  Agent(AgentOptions options, Clock& clock, ProcessRunner& runner);
+  //! Stops the loop. The processes keep running, to be re-adopted.
+  ~Agent();
+  Agent(const Agent&) = delete;
+  Agent& operator=(const Agent&) = delete;
+
+  //! Creates the directories and reads the state file (if any): the processes
+  //! it lists are watched again. Call once, before anything else.
+  absl::Status Recover();
+  //! Runs Poll() on a thread of its own, woken by process exits.
+  void StartLoop(absl::Duration period = absl::Milliseconds(100));
+  void StopLoop();
+
+  //! Each returns the process's status after the command; a process that
+  //! cannot start is FAILED with its reason (not an error). Errors: a stale
+  //! SCS epoch (FAILED_PRECONDITION), an unknown application (NOT_FOUND),
+  //! a bad spec (INVALID_ARGUMENT).
+  absl::StatusOr<cv1::ProcessStatus> Start(const cv1::StartProcessRequest& req);
+  absl::StatusOr<cv1::ProcessStatus> Stop(const cv1::StopProcessRequest& req);
+  absl::StatusOr<cv1::ProcessStatus> SetMode(const cv1::SetModeRequest& req);
+  cv1::GetStatusResponse Status(const std::string& application = {});
+
+  //! Called with every process whose status changed (after it is saved).
+  using Listener = std::function<void(const std::vector<cv1::ProcessStatus>&)>;
+  int Subscribe(Listener listener);
+  void Unsubscribe(int id);
+
+  //! One round: shim reports, exits, stop timeouts, log rotation. The loop
+  //! calls it; tests on simulated time call it directly.
+  void Poll();
+
+  //! "cgroup v2 under DIR" or "process groups (why)".
+  std::string isolation() const { return isolation_; }
+
+ private:
+  struct Managed {
+    cv1::LcaState::Managed state;
+    //! Set on recovery: the next reports may be of things that happened
+    //! while the LCA was down.
+    bool recovered = false;
+    bool killed = false;
+    absl::Time next_log_check = absl::InfinitePast();
+  };
+
+  absl::Status CheckEpoch(const cv1::CommandHeader& h) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  //! Launches `m` from its spec; FAILED with the reason when it cannot.
+  void Launch(Managed& m) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  //! Applies new shim lines and a vanished shim; true when something changed.
+  bool Observe(Managed& m) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  void RotateLog(Managed& m) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  void SetState(cv1::ProcessStatus& s, cv1::ProcessState state) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  ProcessHandle HandleOf(const Managed& m) const;
+  //! Writes the state file (atomically); a failure becomes a warning.
+  void Save() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  void Notify(std::vector<cv1::ProcessStatus> changed) ABSL_LOCKS_EXCLUDED(mu_);
+  std::string FileStem(const cv1::ProcessSpec& spec) const;
+  std::vector<std::string> WarningsLocked() const ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+
+  const AgentOptions options_;
+  Clock& clock_;
+  ProcessRunner& runner_;
+  std::string isolation_;
+  std::string cgroup_root_;
+
+  mutable absl::Mutex mu_;
+  std::map<std::string, Managed> processes_ ABSL_GUARDED_BY(mu_);
+  int64_t scs_epoch_ ABSL_GUARDED_BY(mu_) = 0;
+  std::string save_warning_ ABSL_GUARDED_BY(mu_);
+
+  absl::Mutex listeners_mu_;
+  std::map<int, Listener> listeners_ ABSL_GUARDED_BY(listeners_mu_);
+  int next_listener_ ABSL_GUARDED_BY(listeners_mu_) = 0;
+
+  absl::Mutex loop_mu_;
+  bool loop_stop_ ABSL_GUARDED_BY(loop_mu_) = false;
+  std::thread loop_;
+};
+
+}  // namespace tandem::lca
