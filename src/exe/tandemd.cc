@@ -1,5 +1,6 @@
 // tandemd ROLE -f FILE.toml: every Tandem server role in one executable.
 #include <cstdio>
+#include <filesystem>
 #include <iostream>
 
 #include "CLI/CLI.hpp"
@@ -10,6 +11,8 @@
 #include "confserv/server_config.h"
 #include "csproxy/csproxy_app.h"
 #include "csproxy/proxy_config.h"
+#include "lca/lca_app.h"
+#include "lca/lca_config.h"
 #include "net/grpc_logs.h"
 
 namespace {
@@ -37,6 +40,37 @@ int RunCsProxyCommand(const std::string& file, bool example) {
   tandem::confserv::BlockTerminationSignals();
   if (auto st = tandem::csproxy::RunCsProxy(*config); !st.ok()) {
     std::cerr << "tandemd csproxy: " << st.message() << "\n";
+    return 1;
+  }
+  return 0;
+}
+
+int RunLcaCommand(const std::string& file, bool example, const char* argv0) {
+  if (example) {
+    std::cout << tandem::lca::ExampleLcaConfig();
+    return 0;
+  }
+  if (file.empty()) {
+    std::cerr << "tandemd lca: give the bootstrap file with -f FILE.toml "
+                 "(`tandemd lca --example-config` prints one)\n";
+    return 2;
+  }
+  auto config = tandem::lca::LoadLcaConfig(file);
+  if (!config.ok()) {
+    std::cerr << "tandemd lca: " << config.status().message() << "\n";
+    return 2;
+  }
+  if (auto st = tandem::InitLogging(config->log_level, config->log_file); !st.ok()) {
+    std::cerr << "tandemd lca: " << st.message() << "\n";
+    return 2;
+  }
+  tandem::net::SendGrpcLogsToSpdlog();
+  tandem::confserv::BlockTerminationSignals();
+  std::error_code ec;
+  std::filesystem::path self = std::filesystem::read_symlink("/proc/self/exe", ec);
+  if (ec) self = argv0;
+  if (auto st = tandem::lca::RunLca(*config, self.parent_path().string()); !st.ok()) {
+    std::cerr << "tandemd lca: " << st.message() << "\n";
     return 1;
   }
   return 0;
@@ -73,6 +107,16 @@ int main(int argc, char** argv) {
   csproxy->footer(
       "Example:\n  tandemd csproxy --example-config > csproxy.toml\n"
       "  tandemd csproxy -f csproxy.toml");
+  auto* lca = app.add_subcommand(
+      "lca",
+      "Local Control Agent (starts, stops and watches this host's applications as the SCS that "
+      "owns the host commands; re-adopts them after its own restart)");
+  lca->add_option("-f,--file", file, "bootstrap file (TOML)")->check(CLI::ExistingFile);
+  lca->add_flag("--example-config", example, "print a commented bootstrap file and exit");
+  lca->footer(
+      "Example:\n  tandemd lca --example-config > lca.toml\n"
+      "  tandemd lca -f lca.toml\n"
+      "Stopping the LCA leaves its applications running; the next LCA re-adopts them.");
   try {
     app.parse(argc, argv);
   } catch (const CLI::Success& e) {  // --help, --version
@@ -87,6 +131,7 @@ int main(int argc, char** argv) {
   }
 
   if (csproxy->parsed()) return RunCsProxyCommand(file, example);
+  if (lca->parsed()) return RunLcaCommand(file, example, argv[0]);
   if (example) {
     std::cout << tandem::confserv::ExampleServerConfig();
     return 0;

@@ -14,6 +14,7 @@
 #include "absl/strings/match.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
 #include "absl/strings/str_split.h"
 #include "common/logging.h"
 #include "common/status_macros.h"
@@ -134,6 +135,7 @@ absl::Status Agent::Recover() {
   }
   absl::MutexLock lock(&mu_);
   scs_epoch_ = state.scs_epoch();
+  owners_.assign(state.owners().begin(), state.owners().end());
   for (const auto& p : state.processes()) {
     Managed m;
     m.state = p;
@@ -380,6 +382,7 @@ cv1::GetStatusResponse Agent::Status(const std::string& application) {
   r.set_host(options_.host);
   r.set_isolation(isolation_);
   r.set_scs_epoch(scs_epoch_);
+  for (const std::string& o : owners_) r.add_owners(o);
   for (std::string& w : WarningsLocked()) r.add_warnings(std::move(w));
   return r;
 }
@@ -531,6 +534,7 @@ void Agent::Poll() {
 void Agent::Save() {
   cv1::LcaState state;
   state.set_scs_epoch(scs_epoch_);
+  for (const std::string& o : owners_) state.add_owners(o);
   for (const auto& [name, m] : processes_) *state.add_processes() = m.state;
   std::string json;
   google::protobuf::util::JsonPrintOptions print;
@@ -545,6 +549,21 @@ void Agent::Save() {
   } else {
     save_warning_.clear();
   }
+}
+
+void Agent::SetOwners(std::vector<std::string> owners) {
+  absl::MutexLock lock(&mu_);
+  if (owners == owners_) return;
+  spdlog::info("lca: commands are taken from {}", owners.empty()
+                                                      ? std::string("nobody (the Host has no scs)")
+                                                      : absl::StrJoin(owners, " and "));
+  owners_ = std::move(owners);
+  Save();
+}
+
+std::vector<std::string> Agent::Owners() const {
+  absl::MutexLock lock(&mu_);
+  return owners_;
 }
 
 int Agent::Subscribe(Listener listener) {

@@ -77,6 +77,11 @@ class Agent {
   //! calls it; tests on simulated time call it directly.
   void Poll();
 
+  //! Who may command this LCA (saved in the state file, so that a restarted
+  //! LCA obeys its owner while the configuration is unreachable).
+  void SetOwners(std::vector<std::string> owners);
+  std::vector<std::string> Owners() const;
+
   //! "cgroup v2 under DIR" or "process groups (why)".
   std::string isolation() const { return isolation_; }
 
@@ -113,6 +118,7 @@ class Agent {
   mutable absl::Mutex mu_;
   std::map<std::string, Managed> processes_ ABSL_GUARDED_BY(mu_);
   int64_t scs_epoch_ ABSL_GUARDED_BY(mu_) = 0;
+  std::vector<std::string> owners_ ABSL_GUARDED_BY(mu_);
   std::string save_warning_ ABSL_GUARDED_BY(mu_);
 
   absl::Mutex listeners_mu_;

@@ -1,0 +1,42 @@
+// The LocalControl gRPC service of `tandemd lca` (api/tandem/control/v1/lca.proto)
+// over an lca::Agent. Every call must come with a verified client
+// certificate naming one of the agent's owners (the SCS that owns the host,
+// or its backup); anything else is refused and counted.
+#pragma once
+
+#include <atomic>
+
+#include "lca/agent.h"
+#include "tandem/control/v1/lca.grpc.pb.h"
+
+namespace tandem::net {
+
+class LcaServiceImpl final : public control::v1::LocalControl::Service {
+ public:
+  explicit LcaServiceImpl(lca::Agent& agent) : agent_(agent) {}
+  //! Ends open WatchStatus streams (before the server shuts down).
+  void Shutdown();
+  int64_t refused_calls() const { return refused_.load(); }
+
+  grpc::Status StartProcess(grpc::ServerContext* ctx, const control::v1::StartProcessRequest* req,
+                            control::v1::ProcessStatus* resp) override;
+  grpc::Status StopProcess(grpc::ServerContext* ctx, const control::v1::StopProcessRequest* req,
+                           control::v1::ProcessStatus* resp) override;
+  grpc::Status SetMode(grpc::ServerContext* ctx, const control::v1::SetModeRequest* req,
+                       control::v1::ProcessStatus* resp) override;
+  grpc::Status GetStatus(grpc::ServerContext* ctx, const control::v1::GetStatusRequest* req,
+                         control::v1::GetStatusResponse* resp) override;
+  grpc::Status WatchStatus(grpc::ServerContext* ctx, const control::v1::WatchStatusRequest* req,
+                           grpc::ServerWriter<control::v1::StatusEvent>* writer) override;
+
+ private:
+  //! OK when the caller is an owner; the refusal (and a log line) otherwise.
+  grpc::Status Authorize(grpc::ServerContext* ctx, const char* call);
+
+  lca::Agent& agent_;
+  std::atomic<int64_t> refused_{0};
+  absl::Mutex mu_;
+  bool shutting_down_ ABSL_GUARDED_BY(mu_) = false;
+};
+
+}  // namespace tandem::net
