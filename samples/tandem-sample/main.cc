@@ -4,16 +4,21 @@
 // to it, and every change of its connection's health.
 //   tandem-sample --servers proxy1:9100,proxy2:9100 --app sample-app --ca ca.crt
 //       --cert sample-app.crt --key sample-app.key
+// Started by an LCA, it also links to it (libtandem's ControlLink):
+// heartbeats, "Started" once its configuration is loaded, and the HA mode
+// the SCS hands it, printed as it comes.
 // Stops on SIGINT/SIGTERM (or after --run-for seconds).
 #include <signal.h>
 
 #include <atomic>
+#include <cstdlib>
 #include <iostream>
 
 #include "CLI/CLI.hpp"
 #include "absl/strings/str_split.h"
 #include "absl/time/clock.h"
 #include "config/object_json.h"
+#include "tandem/client/control_link.h"
 #include "tandem/client/tandem_client.h"
 
 namespace v1 = tandem::config::v1;
@@ -28,7 +33,9 @@ void OnSignal(int) { g_stop = true; }
 int main(int argc, char** argv) {
   CLI::App app{"tandem-sample: prints its own configuration (an Application object) live"};
   std::string servers = "127.0.0.1:9000";
-  std::string name = "sample-app";
+  std::string name = std::getenv("TANDEM_APPLICATION") != nullptr
+                         ? std::getenv("TANDEM_APPLICATION")
+                         : "sample-app";
   double run_for_s = 0;
   app.add_option("--servers", servers, "configuration servers, host:port[,host:port]")
       ->capture_default_str();
@@ -47,6 +54,17 @@ int main(int argc, char** argv) {
     std::cerr << "tandem-sample: give --ca FILE (the CA of the servers' certificates) or "
                  "--plaintext\n";
     return 2;
+  }
+
+  // Started by an LCA: heartbeats, status and HA mode through it.
+  std::unique_ptr<tandem::client::ControlLink> link;
+  if (auto lca = tandem::client::ControlLink::FromEnvironment(); lca.ok()) {
+    link = tandem::client::ControlLink::Start(*lca, [](tandem::client::HaMode mode, int64_t epoch) {
+      std::cout << "[" << tandem::config::FormatRfc3339(absl::Now())
+                << "] mode: " << tandem::client::HaModeName(mode) << " (epoch " << epoch << ")"
+                << std::endl;
+    });
+    link->Report(tandem::client::AppStatus::kInitializing, "loading its configuration");
   }
 
   tandem::client::ClientOptions options;
@@ -84,6 +102,7 @@ int main(int argc, char** argv) {
     auto me = (*client)->Find(v1::OBJECT_TYPE_APPLICATION, name);
     if (me.has_value()) {
       print("my configuration", *me, (*client)->state().revision);
+      if (link != nullptr) link->Report(tandem::client::AppStatus::kStarted);
     } else {
       std::cout << "no Application named '" << name << "' yet; waiting for it" << std::endl;
     }
@@ -92,6 +111,7 @@ int main(int argc, char** argv) {
   }
   const absl::Time until = absl::Now() + absl::Seconds(run_for_s);
   while (!g_stop && (run_for_s <= 0 || absl::Now() < until)) absl::SleepFor(absl::Milliseconds(50));
+  if (link != nullptr) link->Stop();
   (*client)->Stop();
   return 0;
 }

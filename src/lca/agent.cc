@@ -16,6 +16,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "absl/strings/str_split.h"
+#include "common/hash.h"
 #include "common/logging.h"
 #include "common/status_macros.h"
 #include "google/protobuf/util/json_util.h"
@@ -217,6 +218,13 @@ void Agent::Launch(Managed& m) {
   if (auto it = spec.environment().find("PATH"); it != spec.environment().end()) path = it->second;
   for (const auto& [k, v] : spec.environment()) ls.environment.push_back(absl::StrCat(k, "=", v));
   if (!spec.environment().contains("PATH")) ls.environment.push_back("PATH=" + path);
+  // How libtandem finds this LCA and proves which start it is.
+  m.state.set_token(RandomId());
+  ls.environment.push_back("TANDEM_APPLICATION=" + spec.application());
+  ls.environment.push_back("TANDEM_LCA_TOKEN=" + m.state.token());
+  if (!options_.app_socket.empty()) {
+    ls.environment.push_back("TANDEM_LCA_SOCKET=" + options_.app_socket);
+  }
   ls.working_directory =
       spec.working_directory().empty() ? options_.state_dir : spec.working_directory();
   struct stat st {};
@@ -443,7 +451,9 @@ bool Agent::Observe(Managed& m) {
       s.set_pid(0);
       s.clear_reason();
       s.set_registered(false);
+      s.set_hung(false);
       s.set_app_status(cv1::APP_STATUS_UNSPECIFIED);
+      s.clear_app_detail();
       SetState(s, cv1::PROCESS_STATE_EXITED);
       spdlog::info("lca: {} {}", s.application(), e.description());
     } else if (word == "done") {
@@ -520,6 +530,7 @@ void Agent::Poll() {
         s.set_reason("stop timeout passed: SIGKILL sent");
         c = true;
       }
+      if (CheckHeartbeat(m, now)) c = true;
       if (Active(s.state()) && now >= m.next_log_check) {
         m.next_log_check = now + options_.log_check_period;
         RotateLog(m);
@@ -564,6 +575,125 @@ void Agent::SetOwners(std::vector<std::string> owners) {
 std::vector<std::string> Agent::Owners() const {
   absl::MutexLock lock(&mu_);
   return owners_;
+}
+
+absl::StatusOr<Agent::Managed*> Agent::Caller(const std::string& app, const std::string& token) {
+  auto it = processes_.find(app);
+  if (it == processes_.end() || token.empty() || it->second.state.token() != token) {
+    return absl::PermissionDeniedError(
+        absl::StrCat("no process of ", app,
+                     " started by this LCA has that token: only a process the LCA started (its "
+                     "TANDEM_LCA_TOKEN) may attach as it"));
+  }
+  if (!Active(it->second.state.status().state())) {
+    return absl::FailedPreconditionError(absl::StrCat(app, " is not running at this LCA"));
+  }
+  return &it->second;
+}
+
+absl::StatusOr<int> Agent::Attach(const std::string& app, const std::string& token) {
+  cv1::ProcessStatus out;
+  int period_ms = 0;
+  {
+    absl::MutexLock lock(&mu_);
+    TANDEM_ASSIGN_OR_RETURN(Managed * m, Caller(app, token));
+    cv1::ProcessStatus& s = *m->state.mutable_status();
+    s.set_registered(true);
+    s.set_hung(false);
+    *s.mutable_last_heartbeat() = ToProto(clock_.Now());
+    period_ms = s.spec().heartbeat_period_s() * 1000;
+    out = s;
+  }
+  spdlog::info("lca: {} attached (libtandem)", app);
+  Changed(out, true);
+  return period_ms;
+}
+
+absl::Status Agent::Heartbeat(const std::string& app, const std::string& token) {
+  cv1::ProcessStatus out;
+  {
+    absl::MutexLock lock(&mu_);
+    TANDEM_ASSIGN_OR_RETURN(Managed * m, Caller(app, token));
+    cv1::ProcessStatus& s = *m->state.mutable_status();
+    *s.mutable_last_heartbeat() = ToProto(clock_.Now());
+    if (!s.hung()) return absl::OkStatus();
+    s.set_hung(false);
+    s.clear_reason();
+    spdlog::info("lca: {} sends heartbeats again", app);
+    out = s;
+  }
+  Changed(out, true);
+  return absl::OkStatus();
+}
+
+absl::Status Agent::Report(const std::string& app, const std::string& token, cv1::AppStatus status,
+                           const std::string& detail) {
+  cv1::ProcessStatus out;
+  {
+    absl::MutexLock lock(&mu_);
+    TANDEM_ASSIGN_OR_RETURN(Managed * m, Caller(app, token));
+    cv1::ProcessStatus& s = *m->state.mutable_status();
+    if (s.app_status() == status && s.app_detail() == detail) return absl::OkStatus();
+    s.set_app_status(status);
+    s.set_app_detail(detail);
+    out = s;
+  }
+  spdlog::info("lca: {} reports {}{}", app, cv1::AppStatus_Name(status),
+               detail.empty() ? "" : ": " + detail);
+  Changed(out, true);
+  return absl::OkStatus();
+}
+
+absl::Status Agent::Confirm(const std::string& app, const std::string& token, cv1::HaMode mode,
+                            int64_t epoch) {
+  cv1::ProcessStatus out;
+  {
+    absl::MutexLock lock(&mu_);
+    TANDEM_ASSIGN_OR_RETURN(Managed * m, Caller(app, token));
+    cv1::ProcessStatus& s = *m->state.mutable_status();
+    if (epoch != s.mode_epoch() || mode != s.mode()) return absl::OkStatus();
+    if (s.confirmed_epoch() == epoch && s.confirmed_mode() == mode) return absl::OkStatus();
+    s.set_confirmed_mode(mode);
+    s.set_confirmed_epoch(epoch);
+    out = s;
+  }
+  spdlog::info("lca: {} confirms mode {} (epoch {})", app, cv1::HaMode_Name(mode), epoch);
+  Changed(out, true);
+  return absl::OkStatus();
+}
+
+void Agent::Detach(const std::string& app, const std::string& token) {
+  cv1::ProcessStatus out;
+  {
+    absl::MutexLock lock(&mu_);
+    absl::StatusOr<Managed*> m = Caller(app, token);
+    if (!m.ok()) return;
+    cv1::ProcessStatus& s = *(*m)->state.mutable_status();
+    if (!s.registered()) return;
+    s.set_registered(false);
+    out = s;
+  }
+  Changed(out, true);
+}
+
+void Agent::Changed(const cv1::ProcessStatus& s, bool save) {
+  if (save) {
+    absl::MutexLock lock(&mu_);
+    Save();
+  }
+  Notify({s});
+}
+
+bool Agent::CheckHeartbeat(Managed& m, absl::Time now) {
+  cv1::ProcessStatus& s = *m.state.mutable_status();
+  const int period = s.spec().heartbeat_period_s();
+  if (!s.registered() || period <= 0 || s.hung() || !Active(s.state())) return false;
+  const int timeout = s.spec().hangup_timeout_s() > 0 ? s.spec().hangup_timeout_s() : 3 * period;
+  if (now - FromProto(s.last_heartbeat()) <= absl::Seconds(timeout)) return false;
+  s.set_hung(true);
+  s.set_reason(absl::StrCat("hung: no heartbeat for more than ", timeout, " s"));
+  spdlog::warn("lca: {} is hung: no heartbeat for more than {} s", s.application(), timeout);
+  return true;
 }
 
 int Agent::Subscribe(Listener listener) {

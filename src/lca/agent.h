@@ -42,6 +42,9 @@ struct AgentOptions {
   int log_keep = 5;
   //! How often log sizes are checked.
   absl::Duration log_check_period = absl::Seconds(1);
+  //! The Unix socket of the AppAgent service, handed to every process as
+  //! TANDEM_LCA_SOCKET (with TANDEM_APPLICATION and TANDEM_LCA_TOKEN).
+  std::string app_socket;
 };
 
 class Agent {
@@ -77,6 +80,21 @@ class Agent {
   //! calls it; tests on simulated time call it directly.
   void Poll();
 
+  //! The application side (AppAgent, through libtandem). Each call names the
+  //! application and the token of its current start; a process of an
+  //! earlier start, or anyone else, is refused (PERMISSION_DENIED).
+  //! Attach answers the heartbeat period in ms (0: none expected).
+  absl::StatusOr<int> Attach(const std::string& app, const std::string& token);
+  //! Heartbeats are kept in memory only (no state-file write per beat).
+  absl::Status Heartbeat(const std::string& app, const std::string& token);
+  absl::Status Report(const std::string& app, const std::string& token, cv1::AppStatus status,
+                      const std::string& detail);
+  //! Confirms the mode of `epoch`; an epoch that is not the current one is
+  //! ignored (a late answer to a change superseded since).
+  absl::Status Confirm(const std::string& app, const std::string& token, cv1::HaMode mode,
+                       int64_t epoch);
+  void Detach(const std::string& app, const std::string& token);
+
   //! Who may command this LCA (saved in the state file, so that a restarted
   //! LCA obeys its owner while the configuration is unreachable).
   void SetOwners(std::vector<std::string> owners);
@@ -100,6 +118,13 @@ class Agent {
   void Launch(Managed& m) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   //! Applies new shim lines and a vanished shim; true when something changed.
   bool Observe(Managed& m) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  //! The process of `app` whose current start has `token`, or an error.
+  absl::StatusOr<Managed*> Caller(const std::string& app, const std::string& token)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  //! Hung when no heartbeat came for its hangup timeout; true when it changed.
+  bool CheckHeartbeat(Managed& m, absl::Time now) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  //! Applies one app-side change: saved and notified when `changed`.
+  void Changed(const cv1::ProcessStatus& s, bool save) ABSL_LOCKS_EXCLUDED(mu_);
   void RotateLog(Managed& m) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   void SetState(cv1::ProcessStatus& s, cv1::ProcessState state) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   ProcessHandle HandleOf(const Managed& m) const;

@@ -52,6 +52,7 @@ absl::Status RunLca(const LcaConfig& config, const std::string& self_dir) {
   options.default_user = config.default_user;
   options.log_max_bytes = config.log_max_mib << 20;
   options.log_keep = config.log_keep;
+  options.app_socket = config.state_dir + "/lca.sock";
   const std::string shim = config.shim.empty() ? self_dir + "/tandem-shim" : config.shim;
   ProcessRunnerPtr runner = MakeLinuxProcessRunner(shim);
   Agent agent(options, Clock::Real(), *runner);
@@ -94,6 +95,9 @@ absl::Status RunLca(const LcaConfig& config, const std::string& self_dir) {
   TANDEM_ASSIGN_OR_RETURN(
       auto server,
       net::GrpcServer::Start(config.listen, {&service}, {.tls = config.tls, .reflection = true}));
+  net::AppAgentImpl app_agent(agent);
+  TANDEM_ASSIGN_OR_RETURN(auto local,
+                          net::GrpcServer::StartLocal(options.app_socket, {&app_agent}));
   net::LogTlsAtStart(config.tls, tls_status);
   spdlog::info("lca for host {} serving on port {} ({}), state in {}", config.host, server->port(),
                agent.isolation(), config.state_dir);
@@ -114,6 +118,7 @@ absl::Status RunLca(const LcaConfig& config, const std::string& self_dir) {
   spdlog::info("signal {} received: the LCA stops; its applications keep running", sig);
   service.Shutdown();
   server->Shutdown(absl::Seconds(2));
+  local->Shutdown(absl::Seconds(1));
   cfg->Stop();
   agent.StopLoop();
   return absl::OkStatus();

@@ -1,5 +1,9 @@
 #include "net/grpc_server.h"
 
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <unistd.h>
+
 #include <cstdio>
 #include <fstream>
 
@@ -59,6 +63,33 @@ absl::StatusOr<std::unique_ptr<GrpcServer>> GrpcServer::Start(const std::string&
         "cannot listen on ", listen, ": gRPC refused the address; check [server] listen"));
   }
   return std::unique_ptr<GrpcServer>(new GrpcServer(std::move(server), port));
+}
+
+absl::StatusOr<std::unique_ptr<GrpcServer>> GrpcServer::StartLocal(
+    const std::string& path, std::vector<grpc::Service*> services) {
+  if (path.size() >= sizeof(sockaddr_un{}.sun_path)) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("socket path ", path, " is too long for a Unix socket (max ",
+                     sizeof(sockaddr_un{}.sun_path) - 1, " bytes): use a shorter state_dir"));
+  }
+  unlink(path.c_str());
+  grpc::ServerBuilder builder;
+  builder.SetOption(std::make_unique<WithoutReflection>());
+  builder.AddListeningPort("unix:" + path, grpc::InsecureServerCredentials());
+  builder.AddChannelArgument(GRPC_ARG_KEEPALIVE_TIME_MS, 10'000);
+  builder.AddChannelArgument(GRPC_ARG_KEEPALIVE_TIMEOUT_MS, 5'000);
+  builder.AddChannelArgument(GRPC_ARG_KEEPALIVE_PERMIT_WITHOUT_CALLS, 1);
+  builder.AddChannelArgument(GRPC_ARG_HTTP2_MIN_RECV_PING_INTERVAL_WITHOUT_DATA_MS, 5'000);
+  builder.AddChannelArgument(GRPC_ARG_HTTP2_MAX_PING_STRIKES, 0);
+  for (grpc::Service* s : services) builder.RegisterService(s);
+  std::unique_ptr<grpc::Server> server = builder.BuildAndStart();
+  if (server == nullptr) {
+    return absl::UnavailableError(
+        absl::StrCat("cannot listen on Unix socket ", path,
+                     ": check that its directory exists and is writable"));
+  }
+  chmod(path.c_str(), 0666);
+  return std::unique_ptr<GrpcServer>(new GrpcServer(std::move(server), 0));
 }
 
 GrpcServer::~GrpcServer() { Shutdown(absl::ZeroDuration()); }

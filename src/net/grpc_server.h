@@ -27,6 +27,11 @@ class GrpcServer {
   static absl::StatusOr<std::unique_ptr<GrpcServer>> Start(const std::string& listen,
                                                            std::vector<grpc::Service*> services,
                                                            const ServerOptions& options);
+  //! Serves on the Unix socket `path` (replaced if it exists; mode 0666: the
+  //! services check who calls by what the caller presents). No TLS: the
+  //! socket never leaves the host. For the LCA's local application API.
+  static absl::StatusOr<std::unique_ptr<GrpcServer>> StartLocal(
+      const std::string& path, std::vector<grpc::Service*> services);
   ~GrpcServer();
   int port() const { return port_; }
   //! Stops accepting calls, lets in-flight calls finish for up to `grace`,

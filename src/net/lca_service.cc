@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <deque>
+#include <thread>
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
@@ -113,6 +114,93 @@ grpc::Status LcaServiceImpl::WatchStatus(grpc::ServerContext* ctx,
     ok = writer->Write(ev);
   }
   agent_.Unsubscribe(id);
+  return grpc::Status::OK;
+}
+
+grpc::Status AppAgentImpl::Attach(
+    grpc::ServerContext* ctx,
+    grpc::ServerReaderWriter<cv1::AgentMessage, cv1::AppMessage>* stream) {
+  cv1::AppMessage msg;
+  if (!stream->Read(&msg)) return grpc::Status::OK;
+  if (!msg.has_hello()) {
+    return grpc::Status(grpc::StatusCode::INVALID_ARGUMENT,
+                        "send AppHello (application and TANDEM_LCA_TOKEN) first");
+  }
+  const std::string app = msg.hello().application();
+  const std::string token = msg.hello().token();
+  absl::StatusOr<int> period = agent_.Attach(app, token);
+  if (!period.ok()) return ToGrpc(period.status());
+
+  // Mode changes are written by this thread's partner below: Write may run
+  // beside Read, never beside another Write.
+  absl::Mutex mu;
+  std::deque<cv1::AgentMessage> out;
+  bool done = false;
+  int64_t sent_epoch = -1;
+  auto push_mode = [&](const cv1::ProcessStatus& s) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu) {
+    if (s.application() != app || s.mode() == cv1::HA_MODE_UNSPECIFIED ||
+        s.mode_epoch() <= sent_epoch) {
+      return;
+    }
+    sent_epoch = s.mode_epoch();
+    cv1::AgentMessage m;
+    m.mutable_mode()->set_mode(s.mode());
+    m.mutable_mode()->set_epoch(s.mode_epoch());
+    out.push_back(std::move(m));
+  };
+  {
+    absl::MutexLock lock(&mu);
+    cv1::AgentMessage welcome;
+    welcome.mutable_welcome()->set_heartbeat_period_ms(*period);
+    out.push_back(std::move(welcome));
+  }
+  const int id = agent_.Subscribe([&](const std::vector<cv1::ProcessStatus>& changed) {
+    absl::MutexLock lock(&mu);
+    for (const auto& s : changed) push_mode(s);
+  });
+  {
+    absl::MutexLock lock(&mu);
+    const cv1::GetStatusResponse now = agent_.Status(app);
+    for (const auto& s : now.processes()) push_mode(s);
+  }
+  std::thread writer([&] {
+    while (true) {
+      cv1::AgentMessage m;
+      {
+        absl::MutexLock lock(&mu);
+        auto ready = [&] { return done || !out.empty(); };
+        mu.Await(absl::Condition(&ready));
+        if (out.empty()) return;
+        m = std::move(out.front());
+        out.pop_front();
+      }
+      if (!stream->Write(m)) return;
+    }
+  });
+  while (stream->Read(&msg) && !ctx->IsCancelled()) {
+    absl::Status st;
+    switch (msg.kind_case()) {
+      case cv1::AppMessage::kHeartbeat:
+        st = agent_.Heartbeat(app, token);
+        break;
+      case cv1::AppMessage::kStatus:
+        st = agent_.Report(app, token, msg.status().status(), msg.status().detail());
+        break;
+      case cv1::AppMessage::kConfirm:
+        st = agent_.Confirm(app, token, msg.confirm().mode(), msg.confirm().epoch());
+        break;
+      default:
+        break;
+    }
+    if (!st.ok()) break;  // the process is gone or was restarted: end its old stream
+  }
+  agent_.Unsubscribe(id);
+  {
+    absl::MutexLock lock(&mu);
+    done = true;
+  }
+  writer.join();
+  agent_.Detach(app, token);
   return grpc::Status::OK;
 }
 

@@ -39,4 +39,19 @@ class LcaServiceImpl final : public control::v1::LocalControl::Service {
   bool shutting_down_ ABSL_GUARDED_BY(mu_) = false;
 };
 
+//! The AppAgent service (on the LCA's Unix socket): libtandem's stream.
+//! The first message must be an AppHello with the token of the process's
+//! start; then heartbeats, status reports and mode confirmations go to the
+//! Agent, and the Agent's mode changes for that process come down.
+class AppAgentImpl final : public control::v1::AppAgent::Service {
+ public:
+  explicit AppAgentImpl(lca::Agent& agent) : agent_(agent) {}
+  grpc::Status Attach(grpc::ServerContext* ctx,
+                      grpc::ServerReaderWriter<control::v1::AgentMessage, control::v1::AppMessage>*
+                          stream) override;
+
+ private:
+  lca::Agent& agent_;
+};
+
 }  // namespace tandem::net

@@ -233,6 +233,89 @@ TEST_F(LcaProcessTest, SurvivesItsOwnKillMinus9) {
   EXPECT_FALSE(Running(pid));
 }
 
+// An application on libtandem links to its LCA: it reports Started,
+// confirms each mode it is handed (with its epoch), is seen hung when its
+// heartbeats stop (SIGSTOP) and well again when they resume, and links again
+// by itself after the LCA's kill -9.
+TEST_F(LcaProcessTest, ApplicationLinkCarriesStatusModeAndHeartbeats) {
+  CreateApp("sampler", "");
+  cv1::GetStatusResponse status;
+  ASSERT_TRUE(GetStatus("scs-a", &status).ok()) << lca_->Log();
+  auto stub = lca_->Control("scs-a");
+  {
+    grpc::ClientContext ctx;
+    cv1::StartProcessRequest req;
+    req.mutable_header()->set_scs_epoch(1);
+    auto& spec = *req.mutable_spec();
+    spec.set_application("sampler");
+    spec.set_dbid(9);
+    spec.set_command_line(TANDEM_SAMPLE_BIN);
+    for (const std::string& a :
+         std::vector<std::string>{"--servers", master_.address(), "--ca", master_.ClientTls().ca}) {
+      spec.add_arguments(a);
+    }
+    spec.set_os_user("root");  // to read the test CA's files
+    spec.set_heartbeat_period_s(1);
+    spec.set_hangup_timeout_s(2);
+    req.set_mode(cv1::HA_MODE_BACKUP);
+    req.set_mode_epoch(1);
+    cv1::ProcessStatus out;
+    grpc::Status st = stub->StartProcess(&ctx, req, &out);
+    ASSERT_TRUE(st.ok()) << st.error_message();
+  }
+  auto wait_for = [&](const std::function<bool(const cv1::ProcessStatus&)>& done, int seconds) {
+    for (int i = 0; i < seconds * 20; ++i) {
+      cv1::GetStatusResponse r;
+      if (GetStatus("scs-a", &r).ok() && r.processes_size() > 0) {
+        for (const auto& p : r.processes()) {
+          if (p.application() == "sampler" && done(p)) return true;
+        }
+      }
+      std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    }
+    return false;
+  };
+  ASSERT_TRUE(wait_for(
+      [](const cv1::ProcessStatus& p) {
+        return p.registered() && p.app_status() == cv1::APP_STATUS_STARTED &&
+               p.confirmed_mode() == cv1::HA_MODE_BACKUP && p.confirmed_epoch() == 1;
+      },
+      20))
+      << lca_->Log();
+  {
+    grpc::ClientContext ctx;
+    cv1::SetModeRequest req;
+    req.mutable_header()->set_scs_epoch(1);
+    req.set_application("sampler");
+    req.set_mode(cv1::HA_MODE_PRIMARY);
+    req.set_mode_epoch(2);
+    cv1::ProcessStatus out;
+    ASSERT_TRUE(stub->SetMode(&ctx, req, &out).ok());
+  }
+  ASSERT_TRUE(wait_for(
+      [](const cv1::ProcessStatus& p) {
+        return p.confirmed_mode() == cv1::HA_MODE_PRIMARY && p.confirmed_epoch() == 2;
+      },
+      10));
+  cv1::GetStatusResponse r;
+  ASSERT_TRUE(GetStatus("scs-a", &r).ok());
+  const int64_t pid = r.processes(0).pid();
+  std::ifstream log(r.processes(0).log_file());
+  std::string text((std::istreambuf_iterator<char>(log)), std::istreambuf_iterator<char>());
+  EXPECT_NE(text.find("mode: primary (epoch 2)"), std::string::npos) << text;
+
+  kill(static_cast<pid_t>(pid), SIGSTOP);
+  EXPECT_TRUE(wait_for([](const cv1::ProcessStatus& p) { return p.hung(); }, 10));
+  kill(static_cast<pid_t>(pid), SIGCONT);
+  EXPECT_TRUE(wait_for([](const cv1::ProcessStatus& p) { return !p.hung(); }, 10));
+
+  lca_->Kill();
+  lca_->Start();
+  EXPECT_TRUE(
+      wait_for([&](const cv1::ProcessStatus& p) { return p.pid() == pid && p.registered(); }, 20))
+      << lca_->Log();
+}
+
 // A bootstrap file that would let the LCA run without mutual TLS, or with
 // root as the default user, is refused at start with what to fix.
 TEST(LcaConfigTest, RefusesUnsafeBootstrapFiles) {
