@@ -161,6 +161,11 @@ std::map<ObjectType, TypeSpec> BuildSpecs() {
                "listening ports"),
        Str("working_directory", "directory the LCA starts it in"),
        Str("command_line", "executable"), Str("arguments", "command-line arguments"),
+       Str("os_user",
+           "OS user the LCA starts it as (empty: the LCA's default user; root only when set "
+           "to root)"),
+       Records("environment", {Str("name", "variable name", true), Str("value", "its value")},
+               "its environment (nothing else is inherited but PATH)"),
        Int("start_timeout_s", 0, 86400, "seconds to wait for start", 90),
        Int("stop_timeout_s", 0, 86400, "seconds to wait for stop", 90),
        Bool("auto_restart", "restart when it exits unexpectedly", false),

@@ -14,6 +14,8 @@
 #include "lca/lca_app.h"
 #include "lca/lca_config.h"
 #include "net/grpc_logs.h"
+#include "scs/scs_app.h"
+#include "scs/scs_config.h"
 
 namespace {
 
@@ -76,6 +78,34 @@ int RunLcaCommand(const std::string& file, bool example, const char* argv0) {
   return 0;
 }
 
+int RunScsCommand(const std::string& file, bool example) {
+  if (example) {
+    std::cout << tandem::scs::ExampleScsConfig();
+    return 0;
+  }
+  if (file.empty()) {
+    std::cerr << "tandemd scs: give the bootstrap file with -f FILE.toml "
+                 "(`tandemd scs --example-config` prints one)\n";
+    return 2;
+  }
+  auto config = tandem::scs::LoadScsConfig(file);
+  if (!config.ok()) {
+    std::cerr << "tandemd scs: " << config.status().message() << "\n";
+    return 2;
+  }
+  if (auto st = tandem::InitLogging(config->log_level, config->log_file); !st.ok()) {
+    std::cerr << "tandemd scs: " << st.message() << "\n";
+    return 2;
+  }
+  tandem::net::SendGrpcLogsToSpdlog();
+  tandem::confserv::BlockTerminationSignals();
+  if (auto st = tandem::scs::RunScs(*config); !st.ok()) {
+    std::cerr << "tandemd scs: " << st.message() << "\n";
+    return 1;
+  }
+  return 0;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -117,6 +147,13 @@ int main(int argc, char** argv) {
       "Example:\n  tandemd lca --example-config > lca.toml\n"
       "  tandemd lca -f lca.toml\n"
       "Stopping the LCA leaves its applications running; the next LCA re-adopts them.");
+  auto* scs = app.add_subcommand(
+      "scs",
+      "Solution Control Server (autostart, restarts, HA pairs of the hosts it owns, through "
+      "their LCAs; follows the master Configuration Servers)");
+  scs->add_option("-f,--file", file, "bootstrap file (TOML)")->check(CLI::ExistingFile);
+  scs->add_flag("--example-config", example, "print a commented bootstrap file and exit");
+  scs->footer("Example:\n  tandemd scs --example-config > scs.toml\n  tandemd scs -f scs.toml");
   try {
     app.parse(argc, argv);
   } catch (const CLI::Success& e) {  // --help, --version
@@ -132,6 +169,7 @@ int main(int argc, char** argv) {
 
   if (csproxy->parsed()) return RunCsProxyCommand(file, example);
   if (lca->parsed()) return RunLcaCommand(file, example, argv[0]);
+  if (scs->parsed()) return RunScsCommand(file, example);
   if (example) {
     std::cout << tandem::confserv::ExampleServerConfig();
     return 0;

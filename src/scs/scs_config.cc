@@ -1,0 +1,108 @@
+#include "scs/scs_config.h"
+
+#include <fstream>
+#include <sstream>
+
+#include "absl/strings/str_cat.h"
+#include "common/status_macros.h"
+#include "common/toml_file.h"
+
+namespace tandem::scs {
+namespace {
+
+const TomlSchema kKnownKeys = {
+    {"scs",
+     {"application", "status_file", "ready_file", "grace_period_s", "max_failures",
+      "failure_window_s", "flip_max", "flip_window_s"}},
+    {"config", {"masters"}},
+    {"tls", TlsKeys()},
+    {"log", {"level", "file"}},
+};
+
+absl::Status Invalid(const std::string& source, absl::string_view msg) {
+  return absl::InvalidArgumentError(absl::StrCat(source, ": ", msg));
+}
+
+}  // namespace
+
+absl::StatusOr<ScsConfig> ParseScsConfig(absl::string_view text, const std::string& source) {
+  TANDEM_ASSIGN_OR_RETURN(toml::table root, ParseTomlFile(text, source, kKnownKeys, "scs"));
+  ScsConfig c;
+  int64_t grace_s = 5, window_s = 600, flip_window_s = 600;
+  int64_t max_failures = c.controller.max_failures, flip_max = c.controller.flip_max;
+  TANDEM_RETURN_IF_ERROR(TomlGet(root, source, "scs", "application", &c.application));
+  TANDEM_RETURN_IF_ERROR(TomlGet(root, source, "scs", "status_file", &c.status_file));
+  TANDEM_RETURN_IF_ERROR(TomlGet(root, source, "scs", "ready_file", &c.ready_file));
+  TANDEM_RETURN_IF_ERROR(TomlGet(root, source, "scs", "grace_period_s", &grace_s));
+  TANDEM_RETURN_IF_ERROR(TomlGet(root, source, "scs", "max_failures", &max_failures));
+  TANDEM_RETURN_IF_ERROR(TomlGet(root, source, "scs", "failure_window_s", &window_s));
+  TANDEM_RETURN_IF_ERROR(TomlGet(root, source, "scs", "flip_max", &flip_max));
+  TANDEM_RETURN_IF_ERROR(TomlGet(root, source, "scs", "flip_window_s", &flip_window_s));
+  TANDEM_RETURN_IF_ERROR(TomlGet(root, source, "config", "masters", &c.masters));
+  TANDEM_RETURN_IF_ERROR(TomlGetTls(root, source, &c.tls));
+  TANDEM_RETURN_IF_ERROR(TomlGet(root, source, "log", "level", &c.log_level));
+  TANDEM_RETURN_IF_ERROR(TomlGet(root, source, "log", "file", &c.log_file));
+  if (c.application.empty()) {
+    return Invalid(source, "[scs] application is required: this SCS's Application object");
+  }
+  if (c.masters.empty()) {
+    return Invalid(source,
+                   "[config] masters is required: the master Configuration Servers by FQDN "
+                   "(an SCS never follows a proxy), e.g. masters = [\"cs-p.example:9000\", "
+                   "\"cs-b.example:9000\"]");
+  }
+  if (c.tls.plaintext || !c.tls.has_identity()) {
+    return Invalid(source,
+                   "[tls] cert, key and ca are required: LCAs take commands only from the "
+                   "certificate of the SCS that owns their host");
+  }
+  if (grace_s < 0 || grace_s > 3600) return Invalid(source, "[scs] grace_period_s must be 0..3600");
+  if (max_failures < 1) return Invalid(source, "[scs] max_failures must be at least 1");
+  if (flip_max < 1) return Invalid(source, "[scs] flip_max must be at least 1");
+  c.controller.grace_period = absl::Seconds(grace_s);
+  c.controller.max_failures = static_cast<int>(max_failures);
+  c.controller.failure_window = absl::Seconds(window_s);
+  c.controller.flip_max = static_cast<int>(flip_max);
+  c.controller.flip_window = absl::Seconds(flip_window_s);
+  return c;
+}
+
+absl::StatusOr<ScsConfig> LoadScsConfig(const std::string& path) {
+  std::ifstream in(path);
+  if (!in) {
+    return absl::NotFoundError(absl::StrCat("cannot read configuration file '", path,
+                                            "'; `tandemd scs --example-config` prints one"));
+  }
+  std::stringstream ss;
+  ss << in.rdbuf();
+  return ParseScsConfig(ss.str(), path);
+}
+
+std::string ExampleScsConfig() {
+  return R"(# tandemd scs bootstrap file: a Solution Control Server
+[scs]
+application = "scs-r1"         # this SCS's Application (CN of its certificate); it owns
+                               # the Hosts whose scs names it
+# status_file = "/run/tandem/scs-status.json"  # every application's status, as it changes
+# ready_file = "/run/tandem/scs.ready"  # "1" once running
+grace_period_s = 5             # an LCA unreachable this long: its primaries switch over
+max_failures = 5               # failed runs within failure_window_s before giving up
+failure_window_s = 600
+flip_max = 3                   # more switchovers of a pair within flip_window_s: held
+flip_window_s = 600
+
+[config]
+# The master pair by FQDN: an SCS never follows a proxy.
+masters = ["cs-primary.example:9000", "cs-backup.example:9000"]
+
+[tls]                          # required: the LCAs obey only this certificate
+cert = "/etc/tandem/pki/scs-r1.crt"
+key = "/etc/tandem/pki/scs-r1.key"
+ca = "/etc/tandem/pki/ca.crt"
+
+[log]
+level = "info"
+)";
+}
+
+}  // namespace tandem::scs

@@ -1,0 +1,35 @@
+// The bootstrap file of `tandemd scs` (TOML): which Application it is, the
+// master pair it follows (never a proxy), its certificate, and the timers.
+#pragma once
+
+#include <string>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
+#include "scs/controller.h"
+#include "tandem/tls_files.h"
+
+namespace tandem::scs {
+
+struct ScsConfig {
+  //! This SCS's Application object (its certificate's CN); it owns the
+  //! Hosts whose `scs` names it.
+  std::string application;
+  //! The master Configuration Servers by their FQDNs.
+  std::vector<std::string> masters;
+  TlsFiles tls;
+  //! Written (atomically) with every application's status when it changes.
+  std::string status_file;
+  //! Written with "1" once the SCS runs (readiness for scripts and tests).
+  std::string ready_file;
+  ControllerOptions controller;
+  std::string log_level = "info";
+  std::string log_file;
+};
+
+absl::StatusOr<ScsConfig> LoadScsConfig(const std::string& path);
+absl::StatusOr<ScsConfig> ParseScsConfig(absl::string_view toml, const std::string& source);
+std::string ExampleScsConfig();
+
+}  // namespace tandem::scs

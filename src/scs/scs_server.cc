@@ -1,0 +1,226 @@
+#include "scs/scs_server.h"
+
+#include <fcntl.h>
+#include <unistd.h>
+
+#include <cstdio>
+#include <fstream>
+
+#include "absl/strings/str_cat.h"
+#include "common/logging.h"
+#include "nlohmann/json.hpp"
+#include "scs/app_config.h"
+#include "spdlog/spdlog.h"
+
+namespace tandem::scs {
+namespace {
+
+namespace v1 = ::tandem::config::v1;
+
+class GrpcHostLink : public HostLink {
+ public:
+  GrpcHostLink(const std::string& host, const std::string& address, TlsFiles tls,
+               net::LcaEvents events)
+      : link_(host, address, std::move(tls), std::move(events)) {}
+  void Send(const Command& command) override {
+    std::visit([&](const auto& r) { link_.Send(r); }, command.request);
+  }
+
+ private:
+  net::LcaLink link_;
+};
+
+int64_t RefDbid(const v1::ConfigObject& o, const std::string& field) {
+  auto it = o.properties().find(field);
+  return it == o.properties().end() ? 0 : it->second.ref_value().dbid();
+}
+
+std::string Rfc3339(absl::Time t) {
+  if (t == absl::InfinitePast()) return "";
+  return absl::FormatTime("%Y-%m-%dT%H:%M:%E3SZ", t, absl::UTCTimeZone());
+}
+
+}  // namespace
+
+HostLinkFactory MakeGrpcHostLinks(TlsFiles tls) {
+  return [tls](const std::string& host, const std::string& address, net::LcaEvents events) {
+    return std::make_unique<GrpcHostLink>(host, address, tls, std::move(events));
+  };
+}
+
+ScsServer::ScsServer(std::string application, ControllerOptions options, Clock& clock,
+                     HostLinkFactory links, std::string status_file)
+    : application_(std::move(application)),
+      clock_(clock),
+      link_factory_(std::move(links)),
+      status_file_(std::move(status_file)),
+      controller_(std::move(options), clock) {}
+
+ScsServer::~ScsServer() { Stop(); }
+
+void ScsServer::Start(client::TandemClient& config) {
+  config_ = &config;
+  loop_ = std::thread([this] { Loop(); });
+}
+
+void ScsServer::Stop() {
+  {
+    absl::MutexLock lock(&mu_);
+    stopping_ = true;
+  }
+  if (loop_.joinable()) loop_.join();
+}
+
+void ScsServer::ConfigChanged() {
+  absl::MutexLock lock(&mu_);
+  config_dirty_ = true;
+}
+
+std::vector<AppView> ScsServer::Views() {
+  absl::MutexLock lock(&mu_);
+  return views_;
+}
+
+void ScsServer::Post(std::function<void()> event) {
+  absl::MutexLock lock(&mu_);
+  events_.push_back(std::move(event));
+}
+
+// The owned hosts and their applications, from the configuration cache;
+// links follow the hosts (a changed address or port makes a new one).
+void ScsServer::Rebuild() {
+  std::optional<v1::ConfigObject> me = config_->Find(v1::OBJECT_TYPE_APPLICATION, application_);
+  std::map<int64_t, v1::ConfigObject> owned;
+  if (me.has_value()) {
+    for (v1::ConfigObject& h : config_->All(v1::OBJECT_TYPE_HOST)) {
+      if (RefDbid(h, "scs") == me->dbid()) owned[h.dbid()] = std::move(h);
+    }
+  }
+  std::vector<AppConfig> apps;
+  for (const v1::ConfigObject& a : config_->All(v1::OBJECT_TYPE_APPLICATION)) {
+    if (!owned.contains(RefDbid(a, "host")) || !a.enabled()) continue;
+    absl::StatusOr<AppConfig> c =
+        AppConfigFrom(a, [&](v1::ObjectType t, int64_t dbid) { return config_->Get(t, dbid); });
+    if (!c.ok()) {
+      spdlog::warn("scs: {}", c.status().message());
+      continue;
+    }
+    apps.push_back(std::move(*c));
+  }
+  controller_.SetApplications(std::move(apps));
+  std::map<std::string, std::string> want;  // host -> address
+  for (const auto& [dbid, h] : owned) {
+    auto port = h.properties().find("lca_port");
+    const int64_t p = port == h.properties().end() ? 4999 : port->second.int_value();
+    auto addr = h.properties().find("address");
+    const std::string a = addr == h.properties().end() ? "" : addr->second.string_value();
+    want[h.name()] = absl::StrCat(a.find(':') != std::string::npos ? "[" + a + "]" : a, ":", p);
+  }
+  for (auto it = links_.begin(); it != links_.end();) {
+    auto w = want.find(it->first);
+    if (w == want.end() || w->second != it->second.first) {
+      spdlog::info("scs: no longer following the LCA of {}", it->first);
+      controller_.OnLcaDown(it->first);
+      it = links_.erase(it);
+    } else {
+      ++it;
+    }
+  }
+  for (const auto& [host, address] : want) {
+    if (links_.contains(host)) continue;
+    spdlog::info("scs: following the LCA of {} at {}", host, address);
+    net::LcaEvents events;
+    events.up = [this](const std::string& h, std::vector<cv1::ProcessStatus> picture) {
+      Post([this, h, picture = std::move(picture)] {
+        spdlog::info("scs: the LCA of {} answers ({} processes)", h, picture.size());
+        controller_.OnLcaUp(h, picture);
+      });
+    };
+    events.status = [this](const std::string& h, cv1::ProcessStatus s) {
+      Post([this, h, s = std::move(s)] { controller_.OnLcaStatus(h, s); });
+    };
+    events.down = [this](const std::string& h, const std::string& why) {
+      Post([this, h, why] {
+        spdlog::warn("scs: the LCA of {} is unreachable: {}", h, why);
+        controller_.OnLcaDown(h);
+      });
+    };
+    events.failed = [this](const std::string& h, const net::LcaCommand& cmd,
+                           const absl::Status& why) {
+      Post([this, h, cmd, why] {
+        Command c;
+        c.host = h;
+        std::visit([&](const auto& r) { c.request = r; }, cmd);
+        spdlog::warn("scs: the LCA of {} refused a command for {}: {}", h, c.application(),
+                     why.message());
+        controller_.OnCommandFailed(c, why);
+      });
+    };
+    links_[host] = {address, link_factory_(host, address, std::move(events))};
+  }
+}
+
+void ScsServer::Loop() {
+  while (true) {
+    std::deque<std::function<void()>> batch;
+    bool dirty = false;
+    {
+      absl::MutexLock lock(&mu_);
+      auto ready = [this]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
+        return stopping_ || !events_.empty() || config_dirty_;
+      };
+      mu_.AwaitWithTimeout(absl::Condition(&ready), absl::Milliseconds(100));
+      if (stopping_) break;
+      batch.swap(events_);
+      dirty = config_dirty_;
+      config_dirty_ = false;
+    }
+    if (dirty) Rebuild();
+    for (auto& e : batch) e();
+    for (const Command& c : controller_.Tick()) {
+      auto it = links_.find(c.host);
+      if (it != links_.end()) it->second.second->Send(c);
+    }
+    std::vector<AppView> views = controller_.Views();
+    WriteStatus(views);
+    absl::MutexLock lock(&mu_);
+    views_ = std::move(views);
+  }
+  links_.clear();
+}
+
+void ScsServer::WriteStatus(const std::vector<AppView>& views) {
+  nlohmann::json j = nlohmann::json::array();
+  for (const AppView& v : views) {
+    j.push_back({{"application", v.name},
+                 {"host", v.host},
+                 {"status", AppStatusName(v.status)},
+                 {"since", Rfc3339(v.since)},
+                 {"pid", v.pid},
+                 {"restarts", v.restarts},
+                 {"last_exit", v.last_exit},
+                 {"reason", v.reason},
+                 {"mode", cv1::HaMode_Name(v.mode)},
+                 {"mode_epoch", v.mode_epoch},
+                 {"gave_up", v.gave_up}});
+  }
+  nlohmann::json doc = {
+      {"scs", application_}, {"applications", j}, {"alarms", controller_.Alarms()}};
+  std::string text = doc.dump(2);
+  if (text == last_status_json_) return;
+  last_status_json_ = text;
+  for (const AppView& v : views) spdlog::debug("scs: {} {}", v.name, AppStatusName(v.status));
+  if (status_file_.empty()) return;
+  const std::string tmp = status_file_ + ".tmp";
+  {
+    std::ofstream out(tmp, std::ios::trunc);
+    out << text << "\n";
+    if (!out.flush()) {
+      spdlog::warn("scs: cannot write {}", tmp);
+      return;
+    }
+  }
+  std::rename(tmp.c_str(), status_file_.c_str());
+}
+
+}  // namespace tandem::scs

@@ -1,0 +1,75 @@
+// The running SCS: one event loop that owns the Controller. Configuration
+// changes (libtandem, following the masters) and LCA events (one HostLink
+// per owned host) are queued to it; after each batch, and every 100 ms for
+// the timers, it ticks the Controller and hands the commands to the links.
+// The clock and the link factory come in through the constructor.
+#pragma once
+
+#include <deque>
+#include <functional>
+#include <map>
+#include <memory>
+#include <string>
+#include <thread>
+
+#include "absl/synchronization/mutex.h"
+#include "common/clock.h"
+#include "net/lca_link.h"
+#include "scs/controller.h"
+#include "tandem/client/tandem_client.h"
+
+namespace tandem::scs {
+
+//! How the SCS talks to one LCA (net::LcaLink in production).
+class HostLink {
+ public:
+  virtual ~HostLink() = default;
+  virtual void Send(const Command& command) = 0;
+};
+using HostLinkFactory = std::function<std::unique_ptr<HostLink>(
+    const std::string& host, const std::string& address, net::LcaEvents events)>;
+
+//! The real links: mutual TLS with `tls`.
+HostLinkFactory MakeGrpcHostLinks(TlsFiles tls);
+
+class ScsServer {
+ public:
+  ScsServer(std::string application, ControllerOptions options, Clock& clock, HostLinkFactory links,
+            std::string status_file = "");
+  ~ScsServer();
+  ScsServer(const ScsServer&) = delete;
+  ScsServer& operator=(const ScsServer&) = delete;
+
+  //! Follows `config` (which must cache Hosts and Applications) from now on.
+  void Start(client::TandemClient& config);
+  void Stop();
+  //! Call from the configuration client's change callback.
+  void ConfigChanged();
+
+  //! The statuses as the Controller sees them (any thread).
+  std::vector<AppView> Views();
+
+ private:
+  void Post(std::function<void()> event);
+  void Loop();
+  void Rebuild();  // on the loop thread
+  void WriteStatus(const std::vector<AppView>& views);
+
+  const std::string application_;
+  Clock& clock_;
+  const HostLinkFactory link_factory_;
+  const std::string status_file_;
+  Controller controller_;  // loop thread only
+  client::TandemClient* config_ = nullptr;
+  std::map<std::string, std::pair<std::string, std::unique_ptr<HostLink>>> links_;  // loop thread
+  std::string last_status_json_;
+
+  absl::Mutex mu_;
+  std::deque<std::function<void()>> events_ ABSL_GUARDED_BY(mu_);
+  bool config_dirty_ ABSL_GUARDED_BY(mu_) = true;
+  bool stopping_ ABSL_GUARDED_BY(mu_) = false;
+  std::vector<AppView> views_ ABSL_GUARDED_BY(mu_);
+  std::thread loop_;
+};
+
+}  // namespace tandem::scs
