@@ -14,6 +14,8 @@ struct LcaLink::Shared {
   bool stopping ABSL_GUARDED_BY(mu) = false;
   std::deque<LcaCommand> queue ABSL_GUARDED_BY(mu);
   grpc::ClientContext* watch ABSL_GUARDED_BY(mu) = nullptr;
+  absl::Time last_heard ABSL_GUARDED_BY(mu) = absl::InfinitePast();
+  bool silent ABSL_GUARDED_BY(mu) = false;
   std::shared_ptr<grpc::Channel> channel ABSL_GUARDED_BY(mu);
 };
 
@@ -45,6 +47,7 @@ LcaLink::LcaLink(std::string host, std::string address, TlsFiles tls, LcaEvents 
   }
   watcher_ = std::thread([this] { Watch(); });
   sender_ = std::thread([this] { Sender(); });
+  watchdog_ = std::thread([this] { Watchdog(); });
 }
 
 LcaLink::~LcaLink() {
@@ -55,6 +58,7 @@ LcaLink::~LcaLink() {
   }
   watcher_.join();
   sender_.join();
+  watchdog_.join();
 }
 
 void LcaLink::Send(LcaCommand command) {
@@ -80,6 +84,11 @@ void LcaLink::Watch() {
     bool up = false;
     while (reader->Read(&ev)) {
       backoff = absl::Milliseconds(100);
+      {
+        absl::MutexLock lock(&shared_->mu);
+        shared_->last_heard = absl::Now();
+      }
+      if (!ev.initial() && ev.processes().empty()) continue;  // the LCA's "still here"
       if (ev.initial()) {
         up = true;
         events_.up(host_, {ev.processes().begin(), ev.processes().end()});
@@ -88,17 +97,41 @@ void LcaLink::Watch() {
       }
     }
     grpc::Status st = reader->Finish();
+    absl::Time last_heard;
+    bool silent;
     {
       absl::MutexLock lock(&shared_->mu);
       shared_->watch = nullptr;
       if (shared_->stopping) return;
+      last_heard = shared_->last_heard == absl::InfinitePast() ? absl::Now() : shared_->last_heard;
+      silent = shared_->silent;
+      shared_->silent = false;
+      shared_->last_heard = absl::InfinitePast();
     }
-    events_.down(host_, up ? absl::StrCat("the stream ended: ", st.error_message())
-                           : absl::StrCat("cannot reach it: ", st.error_message()));
+    events_.down(host_,
+                 silent ? absl::StrCat("silent for more than ", absl::FormatDuration(kSilenceLimit))
+                 : up   ? absl::StrCat("the stream ended: ", st.error_message())
+                        : absl::StrCat("cannot reach it: ", st.error_message()),
+                 last_heard);
     absl::MutexLock lock(&shared_->mu);
     auto stop = [this]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(shared_->mu) { return shared_->stopping; };
     shared_->mu.AwaitWithTimeout(absl::Condition(&stop), backoff);
     backoff = std::min(backoff * 2, absl::Seconds(1));
+  }
+}
+
+// Cancels a stream that has been silent for kSilenceLimit (a host that is
+// gone does not close its TCP connections).
+void LcaLink::Watchdog() {
+  absl::MutexLock lock(&shared_->mu);
+  while (!shared_->stopping) {
+    auto stop = [this]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(shared_->mu) { return shared_->stopping; };
+    shared_->mu.AwaitWithTimeout(absl::Condition(&stop), absl::Milliseconds(50));
+    if (shared_->watch != nullptr && shared_->last_heard != absl::InfinitePast() &&
+        !shared_->silent && absl::Now() - shared_->last_heard > kSilenceLimit) {
+      shared_->silent = true;
+      shared_->watch->TryCancel();
+    }
   }
 }
 

@@ -29,15 +29,21 @@ using LcaCommand =
 struct LcaEvents {
   std::function<void(const std::string& host, std::vector<cv1::ProcessStatus> picture)> up;
   std::function<void(const std::string& host, cv1::ProcessStatus status)> status;
-  std::function<void(const std::string& host, const std::string& why)> down;
+  //! The stream broke, or the LCA was silent for longer than the link's
+  //! silence limit; `last_heard` is when its last message came.
+  std::function<void(const std::string& host, const std::string& why, absl::Time last_heard)> down;
   //! A command the LCA refused or that could not be sent.
   std::function<void(const std::string& host, const LcaCommand& command, const absl::Status& why)>
       failed;
 };
 
+inline constexpr absl::Duration kSilenceLimit = absl::Milliseconds(1000);
+
 class LcaLink {
  public:
   //! `address` is HOST:PORT of the LCA (the Host's address and lca_port).
+  //! An LCA sends an event at least every 250 ms; one silent for
+  //! kSilenceLimit is taken as lost (its stream is cancelled and reopened).
   LcaLink(std::string host, std::string address, TlsFiles tls, LcaEvents events);
   ~LcaLink();
   LcaLink(const LcaLink&) = delete;
@@ -49,6 +55,7 @@ class LcaLink {
  private:
   void Watch();
   void Sender();
+  void Watchdog();
 
   const std::string host_;
   const std::string address_;
@@ -58,6 +65,7 @@ class LcaLink {
   std::shared_ptr<Shared> shared_;
   std::thread watcher_;
   std::thread sender_;
+  std::thread watchdog_;
 };
 
 }  // namespace tandem::net

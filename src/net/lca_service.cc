@@ -104,11 +104,14 @@ grpc::Status LcaServiceImpl::WatchStatus(grpc::ServerContext* ctx,
     {
       absl::MutexLock lock(&mu);
       auto ready = [&] { return !queue.empty(); };
-      mu.AwaitWithTimeout(absl::Condition(&ready), absl::Milliseconds(200));
-      if (queue.empty()) continue;
-      next = std::move(queue.front());
-      queue.pop_front();
+      mu.AwaitWithTimeout(absl::Condition(&ready), absl::Milliseconds(250));
+      if (!queue.empty()) {
+        next = std::move(queue.front());
+        queue.pop_front();
+      }
     }
+    // Nothing changed for 250 ms: an empty event says this LCA is alive, so
+    // that the SCS knows when it last heard from it to within a quarter second.
     cv1::StatusEvent ev;
     for (auto& p : next) *ev.add_processes() = std::move(p);
     ok = writer->Write(ev);

@@ -125,9 +125,11 @@ void Controller::OnLcaStatus(const std::string& host, const cv1::ProcessStatus& 
   LearnModes(host);
 }
 
-void Controller::OnLcaDown(const std::string& host) {
+void Controller::OnLcaDown(const std::string& host, absl::Time last_heard) {
   Host& h = hosts_[host];
-  if (h.up || !h.seen) h.down_since = clock_.Now();
+  if (h.up || !h.seen) {
+    h.down_since = last_heard == absl::InfinitePast() ? clock_.Now() : last_heard;
+  }
   h.up = false;
   h.seen = true;
 }

@@ -117,8 +117,9 @@ class Controller {
   void OnLcaUp(const std::string& host, const std::vector<cv1::ProcessStatus>& picture);
   //! A status change reported by an LCA.
   void OnLcaStatus(const std::string& host, const cv1::ProcessStatus& status);
-  //! The LCA's stream broke or it does not answer.
-  void OnLcaDown(const std::string& host);
+  //! The LCA's stream broke or it does not answer; the grace period runs
+  //! from `last_heard` (when it was last heard from; default: now).
+  void OnLcaDown(const std::string& host, absl::Time last_heard = absl::InfinitePast());
   //! A command could not be carried out (an RPC error); the next Tick retries.
   void OnCommandFailed(const Command& command, const absl::Status& why);
 

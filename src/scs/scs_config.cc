@@ -13,7 +13,7 @@ namespace {
 const TomlSchema kKnownKeys = {
     {"scs",
      {"application", "status_file", "ready_file", "grace_period_s", "max_failures",
-      "failure_window_s", "flip_max", "flip_window_s"}},
+      "failure_window_s", "flip_max", "flip_window_s", "restart_backoff_max_s"}},
     {"config", {"masters"}},
     {"tls", TlsKeys()},
     {"log", {"level", "file"}},
@@ -30,6 +30,7 @@ absl::StatusOr<ScsConfig> ParseScsConfig(absl::string_view text, const std::stri
   ScsConfig c;
   int64_t grace_s = 5, window_s = 600, flip_window_s = 600;
   int64_t max_failures = c.controller.max_failures, flip_max = c.controller.flip_max;
+  int64_t backoff_max_s = 60;
   TANDEM_RETURN_IF_ERROR(TomlGet(root, source, "scs", "application", &c.application));
   TANDEM_RETURN_IF_ERROR(TomlGet(root, source, "scs", "status_file", &c.status_file));
   TANDEM_RETURN_IF_ERROR(TomlGet(root, source, "scs", "ready_file", &c.ready_file));
@@ -38,6 +39,7 @@ absl::StatusOr<ScsConfig> ParseScsConfig(absl::string_view text, const std::stri
   TANDEM_RETURN_IF_ERROR(TomlGet(root, source, "scs", "failure_window_s", &window_s));
   TANDEM_RETURN_IF_ERROR(TomlGet(root, source, "scs", "flip_max", &flip_max));
   TANDEM_RETURN_IF_ERROR(TomlGet(root, source, "scs", "flip_window_s", &flip_window_s));
+  TANDEM_RETURN_IF_ERROR(TomlGet(root, source, "scs", "restart_backoff_max_s", &backoff_max_s));
   TANDEM_RETURN_IF_ERROR(TomlGet(root, source, "config", "masters", &c.masters));
   TANDEM_RETURN_IF_ERROR(TomlGetTls(root, source, &c.tls));
   TANDEM_RETURN_IF_ERROR(TomlGet(root, source, "log", "level", &c.log_level));
@@ -59,6 +61,8 @@ absl::StatusOr<ScsConfig> ParseScsConfig(absl::string_view text, const std::stri
   if (grace_s < 0 || grace_s > 3600) return Invalid(source, "[scs] grace_period_s must be 0..3600");
   if (max_failures < 1) return Invalid(source, "[scs] max_failures must be at least 1");
   if (flip_max < 1) return Invalid(source, "[scs] flip_max must be at least 1");
+  if (backoff_max_s < 1) return Invalid(source, "[scs] restart_backoff_max_s must be at least 1");
+  c.controller.backoff_max = absl::Seconds(backoff_max_s);
   c.controller.grace_period = absl::Seconds(grace_s);
   c.controller.max_failures = static_cast<int>(max_failures);
   c.controller.failure_window = absl::Seconds(window_s);
@@ -90,6 +94,7 @@ max_failures = 5               # failed runs within failure_window_s before givi
 failure_window_s = 600
 flip_max = 3                   # more switchovers of a pair within flip_window_s: held
 flip_window_s = 600
+restart_backoff_max_s = 60     # restarts wait 1 s, 2 s, 4 s, ... up to this
 
 [config]
 # The master pair by FQDN: an SCS never follows a proxy.

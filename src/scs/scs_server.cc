@@ -139,10 +139,10 @@ void ScsServer::Rebuild() {
     events.status = [this](const std::string& h, cv1::ProcessStatus s) {
       Post([this, h, s = std::move(s)] { controller_.OnLcaStatus(h, s); });
     };
-    events.down = [this](const std::string& h, const std::string& why) {
-      Post([this, h, why] {
+    events.down = [this](const std::string& h, const std::string& why, absl::Time last_heard) {
+      Post([this, h, why, last_heard] {
         spdlog::warn("scs: the LCA of {} is unreachable: {}", h, why);
-        controller_.OnLcaDown(h);
+        controller_.OnLcaDown(h, last_heard);
       });
     };
     events.failed = [this](const std::string& h, const net::LcaCommand& cmd,

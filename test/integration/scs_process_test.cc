@@ -89,7 +89,9 @@ class ScsProcessTest : public ::testing::Test {
     ASSERT_TRUE(st.ok()) << st.error_message();
   }
   void StartScs() {
-    scs_ = std::make_unique<ScsProcess>(ScsOptions{.masters = {master_.address()}});
+    ScsOptions o;
+    o.masters = {master_.address()};
+    scs_ = std::make_unique<ScsProcess>(o);
     scs_->Start();
   }
   grpc::Status Status(const std::string& host, cv1::GetStatusResponse* out) {

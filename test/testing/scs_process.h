@@ -13,6 +13,8 @@ namespace tandem::testing {
 struct ScsOptions {
   std::vector<std::string> masters;
   int grace_period_s = 3;
+  //! More lines for the [scs] section.
+  std::string extra_toml;
 };
 
 class ScsProcess : public DaemonProcess {
