@@ -21,6 +21,7 @@
 #include "CLI/CLI.hpp"
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
+#include "fleet.h"
 #include "grpcpp/client_context.h"
 #include "nlohmann/json.hpp"
 #include "testing/lca_process.h"
@@ -32,43 +33,10 @@ namespace {
 
 namespace v1 = config::v1;
 namespace cv1 = control::v1;
-
-double Percentile(std::vector<double> v, double p) {
-  std::sort(v.begin(), v.end());
-  size_t i = static_cast<size_t>(p * (v.size() - 1) + 0.5);
-  return v[std::min(i, v.size() - 1)];
-}
-
-v1::Value Ref(v1::ObjectType type, const std::string& name) {
-  v1::Value v;
-  v.mutable_ref_value()->set_type(type);
-  v.mutable_ref_value()->set_name(name);
-  return v;
-}
-
-bool Create(const testing::TandemdProcess& master, v1::ConfigObject o) {
-  o.set_enabled(true);
-  auto stub = master.Stub();
-  grpc::ClientContext ctx;
-  v1::CreateRequest req;
-  *req.mutable_object() = o;
-  v1::CreateResponse resp;
-  grpc::Status st = stub->Create(&ctx, req, &resp);
-  if (!st.ok()) std::cerr << "create " << o.name() << ": " << st.error_message() << "\n";
-  return st.ok();
-}
-
-std::optional<cv1::ProcessStatus> StatusOf(const testing::LcaProcess& lca, const std::string& app) {
-  auto stub = lca.Control("scs");
-  grpc::ClientContext ctx;
-  ctx.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(2));
-  cv1::GetStatusResponse r;
-  if (!stub->GetStatus(&ctx, {}, &r).ok()) return std::nullopt;
-  for (const auto& p : r.processes()) {
-    if (p.application() == app) return p;
-  }
-  return std::nullopt;
-}
+using bench::Create;
+using bench::Percentile;
+using bench::Ref;
+using bench::StatusOf;
 
 bool Serving(const std::optional<cv1::ProcessStatus>& p, cv1::HaMode mode) {
   return p.has_value() && p->state() == cv1::PROCESS_STATE_RUNNING && p->pid() > 0 &&
@@ -85,13 +53,7 @@ int Run(int runs, const std::string& fault, const std::string& json_path) {
   std::map<std::string, std::unique_ptr<testing::LcaProcess>> lcas;
   for (const std::string h : {"h1", "h2"}) {
     const int port = testing::FreePort();
-    v1::ConfigObject host;
-    host.set_type(v1::OBJECT_TYPE_HOST);
-    host.set_name(h);
-    (*host.mutable_properties())["address"].set_string_value("127.0.0.1");
-    (*host.mutable_properties())["lca_port"].set_int_value(port);
-    (*host.mutable_properties())["scs"] = Ref(v1::OBJECT_TYPE_APPLICATION, "scs");
-    if (!Create(master, host)) return 1;
+    if (!Create(master, bench::LoopbackHost(h, port))) return 1;
     testing::LcaOptions o;
     o.host = h;
     o.config_servers = {master.address()};
@@ -99,18 +61,7 @@ int Run(int runs, const std::string& fault, const std::string& json_path) {
     lcas[h] = std::make_unique<testing::LcaProcess>(o);
     lcas[h]->Start();
   }
-  auto app = [](const std::string& name, const std::string& host) {
-    v1::ConfigObject a;
-    a.set_type(v1::OBJECT_TYPE_APPLICATION);
-    a.set_name(name);
-    auto& p = *a.mutable_properties();
-    p["host"] = Ref(v1::OBJECT_TYPE_HOST, host);
-    p["command_line"].set_string_value("sleep");
-    p["arguments"].set_string_value("3600");
-    p["auto_restart"].set_bool_value(true);
-    (*(*a.mutable_options())["sml"].mutable_entries())["autostart"] = "true";
-    return a;
-  };
+  auto app = bench::SleeperApp;
   if (!Create(master, app("pb", "h2"))) return 1;
   v1::ConfigObject pa = app("pa", "h1");
   (*pa.mutable_properties())["redundancy"].set_string_value("warm-standby");

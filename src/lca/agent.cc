@@ -148,15 +148,15 @@ absl::Status Agent::Recover() {
   return absl::OkStatus();
 }
 
-void Agent::StartLoop(absl::Duration period) {
-  loop_ = std::thread([this, period] {
+void Agent::StartLoop(absl::Duration busy_period, absl::Duration idle_period) {
+  loop_ = std::thread([this, busy_period, idle_period] {
     while (true) {
       {
         absl::MutexLock lock(&loop_mu_);
         if (loop_stop_) return;
       }
-      Poll();
-      runner_.WaitForEvents(period);
+      const bool busy = Poll();
+      runner_.WaitForEvents(busy ? busy_period : idle_period);
     }
   });
 }
@@ -321,6 +321,7 @@ absl::StatusOr<cv1::ProcessStatus> Agent::Start(const cv1::StartProcessRequest& 
     out = s;
   }
   Notify({out});
+  runner_.Wake();  // poll at the busy period until its shim reports
   return out;
 }
 
@@ -407,6 +408,10 @@ bool Agent::Observe(Managed& m) {
   const ProcessHandle h = HandleOf(m);
   // Alive first, then the lines: a shim that is gone has written all it will.
   const bool alive = runner_.Alive(h);
+  // A running shim writes again only when the program exits, and exits
+  // right after: its pidfd wakes the loop then. Until it has said
+  // "started" (or after a recovery) its lines are read on every round.
+  if (alive && s.state() != cv1::PROCESS_STATE_STARTING && !m.recovered) return false;
   const std::vector<std::string> lines = runner_.ReadStatus(h);
   const char* while_down = m.recovered ? " while the LCA was down" : "";
   bool changed = false;
@@ -514,8 +519,9 @@ void Agent::RotateLog(Managed& m) {
   }
 }
 
-void Agent::Poll() {
+bool Agent::Poll() {
   std::vector<cv1::ProcessStatus> changed;
+  bool busy = false;
   {
     absl::MutexLock lock(&mu_);
     const absl::Time now = clock_.Now();
@@ -536,10 +542,13 @@ void Agent::Poll() {
         RotateLog(m);
       }
       if (c) changed.push_back(s);
+      busy = busy || s.state() == cv1::PROCESS_STATE_STARTING ||
+             s.state() == cv1::PROCESS_STATE_STOPPING;
     }
     if (!changed.empty()) Save();
   }
   if (!changed.empty()) Notify(std::move(changed));
+  return busy;
 }
 
 void Agent::Save() {

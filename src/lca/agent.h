@@ -58,8 +58,11 @@ class Agent {
   //! Creates the directories and reads the state file (if any): the processes
   //! it lists are watched again. Call once, before anything else.
   absl::Status Recover();
-  //! Runs Poll() on a thread of its own, woken by process exits.
-  void StartLoop(absl::Duration period = absl::Milliseconds(100));
+  //! Runs Poll() on a thread of its own, woken by process exits: every
+  //! `busy_period` while a process is starting or stopping (its shim's
+  //! report is awaited), every `idle_period` otherwise (timers only).
+  void StartLoop(absl::Duration busy_period = absl::Milliseconds(20),
+                 absl::Duration idle_period = absl::Milliseconds(500));
   void StopLoop();
 
   //! Each returns the process's status after the command; a process that
@@ -78,7 +81,8 @@ class Agent {
 
   //! One round: shim reports, exits, stop timeouts, log rotation. The loop
   //! calls it; tests on simulated time call it directly.
-  void Poll();
+  //! Returns whether a process is starting or stopping.
+  bool Poll();
 
   //! The application side (AppAgent, through libtandem). Each call names the
   //! application and the token of its current start; a process of an

@@ -177,10 +177,18 @@ void ScsServer::Loop() {
     }
     if (dirty) Rebuild();
     for (auto& e : batch) e();
-    for (const Command& c : controller_.Tick()) {
+    const std::vector<Command> commands = controller_.Tick();
+    for (const Command& c : commands) {
       auto it = links_.find(c.host);
       if (it != links_.end()) it->second.second->Send(c);
     }
+    // The picture for operators: after anything happened, else once a
+    // second (timers change statuses too), not on every idle round.
+    const absl::Time now = clock_.Now();
+    if (batch.empty() && commands.empty() && !dirty && now - views_at_ < absl::Seconds(1)) {
+      continue;
+    }
+    views_at_ = now;
     std::vector<AppView> views = controller_.Views();
     WriteStatus(views);
     absl::MutexLock lock(&mu_);

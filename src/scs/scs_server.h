@@ -63,6 +63,7 @@ class ScsServer {
   client::TandemClient* config_ = nullptr;
   std::map<std::string, std::pair<std::string, std::unique_ptr<HostLink>>> links_;  // loop thread
   std::string last_status_json_;
+  absl::Time views_at_ = absl::InfinitePast();  // loop thread
 
   absl::Mutex mu_;
   std::deque<std::function<void()>> events_ ABSL_GUARDED_BY(mu_);
