@@ -59,7 +59,7 @@ const std::string& Command::application() const {
 }
 
 Controller::Controller(ControllerOptions options, Clock& clock)
-    : options_(std::move(options)), clock_(clock) {}
+    : options_(std::move(options)), clock_(clock), scs_epoch_(options_.scs_epoch) {}
 
 void Controller::SetApplications(std::vector<AppConfig> apps) {
   std::map<std::string, AppConfig> next;
@@ -322,7 +322,7 @@ void Controller::EvaluateApp(const AppConfig& app, std::vector<Command>& out) {
     if (stop && now - rt.stop_sent > options_.command_retry) {
       rt.stop_sent = now;
       cv1::StopProcessRequest r;
-      r.mutable_header()->set_scs_epoch(options_.scs_epoch);
+      r.mutable_header()->set_scs_epoch(scs_epoch_);
       r.set_application(app.name);
       r.set_timeout_s(timeout_s);
       out.push_back({app.host, r});
@@ -361,7 +361,7 @@ void Controller::EvaluateApp(const AppConfig& app, std::vector<Command>& out) {
   if (rt.ever_started) ++rt.restarts;
   rt.ever_started = true;
   cv1::StartProcessRequest r;
-  r.mutable_header()->set_scs_epoch(options_.scs_epoch);
+  r.mutable_header()->set_scs_epoch(scs_epoch_);
   *r.mutable_spec() = app.spec;
   r.set_mode(ModeFor(app.name));
   r.set_mode_epoch(EpochFor(app.name));
@@ -384,7 +384,7 @@ void Controller::Switch(Pair& pair, const std::string& reason, bool manual,
     const AppConfig& a = apps_.at(*member);
     if (!Running(a) || !HostUp(a.host)) continue;
     cv1::SetModeRequest r;
-    r.mutable_header()->set_scs_epoch(options_.scs_epoch);
+    r.mutable_header()->set_scs_epoch(scs_epoch_);
     r.set_application(*member);
     r.set_mode(*member == pair.primary ? cv1::HA_MODE_PRIMARY : cv1::HA_MODE_BACKUP);
     r.set_mode_epoch(pair.epoch);
@@ -438,7 +438,7 @@ void Controller::EvaluatePair(Pair& pair, std::vector<Command>& out) {
       ++pair.epoch;
     }
     cv1::SetModeRequest r;
-    r.mutable_header()->set_scs_epoch(options_.scs_epoch);
+    r.mutable_header()->set_scs_epoch(scs_epoch_);
     r.set_application(*member);
     r.set_mode(want);
     r.set_mode_epoch(pair.epoch);

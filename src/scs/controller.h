@@ -131,6 +131,8 @@ class Controller {
 
   //! What to do now.
   std::vector<Command> Tick();
+  //! The epoch commands carry from now on (the SCS pair's, once it acts).
+  void SetScsEpoch(int64_t epoch) { scs_epoch_ = epoch; }
 
   AppView View(const std::string& app) const;
   std::vector<AppView> Views() const;
@@ -188,6 +190,7 @@ class Controller {
 
   const ControllerOptions options_;
   Clock& clock_;
+  int64_t scs_epoch_;
   std::map<std::string, AppConfig> apps_;
   std::map<std::string, Runtime> runtime_;
   std::map<std::string, Host> hosts_;

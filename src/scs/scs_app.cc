@@ -4,10 +4,13 @@
 
 #include <atomic>
 
+#include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "common/logging.h"
 #include "common/status_macros.h"
 #include "net/grpc_server.h"
+#include "net/scs_service.h"
+#include "scs/pair_backends.h"
 #include "scs/scs_server.h"
 #include "spdlog/spdlog.h"
 
@@ -33,7 +36,38 @@ absl::Status RunScs(const ScsConfig& config) {
     spdlog::warn("scs: no master ({}) answered within 30 s; still trying",
                  absl::StrJoin(config.masters, ", "));
   }
-  server.Start(*cfg);
+  // An SCS pair: the lock in the configuration, the partner's GetInfo.
+  std::unique_ptr<ConfigEpochStore> store;
+  std::unique_ptr<GrpcPartnerProbe> probe;
+  std::unique_ptr<PairRole> role;
+  std::optional<PairMembers> pair = FindPair(*cfg, config.application);
+  if (pair.has_value()) {
+    if (config.listen.empty()) {
+      return absl::InvalidArgumentError(absl::StrCat(
+          "this SCS is one of the pair ", config.application, "/", pair->partner,
+          ": give [scs] listen (its Application's host address and default port) so that its "
+          "partner can tell it is alive"));
+    }
+    config::ClientOptions client_options;
+    client_options.application_name = config.application;
+    client_options.client_version = "tandemd-scs";
+    client_options.tls = config.tls;
+    store = std::make_unique<ConfigEpochStore>(*cfg, pair->lock_application, config.masters,
+                                               client_options);
+    probe = std::make_unique<GrpcPartnerProbe>(*cfg, pair->partner, config.tls);
+    PairRoleOptions ro;
+    ro.takeover_after = config.takeover_after;
+    role = std::make_unique<PairRole>(config.application, ro, Clock::Real(), *store, probe.get());
+    spdlog::info("scs: one of the pair {}/{} (lock in {}'s annex [scs-pair])", config.application,
+                 pair->partner, pair->lock_application);
+  }
+  net::ScsServiceImpl service([&server] { return server.Info(); });
+  std::unique_ptr<net::GrpcServer> listener;
+  if (!config.listen.empty()) {
+    TANDEM_ASSIGN_OR_RETURN(listener,
+                            net::GrpcServer::Start(config.listen, {&service}, {.tls = config.tls}));
+  }
+  server.Start(*cfg, role.get(), pair.has_value() ? pair->partner : "");
   server.ConfigChanged();
   if (!config.ready_file.empty()) {
     TANDEM_RETURN_IF_ERROR(net::WritePortFile(config.ready_file, 1));
@@ -47,6 +81,7 @@ absl::Status RunScs(const ScsConfig& config) {
   int sig = 0;
   sigwait(&set, &sig);
   spdlog::info("signal {} received: the SCS stops; applications keep running", sig);
+  if (listener != nullptr) listener->Shutdown(absl::Seconds(1));
   server.Stop();
   cfg->Stop();
   return absl::OkStatus();

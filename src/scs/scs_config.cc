@@ -12,8 +12,8 @@ namespace {
 
 const TomlSchema kKnownKeys = {
     {"scs",
-     {"application", "status_file", "ready_file", "grace_period_s", "max_failures",
-      "failure_window_s", "flip_max", "flip_window_s", "restart_backoff_max_s"}},
+     {"application", "listen", "takeover_s", "status_file", "ready_file", "grace_period_s",
+      "max_failures", "failure_window_s", "flip_max", "flip_window_s", "restart_backoff_max_s"}},
     {"config", {"masters"}},
     {"tls", TlsKeys()},
     {"log", {"level", "file"}},
@@ -32,6 +32,14 @@ absl::StatusOr<ScsConfig> ParseScsConfig(absl::string_view text, const std::stri
   int64_t max_failures = c.controller.max_failures, flip_max = c.controller.flip_max;
   int64_t backoff_max_s = 60;
   TANDEM_RETURN_IF_ERROR(TomlGet(root, source, "scs", "application", &c.application));
+  TANDEM_RETURN_IF_ERROR(TomlGet(root, source, "scs", "listen", &c.listen));
+  int64_t takeover_s = 3;
+  TANDEM_RETURN_IF_ERROR(TomlGet(root, source, "scs", "takeover_s", &takeover_s));
+  if (takeover_s < 1 || takeover_s > 600) return Invalid(source, "[scs] takeover_s must be 1..600");
+  c.takeover_after = absl::Seconds(takeover_s);
+  if (!c.listen.empty() && c.listen.find(':') == std::string::npos) {
+    return Invalid(source, absl::StrCat("[scs] listen '", c.listen, "' must be HOST:PORT"));
+  }
   TANDEM_RETURN_IF_ERROR(TomlGet(root, source, "scs", "status_file", &c.status_file));
   TANDEM_RETURN_IF_ERROR(TomlGet(root, source, "scs", "ready_file", &c.ready_file));
   TANDEM_RETURN_IF_ERROR(TomlGet(root, source, "scs", "grace_period_s", &grace_s));
@@ -87,6 +95,9 @@ std::string ExampleScsConfig() {
 [scs]
 application = "scs-r1"         # this SCS's Application (CN of its certificate); it owns
                                # the Hosts whose scs names it
+listen = "192.0.2.11:4998"     # ScsControl: its partner's liveness probe (required in a pair;
+                               # the Application's host address and `default` port)
+takeover_s = 3                 # a pair's backup takes over after the primary is silent this long
 # status_file = "/run/tandem/scs-status.json"  # every application's status, as it changes
 # ready_file = "/run/tandem/scs.ready"  # "1" once running
 grace_period_s = 5             # an LCA unreachable this long: its primaries switch over

@@ -18,6 +18,12 @@ struct ScsConfig {
   std::string application;
   //! The master Configuration Servers by their FQDNs.
   std::vector<std::string> masters;
+  //! HOST:PORT of ScsControl (its partner's liveness probe; the operator's
+  //! commands later). Required in an SCS pair: it must match the
+  //! Application's host address and `default` port.
+  std::string listen;
+  //! A pair's backup takes over after its partner is silent this long.
+  absl::Duration takeover_after = absl::Seconds(3);
   TlsFiles tls;
   //! Written (atomically) with every application's status when it changes.
   std::string status_file;

@@ -5,7 +5,9 @@
 
 #include <cstdio>
 #include <fstream>
+#include <set>
 
+#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "common/logging.h"
 #include "nlohmann/json.hpp"
@@ -58,8 +60,10 @@ ScsServer::ScsServer(std::string application, ControllerOptions options, Clock& 
 
 ScsServer::~ScsServer() { Stop(); }
 
-void ScsServer::Start(client::TandemClient& config) {
+void ScsServer::Start(client::TandemClient& config, PairRole* role, std::string partner) {
   config_ = &config;
+  role_ = role;
+  partner_ = std::move(partner);
   loop_ = std::thread([this] { Loop(); });
 }
 
@@ -81,6 +85,17 @@ std::vector<AppView> ScsServer::Views() {
   return views_;
 }
 
+control::v1::ScsInfo ScsServer::Info() {
+  absl::MutexLock lock(&mu_);
+  control::v1::ScsInfo info;
+  info.set_application(application_);
+  info.set_role(acting_ ? control::v1::SCS_ROLE_PRIMARY : control::v1::SCS_ROLE_BACKUP);
+  info.set_epoch(epoch_);
+  info.set_hosts(hosts_);
+  info.set_applications(static_cast<int32_t>(views_.size()));
+  return info;
+}
+
 void ScsServer::Post(std::function<void()> event) {
   absl::MutexLock lock(&mu_);
   events_.push_back(std::move(event));
@@ -89,12 +104,16 @@ void ScsServer::Post(std::function<void()> event) {
 // The owned hosts and their applications, from the configuration cache;
 // links follow the hosts (a changed address or port makes a new one).
 void ScsServer::Rebuild() {
-  std::optional<v1::ConfigObject> me = config_->Find(v1::OBJECT_TYPE_APPLICATION, application_);
+  // The hosts of this SCS, and of its partner in a pair (the pair owns them
+  // together; its epoch says which of the two acts).
+  std::set<int64_t> owners;
+  for (const std::string* name : {&application_, static_cast<const std::string*>(&partner_)}) {
+    if (name->empty()) continue;
+    if (auto a = config_->Find(v1::OBJECT_TYPE_APPLICATION, *name)) owners.insert(a->dbid());
+  }
   std::map<int64_t, v1::ConfigObject> owned;
-  if (me.has_value()) {
-    for (v1::ConfigObject& h : config_->All(v1::OBJECT_TYPE_HOST)) {
-      if (RefDbid(h, "scs") == me->dbid()) owned[h.dbid()] = std::move(h);
-    }
+  for (v1::ConfigObject& h : config_->All(v1::OBJECT_TYPE_HOST)) {
+    if (owners.contains(RefDbid(h, "scs"))) owned[h.dbid()] = std::move(h);
   }
   std::vector<AppConfig> apps;
   for (const v1::ConfigObject& a : config_->All(v1::OBJECT_TYPE_APPLICATION)) {
@@ -153,6 +172,10 @@ void ScsServer::Rebuild() {
         std::visit([&](const auto& r) { c.request = r; }, cmd);
         spdlog::warn("scs: the LCA of {} refused a command for {}: {}", h, c.application(),
                      why.message());
+        if (role_ != nullptr && absl::IsFailedPrecondition(why) &&
+            absl::StrContains(why.message(), "no longer the primary SCS")) {
+          role_->Deposed(std::string(why.message()));
+        }
         controller_.OnCommandFailed(c, why);
       });
     };
@@ -177,7 +200,24 @@ void ScsServer::Loop() {
     }
     if (dirty) Rebuild();
     for (auto& e : batch) e();
-    const std::vector<Command> commands = controller_.Tick();
+    bool acting = true;
+    int64_t epoch = 1;  // a single SCS: the options' epoch
+    if (role_ != nullptr) {
+      const PairRole::Decision d = role_->Step();
+      if (!d.change.empty()) spdlog::warn("scs: {} is now {}", application_, d.change);
+      acting = d.acting;
+      epoch = d.epoch;
+      if (acting) controller_.SetScsEpoch(epoch);
+    }
+    {
+      absl::MutexLock lock(&mu_);
+      acting_ = acting;
+      epoch_ = epoch;
+      hosts_ = static_cast<int>(links_.size());
+    }
+    // A backup follows the LCAs (warm) and decides nothing: the Controller's
+    // timers and counters start when it acts.
+    const std::vector<Command> commands = acting ? controller_.Tick() : std::vector<Command>{};
     for (const Command& c : commands) {
       auto it = links_.find(c.host);
       if (it != links_.end()) it->second.second->Send(c);
@@ -212,8 +252,18 @@ void ScsServer::WriteStatus(const std::vector<AppView>& views) {
                  {"mode_epoch", v.mode_epoch},
                  {"gave_up", v.gave_up}});
   }
-  nlohmann::json doc = {
-      {"scs", application_}, {"applications", j}, {"alarms", controller_.Alarms()}};
+  bool acting;
+  int64_t epoch;
+  {
+    absl::MutexLock lock(&mu_);
+    acting = acting_;
+    epoch = epoch_;
+  }
+  nlohmann::json doc = {{"scs", application_},
+                        {"role", acting ? "primary" : "backup"},
+                        {"epoch", epoch},
+                        {"applications", j},
+                        {"alarms", controller_.Alarms()}};
   std::string text = doc.dump(2);
   if (text == last_status_json_) return;
   last_status_json_ = text;

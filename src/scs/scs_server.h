@@ -16,7 +16,9 @@
 #include "common/clock.h"
 #include "net/lca_link.h"
 #include "scs/controller.h"
+#include "scs/pair_role.h"
 #include "tandem/client/tandem_client.h"
+#include "tandem/control/v1/scs.pb.h"
 
 namespace tandem::scs {
 
@@ -41,13 +43,18 @@ class ScsServer {
   ScsServer& operator=(const ScsServer&) = delete;
 
   //! Follows `config` (which must cache Hosts and Applications) from now on.
-  void Start(client::TandemClient& config);
+  //! With `role`, it acts only while the role says so (an SCS pair);
+  //! without, always, with the options' epoch.
+  //! `partner`: the other SCS of the pair, whose hosts are this one's too.
+  void Start(client::TandemClient& config, PairRole* role = nullptr, std::string partner = "");
   void Stop();
   //! Call from the configuration client's change callback.
   void ConfigChanged();
 
   //! The statuses as the Controller sees them (any thread).
   std::vector<AppView> Views();
+  //! For GetInfo (any thread).
+  control::v1::ScsInfo Info();
 
  private:
   void Post(std::function<void()> event);
@@ -61,6 +68,8 @@ class ScsServer {
   const std::string status_file_;
   Controller controller_;  // loop thread only
   client::TandemClient* config_ = nullptr;
+  PairRole* role_ = nullptr;
+  std::string partner_;
   std::map<std::string, std::pair<std::string, std::unique_ptr<HostLink>>> links_;  // loop thread
   std::string last_status_json_;
   absl::Time views_at_ = absl::InfinitePast();  // loop thread
@@ -70,6 +79,9 @@ class ScsServer {
   bool config_dirty_ ABSL_GUARDED_BY(mu_) = true;
   bool stopping_ ABSL_GUARDED_BY(mu_) = false;
   std::vector<AppView> views_ ABSL_GUARDED_BY(mu_);
+  bool acting_ ABSL_GUARDED_BY(mu_) = false;
+  int64_t epoch_ ABSL_GUARDED_BY(mu_) = 0;
+  int hosts_ ABSL_GUARDED_BY(mu_) = 0;
   std::thread loop_;
 };
 

@@ -95,7 +95,7 @@ class ScsProcessTest : public ::testing::Test {
     scs_->Start();
   }
   grpc::Status Status(const std::string& host, cv1::GetStatusResponse* out) {
-    auto stub = lcas_[host]->Control("scs");
+    auto stub = lcas_[host]->Control(caller_);
     grpc::Status st;
     for (int i = 0; i < 100; ++i) {
       grpc::ClientContext ctx;
@@ -132,6 +132,8 @@ class ScsProcessTest : public ::testing::Test {
   TandemdProcess master_;
   std::map<std::string, std::unique_ptr<LcaProcess>> lcas_;
   std::unique_ptr<ScsProcess> scs_;
+  //! Whose certificate reads the LCAs (an owner of the hosts).
+  std::string caller_ = "scs";
 };
 
 // Autostart starts it once the SCS runs; after kill -9 it is started again
@@ -200,6 +202,98 @@ TEST_F(ScsProcessTest, PairSwitchesOverWhenItsPrimaryIsKilled) {
     return IsRunning(p) && p.pid() != pa->pid() && p.mode() == cv1::HA_MODE_BACKUP;
   });
   EXPECT_TRUE(back.has_value()) << scs_->Log();
+}
+
+// An SCS pair: exactly one acts; kill -9 of the one acting makes the other
+// take over (a higher SCS epoch, which the LCAs now require) and carry on:
+// an application killed right after is restarted by the new primary.
+TEST_F(ScsProcessTest, ScsPairTakesOverWhenItsPrimaryDies) {
+  v1::ConfigObject h0;
+  h0.set_type(v1::OBJECT_TYPE_HOST);
+  h0.set_name("h0");
+  h0.set_enabled(true);
+  (*h0.mutable_properties())["address"].set_string_value("127.0.0.1");
+  Create(h0);
+  std::map<std::string, int> ports = {{"scs-a", FreePort()}, {"scs-b", FreePort()}};
+  auto scs_app = [&](const std::string& name, const std::string& backup) {
+    std::map<std::string, v1::Value> props;
+    props["app_type"].set_string_value("SCS");
+    props["host"] = Ref(v1::OBJECT_TYPE_HOST, "h0");
+    v1::Record port;
+    (*port.mutable_fields())["id"].set_string_value("default");
+    (*port.mutable_fields())["port"].set_int_value(ports[name]);
+    *props["ports"].mutable_list_value()->add_values()->mutable_record_value() = port;
+    if (!backup.empty()) props["backup"] = Ref(v1::OBJECT_TYPE_APPLICATION, backup);
+    return App(name, "", props);
+  };
+  Create(scs_app("scs-b", ""));
+  Create(scs_app("scs-a", "scs-b"));
+  {  // h1 now belongs to the pair
+    auto stub = master_.Stub();
+    grpc::ClientContext get_ctx;
+    v1::GetRequest get;
+    get.set_type(v1::OBJECT_TYPE_HOST);
+    get.set_name("h1");
+    v1::GetResponse host;
+    ASSERT_TRUE(stub->Get(&get_ctx, get, &host).ok());
+    grpc::ClientContext ctx;
+    v1::UpdateRequest req;
+    *req.mutable_object() = host.object();
+    (*req.mutable_object()->mutable_properties())["scs"] =
+        Ref(v1::OBJECT_TYPE_APPLICATION, "scs-a");
+    v1::UpdateResponse resp;
+    ASSERT_TRUE(stub->Update(&ctx, req, &resp).ok());
+  }
+  Create(App("svc", "h1", {}));
+  caller_ = "scs-a";
+  std::map<std::string, std::unique_ptr<ScsProcess>> pair;
+  for (const std::string name : {"scs-a", "scs-b"}) {
+    ScsOptions o;
+    o.masters = {master_.address()};
+    o.application = name;
+    o.listen = absl::StrCat("127.0.0.1:", ports[name]);
+    pair[name] = std::make_unique<ScsProcess>(o);
+    pair[name]->Start();
+  }
+  auto role_of = [&](const std::string& name) {
+    std::ifstream f(pair[name]->status_file());
+    std::string text((std::istreambuf_iterator<char>(f)), std::istreambuf_iterator<char>());
+    if (text.find("\"role\": \"primary\"") != std::string::npos) return std::string("primary");
+    if (text.find("\"role\": \"backup\"") != std::string::npos) return std::string("backup");
+    return std::string("?");
+  };
+  std::string primary, backup;
+  for (int i = 0; i < 500 && primary.empty(); ++i) {
+    if (role_of("scs-a") == "primary" && role_of("scs-b") == "backup")
+      primary = "scs-a", backup = "scs-b";
+    if (role_of("scs-b") == "primary" && role_of("scs-a") == "backup")
+      primary = "scs-b", backup = "scs-a";
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
+  ASSERT_FALSE(primary.empty()) << role_of("scs-a") << "/" << role_of("scs-b") << "\n"
+                                << pair["scs-a"]->Log() << pair["scs-b"]->Log();
+  auto first = WaitFor("h1", "svc", IsRunning);
+  ASSERT_TRUE(first.has_value()) << pair[primary]->Log();
+
+  pair[primary]->Kill();
+  kill(static_cast<pid_t>(first->pid()), SIGKILL);
+  auto again = WaitFor(
+      "h1", "svc",
+      [&](const cv1::ProcessStatus& p) { return IsRunning(p) && p.pid() != first->pid(); }, 20);
+  ASSERT_TRUE(again.has_value()) << pair[backup]->Log();
+  EXPECT_EQ(role_of(backup), "primary");
+  cv1::GetStatusResponse r;
+  ASSERT_TRUE(Status("h1", &r).ok());
+  EXPECT_GE(r.scs_epoch(), 2) << "the new primary's epoch is the LCA's now";
+  // The old primary, restarted, is the backup.
+  pair[primary]->Start();
+  bool demoted = false;
+  for (int i = 0; i < 250 && !demoted; ++i) {
+    demoted = role_of(primary) == "backup";
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
+  EXPECT_TRUE(demoted) << pair[primary]->Log();
+  EXPECT_EQ(role_of(backup), "primary");
 }
 
 }  // namespace

@@ -353,7 +353,8 @@ TEST_F(PairTest, GracePeriodForAnUnreachableLca) {
   for (const Command& cmd : cmds) fleet_.Apply(cmd);
   // h1 returns with `a` still running as primary of an older epoch: demoted.
   fleet_.Back("h1");
-  const auto* demote = Find<cv1::SetModeRequest>(fleet_.Run(), "a");
+  const std::vector<Command> after = fleet_.Run();
+  const auto* demote = Find<cv1::SetModeRequest>(after, "a");
   ASSERT_NE(demote, nullptr);
   EXPECT_EQ(demote->mode(), cv1::HA_MODE_BACKUP);
   EXPECT_GE(demote->mode_epoch(), mode->mode_epoch());
@@ -389,7 +390,8 @@ TEST_F(PairTest, FlipProtectionHoldsThePair) {
   EXPECT_NE(c_.Alarms()[0].find("held"), std::string::npos) << c_.Alarms()[0];
   const std::string host = primary == "a" ? "h1" : "h2";
   fleet_.Set(host, primary, [](cv1::ProcessStatus& p) { p.set_hung(true); });
-  EXPECT_EQ(Find<cv1::SetModeRequest>(fleet_.Run(), primary == "a" ? "b" : "a"), nullptr)
+  const std::vector<Command> held = fleet_.Run();
+  EXPECT_EQ(Find<cv1::SetModeRequest>(held, primary == "a" ? "b" : "a"), nullptr)
       << "held: no automatic switchover";
   fleet_.Set(host, primary, [](cv1::ProcessStatus& p) { p.set_hung(false); });
   ASSERT_TRUE(c_.RequestSwitchover("a").ok());

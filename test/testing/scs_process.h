@@ -1,6 +1,6 @@
 // Runs a real `tandemd scs` for integration tests (DaemonProcess's process
-// handling); its certificate's CN is "scs", so the Application it runs as
-// is "scs". Its status file is status_file().
+// handling); its certificate's CN is its Application's name (default
+// "scs"). Its status file is status_file().
 #pragma once
 
 #include <string>
@@ -12,6 +12,10 @@ namespace tandem::testing {
 
 struct ScsOptions {
   std::vector<std::string> masters;
+  //! Its Application (and its certificate's CN).
+  std::string application = "scs";
+  //! [scs] listen (ScsControl), e.g. for an SCS pair; empty: none.
+  std::string listen;
   int grace_period_s = 3;
   //! More lines for the [scs] section.
   std::string extra_toml;

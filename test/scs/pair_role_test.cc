@@ -1,0 +1,93 @@
+// Which SCS of a pair acts, on simulated time with an in-memory lock and a
+// partner that answers or not.
+#include "scs/pair_role.h"
+
+#include "gtest/gtest.h"
+
+namespace tandem::scs {
+namespace {
+
+class MemoryStore : public EpochStore {
+ public:
+  absl::StatusOr<PairLock> Read() override { return lock_; }
+  absl::StatusOr<PairLock> Take(const PairLock& seen, const std::string& me) override {
+    if (seen.revision != lock_.revision) return absl::AbortedError("revision changed");
+    lock_ = {me, lock_.epoch + 1, lock_.revision + 1};
+    return lock_;
+  }
+  PairLock lock_;
+};
+
+class Partner : public PartnerProbe {
+ public:
+  bool Alive() override { return alive; }
+  bool alive = true;
+};
+
+class PairRoleTest : public ::testing::Test {
+ protected:
+  SimClock clock_;
+  MemoryStore store_;
+  Partner a_probe_, b_probe_;  // what a sees of b, and b of a
+  PairRole a_{"scs-a", {}, clock_, store_, &a_probe_};
+  PairRole b_{"scs-b", {}, clock_, store_, &b_probe_};
+};
+
+// Both start together: exactly one acts, and the lock says which.
+TEST_F(PairRoleTest, OneOfTwoStartingTogetherActs) {
+  const auto da = a_.Step();
+  const auto db = b_.Step();
+  EXPECT_TRUE(da.acting);
+  EXPECT_FALSE(db.acting);
+  EXPECT_EQ(da.epoch, 1);
+  EXPECT_EQ(store_.lock_.holder, "scs-a");
+  EXPECT_NE(da.change.find("primary with epoch 1"), std::string::npos);
+  for (int i = 0; i < 100; ++i) {
+    clock_.Advance(absl::Milliseconds(100));
+    EXPECT_TRUE(a_.Step().acting);
+    EXPECT_FALSE(b_.Step().acting);
+  }
+  EXPECT_EQ(store_.lock_.epoch, 1) << "a running pair writes nothing";
+}
+
+// The primary stops answering: the backup takes over after takeover_after
+// (not before) with a higher epoch; the old one, back, steps down.
+TEST_F(PairRoleTest, BackupTakesOverFromASilentPrimary) {
+  a_.Step();
+  b_.Step();
+  b_probe_.alive = false;
+  clock_.Advance(absl::Milliseconds(2900));
+  EXPECT_FALSE(b_.Step().acting) << "within the takeover time";
+  clock_.Advance(absl::Milliseconds(200));
+  const auto db = b_.Step();
+  EXPECT_TRUE(db.acting);
+  EXPECT_EQ(db.epoch, 2);
+  EXPECT_NE(db.change.find("took over from scs-a"), std::string::npos) << db.change;
+  clock_.Advance(absl::Seconds(1));
+  const auto da = a_.Step();
+  EXPECT_FALSE(da.acting) << "it re-reads the lock";
+  EXPECT_NE(da.change.find("scs-b holds epoch 2"), std::string::npos) << da.change;
+}
+
+// An LCA refusal deposes at once; the restarted holder takes its own lock
+// back with a new epoch.
+TEST_F(PairRoleTest, DeposedAndRestarted) {
+  a_.Step();
+  a_.Deposed("SCS epoch 1 is older than 2");
+  EXPECT_FALSE(a_.Step().acting) << "the partner answers: no retake";
+  PairRole restarted("scs-a", {}, clock_, store_, &a_probe_);
+  const auto d = restarted.Step();
+  EXPECT_TRUE(d.acting) << "the lock is still its own";
+  EXPECT_EQ(d.epoch, 2);
+}
+
+// Without a partner the SCS takes the lock at once, a new epoch per start.
+TEST_F(PairRoleTest, SingleScs) {
+  PairRole alone("scs-x", {}, clock_, store_, nullptr);
+  EXPECT_TRUE(alone.Step().acting);
+  PairRole again("scs-x", {}, clock_, store_, nullptr);
+  EXPECT_EQ(again.Step().epoch, 2);
+}
+
+}  // namespace
+}  // namespace tandem::scs
