@@ -1,5 +1,6 @@
 #include "fleet.h"
 
+#include <signal.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -78,6 +79,12 @@ double Percentile(std::vector<double> v, double p) {
   std::sort(v.begin(), v.end());
   size_t i = static_cast<size_t>(p * (v.size() - 1) + 0.5);
   return v[std::min(i, v.size() - 1)];
+}
+
+void KillApplications(const testing::LcaProcess& lca) {
+  for (const cv1::ProcessStatus& p : Statuses(lca)) {
+    if (p.pid() > 0) kill(static_cast<pid_t>(-p.pid()), SIGKILL);
+  }
 }
 
 ProcUsage Usage(pid_t pid) {

@@ -25,6 +25,10 @@ std::vector<control::v1::ProcessStatus> Statuses(const testing::LcaProcess& lca)
 std::optional<control::v1::ProcessStatus> StatusOf(const testing::LcaProcess& lca,
                                                    const std::string& app);
 double Percentile(std::vector<double> v, double p);
+//! Kills every application an LCA reports (its process group; its shim
+//! then exits): the applications outlive their LCAs by design, so a
+//! benchmark must end them itself.
+void KillApplications(const testing::LcaProcess& lca);
 
 //! CPU seconds (user + system) and resident memory of a process.
 struct ProcUsage {

@@ -145,6 +145,8 @@ int Run(int runs, const std::string& fault, const std::string& json_path) {
             << Percentile(ms, 0.99) << " ms, max " << *std::max_element(ms.begin(), ms.end())
             << " ms\n";
   if (!json_path.empty()) std::ofstream(json_path) << out.dump(2) << "\n";
+  scs_process.Kill();  // so that nothing restarts what follows ends
+  for (auto& [h, lca] : lcas) bench::KillApplications(*lca);
   return 0;
 }
 

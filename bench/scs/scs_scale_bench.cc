@@ -136,6 +136,8 @@ int Run(int hosts, int apps, int rest_s, const std::string& json_path) {
   };
   std::cout << out.dump(2) << "\n";
   if (!json_path.empty()) std::ofstream(json_path) << out.dump(2) << "\n";
+  scs_process.Kill();  // so that nothing restarts what follows ends
+  for (auto& [h, lca] : lcas) bench::KillApplications(*lca);
   return 0;
 }
 
