@@ -523,6 +523,14 @@ AppView Controller::View(const std::string& app) const {
     v.gave_up = rt->second.gave_up;
     if (!rt->second.reason.empty()) v.reason = rt->second.reason;
   }
+  // A running process keeps the spec it was started from; say so when the
+  // Application has changed since (a restart applies it).
+  if (const cv1::ProcessStatus* p = Process(a);
+      p != nullptr && Active(p->state()) && p->has_spec() &&
+      !google::protobuf::util::MessageDifferencer::Equals(p->spec(), a.spec)) {
+    v.reason = absl::StrCat("runs from an older spec (the Application changed since it started): ",
+                            "restart it to apply", v.reason.empty() ? "" : "; ", v.reason);
+  }
   return v;
 }
 

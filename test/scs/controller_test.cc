@@ -50,6 +50,7 @@ class Fleet {
       p.set_starts(p.starts() + 1);
       p.set_mode(start->mode());
       p.set_mode_epoch(start->mode_epoch());
+      *p.mutable_spec() = start->spec();
       p.set_hung(false);
       p.set_app_status(reports_.contains(app) ? cv1::APP_STATUS_UNSPECIFIED
                                               : cv1::APP_STATUS_STARTED);
@@ -166,6 +167,29 @@ TEST_F(ControllerTest, AutostartWhenTheHostComesUp) {
   EXPECT_EQ(Count(fleet_.Run(), "manual"), 1);
   EXPECT_EQ(c_.View("manual").status, AppStatus::kStarted);
   EXPECT_FALSE(c_.RequestStart("nope").ok());
+}
+
+// A changed Application does not restart what runs; the status says a
+// restart applies it, and the restart starts the new spec.
+TEST_F(ControllerTest, ChangedSpecIsShownNotForced) {
+  AppConfig a = App("svc", "h1");
+  c_.SetApplications({a});
+  fleet_.Up("h1");
+  fleet_.Run();
+  EXPECT_EQ(c_.View("svc").reason, "");
+  a.spec.add_arguments("--verbose");
+  c_.SetApplications({a});
+  EXPECT_TRUE(fleet_.Run().empty()) << "nothing is restarted by itself";
+  EXPECT_NE(c_.View("svc").reason.find("runs from an older spec"), std::string::npos)
+      << c_.View("svc").reason;
+  fleet_.Exit("h1", "svc", "stopped");
+  EXPECT_TRUE(fleet_.Run().empty()) << "no auto_restart";
+  ASSERT_TRUE(c_.RequestStart("svc").ok());
+  const std::vector<Command> cmds = fleet_.Run();
+  const auto* start = Find<cv1::StartProcessRequest>(cmds, "svc");
+  ASSERT_NE(start, nullptr);
+  EXPECT_EQ(start->spec().arguments_size(), 1);
+  EXPECT_EQ(c_.View("svc").reason, "");
 }
 
 // With auto_restart an exit is followed by a start after a backoff that
