@@ -7,6 +7,7 @@
 #include "auth/backend_directory.h"
 #include "common/listen_check.h"
 #include "common/logging.h"
+#include "common/signals.h"
 #include "common/status_macros.h"
 #include "csproxy/proxy_backend.h"
 #include "net/config_service.h"
@@ -38,17 +39,7 @@ absl::Status RunCsProxy(const ProxyConfig& config) {
   if (!config.port_file.empty()) {
     TANDEM_RETURN_IF_ERROR(net::WritePortFile(config.port_file, server->port()));
   }
-  sigset_t set;
-  sigemptyset(&set);
-  sigaddset(&set, SIGTERM);
-  sigaddset(&set, SIGINT);
-  sigaddset(&set, SIGHUP);
-  int sig = 0;
-  while (true) {
-    sigwait(&set, &sig);
-    if (sig != SIGHUP) break;
-    net::RecheckTlsOnSighup(tls_status);
-  }
+  const int sig = WaitForTerminationSignal([&tls_status] { net::RecheckTlsOnSighup(tls_status); });
   spdlog::info("signal {} received: shutting down (grace {} s)", sig,
                absl::ToInt64Seconds(config.shutdown_grace));
   backend.Stop();

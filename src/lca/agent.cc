@@ -21,30 +21,17 @@
 #include "common/status_macros.h"
 #include "google/protobuf/util/json_util.h"
 #include "google/protobuf/util/message_differencer.h"
-#include "google/protobuf/util/time_util.h"
+#include "lca/process_state.h"
 #include "spdlog/spdlog.h"
 
 namespace tandem::lca {
 namespace {
 
 namespace fs = std::filesystem;
-using google::protobuf::util::TimeUtil;
-
-google::protobuf::Timestamp ToProto(absl::Time t) {
-  return TimeUtil::NanosecondsToTimestamp(absl::ToUnixNanos(t));
-}
-absl::Time FromProto(const google::protobuf::Timestamp& t) {
-  return absl::FromUnixNanos(TimeUtil::TimestampToNanoseconds(t));
-}
 
 std::string SignalName(int sig) {
   const char* abbrev = sigabbrev_np(sig);
   return abbrev != nullptr ? absl::StrCat("SIG", abbrev) : absl::StrCat("signal ", sig);
-}
-
-bool Active(cv1::ProcessState s) {
-  return s == cv1::PROCESS_STATE_STARTING || s == cv1::PROCESS_STATE_RUNNING ||
-         s == cv1::PROCESS_STATE_STOPPING;
 }
 
 // Writes `data` to `path` so that a crash leaves the old or the new file.
@@ -190,7 +177,7 @@ std::string Agent::FileStem(const cv1::ProcessSpec& spec) const {
 }
 
 void Agent::SetState(cv1::ProcessStatus& s, cv1::ProcessState state) {
-  if (s.state() != state) *s.mutable_since() = ToProto(clock_.Now());
+  if (s.state() != state) *s.mutable_since() = ToProtoTime(clock_.Now());
   s.set_state(state);
 }
 
@@ -300,7 +287,7 @@ absl::StatusOr<cv1::ProcessStatus> Agent::Start(const cv1::StartProcessRequest& 
     TANDEM_RETURN_IF_ERROR(CheckEpoch(req.header()));
     Managed& m = processes_[spec.application()];
     cv1::ProcessStatus& s = *m.state.mutable_status();
-    if (Active(s.state())) {
+    if (IsActive(s.state())) {
       if (google::protobuf::util::MessageDifferencer::Equals(s.spec(), spec) &&
           s.state() != cv1::PROCESS_STATE_STOPPING) {
         return s;
@@ -330,11 +317,8 @@ absl::StatusOr<cv1::ProcessStatus> Agent::Stop(const cv1::StopProcessRequest& re
   {
     absl::MutexLock lock(&mu_);
     TANDEM_RETURN_IF_ERROR(CheckEpoch(req.header()));
-    auto it = processes_.find(req.application());
-    if (it == processes_.end()) {
-      return absl::NotFoundError(absl::StrCat("this LCA has never started ", req.application()));
-    }
-    Managed& m = it->second;
+    TANDEM_ASSIGN_OR_RETURN(Managed * found, Find(req.application()));
+    Managed& m = *found;
     cv1::ProcessStatus& s = *m.state.mutable_status();
     Observe(m);  // its pid, if the shim has reported it by now
     if (s.state() == cv1::PROCESS_STATE_STARTING || s.state() == cv1::PROCESS_STATE_RUNNING) {
@@ -343,7 +327,7 @@ absl::StatusOr<cv1::ProcessStatus> Agent::Stop(const cv1::StopProcessRequest& re
         spdlog::warn("lca: stopping {}: {}", req.application(), st.message());
       }
       m.killed = sig == SIGKILL;
-      *m.state.mutable_stop_deadline() = ToProto(clock_.Now() + absl::Seconds(req.timeout_s()));
+      *m.state.mutable_stop_deadline() = ToProtoTime(clock_.Now() + absl::Seconds(req.timeout_s()));
       s.set_reason(req.timeout_s() > 0 ? absl::StrCat("stop asked: SIGTERM sent, SIGKILL after ",
                                                       req.timeout_s(), " s")
                                        : "stop asked: SIGKILL sent");
@@ -362,11 +346,8 @@ absl::StatusOr<cv1::ProcessStatus> Agent::SetMode(const cv1::SetModeRequest& req
   {
     absl::MutexLock lock(&mu_);
     TANDEM_RETURN_IF_ERROR(CheckEpoch(req.header()));
-    auto it = processes_.find(req.application());
-    if (it == processes_.end()) {
-      return absl::NotFoundError(absl::StrCat("this LCA has never started ", req.application()));
-    }
-    cv1::ProcessStatus& s = *it->second.state.mutable_status();
+    TANDEM_ASSIGN_OR_RETURN(Managed * m, Find(req.application()));
+    cv1::ProcessStatus& s = *m->state.mutable_status();
     if (req.mode_epoch() < s.mode_epoch() ||
         (req.mode_epoch() == s.mode_epoch() && req.mode() != s.mode())) {
       return absl::FailedPreconditionError(absl::StrCat(
@@ -441,7 +422,7 @@ bool Agent::Observe(Managed& m) {
       (void)absl::SimpleAtoi(rest, &value);
       cv1::ExitInfo& e = *s.mutable_last_exit();
       e.Clear();
-      *e.mutable_at() = ToProto(clock_.Now());
+      *e.mutable_at() = ToProtoTime(clock_.Now());
       const bool stopping = s.state() == cv1::PROCESS_STATE_STOPPING;
       if (word == "exited") {
         e.set_code(value);
@@ -470,10 +451,10 @@ bool Agent::Observe(Managed& m) {
     // The shim itself was killed: what became of the application is unknown,
     // and whatever of it is left must not run unwatched.
     (void)runner_.Signal(h, s.pid(), SIGKILL);
-    if (Active(s.state())) {
+    if (IsActive(s.state())) {
       cv1::ExitInfo& e = *s.mutable_last_exit();
       e.Clear();
-      *e.mutable_at() = ToProto(clock_.Now());
+      *e.mutable_at() = ToProtoTime(clock_.Now());
       e.set_description(absl::StrCat("its shim was killed", while_down, "; exit status unknown"));
       s.set_pid(0);
       SetState(s, cv1::PROCESS_STATE_EXITED);
@@ -529,7 +510,7 @@ bool Agent::Poll() {
       cv1::ProcessStatus& s = *m.state.mutable_status();
       bool c = Observe(m);
       if (s.state() == cv1::PROCESS_STATE_STOPPING && !m.killed && m.state.has_stop_deadline() &&
-          now >= FromProto(m.state.stop_deadline())) {
+          now >= FromProtoTime(m.state.stop_deadline())) {
         spdlog::warn("lca: {} did not stop within its stop timeout: SIGKILL", name);
         (void)runner_.Signal(HandleOf(m), s.pid(), SIGKILL);
         m.killed = true;
@@ -537,7 +518,7 @@ bool Agent::Poll() {
         c = true;
       }
       if (CheckHeartbeat(m, now)) c = true;
-      if (Active(s.state()) && now >= m.next_log_check) {
+      if (IsActive(s.state()) && now >= m.next_log_check) {
         m.next_log_check = now + options_.log_check_period;
         RotateLog(m);
       }
@@ -586,6 +567,14 @@ std::vector<std::string> Agent::Owners() const {
   return owners_;
 }
 
+absl::StatusOr<Agent::Managed*> Agent::Find(const std::string& app) {
+  auto it = processes_.find(app);
+  if (it == processes_.end()) {
+    return absl::NotFoundError(absl::StrCat("this LCA has never started ", app));
+  }
+  return &it->second;
+}
+
 absl::StatusOr<Agent::Managed*> Agent::Caller(const std::string& app, const std::string& token) {
   auto it = processes_.find(app);
   if (it == processes_.end() || token.empty() || it->second.state.token() != token) {
@@ -594,7 +583,7 @@ absl::StatusOr<Agent::Managed*> Agent::Caller(const std::string& app, const std:
                      " started by this LCA has that token: only a process the LCA started (its "
                      "TANDEM_LCA_TOKEN) may attach as it"));
   }
-  if (!Active(it->second.state.status().state())) {
+  if (!IsActive(it->second.state.status().state())) {
     return absl::FailedPreconditionError(absl::StrCat(app, " is not running at this LCA"));
   }
   return &it->second;
@@ -609,7 +598,7 @@ absl::StatusOr<int> Agent::Attach(const std::string& app, const std::string& tok
     cv1::ProcessStatus& s = *m->state.mutable_status();
     s.set_registered(true);
     s.set_hung(false);
-    *s.mutable_last_heartbeat() = ToProto(clock_.Now());
+    *s.mutable_last_heartbeat() = ToProtoTime(clock_.Now());
     period_ms = s.spec().heartbeat_period_s() * 1000;
     out = s;
   }
@@ -624,7 +613,7 @@ absl::Status Agent::Heartbeat(const std::string& app, const std::string& token) 
     absl::MutexLock lock(&mu_);
     TANDEM_ASSIGN_OR_RETURN(Managed * m, Caller(app, token));
     cv1::ProcessStatus& s = *m->state.mutable_status();
-    *s.mutable_last_heartbeat() = ToProto(clock_.Now());
+    *s.mutable_last_heartbeat() = ToProtoTime(clock_.Now());
     if (!s.hung()) return absl::OkStatus();
     s.set_hung(false);
     s.clear_reason();
@@ -696,9 +685,9 @@ void Agent::Changed(const cv1::ProcessStatus& s, bool save) {
 bool Agent::CheckHeartbeat(Managed& m, absl::Time now) {
   cv1::ProcessStatus& s = *m.state.mutable_status();
   const int period = s.spec().heartbeat_period_s();
-  if (!s.registered() || period <= 0 || s.hung() || !Active(s.state())) return false;
+  if (!s.registered() || period <= 0 || s.hung() || !IsActive(s.state())) return false;
   const int timeout = s.spec().hangup_timeout_s() > 0 ? s.spec().hangup_timeout_s() : 3 * period;
-  if (now - FromProto(s.last_heartbeat()) <= absl::Seconds(timeout)) return false;
+  if (now - FromProtoTime(s.last_heartbeat()) <= absl::Seconds(timeout)) return false;
   s.set_hung(true);
   s.set_reason(absl::StrCat("hung: no heartbeat for more than ", timeout, " s"));
   spdlog::warn("lca: {} is hung: no heartbeat for more than {} s", s.application(), timeout);

@@ -122,6 +122,8 @@ class Agent {
   void Launch(Managed& m) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   //! Applies new shim lines and a vanished shim; true when something changed.
   bool Observe(Managed& m) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  //! The process of `app`, or NOT_FOUND.
+  absl::StatusOr<Managed*> Find(const std::string& app) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   //! The process of `app` whose current start has `token`, or an error.
   absl::StatusOr<Managed*> Caller(const std::string& app, const std::string& token)
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);

@@ -8,6 +8,7 @@
 #include "absl/strings/str_join.h"
 #include "common/listen_check.h"
 #include "common/logging.h"
+#include "common/signals.h"
 #include "common/status_macros.h"
 #include "lca/owners.h"
 #include "net/grpc_server.h"
@@ -104,17 +105,7 @@ absl::Status RunLca(const LcaConfig& config, const std::string& self_dir) {
   if (!config.port_file.empty()) {
     TANDEM_RETURN_IF_ERROR(net::WritePortFile(config.port_file, server->port()));
   }
-  sigset_t set;
-  sigemptyset(&set);
-  sigaddset(&set, SIGTERM);
-  sigaddset(&set, SIGINT);
-  sigaddset(&set, SIGHUP);
-  int sig = 0;
-  while (true) {
-    sigwait(&set, &sig);
-    if (sig != SIGHUP) break;
-    net::RecheckTlsOnSighup(tls_status);
-  }
+  const int sig = WaitForTerminationSignal([&tls_status] { net::RecheckTlsOnSighup(tls_status); });
   spdlog::info("signal {} received: the LCA stops; its applications keep running", sig);
   service.Shutdown();
   server->Shutdown(absl::Seconds(2));

@@ -5,21 +5,13 @@
 
 #include "absl/strings/str_cat.h"
 #include "google/protobuf/util/message_differencer.h"
-#include "google/protobuf/util/time_util.h"
+#include "lca/process_state.h"
 
 namespace tandem::scs {
 namespace {
 
-using google::protobuf::util::TimeUtil;
-
-absl::Time FromProto(const google::protobuf::Timestamp& t) {
-  return absl::FromUnixNanos(TimeUtil::TimestampToNanoseconds(t));
-}
-
-bool Active(cv1::ProcessState s) {
-  return s == cv1::PROCESS_STATE_STARTING || s == cv1::PROCESS_STATE_RUNNING ||
-         s == cv1::PROCESS_STATE_STOPPING;
-}
+using lca::FromProtoTime;
+using lca::IsActive;
 
 }  // namespace
 
@@ -110,7 +102,7 @@ void Controller::OnLcaUp(const std::string& host, const std::vector<cv1::Process
       rt.want_running = a.autostart || Running(a);
     }
     if (const cv1::ProcessStatus* p = Process(a)) {
-      if (rt.accounted_start == 0 && !Active(p->state())) rt.accounted_start = p->starts();
+      if (rt.accounted_start == 0 && !IsActive(p->state())) rt.accounted_start = p->starts();
       rt.ever_started = rt.ever_started || p->starts() > 0;
     }
   }
@@ -182,7 +174,7 @@ bool Controller::HostUp(const std::string& host) const {
 
 bool Controller::Running(const AppConfig& app) const {
   const cv1::ProcessStatus* p = Process(app);
-  return p != nullptr && Active(p->state());
+  return p != nullptr && IsActive(p->state());
 }
 
 // Able to serve as primary now.
@@ -197,7 +189,8 @@ AppStatus Controller::StatusOf(const AppConfig& app) const {
   const cv1::ProcessStatus* p = Process(app);
   auto rt = runtime_.find(app.name);
   const bool want = rt != runtime_.end() && rt->second.want_running && !rt->second.gave_up;
-  if (p == nullptr || !Active(p->state())) return want ? AppStatus::kPending : AppStatus::kStopped;
+  if (p == nullptr || !IsActive(p->state()))
+    return want ? AppStatus::kPending : AppStatus::kStopped;
   switch (p->state()) {
     case cv1::PROCESS_STATE_STARTING:
       return AppStatus::kPending;
@@ -284,7 +277,7 @@ void Controller::EvaluateApp(const AppConfig& app, std::vector<Command>& out) {
   if (!HostUp(app.host)) return;
   const absl::Time now = clock_.Now();
   const cv1::ProcessStatus* p = Process(app);
-  if (p != nullptr && Active(p->state())) {
+  if (p != nullptr && IsActive(p->state())) {
     rt.start_sent = absl::InfinitePast();
     if (p->starts() != rt.running_start) {
       rt.running_start = p->starts();
@@ -303,7 +296,7 @@ void Controller::EvaluateApp(const AppConfig& app, std::vector<Command>& out) {
         }
       }
     } else if (p->starts() != rt.timeout_start) {
-      const absl::Time since = FromProto(p->since());
+      const absl::Time since = FromProtoTime(p->since());
       if (app.reports_status && p->state() == cv1::PROCESS_STATE_RUNNING &&
           p->app_status() == cv1::APP_STATUS_UNSPECIFIED && now - since > app.start_timeout) {
         rt.timeout_start = p->starts();
@@ -339,7 +332,7 @@ void Controller::EvaluateApp(const AppConfig& app, std::vector<Command>& out) {
     } else if (!asked) {
       // A run that lasted counts as the first failure of a new series.
       if (rt.ran_since != absl::InfinitePast() &&
-          FromProto(p->since()) - rt.ran_since >= options_.stable_after) {
+          FromProtoTime(p->since()) - rt.ran_since >= options_.stable_after) {
         rt.failures.clear();
         rt.backoff = absl::ZeroDuration();
       }
@@ -407,7 +400,8 @@ void Controller::EvaluatePair(Pair& pair, std::vector<Command>& out) {
       lost = absl::StrCat("lost: the LCA of ", primary.host, " has been unreachable for more than ",
                           absl::FormatDuration(options_.grace_period));
     }
-  } else if (const cv1::ProcessStatus* p = Process(primary); p == nullptr || !Active(p->state())) {
+  } else if (const cv1::ProcessStatus* p = Process(primary);
+             p == nullptr || !IsActive(p->state())) {
     // Not yet started at all is not a loss; an exit or a failure to start is.
     if (p != nullptr && p->state() == cv1::PROCESS_STATE_FAILED) {
       lost = absl::StrCat("cannot start: ", p->reason());
@@ -510,7 +504,7 @@ AppView Controller::View(const std::string& app) const {
   v.status = StatusOf(a);
   if (const cv1::ProcessStatus* p = Process(a)) {
     v.pid = p->pid();
-    v.since = FromProto(p->since());
+    v.since = FromProtoTime(p->since());
     v.last_exit = p->last_exit().description();
     v.mode = p->mode();
     v.mode_epoch = p->mode_epoch();
@@ -526,7 +520,7 @@ AppView Controller::View(const std::string& app) const {
   // A running process keeps the spec it was started from; say so when the
   // Application has changed since (a restart applies it).
   if (const cv1::ProcessStatus* p = Process(a);
-      p != nullptr && Active(p->state()) && p->has_spec() &&
+      p != nullptr && IsActive(p->state()) && p->has_spec() &&
       !google::protobuf::util::MessageDifferencer::Equals(p->spec(), a.spec)) {
     v.reason = absl::StrCat("runs from an older spec (the Application changed since it started): ",
                             "restart it to apply", v.reason.empty() ? "" : "; ", v.reason);

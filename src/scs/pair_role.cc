@@ -35,8 +35,10 @@ PairRole::Decision PairRole::Step() {
       }
     }
   } else {
-    const bool partner_alive = probe_ != nullptr && probe_->Alive();
-    if (partner_alive) partner_seen_ = now;
+    if (probe_ != nullptr && now - probed_ >= options_.probe_period) {
+      probed_ = now;
+      if (probe_->Alive()) partner_seen_ = now;
+    }
     absl::StatusOr<PairLock> lock = store_.Read();
     if (lock.ok()) {
       const bool partner_gone = probe_ == nullptr || now - partner_seen_ > options_.takeover_after;

@@ -46,6 +46,8 @@ struct PairRoleOptions {
   absl::Duration takeover_after = absl::Seconds(3);
   //! How often an acting SCS re-reads the lock (someone may have taken it).
   absl::Duration recheck = absl::Seconds(1);
+  //! How often a backup asks its partner (not on every round of the loop).
+  absl::Duration probe_period = absl::Milliseconds(500);
 };
 
 class PairRole {
@@ -77,6 +79,7 @@ class PairRole {
   bool acting_ = false;
   int64_t epoch_ = 0;
   absl::Time partner_seen_ = absl::InfinitePast();
+  absl::Time probed_ = absl::InfinitePast();
   absl::Time checked_ = absl::InfinitePast();
   absl::Time deposed_at_ = absl::InfinitePast();
   bool started_ = false;

@@ -7,6 +7,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "common/logging.h"
+#include "common/signals.h"
 #include "common/status_macros.h"
 #include "net/grpc_server.h"
 #include "net/scs_service.h"
@@ -74,12 +75,7 @@ absl::Status RunScs(const ScsConfig& config) {
   }
   spdlog::info("scs {} running, following masters {}", config.application,
                absl::StrJoin(config.masters, ", "));
-  sigset_t set;
-  sigemptyset(&set);
-  sigaddset(&set, SIGTERM);
-  sigaddset(&set, SIGINT);
-  int sig = 0;
-  sigwait(&set, &sig);
+  const int sig = WaitForTerminationSignal();
   spdlog::info("signal {} received: the SCS stops; applications keep running", sig);
   if (listener != nullptr) listener->Shutdown(absl::Seconds(1));
   server.Stop();

@@ -1,0 +1,21 @@
+#include "common/signals.h"
+
+#include <signal.h>
+
+namespace tandem {
+
+int WaitForTerminationSignal(const std::function<void()>& on_sighup) {
+  sigset_t set;
+  sigemptyset(&set);
+  sigaddset(&set, SIGTERM);
+  sigaddset(&set, SIGINT);
+  sigaddset(&set, SIGHUP);
+  int sig = 0;
+  while (true) {
+    sigwait(&set, &sig);
+    if (sig != SIGHUP) return sig;
+    if (on_sighup) on_sighup();
+  }
+}
+
+}  // namespace tandem
