@@ -11,6 +11,7 @@
 #include "common/status_macros.h"
 #include "confserv/config_database.h"
 #include "confserv/ha_server.h"
+#include "net/access_check.h"
 #include "net/config_service.h"
 #include "net/grpc_server.h"
 #include "net/tls.h"
@@ -99,8 +100,10 @@ absl::Status RunConfServ(const ServerConfig& config) {
                                            .alarms = [&tls_status] { return tls_status.Alarms(); },
                                            .auth = authenticator.get(),
                                            .bootstrap_file = config.bootstrap_file});
+  // Control actions (an SCS asks whether an operator may start or stop).
+  net::AccessCheckImpl access(backend, authenticator.get());
   TANDEM_ASSIGN_OR_RETURN(
-      auto server, net::GrpcServer::Start(config.listen, {&service},
+      auto server, net::GrpcServer::Start(config.listen, {&service, &access},
                                           {.tls = config.tls, .reflection = config.reflection}));
   net::LogTlsAtStart(config.tls, tls_status);
   if (ha) {

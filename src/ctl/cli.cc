@@ -42,12 +42,17 @@ std::string OsHost() {
 
 int RunCli(int argc, const char* const* argv, const ClientFactory& factory, std::istream& in,
            std::ostream& out, std::ostream& err) {
+  return RunCli(argc, argv, factory, ScsClientFactory(), in, out, err);
+}
+
+int RunCli(int argc, const char* const* argv, const ClientFactory& factory,
+           const ScsClientFactory& scs, std::istream& in, std::ostream& out, std::ostream& err) {
   CommandContext ctx(factory, in, out, err);
   GlobalOptions& options = ctx.options();
 
   CLI::App app(
-      "tandemctl: operate Tandem: its configuration servers and proxies, their DBMS, DNS and "
-      "disaster recovery",
+      "tandemctl: operate Tandem: its configuration servers and proxies, the applications its "
+      "SCSs control, their DBMS, DNS and disaster recovery",
       "tandemctl");
   app.require_subcommand(1);
   app.fallthrough();
@@ -99,6 +104,7 @@ int RunCli(int argc, const char* const* argv, const ClientFactory& factory, std:
   AddDbCommands(app, ctx, &action);
   AddDnsCommands(app, ctx, &action);
   AddDrCommands(app, ctx, &action);
+  AddScsCommands(app, ctx, scs, &action);
   AddPkiCommands(app, ctx, &action);
   AddAuthCommands(app, ctx, &action);
   AddToolCommands(app, ctx, &action);

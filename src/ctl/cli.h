@@ -4,6 +4,7 @@
 #include <iostream>
 
 #include "ctl/context.h"
+#include "ctl/scs_client.h"
 
 namespace tandem::ctl {
 
@@ -12,6 +13,11 @@ namespace tandem::ctl {
 //! error is one line "tandemctl: ..." on `err`.
 int RunCli(int argc, const char* const* argv, const ClientFactory& factory,
            std::istream& in = std::cin, std::ostream& out = std::cout,
+           std::ostream& err = std::cerr);
+//! The same, with `scs` to reach Solution Control Servers (app, host and
+//! solution commands; without one they say they cannot).
+int RunCli(int argc, const char* const* argv, const ClientFactory& factory,
+           const ScsClientFactory& scs, std::istream& in = std::cin, std::ostream& out = std::cout,
            std::ostream& err = std::cerr);
 
 }  // namespace tandem::ctl

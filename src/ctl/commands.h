@@ -10,6 +10,7 @@
 #include "absl/status/statusor.h"
 #include "ctl/context.h"
 #include "ctl/input.h"
+#include "ctl/scs_client.h"
 
 namespace tandem::ctl {
 
@@ -57,6 +58,11 @@ absl::StatusOr<std::optional<v1::UpdateResponse>> EditObject(
 
 //! grant, revoke.
 void AddGrantCommands(CLI::App& app, CommandContext& ctx, Action* action);
+
+//! app start|stop|restart|switchover|status, host status, solution
+//! start|stop|status (through the SCSs; `factory` reaches them).
+void AddScsCommands(CLI::App& app, CommandContext& ctx, const ScsClientFactory& factory,
+                    Action* action);
 
 //! version, completion.
 void AddToolCommands(CLI::App& app, CommandContext& ctx, Action* action);

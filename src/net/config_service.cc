@@ -8,6 +8,7 @@
 #include "grpcpp/support/proto_buffer_reader.h"
 #include "net/read_filter.h"
 #include "net/status_convert.h"
+#include "net/tls.h"
 #include "net/watch_reactor.h"
 #include "net/wire.h"
 #include "spdlog/spdlog.h"
@@ -34,12 +35,7 @@ void RedactSnapshot(config::ListSnapshot* snapshot) {
 }
 
 std::string CallToken(grpc::CallbackServerContext* ctx) {
-  const auto& md = ctx->client_metadata();
-  auto it = md.find(config::kAuthorizationMetadataKey);
-  if (it == md.end()) return "";
-  absl::string_view value(it->second.data(), it->second.size());
-  if (!absl::ConsumePrefix(&value, "Bearer ")) return "";
-  return std::string(value);
+  return CallToken(static_cast<const grpc::ServerContextBase&>(*ctx));
 }
 
 namespace {

@@ -22,13 +22,6 @@ namespace {
 constexpr char kSessionHeader[] = "x-tandem-session";
 
 //! "ipv4:192.0.2.10:5432" -> "192.0.2.10"; "ipv6:[::1]:5432" -> "::1".
-std::string PeerAddress(const std::string& peer) {
-  absl::string_view p = peer;
-  if (!absl::ConsumePrefix(&p, "ipv4:") && !absl::ConsumePrefix(&p, "ipv6:")) return peer;
-  if (absl::ConsumePrefix(&p, "[")) return std::string(p.substr(0, p.find(']')));
-  return std::string(p.substr(0, p.rfind(':')));
-}
-
 std::string Metadata(grpc::CallbackServerContext* ctx, const char* key) {
   const auto& md = ctx->client_metadata();
   auto it = md.find(key);

@@ -7,12 +7,14 @@
 #include <tuple>
 
 #include "absl/strings/str_cat.h"
+#include "absl/strings/strip.h"
 #include "auth/auth_config.h"
 #include "grpcpp/security/tls_certificate_provider.h"
 #include "grpcpp/security/tls_certificate_verifier.h"
 #include "grpcpp/security/tls_credentials_options.h"
 #include "pki/pki.h"
 #include "spdlog/spdlog.h"
+#include "tandem/config/client.h"
 
 namespace tandem::net {
 namespace {
@@ -176,6 +178,22 @@ std::string PeerCertificateName(const grpc::ServerContextBase& ctx) {
     return std::string(v.data(), v.size());
   }
   return "";
+}
+
+std::string PeerAddress(const std::string& peer) {
+  absl::string_view p = peer;
+  if (!absl::ConsumePrefix(&p, "ipv4:") && !absl::ConsumePrefix(&p, "ipv6:")) return peer;
+  if (absl::ConsumePrefix(&p, "[")) return std::string(p.substr(0, p.find(']')));
+  return std::string(p.substr(0, p.rfind(':')));
+}
+
+std::string CallToken(const grpc::ServerContextBase& ctx) {
+  const auto& md = ctx.client_metadata();
+  auto it = md.find(config::kAuthorizationMetadataKey);
+  if (it == md.end()) return "";
+  absl::string_view value(it->second.data(), it->second.size());
+  if (!absl::ConsumePrefix(&value, "Bearer ")) return "";
+  return std::string(value);
 }
 
 }  // namespace tandem::net

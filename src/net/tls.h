@@ -71,4 +71,10 @@ void LogAuthAtStart(auth::Authenticator* auth, auth::BackendDirectory& directory
 //! (plaintext, or no certificate presented).
 std::string PeerCertificateName(const grpc::ServerContextBase& ctx);
 
+//! The address in a gRPC peer string ("ipv4:192.0.2.10:5000" -> "192.0.2.10").
+std::string PeerAddress(const std::string& peer);
+
+//! The session token of a call ("authorization: Bearer TOKEN"), or "".
+std::string CallToken(const grpc::ServerContextBase& ctx);
+
 }  // namespace tandem::net

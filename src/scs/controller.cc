@@ -89,6 +89,7 @@ void Controller::SetApplications(std::vector<AppConfig> apps) {
 
 void Controller::OnLcaUp(const std::string& host, const std::vector<cv1::ProcessStatus>& picture) {
   Host& h = hosts_[host];
+  if (!h.up) h.up_since = clock_.Now();
   h.up = true;
   h.seen = true;
   h.processes.clear();
@@ -286,7 +287,9 @@ void Controller::EvaluateApp(const AppConfig& app, std::vector<Command>& out) {
     if (p->state() == cv1::PROCESS_STATE_STOPPING) return;
     bool stop = !rt.want_running;
     int timeout_s = static_cast<int>(absl::ToInt64Seconds(app.stop_timeout));
-    if (stop) {
+    if (!stop && p->starts() == rt.restart_start) {
+      stop = true;  // an operator's restart: this run ends, the next starts
+    } else if (stop) {
       // Its clients stop first.
       for (const auto& [name, other] : apps_) {
         if (std::find(other.connections.begin(), other.connections.end(), app.name) !=
@@ -326,7 +329,8 @@ void Controller::EvaluateApp(const AppConfig& app, std::vector<Command>& out) {
   // Not running: account for how the last run ended, once.
   if (p != nullptr && p->starts() > rt.accounted_start) {
     rt.accounted_start = p->starts();
-    const bool asked = !rt.want_running || p->starts() == rt.timeout_start;
+    const bool asked =
+        !rt.want_running || p->starts() == rt.timeout_start || p->starts() == rt.restart_start;
     if (p->state() == cv1::PROCESS_STATE_FAILED) {
       Failure(app, rt, p->reason());
     } else if (!asked) {
@@ -476,6 +480,22 @@ absl::Status Controller::RequestStop(const std::string& app) {
   return absl::OkStatus();
 }
 
+absl::Status Controller::RequestRestart(const std::string& app) {
+  auto it = apps_.find(app);
+  if (it == apps_.end()) {
+    return absl::NotFoundError(absl::StrCat("no Application ", app, " on a host this SCS owns"));
+  }
+  const cv1::ProcessStatus* p = Process(it->second);
+  const bool running = p != nullptr && IsActive(p->state());
+  absl::Status st = RequestStart(app);
+  if (running) {
+    Runtime& rt = runtime_[app];
+    rt.restart_start = p->starts();
+    rt.stop_sent = absl::InfinitePast();
+  }
+  return st;
+}
+
 absl::Status Controller::RequestSwitchover(const std::string& app) {
   Pair* pair = PairOf(app);
   if (pair == nullptr) {
@@ -500,6 +520,7 @@ AppView Controller::View(const std::string& app) const {
   if (it == apps_.end()) return v;
   const AppConfig& a = it->second;
   v.name = a.name;
+  v.dbid = a.dbid;
   v.host = a.host;
   v.status = StatusOf(a);
   if (const cv1::ProcessStatus* p = Process(a)) {
@@ -515,6 +536,7 @@ AppView Controller::View(const std::string& app) const {
   if (auto rt = runtime_.find(app); rt != runtime_.end()) {
     v.restarts = rt->second.restarts;
     v.gave_up = rt->second.gave_up;
+    v.wanted = rt->second.want_running && !rt->second.gave_up;
     if (!rt->second.reason.empty()) v.reason = rt->second.reason;
   }
   // A running process keeps the spec it was started from; say so when the
@@ -532,6 +554,27 @@ std::vector<AppView> Controller::Views() const {
   std::vector<AppView> out;
   for (const auto& [name, a] : apps_) out.push_back(View(name));
   return out;
+}
+
+std::vector<HostView> Controller::HostViews(const std::vector<std::string>& owned) const {
+  std::map<std::string, HostView> out;
+  for (const std::string& h : owned) out[h].name = h;
+  for (const auto& [name, a] : apps_) {
+    HostView& v = out[a.host];
+    v.name = a.host;
+    ++v.applications;
+    if (Running(a)) ++v.running;
+  }
+  for (auto& [name, v] : out) {
+    auto h = hosts_.find(name);
+    if (h == hosts_.end()) continue;
+    v.up = h->second.up;
+    v.since = h->second.up ? h->second.up_since : h->second.down_since;
+    if (!v.up) v.running = 0;
+  }
+  std::vector<HostView> list;
+  for (auto& [name, v] : out) list.push_back(std::move(v));
+  return list;
 }
 
 std::vector<std::string> Controller::Alarms() const {

@@ -63,6 +63,7 @@ const char* AppStatusName(AppStatus s);
 
 struct AppView {
   std::string name;
+  int64_t dbid = 0;
   std::string host;
   AppStatus status = AppStatus::kUnknown;
   absl::Time since = absl::InfinitePast();
@@ -74,6 +75,17 @@ struct AppView {
   cv1::HaMode mode = cv1::HA_MODE_UNSPECIFIED;
   int64_t mode_epoch = 0;
   bool gave_up = false;
+  //! It should run (autostart or an operator's start; not given up).
+  bool wanted = false;
+};
+
+struct HostView {
+  std::string name;
+  bool up = false;
+  //! Since when it is up, or down (InfinitePast: never heard from).
+  absl::Time since = absl::InfinitePast();
+  int applications = 0;
+  int running = 0;
 };
 
 struct Command {
@@ -128,6 +140,9 @@ class Controller {
   absl::Status RequestStart(const std::string& app);
   absl::Status RequestStop(const std::string& app);
   absl::Status RequestSwitchover(const std::string& app);
+  //! Stop (gracefully, stop_timeout) and start again; not counted as a
+  //! failure. A stopped application is just started.
+  absl::Status RequestRestart(const std::string& app);
 
   //! What to do now.
   std::vector<Command> Tick();
@@ -136,6 +151,8 @@ class Controller {
 
   AppView View(const std::string& app) const;
   std::vector<AppView> Views() const;
+  //! The hosts `owned` (and any with applications here), with their LCA's state.
+  std::vector<HostView> HostViews(const std::vector<std::string>& owned) const;
   //! Pairs held by flip protection, and other conditions for an operator.
   std::vector<std::string> Alarms() const;
 
@@ -144,6 +161,7 @@ class Controller {
     bool up = false;
     bool seen = false;
     absl::Time down_since = absl::InfinitePast();
+    absl::Time up_since = absl::InfinitePast();
     std::map<std::string, cv1::ProcessStatus> processes;
   };
   struct Runtime {
@@ -158,6 +176,7 @@ class Controller {
     absl::Time stop_sent = absl::InfinitePast();
     int32_t accounted_start = 0;  // the LCA's `starts` whose end was accounted
     int32_t timeout_start = 0;    // the start already stopped for a timeout/hang
+    int32_t restart_start = -1;   // the start an operator's restart stops
     int restarts = 0;
     bool ever_started = false;
     int32_t running_start = 0;  // the LCA's `starts` last seen running

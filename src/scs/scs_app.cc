@@ -9,8 +9,11 @@
 #include "common/logging.h"
 #include "common/signals.h"
 #include "common/status_macros.h"
+#include "net/access_check.h"
 #include "net/grpc_server.h"
 #include "net/scs_service.h"
+#include "scs/audit_log.h"
+#include "scs/operator_api.h"
 #include "scs/pair_backends.h"
 #include "scs/scs_server.h"
 #include "spdlog/spdlog.h"
@@ -18,12 +21,15 @@
 namespace tandem::scs {
 
 absl::Status RunScs(const ScsConfig& config) {
+  AuditLog audit(config.audit_file);
+  TANDEM_RETURN_IF_ERROR(audit.CheckWritable());
   ScsServer server(config.application, config.controller, Clock::Real(),
                    MakeGrpcHostLinks(config.tls), config.status_file);
   client::ClientOptions co;
   co.servers = config.masters;
   co.application = config.application;
-  co.types = {config::v1::OBJECT_TYPE_HOST, config::v1::OBJECT_TYPE_APPLICATION};
+  co.types = {config::v1::OBJECT_TYPE_HOST, config::v1::OBJECT_TYPE_APPLICATION,
+              config::v1::OBJECT_TYPE_SOLUTION};
   co.tls = config.tls;
   TANDEM_ASSIGN_OR_RETURN(std::unique_ptr<client::TandemClient> cfg,
                           client::TandemClient::Start(
@@ -62,13 +68,20 @@ absl::Status RunScs(const ScsConfig& config) {
     spdlog::info("scs: one of the pair {}/{} (lock in {}'s annex [scs-pair])", config.application,
                  pair->partner, pair->lock_application);
   }
-  net::ScsServiceImpl service([&server] { return server.Info(); });
+  server.Start(*cfg, role.get(), pair.has_value() ? pair->partner : "");
+  // Operators' commands: the master decides who may, the audit file records it.
+  net::AccessCheckClient access(config.masters, config.tls);
+  OperatorApi ops(
+      server, *cfg, [&access](const control::v1::CheckAccessRequest& r) { return access.Check(r); },
+      audit);
+  net::ScsServiceImpl service(ops);
   std::unique_ptr<net::GrpcServer> listener;
   if (!config.listen.empty()) {
     TANDEM_ASSIGN_OR_RETURN(listener,
                             net::GrpcServer::Start(config.listen, {&service}, {.tls = config.tls}));
+  } else {
+    spdlog::warn("scs: no [scs] listen: operators' commands (tandemctl app ...) cannot reach it");
   }
-  server.Start(*cfg, role.get(), pair.has_value() ? pair->partner : "");
   server.ConfigChanged();
   if (!config.ready_file.empty()) {
     TANDEM_RETURN_IF_ERROR(net::WritePortFile(config.ready_file, 1));

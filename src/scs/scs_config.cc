@@ -12,8 +12,9 @@ namespace {
 
 const TomlSchema kKnownKeys = {
     {"scs",
-     {"application", "listen", "takeover_s", "status_file", "ready_file", "grace_period_s",
-      "max_failures", "failure_window_s", "flip_max", "flip_window_s", "restart_backoff_max_s"}},
+     {"application", "listen", "takeover_s", "status_file", "ready_file", "audit_file",
+      "grace_period_s", "max_failures", "failure_window_s", "flip_max", "flip_window_s",
+      "restart_backoff_max_s"}},
     {"config", {"masters"}},
     {"tls", TlsKeys()},
     {"log", {"level", "file"}},
@@ -42,6 +43,7 @@ absl::StatusOr<ScsConfig> ParseScsConfig(absl::string_view text, const std::stri
   }
   TANDEM_RETURN_IF_ERROR(TomlGet(root, source, "scs", "status_file", &c.status_file));
   TANDEM_RETURN_IF_ERROR(TomlGet(root, source, "scs", "ready_file", &c.ready_file));
+  TANDEM_RETURN_IF_ERROR(TomlGet(root, source, "scs", "audit_file", &c.audit_file));
   TANDEM_RETURN_IF_ERROR(TomlGet(root, source, "scs", "grace_period_s", &grace_s));
   TANDEM_RETURN_IF_ERROR(TomlGet(root, source, "scs", "max_failures", &max_failures));
   TANDEM_RETURN_IF_ERROR(TomlGet(root, source, "scs", "failure_window_s", &window_s));
@@ -95,11 +97,14 @@ std::string ExampleScsConfig() {
 [scs]
 application = "scs-r1"         # this SCS's Application (CN of its certificate); it owns
                                # the Hosts whose scs names it
-listen = "192.0.2.11:4998"     # ScsControl: its partner's liveness probe (required in a pair;
-                               # the Application's host address and `default` port)
+listen = "192.0.2.11:4998"     # ScsControl: operators' commands (tandemctl app|host|solution)
+                               # and its partner's liveness probe (required in a pair: the
+                               # Application's host address and `default` port)
 takeover_s = 3                 # a pair's backup takes over after the primary is silent this long
 # status_file = "/run/tandem/scs-status.json"  # every application's status, as it changes
 # ready_file = "/run/tandem/scs.ready"  # "1" once running
+audit_file = "/var/lib/tandem/scs/audit.jsonl"  # every control action (who, what, allowed or
+                               # refused), synced before it is carried out; empty: the log only
 grace_period_s = 5             # an LCA unreachable this long: its primaries switch over
 max_failures = 5               # failed runs within failure_window_s before giving up
 failure_window_s = 600

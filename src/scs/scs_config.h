@@ -18,9 +18,9 @@ struct ScsConfig {
   std::string application;
   //! The master Configuration Servers by their FQDNs.
   std::vector<std::string> masters;
-  //! HOST:PORT of ScsControl (its partner's liveness probe; the operator's
-  //! commands later). Required in an SCS pair: it must match the
-  //! Application's host address and `default` port.
+  //! HOST:PORT of ScsControl (operators' commands, its partner's liveness
+  //! probe). Required in an SCS pair: it must match the Application's host
+  //! address and `default` port.
   std::string listen;
   //! A pair's backup takes over after its partner is silent this long.
   absl::Duration takeover_after = absl::Seconds(3);
@@ -29,6 +29,9 @@ struct ScsConfig {
   std::string status_file;
   //! Written with "1" once the SCS runs (readiness for scripts and tests).
   std::string ready_file;
+  //! Every operator's control action, a JSON line each (AuditLog); empty:
+  //! the log only.
+  std::string audit_file;
   ControllerOptions controller;
   std::string log_level = "info";
   std::string log_file;

@@ -93,7 +93,68 @@ control::v1::ScsInfo ScsServer::Info() {
   info.set_epoch(epoch_);
   info.set_hosts(hosts_);
   info.set_applications(static_cast<int32_t>(views_.size()));
+  info.set_partner(partner_);
   return info;
+}
+
+ScsServer::Picture ScsServer::Snapshot() {
+  Picture p;
+  p.info = Info();
+  absl::MutexLock lock(&mu_);
+  p.apps = views_;
+  p.hosts = host_views_;
+  p.alarms = alarms_;
+  return p;
+}
+
+absl::Status ScsServer::Act(cv1::ControlAction action, const std::vector<std::string>& apps) {
+  struct Outcome {
+    absl::Mutex mu;
+    bool done ABSL_GUARDED_BY(mu) = false;
+    absl::Status status ABSL_GUARDED_BY(mu);
+  };
+  auto outcome = std::make_shared<Outcome>();
+  Post([this, action, apps, outcome] {
+    absl::Status st;
+    bool acting;
+    {
+      absl::MutexLock lock(&mu_);
+      acting = acting_;
+    }
+    if (!acting) {
+      st = absl::FailedPreconditionError(
+          absl::StrCat(application_, " is the backup of its SCS pair and acts on nothing",
+                       partner_.empty() ? "" : absl::StrCat("; ask its partner ", partner_)));
+    }
+    for (const std::string& app : apps) {
+      if (!st.ok()) break;
+      switch (action) {
+        case cv1::CONTROL_ACTION_START:
+          st = controller_.RequestStart(app);
+          break;
+        case cv1::CONTROL_ACTION_STOP:
+          st = controller_.RequestStop(app);
+          break;
+        case cv1::CONTROL_ACTION_RESTART:
+          st = controller_.RequestRestart(app);
+          break;
+        case cv1::CONTROL_ACTION_SWITCHOVER:
+          st = controller_.RequestSwitchover(app);
+          break;
+        default:
+          st = absl::InvalidArgumentError("give an action: start, stop, restart or switchover");
+      }
+    }
+    absl::MutexLock lock(&outcome->mu);
+    outcome->status = st;
+    outcome->done = true;
+  });
+  absl::MutexLock lock(&outcome->mu);
+  auto done = [&outcome]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(outcome->mu) { return outcome->done; };
+  if (!outcome->mu.AwaitWithTimeout(absl::Condition(&done), absl::Seconds(10))) {
+    return absl::DeadlineExceededError("the SCS did not carry out the action within 10 s");
+  }
+  return outcome->status;
 }
 
 void ScsServer::Post(std::function<void()> event) {
@@ -231,8 +292,14 @@ void ScsServer::Loop() {
     views_at_ = now;
     std::vector<AppView> views = controller_.Views();
     WriteStatus(views);
+    std::vector<std::string> owned;
+    for (const auto& [host, link] : links_) owned.push_back(host);
+    std::vector<HostView> hosts = controller_.HostViews(owned);
+    std::vector<std::string> alarms = controller_.Alarms();
     absl::MutexLock lock(&mu_);
     views_ = std::move(views);
+    host_views_ = std::move(hosts);
+    alarms_ = std::move(alarms);
   }
   links_.clear();
 }

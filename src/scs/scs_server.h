@@ -56,6 +56,19 @@ class ScsServer {
   //! For GetInfo (any thread).
   control::v1::ScsInfo Info();
 
+  //! What an operator sees (any thread): as of the loop's last round.
+  struct Picture {
+    std::vector<AppView> apps;
+    std::vector<HostView> hosts;
+    std::vector<std::string> alarms;
+    control::v1::ScsInfo info;
+  };
+  Picture Snapshot();
+  //! Carries out an operator's action for `apps` on the loop thread and
+  //! returns its outcome (waits up to 10 s). FAILED_PRECONDITION from the
+  //! backup of an SCS pair, naming its partner.
+  absl::Status Act(control::v1::ControlAction action, const std::vector<std::string>& apps);
+
  private:
   void Post(std::function<void()> event);
   void Loop();
@@ -79,6 +92,8 @@ class ScsServer {
   bool config_dirty_ ABSL_GUARDED_BY(mu_) = true;
   bool stopping_ ABSL_GUARDED_BY(mu_) = false;
   std::vector<AppView> views_ ABSL_GUARDED_BY(mu_);
+  std::vector<HostView> host_views_ ABSL_GUARDED_BY(mu_);
+  std::vector<std::string> alarms_ ABSL_GUARDED_BY(mu_);
   bool acting_ ABSL_GUARDED_BY(mu_) = false;
   int64_t epoch_ ABSL_GUARDED_BY(mu_) = 0;
   int hosts_ ABSL_GUARDED_BY(mu_) = 0;

@@ -261,6 +261,70 @@ TEST_F(ControllerTest, NoAutoRestartStaysStopped) {
       << c_.View("once").reason;
 }
 
+// An operator's restart stops the run (with stop_timeout) and starts the
+// next at once: no backoff, no failure counted, and an app without
+// auto_restart comes back too. A stopped application is just started.
+TEST_F(ControllerTest, RestartStopsThenStartsWithoutCountingAFailure) {
+  c_.SetApplications({App("svc", "h1")});
+  fleet_.Up("h1");
+  fleet_.Run();
+  const int64_t pid = fleet_.Of("h1", "svc").pid();
+  ASSERT_TRUE(c_.RequestRestart("svc").ok());
+  std::vector<Command> cmds = c_.Tick();
+  const auto* stop = Find<cv1::StopProcessRequest>(cmds, "svc");
+  ASSERT_NE(stop, nullptr);
+  EXPECT_EQ(stop->timeout_s(), 10) << "graceful: the Application's stop_timeout_s";
+  for (const Command& cmd : cmds) fleet_.Apply(cmd);
+  cmds = c_.Tick();
+  ASSERT_NE(Find<cv1::StartProcessRequest>(cmds, "svc"), nullptr)
+      << "started again at once, without backoff";
+  for (const Command& cmd : cmds) fleet_.Apply(cmd);
+  EXPECT_EQ(fleet_.Of("h1", "svc").state(), cv1::PROCESS_STATE_RUNNING);
+  EXPECT_NE(fleet_.Of("h1", "svc").pid(), pid);
+  const AppView v = c_.View("svc");
+  EXPECT_EQ(v.status, AppStatus::kStarted);
+  EXPECT_EQ(v.restarts, 1);
+  EXPECT_TRUE(v.reason.empty()) << v.reason;
+  // Four more restarts do not add up to a give-up (max_failures is 4).
+  for (int i = 0; i < 4; ++i) {
+    ASSERT_TRUE(c_.RequestRestart("svc").ok());
+    fleet_.Run();
+  }
+  EXPECT_EQ(c_.View("svc").status, AppStatus::kStarted);
+  EXPECT_FALSE(c_.View("svc").gave_up);
+  // Stopped, a restart starts it.
+  ASSERT_TRUE(c_.RequestStop("svc").ok());
+  fleet_.Run();
+  ASSERT_EQ(c_.View("svc").status, AppStatus::kStopped);
+  ASSERT_TRUE(c_.RequestRestart("svc").ok());
+  fleet_.Run();
+  EXPECT_EQ(c_.View("svc").status, AppStatus::kStarted);
+  EXPECT_TRUE(c_.View("svc").wanted);
+  EXPECT_EQ(c_.RequestRestart("nope").code(), absl::StatusCode::kNotFound);
+}
+
+// Hosts as an operator sees them: up since when, applications and how many run.
+TEST_F(ControllerTest, HostViewsCountWhatRuns) {
+  c_.SetApplications({App("a", "h1"), App("b", "h1", /*autostart=*/false)});
+  fleet_.Up("h1");
+  fleet_.Run();
+  std::vector<HostView> hosts = c_.HostViews({"h1", "h3"});
+  ASSERT_EQ(hosts.size(), 2u);
+  EXPECT_EQ(hosts[0].name, "h1");
+  EXPECT_TRUE(hosts[0].up);
+  EXPECT_EQ(hosts[0].since, clock_.Now());
+  EXPECT_EQ(hosts[0].applications, 2);
+  EXPECT_EQ(hosts[0].running, 1);
+  EXPECT_EQ(hosts[1].name, "h3");
+  EXPECT_FALSE(hosts[1].up) << "never heard from";
+  clock_.Advance(absl::Seconds(7));
+  fleet_.Down("h1");
+  hosts = c_.HostViews({"h1"});
+  EXPECT_FALSE(hosts[0].up);
+  EXPECT_EQ(hosts[0].since, clock_.Now());
+  EXPECT_EQ(hosts[0].running, 0);
+}
+
 // A libtandem application that never reports Started is Initializing until
 // its start timeout, then stopped at once and counted as a failure.
 TEST_F(ControllerTest, StartTimeoutStopsAndCounts) {
