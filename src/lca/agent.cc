@@ -288,8 +288,10 @@ absl::StatusOr<cv1::ProcessStatus> Agent::Start(const cv1::StartProcessRequest& 
     Managed& m = processes_[spec.application()];
     cv1::ProcessStatus& s = *m.state.mutable_status();
     if (IsActive(s.state())) {
-      if (google::protobuf::util::MessageDifferencer::Equals(s.spec(), spec) &&
+      // A running service runs as the host's bootstrap file says: started.
+      if ((s.service() || google::protobuf::util::MessageDifferencer::Equals(s.spec(), spec)) &&
           s.state() != cv1::PROCESS_STATE_STOPPING) {
+        m.held = false;
         return s;
       }
       return absl::FailedPreconditionError(absl::StrCat(spec.application(), " is ",
@@ -303,7 +305,10 @@ absl::StatusOr<cv1::ProcessStatus> Agent::Start(const cv1::StartProcessRequest& 
     *s.mutable_spec() = spec;
     s.set_mode(req.mode());
     s.set_mode_epoch(req.mode_epoch());
+    m.held = false;
+    m.next_restart = absl::InfinitePast();
     Launch(m);
+    m.launched_at = clock_.Now();
     Save();
     out = s;
   }
@@ -320,7 +325,8 @@ absl::StatusOr<cv1::ProcessStatus> Agent::Stop(const cv1::StopProcessRequest& re
     TANDEM_ASSIGN_OR_RETURN(Managed * found, Find(req.application()));
     Managed& m = *found;
     cv1::ProcessStatus& s = *m.state.mutable_status();
-    Observe(m);  // its pid, if the shim has reported it by now
+    m.held = true;  // a service stays stopped until an SCS starts it
+    Observe(m);     // its pid, if the shim has reported it by now
     if (s.state() == cv1::PROCESS_STATE_STARTING || s.state() == cv1::PROCESS_STATE_RUNNING) {
       const int sig = req.timeout_s() > 0 ? SIGTERM : SIGKILL;
       if (auto st = runner_.Signal(HandleOf(m), s.pid(), sig); !st.ok()) {
@@ -391,8 +397,11 @@ bool Agent::Observe(Managed& m) {
   const bool alive = runner_.Alive(h);
   // A running shim writes again only when the program exits, and exits
   // right after: its pidfd wakes the loop then. Until it has said
-  // "started" (or after a recovery) its lines are read on every round.
-  if (alive && s.state() != cv1::PROCESS_STATE_STARTING && !m.recovered) return false;
+  // "started" (also when a stop came first) or after a recovery its lines
+  // are read on every round.
+  const bool pid_unknown = s.state() == cv1::PROCESS_STATE_STARTING ||
+                           (s.state() == cv1::PROCESS_STATE_STOPPING && s.pid() == 0);
+  if (alive && !pid_unknown && !m.recovered) return false;
   const std::vector<std::string> lines = runner_.ReadStatus(h);
   const char* while_down = m.recovered ? " while the LCA was down" : "";
   bool changed = false;
@@ -500,6 +509,61 @@ void Agent::RotateLog(Managed& m) {
   }
 }
 
+void Agent::StartServices() {
+  std::vector<cv1::ProcessStatus> changed;
+  {
+    absl::MutexLock lock(&mu_);
+    // What the bootstrap file no longer lists is an ordinary process again.
+    for (auto& [name, m] : processes_) m.state.mutable_status()->set_service(false);
+    for (const cv1::ProcessSpec& spec : options_.services) {
+      Managed& m = processes_[spec.application()];
+      cv1::ProcessStatus& s = *m.state.mutable_status();
+      s.set_service(true);
+      if (IsActive(s.state())) {
+        spdlog::info("lca: service {} runs already (pid {})", spec.application(), s.pid());
+        continue;
+      }
+      s.set_application(spec.application());
+      s.set_dbid(spec.dbid());
+      *s.mutable_spec() = spec;
+      Launch(m);
+      m.launched_at = clock_.Now();
+      changed.push_back(s);
+    }
+    if (!changed.empty()) Save();
+  }
+  if (!changed.empty()) {
+    Notify(std::move(changed));
+    runner_.Wake();
+  }
+}
+
+bool Agent::RestartService(Managed& m, absl::Time now) {
+  cv1::ProcessStatus& s = *m.state.mutable_status();
+  if (!s.service() || m.held || IsActive(s.state()) ||
+      s.state() == cv1::PROCESS_STATE_UNSPECIFIED) {
+    m.next_restart = absl::InfinitePast();
+    return false;
+  }
+  if (m.next_restart == absl::InfinitePast()) {
+    const bool stable = m.launched_at != absl::InfinitePast() &&
+                        now - m.launched_at >= options_.service_stable_after;
+    m.restart_backoff = stable || m.restart_backoff == absl::ZeroDuration()
+                            ? options_.service_restart_initial
+                            : std::min(m.restart_backoff * 2, options_.service_restart_max);
+    m.next_restart = now + m.restart_backoff;
+    spdlog::warn("lca: service {} ended ({}); starting it again in {}", s.application(),
+                 s.state() == cv1::PROCESS_STATE_FAILED ? s.reason() : s.last_exit().description(),
+                 absl::FormatDuration(m.restart_backoff));
+    return false;
+  }
+  if (now < m.next_restart) return false;
+  m.next_restart = absl::InfinitePast();
+  Launch(m);
+  m.launched_at = now;
+  return true;
+}
+
 bool Agent::Poll() {
   std::vector<cv1::ProcessStatus> changed;
   bool busy = false;
@@ -518,6 +582,7 @@ bool Agent::Poll() {
         c = true;
       }
       if (CheckHeartbeat(m, now)) c = true;
+      if (RestartService(m, now)) c = true;
       if (IsActive(s.state()) && now >= m.next_log_check) {
         m.next_log_check = now + options_.log_check_period;
         RotateLog(m);

@@ -45,6 +45,14 @@ struct AgentOptions {
   //! The Unix socket of the AppAgent service, handed to every process as
   //! TANDEM_LCA_SOCKET (with TANDEM_APPLICATION and TANDEM_LCA_TOKEN).
   std::string app_socket;
+  //! The host's own services ([[lca.service]]): started by StartServices()
+  //! and again whenever they exit (after service_restart_initial, doubling
+  //! to service_restart_max; a run of service_stable_after resets it),
+  //! unless an SCS stopped them.
+  std::vector<cv1::ProcessSpec> services;
+  absl::Duration service_restart_initial = absl::Seconds(1);
+  absl::Duration service_restart_max = absl::Seconds(30);
+  absl::Duration service_stable_after = absl::Seconds(60);
 };
 
 class Agent {
@@ -58,6 +66,9 @@ class Agent {
   //! Creates the directories and reads the state file (if any): the processes
   //! it lists are watched again. Call once, before anything else.
   absl::Status Recover();
+  //! Starts the services (options.services) that do not run (a restarted
+  //! LCA has re-adopted those that do). Call after Recover().
+  void StartServices();
   //! Runs Poll() on a thread of its own, woken by process exits: every
   //! `busy_period` while a process is starting or stopping (its shim's
   //! report is awaited), every `idle_period` otherwise (timers only).
@@ -115,7 +126,15 @@ class Agent {
     bool recovered = false;
     bool killed = false;
     absl::Time next_log_check = absl::InfinitePast();
+    //! A service: an SCS stopped it (not restarted until an SCS starts it).
+    bool held = false;
+    //! A service that is not running: when it is started again.
+    absl::Time next_restart = absl::InfinitePast();
+    absl::Duration restart_backoff = absl::ZeroDuration();
+    absl::Time launched_at = absl::InfinitePast();
   };
+  //! A service that ended is scheduled and started again; true when it was.
+  bool RestartService(Managed& m, absl::Time now) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
 
   absl::Status CheckEpoch(const cv1::CommandHeader& h) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   //! Launches `m` from its spec; FAILED with the reason when it cannot.

@@ -54,10 +54,12 @@ absl::Status RunLca(const LcaConfig& config, const std::string& self_dir) {
   options.log_max_bytes = config.log_max_mib << 20;
   options.log_keep = config.log_keep;
   options.app_socket = config.state_dir + "/lca.sock";
+  options.services = config.services;
   const std::string shim = config.shim.empty() ? self_dir + "/tandem-shim" : config.shim;
   ProcessRunnerPtr runner = MakeLinuxProcessRunner(shim);
   Agent agent(options, Clock::Real(), *runner);
   TANDEM_RETURN_IF_ERROR(agent.Recover());
+  agent.StartServices();
   agent.StartLoop();
 
   client::ClientOptions co;

@@ -4,6 +4,7 @@
 #include <unistd.h>
 
 #include <fstream>
+#include <set>
 #include <sstream>
 
 #include "absl/strings/match.h"
@@ -17,7 +18,7 @@ namespace {
 const TomlSchema kKnownKeys = {
     {"lca",
      {"host", "listen", "port_file", "application", "state_dir", "log_dir", "cgroup_root",
-      "default_user", "shim", "log_max_mib", "log_keep"}},
+      "default_user", "shim", "log_max_mib", "log_keep", "service"}},
     {"config", {"servers"}},
     {"tls", TlsKeys()},
     {"log", {"level", "file"}},
@@ -25,6 +26,75 @@ const TomlSchema kKnownKeys = {
 
 absl::Status Invalid(const std::string& source, absl::string_view msg) {
   return absl::InvalidArgumentError(absl::StrCat(source, ": ", msg));
+}
+
+// [[lca.service]]: application, command_line (required), arguments (a list),
+// working_directory, os_user, environment (a table of strings).
+absl::Status ParseServices(const toml::table& root, const std::string& source,
+                           std::vector<cv1::ProcessSpec>* out) {
+  const toml::node* node = root["lca"]["service"].node();
+  if (node == nullptr) return absl::OkStatus();
+  const toml::array* list = node->as_array();
+  if (list == nullptr) {
+    return Invalid(source, "[[lca.service]] must be an array of tables ([[lca.service]] blocks)");
+  }
+  std::set<std::string> names;
+  for (size_t i = 0; i < list->size(); ++i) {
+    const std::string where = absl::StrCat("[[lca.service]] #", i + 1);
+    const toml::table* t = (*list)[i].as_table();
+    if (t == nullptr) return Invalid(source, absl::StrCat(where, " must be a table"));
+    cv1::ProcessSpec spec;
+    for (const auto& [key, value] : *t) {
+      const std::string k(key.str());
+      if (k == "application" || k == "command_line" || k == "working_directory" || k == "os_user") {
+        if (!value.is_string())
+          return Invalid(source, absl::StrCat(where, ": ", k, " must be a string"));
+        const std::string v = value.as_string()->get();
+        if (k == "application") spec.set_application(v);
+        if (k == "command_line") spec.set_command_line(v);
+        if (k == "working_directory") spec.set_working_directory(v);
+        if (k == "os_user") spec.set_os_user(v);
+      } else if (k == "arguments") {
+        const toml::array* a = value.as_array();
+        if (a == nullptr)
+          return Invalid(source, absl::StrCat(where, ": arguments must be a list of strings"));
+        for (const toml::node& arg : *a) {
+          if (!arg.is_string()) {
+            return Invalid(source, absl::StrCat(where, ": arguments must be a list of strings"));
+          }
+          spec.add_arguments(arg.as_string()->get());
+        }
+      } else if (k == "environment") {
+        const toml::table* env = value.as_table();
+        if (env == nullptr) {
+          return Invalid(
+              source,
+              absl::StrCat(where,
+                           ": environment must be a table, e.g. { HOME = \"/var/lib/tandem\" }"));
+        }
+        for (const auto& [name, v] : *env) {
+          if (!v.is_string()) {
+            return Invalid(source, absl::StrCat(where, ": environment.", std::string(name.str()),
+                                                " must be a string"));
+          }
+          (*spec.mutable_environment())[std::string(name.str())] = v.as_string()->get();
+        }
+      } else {
+        return Invalid(source, absl::StrCat(where, ": unknown key '", k,
+                                            "' (application, command_line, arguments, "
+                                            "working_directory, os_user, environment)"));
+      }
+    }
+    if (spec.application().empty() || spec.command_line().empty()) {
+      return Invalid(source, absl::StrCat(where, ": application and command_line are required"));
+    }
+    if (!names.insert(spec.application()).second) {
+      return Invalid(source,
+                     absl::StrCat(where, ": service ", spec.application(), " is listed twice"));
+    }
+    out->push_back(std::move(spec));
+  }
+  return absl::OkStatus();
 }
 
 }  // namespace
@@ -79,6 +149,7 @@ absl::StatusOr<LcaConfig> ParseLcaConfig(absl::string_view text, const std::stri
   }
   if (c.log_max_mib < 1) return Invalid(source, "[lca] log_max_mib must be at least 1");
   if (c.log_keep < 0 || c.log_keep > 100) return Invalid(source, "[lca] log_keep must be 0..100");
+  TANDEM_RETURN_IF_ERROR(ParseServices(root, source, &c.services));
   return c;
 }
 
@@ -130,6 +201,18 @@ default_user = "nobody"        # for Applications that name no os_user (never ro
 # shim = "/usr/lib/tandem/tandem-shim"  # default: beside tandemd
 log_max_mib = 10               # rotate an application's log past this size
 log_keep = 5                   # rotated files kept
+
+# The host's own services, started when the LCA starts and again whenever
+# they exit, with no SCS needed (the master Configuration Server, the SCS,
+# the proxy). The SCS shows and controls them like any application of the
+# host (same name as their Application object); its stop holds one stopped
+# until it is started again or the LCA restarts.
+# [[lca.service]]
+# application = "confserv"
+# command_line = "/usr/bin/tandemd"
+# arguments = ["confserv", "-f", "/etc/tandem/confserv.toml"]
+# os_user = "tandem"
+# environment = { HOME = "/var/lib/tandem" }
 
 [config]
 # Where the LCA reads its Host (whose scs field says who may command it):

@@ -38,6 +38,8 @@ struct LcaConfig {
   TlsFiles tls;
   std::string log_level = "info";
   std::string log_file;
+  //! [[lca.service]]: the host's own services (AgentOptions::services).
+  std::vector<cv1::ProcessSpec> services;
 };
 
 absl::StatusOr<LcaConfig> LoadLcaConfig(const std::string& path);

@@ -542,7 +542,7 @@ AppView Controller::View(const std::string& app) const {
   // A running process keeps the spec it was started from; say so when the
   // Application has changed since (a restart applies it).
   if (const cv1::ProcessStatus* p = Process(a);
-      p != nullptr && IsActive(p->state()) && p->has_spec() &&
+      p != nullptr && IsActive(p->state()) && p->has_spec() && !p->service() &&
       !google::protobuf::util::MessageDifferencer::Equals(p->spec(), a.spec)) {
     v.reason = absl::StrCat("runs from an older spec (the Application changed since it started): ",
                             "restart it to apply", v.reason.empty() ? "" : "; ", v.reason);

@@ -111,6 +111,7 @@ class ScsControlTest : public ::testing::Test {
     lo.host = "h1";
     lo.config_servers = {at()};
     lo.listen = absl::StrCat("127.0.0.1:", lca_port_);
+    lo.extra_toml = lca_extra_toml_;
     lca_ = std::make_unique<LcaProcess>(lo);
     lca_->Start();
     ScsOptions so;
@@ -123,7 +124,7 @@ class ScsControlTest : public ::testing::Test {
 
   void TearDown() override {
     // Applications outlive their LCA by design: end them here.
-    for (const char* app : {"svc1", "srv", "cli"}) {
+    for (const char* app : {"svc1", "srv", "cli", "cs2"}) {
       CommandResult r = admin_.Ctl(at(), absl::StrCat("-o json app status ", app));
       nlohmann::json j = nlohmann::json::parse(r.out, nullptr, false);
       if (j.is_array() && !j.empty() && j[0].value("pid", 0) > 0) {
@@ -166,17 +167,17 @@ class ScsControlTest : public ::testing::Test {
     return j.is_array() && j.size() == 1 ? j[0] : nlohmann::json();
   }
   // Waits until the SCS knows the host's LCA (the first status can race it).
-  void WaitForHost() {
+  void WaitForHost(int applications = 3) {
     for (int i = 0; i < 100; ++i) {
       CommandResult r = carol_.Ctl(at(), "-o json host status h1");
       nlohmann::json j = nlohmann::json::parse(r.out, nullptr, false);
       if (r.code == 0 && j.is_array() && j.size() == 1 && j[0]["lca"] == "up" &&
-          j[0]["applications"] == 3) {
+          j[0]["applications"] == applications) {
         return;
       }
       usleep(100 * 1000);
     }
-    FAIL() << "the SCS never reported h1 up with 3 applications";
+    FAIL() << "the SCS never reported h1 up with " << applications << " applications";
   }
 
   TempDir tmp_;
@@ -185,6 +186,7 @@ class ScsControlTest : public ::testing::Test {
   std::unique_ptr<ScsProcess> scs_;
   int scs_port_ = 0;
   int lca_port_ = 0;
+  std::string lca_extra_toml_;
   Person admin_{"admin"};
   Person carol_{"carol"};
   Person dave_{"dave"};
@@ -309,6 +311,78 @@ TEST_F(ScsControlTest, SolutionInDependencyOrder) {
   EXPECT_THAT(r.out, HasSubstr("person dave may not execute Solution pay"));
   r = carol_.Ctl(at(), "solution restart pay");
   EXPECT_EQ(r.code, 2) << "not a command: " << r.out;
+}
+
+// A configuration server as a service of its host's LCA ([[lca.service]]),
+// as the master pair runs on the framework VMs: it runs before any SCS and
+// is restarted by the LCA while no SCS runs (a dead SCS never keeps it
+// down); the SCS shows it like any application, and its stop holds it
+// stopped until its start.
+class ScsServiceTest : public ScsControlTest {
+ protected:
+  void SetUp() override {
+    TandemdOptions o;  // only its bootstrap file is used: the LCA runs it
+    cs2_ = std::make_unique<TandemdProcess>(o);
+    lca_extra_toml_ =
+        absl::StrCat("[[lca.service]]\napplication = \"cs2\"\ncommand_line = \"",
+                     BinaryPath("tandemd"), "\"\narguments = [\"confserv\", \"-f\", \"",
+                     cs2_->config_path(), "\"]\nos_user = \"root\"\n");
+    ScsControlTest::SetUp();
+    if (HasFatalFailure()) return;
+    Create("app", absl::StrCat(R"({"name": "cs2", "folder_dbid": 1, "properties": {
+        "app_type": "ConfigServer", "host": {"ref": "Host", "name": "h1"},
+        "command_line": ")",
+                               BinaryPath("tandemd"), R"(", "arguments": "confserv -f )",
+                               cs2_->config_path(), R"(", "os_user": "root", "auto_restart": true,
+        "stop_timeout_s": 5},
+        "options": {"sml": {"autostart": "true"}}})"));
+    Run(admin_, "grant app cs2 --person carol --rights execute");
+  }
+  // The service's own answer: `tandemctl status` against its port.
+  bool Answers() const {
+    std::ifstream in(cs2_->dir() + "/port");
+    int port = 0;
+    if (!(in >> port) || port == 0) return false;
+    return carol_.Ctl(absl::StrCat("127.0.0.1:", port), "status").code == 0;
+  }
+  bool WaitAnswers() const {
+    for (int i = 0; i < 100; ++i) {
+      if (Answers()) return true;
+      usleep(100 * 1000);
+    }
+    return false;
+  }
+  std::unique_ptr<TandemdProcess> cs2_;
+};
+
+TEST_F(ScsServiceTest, ConfigServerRunsAsAServiceTheScsControls) {
+  ASSERT_TRUE(WaitAnswers()) << "the LCA started cs2 at its start";
+  ASSERT_NO_FATAL_FAILURE(WaitForHost(4));
+  nlohmann::json s = nlohmann::json::object();
+  for (int i = 0; i < 50 && s.value("status", "") != "Started"; ++i) {
+    usleep(100 * 1000);
+    s = StatusOf("cs2");
+    if (!s.is_object()) s = nlohmann::json::object();
+  }
+  ASSERT_EQ(s["status"], "Started") << s.dump();
+  EXPECT_THAT(s.value("reason", ""), Not(HasSubstr("older spec")));
+  const int64_t pid = s["pid"].get<int64_t>();
+
+  // No SCS: the LCA alone brings a killed service back.
+  scs_->Kill();
+  ASSERT_EQ(kill(static_cast<pid_t>(pid), SIGKILL), 0);
+  usleep(300 * 1000);
+  ASSERT_TRUE(WaitAnswers()) << "restarted by its LCA with no SCS running";
+
+  scs_->Start();
+  CommandResult r = carol_.Ctl(at(), "app stop cs2 --wait --wait-timeout 30");
+  ASSERT_EQ(r.code, 0) << r.out;
+  sleep(2);
+  EXPECT_FALSE(Answers()) << "the SCS's stop holds it stopped";
+  EXPECT_EQ(StatusOf("cs2")["status"], "Stopped");
+  r = carol_.Ctl(at(), "app start cs2 --wait --wait-timeout 30");
+  ASSERT_EQ(r.code, 0) << r.out;
+  EXPECT_TRUE(WaitAnswers());
 }
 
 }  // namespace

@@ -99,6 +99,7 @@ class AgentTest : public ::testing::TestWithParam<bool> {
     o.cgroup_root = cgroup_root_;
     o.log_max_bytes = log_max_bytes_;
     o.log_keep = 2;
+    o.services = services_;
     agent_ = std::make_unique<Agent>(o, clock_, *runner_);
     ASSERT_TRUE(agent_->Recover().ok());
   }
@@ -145,6 +146,7 @@ class AgentTest : public ::testing::TestWithParam<bool> {
   testing::TempDir dir_;
   std::string cgroup_root_;
   int64_t log_max_bytes_ = 10 << 20;
+  std::vector<cv1::ProcessSpec> services_;
   SimClock clock_;
   ProcessRunnerPtr runner_;
   std::unique_ptr<Agent> agent_;
@@ -308,6 +310,75 @@ TEST_P(AgentTest, RestartedAgentReadoptsItsProcesses) {
   EXPECT_FALSE(Running(long_pid));
 }
 
+// The host's services ([[lca.service]]) start with the LCA, with no SCS, and
+// again whenever they exit (1 s, then doubling, on the injected clock); an
+// SCS's stop holds one stopped and its start releases it; a restarted LCA
+// re-adopts a running service and starts a stopped one again.
+TEST_P(AgentTest, ServicesRunWithoutAnScs) {
+  cv1::ProcessSpec svc;
+  svc.set_application("svc");
+  svc.set_command_line("/bin/sh");
+  svc.add_arguments("-c");
+  svc.add_arguments("sleep 300");
+  svc.set_working_directory(dir_.path());
+  services_ = {svc};
+  NewAgent();
+  agent_->StartServices();
+  ASSERT_TRUE(Reaches("svc", cv1::PROCESS_STATE_RUNNING)) << StatusOf("svc").DebugString();
+  EXPECT_TRUE(StatusOf("svc").service());
+  const int64_t pid = StatusOf("svc").pid();
+  ASSERT_EQ(kill(static_cast<pid_t>(pid), SIGKILL), 0);
+  ASSERT_TRUE(Reaches("svc", cv1::PROCESS_STATE_EXITED));
+  for (int i = 0; i < 5; ++i) agent_->Poll();
+  EXPECT_EQ(StatusOf("svc").state(), cv1::PROCESS_STATE_EXITED) << "not before the restart delay";
+  clock_.Advance(absl::Seconds(1));
+  ASSERT_TRUE(Reaches("svc", cv1::PROCESS_STATE_RUNNING));
+  EXPECT_NE(StatusOf("svc").pid(), pid);
+  EXPECT_EQ(StatusOf("svc").starts(), 2);
+  // A quick second exit waits twice as long.
+  ASSERT_EQ(kill(static_cast<pid_t>(StatusOf("svc").pid()), SIGKILL), 0);
+  ASSERT_TRUE(Reaches("svc", cv1::PROCESS_STATE_EXITED));
+  clock_.Advance(absl::Seconds(1));
+  for (int i = 0; i < 5; ++i) agent_->Poll();
+  EXPECT_EQ(StatusOf("svc").state(), cv1::PROCESS_STATE_EXITED) << "backoff doubled to 2 s";
+  clock_.Advance(absl::Seconds(1));
+  ASSERT_TRUE(Reaches("svc", cv1::PROCESS_STATE_RUNNING));
+
+  // The SCS stops it: it stays stopped.
+  ASSERT_TRUE(Stop("svc", 5).ok());
+  ASSERT_TRUE(Reaches("svc", cv1::PROCESS_STATE_EXITED));
+  clock_.Advance(absl::Minutes(5));
+  for (int i = 0; i < 5; ++i) agent_->Poll();
+  EXPECT_EQ(StatusOf("svc").state(), cv1::PROCESS_STATE_EXITED) << "held by the SCS's stop";
+  // The SCS starts it (from its own spec, here the same).
+  cv1::StartProcessRequest start;
+  start.mutable_header()->set_scs_epoch(1);
+  *start.mutable_spec() = svc;
+  ASSERT_TRUE(agent_->Start(start).ok());
+  ASSERT_TRUE(Reaches("svc", cv1::PROCESS_STATE_RUNNING));
+  const int64_t running = StatusOf("svc").pid();
+
+  // The LCA restarts: the running service is re-adopted, not started twice.
+  NewAgent();
+  agent_->StartServices();
+  agent_->Poll();
+  EXPECT_EQ(StatusOf("svc").state(), cv1::PROCESS_STATE_RUNNING);
+  EXPECT_EQ(StatusOf("svc").pid(), running);
+  EXPECT_TRUE(Running(running));
+  // Stopped, then the LCA restarts (a host boot): it starts again.
+  ASSERT_TRUE(Stop("svc", 5).ok());
+  ASSERT_TRUE(Reaches("svc", cv1::PROCESS_STATE_EXITED));
+  NewAgent();
+  agent_->StartServices();
+  ASSERT_TRUE(Reaches("svc", cv1::PROCESS_STATE_RUNNING));
+  EXPECT_TRUE(StatusOf("svc").service());
+  // An LCA whose bootstrap file no longer lists it treats it as any process.
+  services_.clear();
+  NewAgent();
+  agent_->StartServices();
+  EXPECT_FALSE(StatusOf("svc").service());
+}
+
 // Output past the size limit is rotated (copy, then truncate: the process
 // keeps its file open), keeping log_keep old files.
 TEST_P(AgentTest, LogsRotateBySize) {
@@ -339,6 +410,7 @@ TEST_P(AgentTest, StaleEpochsAreRefused) {
   req.set_mode(cv1::HA_MODE_BACKUP);
   req.set_mode_epoch(3);
   ASSERT_TRUE(agent_->Start(req).ok());
+  ASSERT_TRUE(Reaches("app", cv1::PROCESS_STATE_RUNNING));
   cv1::StopProcessRequest stop;
   stop.mutable_header()->set_scs_epoch(4);
   stop.set_application("app");
@@ -359,6 +431,18 @@ TEST_P(AgentTest, StaleEpochsAreRefused) {
   EXPECT_EQ(promoted->mode_epoch(), 4);
   stop.mutable_header()->set_scs_epoch(5);
   EXPECT_TRUE(agent_->Stop(stop).ok());
+  EXPECT_TRUE(Reaches("app", cv1::PROCESS_STATE_EXITED));
+}
+
+// A stop that comes before the shim has reported the application's pid is
+// not lost: the signal goes out once the pid is known (process groups).
+TEST_P(AgentTest, StopWhileStartingIsNotLost) {
+  const cv1::ProcessStatus started = Start("early", {"-c", "sleep 300"});
+  ASSERT_EQ(started.state(), cv1::PROCESS_STATE_STARTING);
+  ASSERT_TRUE(Stop("early", 5).ok());
+  ASSERT_TRUE(Reaches("early", cv1::PROCESS_STATE_EXITED)) << StatusOf("early").DebugString();
+  EXPECT_NE(StatusOf("early").last_exit().description().find("SIGTERM"), std::string::npos)
+      << StatusOf("early").last_exit().description();
 }
 
 // An unreadable state file is an error naming it, not a silent fresh start.

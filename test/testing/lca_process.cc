@@ -18,7 +18,7 @@ LcaProcess::LcaProcess(LcaOptions options) : DaemonProcess("lca", options.listen
   for (size_t i = 0; i < options.config_servers.size(); ++i) {
     toml << (i > 0 ? ", " : "") << "\"" << options.config_servers[i] << "\"";
   }
-  toml << "]\n[log]\nlevel = \"info\"\n" << TlsToml();
+  toml << "]\n[log]\nlevel = \"info\"\n" << TlsToml() << options.extra_toml;
 }
 
 std::unique_ptr<control::v1::LocalControl::Stub> LcaProcess::Control(

@@ -18,6 +18,8 @@ struct LcaOptions {
   //! cgroup v2 directory; empty: process groups.
   std::string cgroup_root;
   std::string listen = "127.0.0.1:0";
+  //! Appended to the bootstrap file (e.g. [[lca.service]] blocks).
+  std::string extra_toml;
 };
 
 class LcaProcess : public DaemonProcess {
