@@ -52,14 +52,17 @@ case ${1:-} in
 The two-region lab is up (docs/LAB.md): region 1 live (r1-dbms primary,
 master pair on r1-fw-p/r1-fw-b), region 2 dormant (r2-dbms streaming standby,
 r2-fw-p/r2-fw-b configured and stopped), a proxy pair and a sample app in
-each region's application VMs, BIND on dns (zone tandem.test.).
+each region's application VMs (the samples a warm-standby pair started by
+the region's SCS; every framework and application VM boots an LCA that runs
+its Tandem services), BIND on dns (zone tandem.test.).
 
 Explore (from the ops host, where tandemctl finds everything by itself):
   $LAB status                          # every host and server
   $LAB exec ops tandemctl dr status    # both regions at a glance
   $LAB exec ops tandemctl list app
   $LAB exec ops tandemctl set-option app sample-app lab marker hello
-  tail -f $LAB_STATE/r2-app-b/sample.log  # a sample app sees it
+  tail -f $LAB_STATE/r2-app-b/logs/sample-r2-b-*.log  # a sample app sees it
+  $LAB exec ops tandemctl app status   # what the SCSs run where (LCAs, SCS pairs)
 
 Drive a failover (docs/DR.md is the operator's guide):
   for h in r1-dbms r1-fw-p r1-fw-b r1-app-p r1-app-b; do $LAB kill \$h; done   # lose region 1

@@ -18,4 +18,14 @@ int WaitForTerminationSignal(const std::function<void()>& on_sighup) {
   }
 }
 
+int TerminationSignalWithin(int timeout_ms) {
+  sigset_t set;
+  sigemptyset(&set);
+  sigaddset(&set, SIGTERM);
+  sigaddset(&set, SIGINT);
+  timespec ts{timeout_ms / 1000, (timeout_ms % 1000) * 1000000L};
+  const int sig = sigtimedwait(&set, nullptr, &ts);
+  return sig > 0 ? sig : 0;
+}
+
 }  // namespace tandem

@@ -10,4 +10,8 @@ namespace tandem {
 //! calls `on_sighup` (when given; the signal is ignored otherwise).
 int WaitForTerminationSignal(const std::function<void()>& on_sighup = nullptr);
 
+//! Waits at most `timeout_ms` for SIGTERM or SIGINT (blocked as above);
+//! the signal, or 0 when none came. For waits at start-up.
+int TerminationSignalWithin(int timeout_ms);
+
 }  // namespace tandem

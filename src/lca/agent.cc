@@ -173,6 +173,8 @@ std::string Agent::FileStem(const cv1::ProcessSpec& spec) const {
     stem += (isalnum(static_cast<unsigned char>(c)) || c == '-' || c == '_' || c == '.') ? c : '_';
   }
   if (stem.empty() || stem[0] == '.') stem = "_" + stem;
+  // A service's spec (from the bootstrap file) has no DBID: NAME.log.
+  if (spec.dbid() == 0) return stem;
   return absl::StrCat(stem, "-", spec.dbid());
 }
 

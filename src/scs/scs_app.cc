@@ -43,6 +43,20 @@ absl::Status RunScs(const ScsConfig& config) {
     spdlog::warn("scs: no master ({}) answered within 30 s; still trying",
                  absl::StrJoin(config.masters, ", "));
   }
+  // Its own Application first: whether it is one of a pair is decided once,
+  // here (a configuration imported after the SCS started is waited for).
+  for (int waited = 0; !cfg->Find(config::v1::OBJECT_TYPE_APPLICATION, config.application);
+       ++waited) {
+    if (waited % 100 == 0) {
+      spdlog::warn("scs: no Application '{}' in the configuration yet; waiting for it",
+                   config.application);
+    }
+    if (const int sig = TerminationSignalWithin(100); sig != 0) {
+      spdlog::info("signal {} received while waiting: the SCS stops", sig);
+      cfg->Stop();
+      return absl::OkStatus();
+    }
+  }
   // An SCS pair: the lock in the configuration, the partner's GetInfo.
   std::unique_ptr<ConfigEpochStore> store;
   std::unique_ptr<GrpcPartnerProbe> probe;

@@ -53,7 +53,6 @@ ctl() { "${L[@]}" exec ops "$CTL" --timeout 5 "$@"; }
 MASTERS=fw-p.tandem.test:9000,fw-b.tandem.test:9000
 write() { "${L[@]}" exec ops "$CTL" --timeout "${2:-5}" --server "$MASTERS" set-option app sample-app lab marker "$1" >/dev/null; }
 dr() { "${L[@]}" exec ops "$CTL" dr "$@"; }
-sample_has() { grep -q "$2" "$STATE/$1/sample.log"; }
 # (Never `| grep -q` here: grep stops at the first match, the writer gets
 # SIGPIPE, and with pipefail the check fails although it matched.)
 primary_in() { "${L[@]}" exec ops "$CTL" --timeout 2 --server "$MASTERS" status 2>/dev/null | grep -E "^ha node +$1-fw-" >/dev/null; }
@@ -126,7 +125,7 @@ case $SCENARIO in
   full|failback) SURVIVORS=(203.0.113.21:9100 203.0.113.22:9100) ;;
   *) SURVIVORS=(198.51.100.21:9100 198.51.100.22:9100 203.0.113.21:9100 203.0.113.22:9100) ;;
 esac
-SAMPLE_PID=$(cat "$STATE/r2-app-b/sample.pid")
+SAMPLE_PID=$(sample_pid r2-app-b)
 reader "${SURVIVORS[@]}" >"$STATE/reads.log" &
 READER_PID=$!
 

@@ -89,14 +89,13 @@ MARK1=one-$$-$RANDOM
 ctl --server fw-p.tandem.test:9000,fw-b.tandem.test:9000 set-option app sample-app lab marker "$MARK1"
 r2_has() { ctl --server 203.0.113.21:9100 -o json get app sample-app | grep "$1" >/dev/null; }
 check "r2-app-p's proxy serves the write" eventually 10 r2_has "$MARK1"
-sample_has() { grep -q "$2" "$STATE/$1/sample.log"; }
 check "the sample app on r2-app-b received it" eventually 10 sample_has r2-app-b "$MARK1"
 check "the sample app on r1-app-b received it" eventually 10 sample_has r1-app-b "$MARK1"
 
 echo "== lab kill r1-app-p"
 "${L[@]}" kill r1-app-p
 check "r1-app-p shows down" grep -Eq '^r1-app-p +[0-9.]+ +down ' <<<"$("${L[@]}" status | sed -n '/^== hosts/,/^$/p')"
-SAMPLE_B=$(cat "$STATE/r1-app-b/sample.pid")
+SAMPLE_B=$(sample_pid r1-app-b)
 check "the sample app on r1-app-b is still running" kill -0 "$SAMPLE_B"
 check "it still has its configuration" sample_has r1-app-b "$MARK1"
 MARK2=two-$$-$RANDOM

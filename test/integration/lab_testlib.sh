@@ -7,6 +7,9 @@
 #     `lab down`, whatever happened.
 #   check DESCRIPTION COMMAND...   ok/FAIL line, counted in PASS/FAIL
 #   eventually SECONDS COMMAND...  true once COMMAND succeeds (every 0.2 s)
+#   sample_has HOST TEXT   the sample app's log on HOST (its LCA's log
+#                          directory) contains TEXT
+#   sample_pid HOST        the pid of the sample app running in HOST
 
 lab_test_init() {
   if [ "$(id -u)" -ne 0 ]; then
@@ -41,6 +44,20 @@ eventually() {
   for ((i = 0; i < limit * 5; i++)); do
     "$@" >/dev/null 2>&1 && return 0
     sleep 0.2
+  done
+  return 1
+}
+
+# The sample apps run under their host's LCA (started by the SCS): their
+# output is in the LCA's log directory.
+sample_has() { cat "$STATE/$1"/logs/sample-*.log 2>/dev/null | grep "$2" >/dev/null; }
+sample_pid() {
+  local p
+  for p in $(ip netns pids "${PREFIX}$1" 2>/dev/null); do
+    if [ "$(cat "/proc/$p/comm" 2>/dev/null)" = tandem-sample ]; then
+      echo "$p"
+      return 0
+    fi
   done
   return 1
 }
