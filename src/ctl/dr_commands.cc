@@ -112,6 +112,18 @@ absl::Status RunStatus(CommandContext& ctx, const std::string& site_file) {
       for (const auto& m : r.masters) j["masters"].push_back(ServerJson(m));
       j["proxies"] = nlohmann::json::array();
       for (const auto& p : r.proxies) j["proxies"].push_back(ServerJson(p));
+      j["scs"] = nlohmann::json::array();
+      for (const auto& c : r.scs) {
+        j["scs"].push_back({{"address", c.address},
+                            {"reachable", c.reachable},
+                            {"error", c.error},
+                            {"application", c.name},
+                            {"role", c.reachable ? (c.primary ? "primary" : "backup") : "down"},
+                            {"epoch", c.epoch},
+                            {"hosts", c.hosts},
+                            {"applications", c.applications},
+                            {"started", c.started}});
+      }
       out["regions"].push_back(j);
     }
     for (const dr::DnsView& d : view.dns) {
@@ -163,6 +175,18 @@ absl::Status RunStatus(CommandContext& ctx, const std::string& site_file) {
              absl::StrCat(s.info.revision()),
              s.info.role() == v1::ROLE_PROXY ? ProxyModeName(s.info.proxy_mode()) : "-"});
       }
+    }
+  }
+  for (const dr::RegionView& r : view.regions) {
+    for (const dr::ScsView& c : r.scs) {
+      if (!c.reachable) {
+        servers.AddRow({r.name, c.address, "scs down", "-", "-", c.error});
+        continue;
+      }
+      servers.AddRow({r.name, c.address, c.primary ? "scs primary" : "scs backup",
+                      absl::StrCat(c.name, "/", c.epoch), "-",
+                      absl::StrCat(c.hosts, " hosts, ", c.started, "/", c.applications,
+                                   " applications Started")});
     }
   }
   servers.Print(ctx.out());

@@ -12,6 +12,7 @@
 //   dbms = "host=198.51.100.10 user=postgres dbname=tandem"
 //   masters = ["198.51.100.11:9000", "198.51.100.12:9000"]
 //   proxies = ["198.51.100.21:9100", "198.51.100.22:9100"]
+//   scs = ["198.51.100.11:4998", "198.51.100.12:4998"]   # optional: its SCSs
 //   addresses = { fw-p = "198.51.100.11", fw-b = "198.51.100.12", cfgmaster = "198.51.100.11" }
 //   dbms_host = "r1-dbms"            # a [hosts] entry
 //   framework_hosts = ["r1-fw-p", "r1-fw-b"]
@@ -40,6 +41,8 @@ struct Region {
   std::string dbms;
   std::vector<std::string> masters;
   std::vector<std::string> proxies;
+  //! Its Solution Control Servers' ScsControl addresses (optional).
+  std::vector<std::string> scs;
   //! What each DNS name (Site::names) points at when this region is live.
   std::vector<std::pair<std::string, std::string>> addresses;
   //! The [hosts] entry of the DBMS VM, and of the framework VMs.

@@ -6,9 +6,12 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "absl/strings/strip.h"
+#include "common/at_once.h"
+#include "common/tcp_probe.h"
 #include "dns/dns_client.h"
 #include "dr/runbook.h"
 #include "dr/servers.h"
+#include "net/scs_service.h"
 
 namespace tandem::dr {
 namespace {
@@ -31,6 +34,36 @@ std::vector<ServerView> AskAll(const std::vector<std::string>& addresses,
     }
     views.push_back(std::move(view));
   }
+  return views;
+}
+
+// Every SCS of the list, asked at once: Status with the operator's session.
+std::vector<ScsView> AskScsAll(const std::vector<std::string>& addresses,
+                               const ServerAccess& access) {
+  std::vector<ScsView> views(addresses.size());
+  RunAtOnce(addresses.size(), [&](size_t i) {
+    ScsView& v = views[i];
+    v.address = addresses[i];
+    const auto [host, port] = SplitHostPort(addresses[i]);
+    if (!port.empty() && !TcpAnswers(host, port, kTcpProbe)) {
+      v.error = absl::StrCat(addresses[i], " does not accept connections");
+      return;
+    }
+    net::ScsControlClient client(addresses[i], access.tls, access.token, "tandemctl-dr",
+                                 absl::Milliseconds(1500));
+    absl::StatusOr<control::v1::ScsStatusResponse> st = client.Status({});
+    if (!st.ok()) {
+      v.error = std::string(st.status().message());
+      return;
+    }
+    v.reachable = true;
+    v.name = st->info().application();
+    v.primary = st->info().role() == control::v1::SCS_ROLE_PRIMARY;
+    v.epoch = st->info().epoch();
+    v.hosts = st->info().hosts();
+    v.applications = st->applications_size();
+    for (const auto& a : st->applications()) v.started += a.status() == "Started" ? 1 : 0;
+  });
   return views;
 }
 
@@ -70,6 +103,7 @@ SiteView GatherStatus(const Site& site, const std::string& journal) {
     }
     r.masters = AskAll(region.masters, {site.tls, site.token});
     r.proxies = AskAll(region.proxies, {site.tls, site.token});
+    r.scs = AskScsAll(region.scs, {site.tls, site.token});
     view.regions.push_back(std::move(r));
   }
   // Revisions a standby lacks against the writable DBMS of the same configuration.

@@ -1,6 +1,7 @@
 // `tandemctl dr status`: both regions at a glance — DBMS roles, lag and
 // revisions, fences, the master pair (role, epoch, revision), each proxy's
-// mode, and what DNS answers for the framework names.
+// mode, each SCS's role and what it runs, and what DNS answers for the
+// framework names.
 #pragma once
 
 #include <optional>
@@ -20,6 +21,20 @@ struct ServerView {
   config::v1::ServerInfo info;
 };
 
+//! One SCS: its role and epoch, what it manages and how much of it runs
+//! (as the operator's session may see it).
+struct ScsView {
+  std::string address;
+  bool reachable = false;
+  std::string error;
+  std::string name;
+  bool primary = false;
+  int64_t epoch = 0;
+  int hosts = 0;
+  int applications = 0;
+  int started = 0;
+};
+
 struct RegionView {
   std::string name;
   bool dbms_reachable = false;
@@ -37,6 +52,7 @@ struct RegionView {
   std::string runbook_fence;
   std::vector<ServerView> masters;
   std::vector<ServerView> proxies;
+  std::vector<ScsView> scs;
 };
 
 struct DnsView {

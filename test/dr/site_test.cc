@@ -21,6 +21,7 @@ masters = ["203.0.113.11:9000", "203.0.113.12:9000"]
 dbms = "host=198.51.100.10 dbname=tandem"
 masters = ["198.51.100.11:9000", "198.51.100.12:9000"]
 proxies = ["198.51.100.21:9100"]
+scs = ["198.51.100.11:4998", "198.51.100.21:4998"]
 )";
 
 TEST(Site, ParsesRegionsInFileOrder) {
@@ -33,6 +34,9 @@ TEST(Site, ParsesRegionsInFileOrder) {
   EXPECT_EQ(site->regions[1].masters[1], "198.51.100.12:9000");
   EXPECT_TRUE(site->regions[0].proxies.empty());
   EXPECT_EQ(site->regions[1].proxies.size(), 1u);
+  EXPECT_TRUE(site->regions[0].scs.empty()) << "scs is optional";
+  ASSERT_EQ(site->regions[1].scs.size(), 2u);
+  EXPECT_EQ(site->regions[1].scs[1], "198.51.100.21:4998");
 }
 
 constexpr char kSiteWithHosts[] = R"([dns]

@@ -81,7 +81,26 @@ check "dr status: r2's DBMS is a standby 0 revisions behind" \
 check "dr status: r1-fw-p primary with epoch 1" grep -Eq '^r1 +198\.51\.100\.11:9000 +primary +r1-fw-p/1 ' <<<"$DR"
 check "dr status: r2's masters are down (dormant)" grep -Eq '^r2 +203\.0\.113\.11:9000 +down ' <<<"$DR"
 check "dr status: fw-p points at r1" grep -Eq '^fw-p +198\.51\.100\.11 +5 +r1$' <<<"$DR"
+check "dr status: r1's main SCS acts" grep -Eq '^r1 +198\.51\.100\.11:4998 +scs primary +scs-r1/1 +- +2 hosts, 4/4 applications Started' <<<"$DR"
+check "dr status: r1's application SCS acts" grep -Eq '^r1 +198\.51\.100\.21:4998 +scs primary +scs-app-r1/1 ' <<<"$DR"
+check "dr status: r1's backup SCSs follow" grep -Eq '^r1 +198\.51\.100\.22:4998 +scs backup +scs-app-r1-b/' <<<"$DR"
+check "dr status: r2's main SCS is down (dormant)" grep -Eq '^r2 +203\.0\.113\.11:4998 +scs down ' <<<"$DR"
 check "dr status: no warnings" bash -c '! grep -q WARNING' <<<"$DR"
+
+echo "== the management layer"
+app_field() {  # APP FIELD: from tandemctl -o json app status
+  ctl -o json app status "$1" | sed -n "s/^ *\"$2\": \"\{0,1\}\([^\",]*\)\"\{0,1\},\{0,1\}\$/\1/p" | head -1
+}
+check "the main SCS shows the master pair Started" \
+  test "$(app_field confserv status)/$(app_field confserv_backup status)/$(app_field confserv scs)" = Started/Started/scs-r1
+check "the sample pair of r1 was started by autostart" \
+  test "$(app_field sample-r1 mode)/$(app_field sample-r1-b mode)" = primary/backup
+SW=$(ctl app switchover sample-r2 --wait --wait-timeout 20 2>&1) || true
+echo "$SW" | sed 's/^/  /'
+check "tandemctl app switchover: sample-r2-b is now primary" \
+  test "$(app_field sample-r2-b mode)/$(app_field sample-r2 mode)" = primary/backup
+check "the switchover is in scs-app-r2's audit with the operator's name" \
+  grep -q '"action":"switchover".*"outcome":"allowed".*"who":"person operator"' "$STATE/r2-app-p/scs-audit.jsonl"
 check "dr status: exit status 0 without warnings" test "$DR_RC" -eq 0
 
 echo "== a write from ops through the primary reaches region 2's proxy"
@@ -97,6 +116,9 @@ echo "== lab kill r1-app-p"
 check "r1-app-p shows down" grep -Eq '^r1-app-p +[0-9.]+ +down ' <<<"$("${L[@]}" status | sed -n '/^== hosts/,/^$/p')"
 SAMPLE_B=$(sample_pid r1-app-b)
 check "the sample app on r1-app-b is still running" kill -0 "$SAMPLE_B"
+b_primary() { [ "$(app_field sample-r1-b mode)" = primary ]; }
+check "with r1-app-p (its primary and the acting SCS) lost, sample-r1-b becomes primary" \
+  eventually 30 b_primary
 check "it still has its configuration" sample_has r1-app-b "$MARK1"
 MARK2=two-$$-$RANDOM
 ctl --server fw-p.tandem.test:9000,fw-b.tandem.test:9000 set-option app sample-app lab marker "$MARK2"
