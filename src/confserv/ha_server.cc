@@ -9,19 +9,25 @@
 namespace tandem::confserv {
 namespace {
 
-// Sleeps in small steps so that Stop() is prompt.
-void SleepUnless(const std::atomic<bool>& stop, absl::Duration d) {
-  const absl::Time until = absl::Now() + d;
-  while (!stop && absl::Now() < until) {
-    absl::SleepFor(std::min(until - absl::Now(), absl::Milliseconds(20)));
+// Sleeps in small steps so that Stop() is prompt; on `clock`'s time (a
+// simulated clock moves when its test says so).
+void SleepUnless(const std::atomic<bool>& stop, absl::Duration d, Clock& clock) {
+  const absl::Time until = clock.Now() + d;
+  while (!stop && clock.Now() < until) {
+    absl::SleepFor(std::min(until - clock.Now(), absl::Milliseconds(20)));
   }
 }
 
 }  // namespace
 
 HaServer::HaServer(ConfigDatabase& db, HaConfig config, TlsFiles tls,
-                   std::function<void(const std::string&)> fatal)
-    : db_(db), config_(std::move(config)), tls_(std::move(tls)), fatal_(std::move(fatal)) {}
+                   std::function<void(const std::string&)> fatal, Clock& clock)
+    : db_(db),
+      config_(std::move(config)),
+      tls_(std::move(tls)),
+      fatal_(std::move(fatal)),
+      clock_(clock),
+      keeper_(config_.lease, clock) {}
 
 HaServer::~HaServer() { Stop(); }
 
@@ -88,28 +94,19 @@ std::string HaServer::PrimaryAddress() const {
 
 void HaServer::LeaseLoop() {
   storage::Storage& storage = db_.storage();
-  const absl::Duration renew_every = config_.lease / 3;
-  absl::Time valid_until = absl::Now() + config_.lease;
+  keeper_.Granted(clock_.Now());
   while (!stop_ && !failed_) {
     if (role_ == v1::ROLE_PRIMARY) {
-      const absl::Time start = absl::Now();
+      const absl::Time start = clock_.Now();
       absl::StatusOr<storage::Lease> renewed = storage.RenewLease(config_.lease);
-      if (renewed.ok()) {
-        valid_until = start + config_.lease;
-      } else if (storage::IsLeaseLost(renewed.status())) {
-        Fail(absl::StrCat("lost the master lease: ", renewed.status().message(),
-                          "; stopping (restart to rejoin as the backup)"));
+      const LeaseKeeper::Decision d = keeper_.Renewed(
+          start, renewed.status(), !renewed.ok() && storage::IsLeaseLost(renewed.status()));
+      if (d.verdict == LeaseKeeper::Verdict::kStepDown) {
+        Fail(d.why);
         return;
-      } else if (absl::Now() >= valid_until) {
-        Fail(absl::StrCat("could not renew the master lease before it expired (",
-                          renewed.status().message(),
-                          "); the backup may be the primary now: stopping (restart to rejoin)"));
-        return;
-      } else {
-        spdlog::warn("HA: renewing the master lease failed (will retry): {}",
-                     renewed.status().message());
       }
-      SleepUnless(stop_, renew_every);
+      if (d.verdict == LeaseKeeper::Verdict::kRetry) spdlog::warn("HA: {}", d.why);
+      SleepUnless(stop_, keeper_.renew_every(), clock_);
       continue;
     }
     // Backup: watch the lease; take it when it lapses.
@@ -124,8 +121,9 @@ void HaServer::LeaseLoop() {
         spdlog::warn(
             "HA: the primary's lease (holder '{}', epoch {}) lapsed {} ms ago: taking over",
             lease->holder, lease->epoch, lapsed_ms);
+        const absl::Time taken = clock_.Now();
         if (!TakeOver(*got)) return;
-        valid_until = absl::Now() + config_.lease;
+        keeper_.Granted(taken);
         continue;
       }
     } else {
@@ -134,7 +132,7 @@ void HaServer::LeaseLoop() {
       primary_node_ = lease->holder;
       epoch_ = lease->epoch;
     }
-    SleepUnless(stop_, config_.poll);
+    SleepUnless(stop_, config_.poll, clock_);
   }
 }
 
@@ -175,7 +173,7 @@ void HaServer::FollowLoop() {
       spdlog::warn("HA: backup copy cannot catch up from the database: {}", st.message());
     }
     if (address.empty() || address == advertise_) {
-      SleepUnless(stop_follow_, config_.poll);
+      SleepUnless(stop_follow_, config_.poll, clock_);
       continue;
     }
     config::ClientOptions options;
@@ -204,7 +202,7 @@ void HaServer::FollowLoop() {
     }
     if (!stop_follow_) {
       spdlog::debug("HA: backup stream from {} ended: {}", address, st.message());
-      SleepUnless(stop_follow_, config_.poll);
+      SleepUnless(stop_follow_, config_.poll, clock_);
     }
   }
 }

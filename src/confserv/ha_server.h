@@ -14,7 +14,9 @@
 #include <thread>
 
 #include "absl/synchronization/mutex.h"
+#include "common/clock.h"
 #include "confserv/config_database.h"
+#include "confserv/lease_keeper.h"
 #include "confserv/server_config.h"
 #include "tandem/config/backend.h"
 
@@ -26,8 +28,9 @@ class HaServer final : public config::Backend {
   //! a background thread) when this server must stop: it lost the lease.
   //! `tls`: how the backup reaches the primary (its certificate is its
   //! identity there).
+  //! `clock`: the lease timers' time (tests pass a SimClock).
   HaServer(ConfigDatabase& db, HaConfig config, TlsFiles tls,
-           std::function<void(const std::string&)> fatal);
+           std::function<void(const std::string&)> fatal, Clock& clock = Clock::Real());
   ~HaServer() override;
   HaServer(const HaServer&) = delete;
   HaServer& operator=(const HaServer&) = delete;
@@ -68,6 +71,8 @@ class HaServer final : public config::Backend {
   const HaConfig config_;
   const TlsFiles tls_;
   const std::function<void(const std::string&)> fatal_;
+  Clock& clock_;
+  LeaseKeeper keeper_;  // lease thread only
   std::string advertise_;
   std::atomic<v1::Role> role_{v1::ROLE_UNSPECIFIED};
   std::atomic<int64_t> epoch_{0};

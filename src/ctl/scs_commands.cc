@@ -14,6 +14,7 @@
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_join.h"
 #include "absl/time/clock.h"
+#include "config/refs.h"
 #include "ctl/commands.h"
 #include "ctl/errors.h"
 #include "ctl/help.h"
@@ -25,6 +26,8 @@
 namespace tandem::ctl {
 namespace {
 
+using config::RefDbid;
+
 //! One SCS of the site, and its partner when it is one of a pair.
 struct ScsEndpoint {
   std::string name;
@@ -32,11 +35,6 @@ struct ScsEndpoint {
   std::string partner;
   std::string partner_address;
 };
-
-int64_t RefDbid(const v1::ConfigObject& o, const std::string& field) {
-  auto it = o.properties().find(field);
-  return it == o.properties().end() ? 0 : it->second.ref_value().dbid();
-}
 
 absl::StatusOr<v1::ConfigObject> GetByDbid(CommandContext& ctx, v1::ObjectType type, int64_t dbid) {
   ObjectKey key;

@@ -16,6 +16,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "absl/strings/str_split.h"
+#include "common/atomic_file.h"
 #include "common/hash.h"
 #include "common/logging.h"
 #include "common/status_macros.h"
@@ -35,43 +36,6 @@ std::string SignalName(int sig) {
 }
 
 // Writes `data` to `path` so that a crash leaves the old or the new file.
-absl::Status WriteAtomically(const std::string& path, const std::string& data) {
-  const std::string tmp = path + ".tmp";
-  const int fd = open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
-  if (fd < 0)
-    return absl::InternalError(absl::StrCat("creating ", tmp, ": ", std::strerror(errno)));
-  const char* p = data.data();
-  size_t left = data.size();
-  while (left > 0) {
-    ssize_t n = write(fd, p, left);
-    if (n < 0 && errno == EINTR) continue;
-    if (n <= 0) {
-      std::string err = std::strerror(errno);
-      close(fd);
-      unlink(tmp.c_str());
-      return absl::InternalError(absl::StrCat("writing ", tmp, ": ", err));
-    }
-    p += n;
-    left -= static_cast<size_t>(n);
-  }
-  if (fsync(fd) != 0) {
-    std::string err = std::strerror(errno);
-    close(fd);
-    unlink(tmp.c_str());
-    return absl::InternalError(absl::StrCat("syncing ", tmp, ": ", err));
-  }
-  close(fd);
-  if (rename(tmp.c_str(), path.c_str()) != 0) {
-    return absl::InternalError(absl::StrCat("renaming ", tmp, ": ", std::strerror(errno)));
-  }
-  const int dir = open(fs::path(path).parent_path().c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-  if (dir >= 0) {
-    fsync(dir);
-    close(dir);
-  }
-  return absl::OkStatus();
-}
-
 // Copies `from` to `to` (replacing it).
 absl::Status CopyFile(const std::string& from, const std::string& to) {
   std::error_code ec;
@@ -608,7 +572,8 @@ void Agent::Save() {
   google::protobuf::util::JsonPrintOptions print;
   print.add_whitespace = true;
   (void)google::protobuf::util::MessageToJsonString(state, &json, print);
-  absl::Status st = WriteAtomically(options_.state_dir + "/lca-state.json", json);
+  absl::Status st = WriteFileAtomically(options_.state_dir + "/lca-state.json", json,
+                                        {.durable = true, .mode = 0600});
   if (!st.ok()) {
     if (save_warning_.empty()) spdlog::error("lca: state file not saved: {}", st.message());
     save_warning_ = absl::StrCat(

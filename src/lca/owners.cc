@@ -1,16 +1,11 @@
 #include "lca/owners.h"
 
 #include "absl/strings/str_cat.h"
+#include "config/refs.h"
 
 namespace tandem::lca {
-namespace {
 
-int64_t RefDbid(const config::v1::ConfigObject& o, const std::string& field) {
-  auto it = o.properties().find(field);
-  return it == o.properties().end() ? 0 : it->second.ref_value().dbid();
-}
-
-}  // namespace
+using config::RefDbid;
 
 absl::StatusOr<std::vector<std::string>> OwnersOf(const config::v1::ConfigObject& host,
                                                   const ApplicationLookup& application) {

@@ -8,6 +8,7 @@
 #include <fstream>
 
 #include "absl/strings/str_cat.h"
+#include "common/atomic_file.h"
 #include "common/listen_check.h"
 #include "grpcpp/ext/proto_server_reflection_plugin.h"
 #include "grpcpp/impl/server_builder_option.h"
@@ -102,17 +103,8 @@ void GrpcServer::Shutdown(absl::Duration grace) {
 }
 
 absl::Status WritePortFile(const std::string& path, int port) {
-  const std::string tmp = path + ".tmp";
-  {
-    std::ofstream out(tmp, std::ios::trunc);
-    out << port << "\n";
-    if (!out.flush()) {
-      return absl::UnavailableError(absl::StrCat("cannot write port file '", tmp, "'"));
-    }
-  }
-  if (std::rename(tmp.c_str(), path.c_str()) != 0) {
-    return absl::UnavailableError(absl::StrCat("cannot rename '", tmp, "' to '", path, "'"));
-  }
+  absl::Status st = WriteFileAtomically(path, absl::StrCat(port, "\n"));
+  if (!st.ok()) return absl::UnavailableError(absl::StrCat("port file: ", st.message()));
   return absl::OkStatus();
 }
 

@@ -3,6 +3,7 @@
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "common/logging.h"
+#include "config/refs.h"
 #include "net/config_client.h"
 #include "spdlog/spdlog.h"
 
@@ -10,11 +11,7 @@ namespace tandem::scs {
 namespace {
 
 namespace v1 = ::tandem::config::v1;
-
-int64_t RefDbid(const v1::ConfigObject& o, const std::string& field) {
-  auto it = o.properties().find(field);
-  return it == o.properties().end() ? 0 : it->second.ref_value().dbid();
-}
+using config::RefDbid;
 
 PairLock LockOf(const v1::ConfigObject& app) {
   PairLock l;

@@ -9,7 +9,9 @@
 
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
+#include "common/atomic_file.h"
 #include "common/logging.h"
+#include "config/refs.h"
 #include "nlohmann/json.hpp"
 #include "scs/app_config.h"
 #include "spdlog/spdlog.h"
@@ -18,6 +20,7 @@ namespace tandem::scs {
 namespace {
 
 namespace v1 = ::tandem::config::v1;
+using config::RefDbid;
 
 class GrpcHostLink : public HostLink {
  public:
@@ -31,11 +34,6 @@ class GrpcHostLink : public HostLink {
  private:
   net::LcaLink link_;
 };
-
-int64_t RefDbid(const v1::ConfigObject& o, const std::string& field) {
-  auto it = o.properties().find(field);
-  return it == o.properties().end() ? 0 : it->second.ref_value().dbid();
-}
 
 std::string Rfc3339(absl::Time t) {
   if (t == absl::InfinitePast()) return "";
@@ -341,16 +339,9 @@ void ScsServer::WriteStatus(const std::vector<AppView>& views) {
   last_status_json_ = text;
   for (const AppView& v : views) spdlog::debug("scs: {} {}", v.name, AppStatusName(v.status));
   if (status_file_.empty()) return;
-  const std::string tmp = status_file_ + ".tmp";
-  {
-    std::ofstream out(tmp, std::ios::trunc);
-    out << text << "\n";
-    if (!out.flush()) {
-      spdlog::warn("scs: cannot write {}", tmp);
-      return;
-    }
+  if (absl::Status st = WriteFileAtomically(status_file_, text + "\n"); !st.ok()) {
+    spdlog::warn("scs: status file not written: {}", st.message());
   }
-  std::rename(tmp.c_str(), status_file_.c_str());
 }
 
 }  // namespace tandem::scs
