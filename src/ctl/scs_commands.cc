@@ -114,6 +114,29 @@ absl::StatusOr<ScsEndpoint> EndpointForApp(CommandContext& ctx, const std::strin
   return EndpointOf(ctx, scs);
 }
 
+//! A Solution (NAME|DBID) and the names of its applications.
+absl::StatusOr<std::pair<v1::ConfigObject, std::vector<std::string>>> SolutionApps(
+    CommandContext& ctx, const std::string& name, absl::string_view verb) {
+  absl::StatusOr<ObjectKey> key = ParseKey(name);
+  if (!key.ok()) return key.status();
+  absl::StatusOr<v1::ConfigObject> sol = FetchObject(ctx, v1::OBJECT_TYPE_SOLUTION, *key, 0, verb);
+  if (!sol.ok()) return sol.status();
+  std::vector<std::string> apps;
+  if (auto list = sol->properties().find("applications"); list != sol->properties().end()) {
+    for (const v1::Value& ref : list->second.list_value().values()) {
+      absl::StatusOr<v1::ConfigObject> app =
+          GetByDbid(ctx, v1::OBJECT_TYPE_APPLICATION, ref.ref_value().dbid());
+      if (!app.ok()) return app.status();
+      apps.push_back(app->name());
+    }
+  }
+  if (apps.empty()) {
+    return absl::FailedPreconditionError(
+        absl::StrCat("Solution '", sol->name(), "' has no applications"));
+  }
+  return std::make_pair(*std::move(sol), std::move(apps));
+}
+
 //! Every SCS (pair) that owns a host, once each.
 absl::StatusOr<std::vector<ScsEndpoint>> AllEndpoints(CommandContext& ctx) {
   absl::StatusOr<config::ConfigClient*> client = ctx.Client();
@@ -393,31 +416,18 @@ absl::Status RunControl(CommandContext& ctx, const ScsClientFactory& factory,
     who = r->who();
   } else {
     // Every SCS that manages one of the solution's applications acts on its own.
-    absl::StatusOr<ObjectKey> key = ParseKey(args.name);
-    if (!key.ok()) return key.status();
-    absl::StatusOr<v1::ConfigObject> sol =
-        FetchObject(ctx, v1::OBJECT_TYPE_SOLUTION, *key, 0, args.verb);
+    auto sol = SolutionApps(ctx, args.name, args.verb);
     if (!sol.ok()) return sol.status();
     std::map<std::string, Target> by_scs;
-    auto list = sol->properties().find("applications");
-    if (list != sol->properties().end()) {
-      for (const v1::Value& ref : list->second.list_value().values()) {
-        absl::StatusOr<v1::ConfigObject> app =
-            GetByDbid(ctx, v1::OBJECT_TYPE_APPLICATION, ref.ref_value().dbid());
-        if (!app.ok()) return app.status();
-        std::string app_name;
-        absl::StatusOr<ScsEndpoint> scs = EndpointForApp(ctx, "name:" + app->name(), &app_name);
-        if (!scs.ok()) return scs.status();
-        Target& t = by_scs[scs->name];
-        t.scs = *scs;
-        t.apps.push_back(app->name());
-      }
+    for (const std::string& app : sol->second) {
+      std::string app_name;
+      absl::StatusOr<ScsEndpoint> scs = EndpointForApp(ctx, "name:" + app, &app_name);
+      if (!scs.ok()) return scs.status();
+      Target& t = by_scs[scs->name];
+      t.scs = *scs;
+      t.apps.push_back(app_name);
     }
-    if (by_scs.empty()) {
-      return absl::FailedPreconditionError(
-          absl::StrCat("Solution '", sol->name(), "' has no applications"));
-    }
-    req.set_solution(sol->name());
+    req.set_solution(sol->first.name());
     for (auto& [name, t] : by_scs) targets.push_back(t);
     before = Before(session, targets);
     for (const Target& t : targets) {
@@ -496,25 +506,10 @@ absl::Status RunAppStatus(CommandContext& ctx, const ScsClientFactory& factory,
 
 absl::Status RunSolutionStatus(CommandContext& ctx, const ScsClientFactory& factory,
                                const std::string& name) {
-  absl::StatusOr<ObjectKey> key = ParseKey(name);
-  if (!key.ok()) return key.status();
-  absl::StatusOr<v1::ConfigObject> sol =
-      FetchObject(ctx, v1::OBJECT_TYPE_SOLUTION, *key, 0, "show");
+  auto sol = SolutionApps(ctx, name, "show");
   if (!sol.ok()) return sol.status();
   std::vector<std::string> names;
-  auto list = sol->properties().find("applications");
-  if (list != sol->properties().end()) {
-    for (const v1::Value& ref : list->second.list_value().values()) {
-      absl::StatusOr<v1::ConfigObject> app =
-          GetByDbid(ctx, v1::OBJECT_TYPE_APPLICATION, ref.ref_value().dbid());
-      if (!app.ok()) return app.status();
-      names.push_back("name:" + app->name());
-    }
-  }
-  if (names.empty()) {
-    return absl::FailedPreconditionError(
-        absl::StrCat("Solution '", sol->name(), "' has no applications"));
-  }
+  for (const std::string& app : sol->second) names.push_back("name:" + app);
   return RunAppStatus(ctx, factory, names);
 }
 
