@@ -3,6 +3,7 @@
 #include <poll.h>
 #include <pwd.h>
 #include <signal.h>
+#include <spawn.h>
 #include <sys/epoll.h>
 #include <sys/eventfd.h>
 #include <sys/stat.h>
@@ -121,24 +122,35 @@ class LinuxProcessRunner : public ProcessRunner {
     for (std::string& e : env) c_env.push_back(e.data());
     c_env.push_back(nullptr);
 
-    const pid_t pid = fork();
-    if (pid < 0) {
-      absl::Status st = Errno("fork");
+    // posix_spawn (glibc: clone with CLONE_VM|CLONE_VFORK) instead of fork:
+    // the LCA's page tables are not copied for every start. The shim gets
+    // its own session, stdin from /dev/null, stdout and stderr to the log,
+    // no blocked signals and no other descriptors.
+    posix_spawn_file_actions_t actions;
+    posix_spawnattr_t attr;
+    posix_spawn_file_actions_init(&actions);
+    posix_spawnattr_init(&attr);
+    posix_spawn_file_actions_adddup2(&actions, null_fd, STDIN_FILENO);
+    posix_spawn_file_actions_adddup2(&actions, log_fd, STDOUT_FILENO);
+    posix_spawn_file_actions_adddup2(&actions, log_fd, STDERR_FILENO);
+    posix_spawn_file_actions_addclosefrom_np(&actions, 3);
+    sigset_t none;
+    sigemptyset(&none);
+    posix_spawnattr_setsigmask(&attr, &none);
+    sigset_t all_default;
+    sigfillset(&all_default);
+    posix_spawnattr_setsigdefault(&attr, &all_default);
+    posix_spawnattr_setflags(&attr,
+                             POSIX_SPAWN_SETSID | POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF);
+    pid_t pid = 0;
+    const int rc = posix_spawn(&pid, c_args[0], &actions, &attr, c_args.data(), c_env.data());
+    posix_spawn_file_actions_destroy(&actions);
+    posix_spawnattr_destroy(&attr);
+    if (rc != 0) {
       close(log_fd);
       close(null_fd);
-      return st;
-    }
-    if (pid == 0) {
-      setsid();
-      dup2(null_fd, STDIN_FILENO);
-      dup2(log_fd, STDOUT_FILENO);
-      dup2(log_fd, STDERR_FILENO);
-      sigset_t none;
-      sigemptyset(&none);
-      sigprocmask(SIG_SETMASK, &none, nullptr);
-      syscall(SYS_close_range, 3, ~0U, 0);
-      execve(c_args[0], c_args.data(), c_env.data());
-      _exit(126);
+      return absl::InternalError(
+          absl::StrCat("starting the shim ", shim_, ": ", std::strerror(rc)));
     }
     close(log_fd);
     close(null_fd);
