@@ -42,12 +42,14 @@ PairRole::Decision PairRole::Step() {
     absl::StatusOr<PairLock> lock = store_.Read();
     if (lock.ok()) {
       const bool partner_gone = probe_ == nullptr || now - partner_seen_ > options_.takeover_after;
-      // Nobody's (both starting: the swap picks one), ours (after a restart
-      // of ours), or a silent partner's: take it.
+      // Nobody's (both starting: the configured primary's; the swap decides
+      // if both try), ours (after a restart of ours), or a silent
+      // partner's: take it.
       // (Not our own again right after being deposed: the lock read may be
       // older than the epoch that deposed us.)
       const bool ours = lock->holder == me_ && now - deposed_at_ > options_.takeover_after;
-      if (lock->holder.empty() || ours || partner_gone) {
+      const bool free = lock->holder.empty() && !options_.configured_backup;
+      if (free || ours || partner_gone) {
         absl::StatusOr<PairLock> taken = store_.Take(*lock, me_);
         if (taken.ok()) {
           acting_ = true;

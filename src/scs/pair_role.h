@@ -48,6 +48,11 @@ struct PairRoleOptions {
   absl::Duration recheck = absl::Seconds(1);
   //! How often a backup asks its partner (not on every round of the loop).
   absl::Duration probe_period = absl::Milliseconds(500);
+  //! This SCS is the pair's configured backup (its partner names it as
+  //! `backup`): a free lock is left to the partner unless the partner is
+  //! silent for takeover_after, so the configured primary acts when both
+  //! start together.
+  bool configured_backup = false;
 };
 
 class PairRole {

@@ -78,6 +78,7 @@ absl::Status RunScs(const ScsConfig& config) {
     probe = std::make_unique<GrpcPartnerProbe>(*cfg, pair->partner, config.tls);
     PairRoleOptions ro;
     ro.takeover_after = config.takeover_after;
+    ro.configured_backup = pair->lock_application != config.application;
     role = std::make_unique<PairRole>(config.application, ro, Clock::Real(), *store, probe.get());
     spdlog::info("scs: one of the pair {}/{} (lock in {}'s annex [scs-pair])", config.application,
                  pair->partner, pair->lock_application);

@@ -50,6 +50,29 @@ TEST_F(PairRoleTest, OneOfTwoStartingTogetherActs) {
   EXPECT_EQ(store_.lock_.epoch, 1) << "a running pair writes nothing";
 }
 
+// The configured backup leaves a free lock to its partner, whichever starts
+// first, and takes it only when the partner stays silent.
+TEST_F(PairRoleTest, ConfiguredBackupLeavesAFreeLockToThePrimary) {
+  PairRoleOptions o;
+  o.configured_backup = true;
+  PairRole backup("scs-b", o, clock_, store_, &b_probe_);
+  EXPECT_FALSE(backup.Step().acting) << "the lock is free, but it is the partner's to take";
+  clock_.Advance(absl::Milliseconds(100));
+  EXPECT_TRUE(a_.Step().acting);
+  EXPECT_EQ(store_.lock_.holder, "scs-a");
+  // A partner that never comes: the backup acts after takeover_after.
+  MemoryStore empty;
+  Partner silent;
+  silent.alive = false;
+  PairRole alone("scs-b", o, clock_, empty, &silent);
+  EXPECT_FALSE(alone.Step().acting);
+  clock_.Advance(absl::Milliseconds(2900));
+  EXPECT_FALSE(alone.Step().acting);
+  clock_.Advance(absl::Milliseconds(200));
+  EXPECT_TRUE(alone.Step().acting);
+  EXPECT_EQ(empty.lock_.holder, "scs-b");
+}
+
 // The primary stops answering: the backup takes over after takeover_after
 // (not before) with a higher epoch; the old one, back, steps down.
 TEST_F(PairRoleTest, BackupTakesOverFromASilentPrimary) {
