@@ -99,8 +99,7 @@ void HaServer::LeaseLoop() {
     if (role_ == v1::ROLE_PRIMARY) {
       const absl::Time start = clock_.Now();
       absl::StatusOr<storage::Lease> renewed = storage.RenewLease(config_.lease);
-      const LeaseKeeper::Decision d = keeper_.Renewed(
-          start, renewed.status(), !renewed.ok() && storage::IsLeaseLost(renewed.status()));
+      const LeaseKeeper::Decision d = keeper_.Renewed(start, renewed.status());
       if (d.verdict == LeaseKeeper::Verdict::kStepDown) {
         Fail(d.why);
         return;

@@ -1,16 +1,16 @@
 #include "confserv/lease_keeper.h"
 
 #include "absl/strings/str_cat.h"
+#include "tandem/storage/storage.h"
 
 namespace tandem::confserv {
 
-LeaseKeeper::Decision LeaseKeeper::Renewed(absl::Time started, const absl::Status& result,
-                                           bool lost) {
+LeaseKeeper::Decision LeaseKeeper::Renewed(absl::Time started, const absl::Status& result) {
   if (result.ok()) {
     Granted(started);
     return {};
   }
-  if (lost) {
+  if (storage::IsLeaseLost(result)) {
     return {Verdict::kStepDown, absl::StrCat("lost the master lease: ", result.message(),
                                              "; stopping (restart to rejoin as the backup)")};
   }

@@ -30,8 +30,8 @@ class LeaseKeeper {
   //! The lease was taken (or renewed) by a request made at `at`.
   void Granted(absl::Time at) { valid_until_ = at + lease_; }
   //! A renewal asked at `started` ended with `result` (now, on the clock);
-  //! `lost`: the database says another node holds the lease.
-  Decision Renewed(absl::Time started, const absl::Status& result, bool lost);
+  //! storage::IsLeaseLost(result): the database says another node holds it.
+  Decision Renewed(absl::Time started, const absl::Status& result);
   //! Until when this node may act as the primary.
   absl::Time valid_until() const { return valid_until_; }
   //! How often to renew: three chances per lease.

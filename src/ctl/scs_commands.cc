@@ -14,6 +14,7 @@
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_join.h"
 #include "absl/time/clock.h"
+#include "common/host_port.h"
 #include "config/refs.h"
 #include "ctl/commands.h"
 #include "ctl/errors.h"
@@ -45,17 +46,7 @@ absl::StatusOr<v1::ConfigObject> GetByDbid(CommandContext& ctx, v1::ObjectType t
 //! HOST:PORT of an SCS Application: its host's address and `default` port.
 absl::StatusOr<std::string> ScsAddress(CommandContext& ctx, const v1::ConfigObject& scs) {
   const int64_t host = RefDbid(scs, "host");
-  int64_t port = 0;
-  if (auto ports = scs.properties().find("ports"); ports != scs.properties().end()) {
-    for (const v1::Value& p : ports->second.list_value().values()) {
-      auto id = p.record_value().fields().find("id");
-      auto number = p.record_value().fields().find("port");
-      if (id != p.record_value().fields().end() && id->second.string_value() == "default" &&
-          number != p.record_value().fields().end()) {
-        port = number->second.int_value();
-      }
-    }
-  }
+  const int64_t port = config::AppPort(scs);
   if (host == 0 || port == 0) {
     return absl::FailedPreconditionError(absl::StrCat(
         "SCS '", scs.name(), "' has no host or no `default` port, so tandemctl cannot reach it: ",
@@ -64,8 +55,9 @@ absl::StatusOr<std::string> ScsAddress(CommandContext& ctx, const v1::ConfigObje
   absl::StatusOr<v1::ConfigObject> h = GetByDbid(ctx, v1::OBJECT_TYPE_HOST, host);
   if (!h.ok()) return h.status();
   auto addr = h->properties().find("address");
-  const std::string a = addr == h->properties().end() ? "" : addr->second.string_value();
-  return absl::StrCat(a.find(':') != std::string::npos ? "[" + a + "]" : a, ":", port);
+  return HostPort{addr == h->properties().end() ? "" : addr->second.string_value(),
+                  static_cast<int>(port)}
+      .ToString();
 }
 
 absl::StatusOr<ScsEndpoint> EndpointOf(CommandContext& ctx, int64_t scs_dbid) {

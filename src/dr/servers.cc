@@ -4,15 +4,34 @@
 #include "common/at_once.h"
 #include "common/tcp_probe.h"
 #include "net/config_client.h"
+#include "net/scs_service.h"
 
 namespace tandem::dr {
 
-absl::StatusOr<config::v1::ServerInfo> AskServer(const std::string& server,
-                                                 const ServerAccess& access) {
+namespace {
+
+// A host that is down costs kTcpProbe, not gRPC's timeout.
+absl::Status Probe(const std::string& server) {
   const auto [host, port] = SplitHostPort(server);
   if (!port.empty() && !TcpAnswers(host, port, kTcpProbe)) {
     return absl::UnavailableError(absl::StrCat(server, " does not accept connections"));
   }
+  return absl::OkStatus();
+}
+
+}  // namespace
+
+absl::StatusOr<control::v1::ScsStatusResponse> AskScs(const std::string& scs,
+                                                      const ServerAccess& access) {
+  if (absl::Status st = Probe(scs); !st.ok()) return st;
+  return net::ScsControlClient(scs, access.tls, access.token, "tandemctl-dr",
+                               absl::Milliseconds(1500))
+      .Status({});
+}
+
+absl::StatusOr<config::v1::ServerInfo> AskServer(const std::string& server,
+                                                 const ServerAccess& access) {
+  if (absl::Status st = Probe(server); !st.ok()) return st;
   config::ClientOptions o;
   o.server = server;
   o.application_name = "tandemctl-dr";

@@ -1,4 +1,4 @@
-// Asking the site's Tandem servers (masters, proxies) what they are, for
+// Asking the site's Tandem servers (masters, proxies, SCSs) what they are, for
 // `dr status` and the runbooks' checks: GetServerInfo after a short TCP
 // probe, so a VM that is down costs 0.5 s instead of gRPC's timeout, and all
 // servers of a list at once.
@@ -12,6 +12,7 @@
 #include "absl/time/time.h"
 #include "common/host_port.h"
 #include "tandem/config/v1/config.pb.h"
+#include "tandem/control/v1/scs.pb.h"
 #include "tandem/tls_files.h"
 
 namespace tandem::dr {
@@ -33,6 +34,10 @@ struct ServerAccess {
 //! GetServerInfo of one server ("host:port").
 absl::StatusOr<config::v1::ServerInfo> AskServer(const std::string& server,
                                                  const ServerAccess& access);
+
+//! An SCS's ScsControl.Status ("host:port"), after the same TCP probe.
+absl::StatusOr<control::v1::ScsStatusResponse> AskScs(const std::string& scs,
+                                                      const ServerAccess& access);
 
 //! AskServer for every server, all at once; in the same order.
 std::vector<absl::StatusOr<config::v1::ServerInfo>> AskServers(

@@ -7,11 +7,9 @@
 #include "absl/strings/str_join.h"
 #include "absl/strings/strip.h"
 #include "common/at_once.h"
-#include "common/tcp_probe.h"
 #include "dns/dns_client.h"
 #include "dr/runbook.h"
 #include "dr/servers.h"
-#include "net/scs_service.h"
 
 namespace tandem::dr {
 namespace {
@@ -44,14 +42,7 @@ std::vector<ScsView> AskScsAll(const std::vector<std::string>& addresses,
   RunAtOnce(addresses.size(), [&](size_t i) {
     ScsView& v = views[i];
     v.address = addresses[i];
-    const auto [host, port] = SplitHostPort(addresses[i]);
-    if (!port.empty() && !TcpAnswers(host, port, kTcpProbe)) {
-      v.error = absl::StrCat(addresses[i], " does not accept connections");
-      return;
-    }
-    net::ScsControlClient client(addresses[i], access.tls, access.token, "tandemctl-dr",
-                                 absl::Milliseconds(1500));
-    absl::StatusOr<control::v1::ScsStatusResponse> st = client.Status({});
+    absl::StatusOr<control::v1::ScsStatusResponse> st = AskScs(addresses[i], access);
     if (!st.ok()) {
       v.error = std::string(st.status().message());
       return;

@@ -35,7 +35,6 @@ std::string SignalName(int sig) {
   return abbrev != nullptr ? absl::StrCat("SIG", abbrev) : absl::StrCat("signal ", sig);
 }
 
-// Writes `data` to `path` so that a crash leaves the old or the new file.
 // Copies `from` to `to` (replacing it).
 absl::Status CopyFile(const std::string& from, const std::string& to) {
   std::error_code ec;
@@ -157,6 +156,7 @@ ProcessHandle Agent::HandleOf(const Managed& m) const {
 }
 
 void Agent::Launch(Managed& m) {
+  m.launched_at = clock_.Now();  // also for a start that fails: restart backoff counts from it
   cv1::ProcessStatus& s = *m.state.mutable_status();
   const cv1::ProcessSpec& spec = s.spec();
   auto fail = [&](std::string reason) {
@@ -274,7 +274,6 @@ absl::StatusOr<cv1::ProcessStatus> Agent::Start(const cv1::StartProcessRequest& 
     m.held = false;
     m.next_restart = absl::InfinitePast();
     Launch(m);
-    m.launched_at = clock_.Now();
     Save();
     out = s;
   }
@@ -493,7 +492,6 @@ void Agent::StartServices() {
       s.set_dbid(spec.dbid());
       *s.mutable_spec() = spec;
       Launch(m);
-      m.launched_at = clock_.Now();
       changed.push_back(s);
     }
     if (!changed.empty()) Save();
@@ -526,7 +524,6 @@ bool Agent::RestartService(Managed& m, absl::Time now) {
   if (now < m.next_restart) return false;
   m.next_restart = absl::InfinitePast();
   Launch(m);
-  m.launched_at = now;
   return true;
 }
 

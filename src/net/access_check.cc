@@ -104,21 +104,23 @@ grpc::Status AccessCheckImpl::Check(grpc::ServerContext* ctx, const cv1::CheckAc
   return grpc::Status::OK;
 }
 
+AccessCheckClient::AccessCheckClient(std::vector<std::string> masters, const TlsFiles& tls)
+    : masters_(std::move(masters)) {
+  for (const std::string& m : masters_) {
+    grpc::ChannelArguments args;
+    args.SetInt(GRPC_ARG_INITIAL_RECONNECT_BACKOFF_MS, 100);
+    args.SetInt(GRPC_ARG_MAX_RECONNECT_BACKOFF_MS, 1000);
+    stubs_.push_back(
+        cv1::AccessCheck::NewStub(grpc::CreateCustomChannel(m, MakeChannelCredentials(tls), args)));
+  }
+}
+
 absl::StatusOr<cv1::CheckAccessResponse> AccessCheckClient::Check(
     const cv1::CheckAccessRequest& request) {
-  absl::MutexLock lock(&mu_);
-  if (stubs_.empty()) {
-    for (const std::string& m : masters_) {
-      grpc::ChannelArguments args;
-      args.SetInt(GRPC_ARG_INITIAL_RECONNECT_BACKOFF_MS, 100);
-      args.SetInt(GRPC_ARG_MAX_RECONNECT_BACKOFF_MS, 1000);
-      stubs_.push_back(cv1::AccessCheck::NewStub(
-          grpc::CreateCustomChannel(m, MakeChannelCredentials(tls_), args)));
-    }
-  }
+  const size_t preferred = preferred_.load();
   std::vector<std::string> failures;
   for (size_t k = 0; k < stubs_.size(); ++k) {
-    const size_t i = (preferred_ + k) % stubs_.size();
+    const size_t i = (preferred + k) % stubs_.size();
     grpc::ClientContext ctx;
     ctx.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(3));
     cv1::CheckAccessResponse resp;

@@ -6,12 +6,12 @@
 // over the master's own state.
 #pragma once
 
+#include <atomic>
 #include <memory>
 #include <string>
 #include <vector>
 
 #include "absl/status/statusor.h"
-#include "absl/synchronization/mutex.h"
 #include "auth/authenticator.h"
 #include "tandem/config/backend.h"
 #include "tandem/control/v1/access.grpc.pb.h"
@@ -36,8 +36,8 @@ class AccessCheckImpl final : public control::v1::AccessCheck::Service {
 //! first), with the SCS's certificate.
 class AccessCheckClient {
  public:
-  AccessCheckClient(std::vector<std::string> masters, TlsFiles tls)
-      : masters_(std::move(masters)), tls_(std::move(tls)) {}
+  //! Channels connect lazily: nothing is dialed until the first check.
+  AccessCheckClient(std::vector<std::string> masters, const TlsFiles& tls);
   //! The master's answer; its UNAUTHENTICATED / PERMISSION_DENIED as they
   //! are; UNAVAILABLE saying so when no master answers.
   absl::StatusOr<control::v1::CheckAccessResponse> Check(
@@ -45,10 +45,9 @@ class AccessCheckClient {
 
  private:
   const std::vector<std::string> masters_;
-  const TlsFiles tls_;
-  absl::Mutex mu_;
-  size_t preferred_ ABSL_GUARDED_BY(mu_) = 0;
-  std::vector<std::unique_ptr<control::v1::AccessCheck::Stub>> stubs_ ABSL_GUARDED_BY(mu_);
+  //! One per master (stubs are thread-safe: checks run side by side).
+  std::vector<std::unique_ptr<control::v1::AccessCheck::Stub>> stubs_;
+  std::atomic<size_t> preferred_{0};
 };
 
 }  // namespace tandem::net

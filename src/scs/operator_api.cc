@@ -98,11 +98,9 @@ absl::StatusOr<cv1::ScsStatusResponse> OperatorApi::Status(const net::OperatorCa
   // One check for everything shown: the applications, then the hosts.
   cv1::CheckAccessRequest check = CheckRequest(call, "read", "status");
   for (const AppView* v : apps) AddObject(check, v1::OBJECT_TYPE_APPLICATION, v->dbid);
-  std::vector<int64_t> host_dbids;
   for (const HostView& h : pic.hosts) {
     std::optional<v1::ConfigObject> o = config_.Find(v1::OBJECT_TYPE_HOST, h.name);
-    host_dbids.push_back(o.has_value() ? o->dbid() : 0);
-    AddObject(check, v1::OBJECT_TYPE_HOST, host_dbids.back());
+    AddObject(check, v1::OBJECT_TYPE_HOST, o.has_value() ? o->dbid() : 0);
   }
   absl::StatusOr<cv1::CheckAccessResponse> verdict = check_(check);
   if (!verdict.ok()) return verdict.status();
@@ -187,11 +185,8 @@ absl::StatusOr<cv1::ControlResponse> OperatorApi::Control(const net::OperatorCal
                                                         pic.info.application(), " owns"));
     }
   }
-  if (pic.info.role() != cv1::SCS_ROLE_PRIMARY) {
-    return absl::FailedPreconditionError(absl::StrCat(
-        pic.info.application(), " is the backup of its SCS pair and acts on nothing",
-        pic.info.partner().empty() ? "" : absl::StrCat("; ask its partner ", pic.info.partner())));
-  }
+  // Refused here already, before the master is asked and anything audited.
+  if (pic.info.role() != cv1::SCS_ROLE_PRIMARY) return server_.RefuseAsBackup();
   const std::string verb = ActionName(action);
   cv1::CheckAccessRequest check = CheckRequest(call, "execute", absl::StrCat(verb, " ", target));
   AddObject(check, type, dbid);
@@ -204,14 +199,12 @@ absl::StatusOr<cv1::ControlResponse> OperatorApi::Control(const net::OperatorCal
     return verdict.status();
   }
   if (verdict->allowed_size() != 1 || !verdict->allowed(0)) {
+    const bool solution = type == v1::OBJECT_TYPE_SOLUTION;
+    const std::string& name = solution ? request.solution() : request.application();
     const std::string why =
-        absl::StrCat(verdict->who(), " may not execute ",
-                     type == v1::OBJECT_TYPE_SOLUTION ? "Solution " : "Application ",
-                     type == v1::OBJECT_TYPE_SOLUTION ? request.solution() : request.application(),
-                     ": an administrator can grant it (tandemctl grant ",
-                     type == v1::OBJECT_TYPE_SOLUTION ? "solution " : "app ",
-                     type == v1::OBJECT_TYPE_SOLUTION ? request.solution() : request.application(),
-                     " --person NAME --rights execute)");
+        absl::StrCat(verdict->who(), " may not execute ", solution ? "Solution " : "Application ",
+                     name, ": an administrator can grant it (tandemctl grant ",
+                     solution ? "solution " : "app ", name, " --person NAME --rights execute)");
     Audit(call, verdict->who(), verb, target, "refused", why);
     return absl::PermissionDeniedError(why);
   }

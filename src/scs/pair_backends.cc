@@ -2,6 +2,7 @@
 
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
+#include "common/host_port.h"
 #include "common/logging.h"
 #include "config/refs.h"
 #include "net/config_client.h"
@@ -46,23 +47,10 @@ std::string AddressOf(const client::TandemClient& config, const std::string& app
   if (!app.has_value()) return "";
   std::optional<v1::ConfigObject> host = config.Get(v1::OBJECT_TYPE_HOST, RefDbid(*app, "host"));
   if (!host.has_value()) return "";
-  int64_t port = 0;
-  auto ports = app->properties().find("ports");
-  if (ports != app->properties().end()) {
-    for (const v1::Value& r : ports->second.list_value().values()) {
-      const auto& f = r.record_value().fields();
-      auto id = f.find("id");
-      auto p = f.find("port");
-      if (p == f.end()) continue;
-      if (port == 0 || (id != f.end() && id->second.string_value() == "default")) {
-        port = p->second.int_value();
-      }
-    }
-  }
+  const int64_t port = config::AppPort(*app, /*or_first=*/true);
   auto addr = host->properties().find("address");
   if (port == 0 || addr == host->properties().end()) return "";
-  const std::string& a = addr->second.string_value();
-  return absl::StrCat(a.find(':') != std::string::npos ? "[" + a + "]" : a, ":", port);
+  return HostPort{addr->second.string_value(), static_cast<int>(port)}.ToString();
 }
 
 ConfigEpochStore::ConfigEpochStore(client::TandemClient& config, std::string lock_application,

@@ -10,6 +10,7 @@
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "common/atomic_file.h"
+#include "common/host_port.h"
 #include "common/logging.h"
 #include "config/refs.h"
 #include "nlohmann/json.hpp"
@@ -95,6 +96,12 @@ control::v1::ScsInfo ScsServer::Info() {
   return info;
 }
 
+absl::Status ScsServer::RefuseAsBackup() const {
+  return absl::FailedPreconditionError(
+      absl::StrCat(application_, " is the backup of its SCS pair and acts on nothing",
+                   partner_.empty() ? "" : absl::StrCat("; ask its partner ", partner_)));
+}
+
 ScsServer::Picture ScsServer::Snapshot() {
   Picture p;
   p.info = Info();
@@ -119,11 +126,7 @@ absl::Status ScsServer::Act(cv1::ControlAction action, const std::vector<std::st
       absl::MutexLock lock(&mu_);
       acting = acting_;
     }
-    if (!acting) {
-      st = absl::FailedPreconditionError(
-          absl::StrCat(application_, " is the backup of its SCS pair and acts on nothing",
-                       partner_.empty() ? "" : absl::StrCat("; ask its partner ", partner_)));
-    }
+    if (!acting) st = RefuseAsBackup();
     for (const std::string& app : apps) {
       if (!st.ok()) break;
       switch (action) {
@@ -196,8 +199,9 @@ void ScsServer::Rebuild() {
     auto port = h.properties().find("lca_port");
     const int64_t p = port == h.properties().end() ? 4999 : port->second.int_value();
     auto addr = h.properties().find("address");
-    const std::string a = addr == h.properties().end() ? "" : addr->second.string_value();
-    want[h.name()] = absl::StrCat(a.find(':') != std::string::npos ? "[" + a + "]" : a, ":", p);
+    want[h.name()] = HostPort{addr == h.properties().end() ? "" : addr->second.string_value(),
+                              static_cast<int>(p)}
+                         .ToString();
   }
   for (auto it = links_.begin(); it != links_.end();) {
     auto w = want.find(it->first);

@@ -68,6 +68,8 @@ class ScsServer {
   //! returns its outcome (waits up to 10 s). FAILED_PRECONDITION from the
   //! backup of an SCS pair, naming its partner.
   absl::Status Act(control::v1::ControlAction action, const std::vector<std::string>& apps);
+  //! The refusal of an action by the backup of a pair, naming its partner.
+  absl::Status RefuseAsBackup() const;
 
  private:
   void Post(std::function<void()> event);

@@ -6,6 +6,8 @@
 
 #include <gtest/gtest.h>
 
+#include "tandem/storage/storage.h"
+
 namespace tandem::confserv {
 namespace {
 
@@ -21,20 +23,20 @@ TEST(LeaseKeeperTest, RenewsRetriesAndStepsDownOnTime) {
   // A renewal that took 300 ms counts from when it was asked.
   const absl::Time asked = clock.Now() + absl::Milliseconds(500);
   clock.Advance(absl::Milliseconds(800));
-  EXPECT_EQ(k.Renewed(asked, absl::OkStatus(), false).verdict, Verdict::kKeep);
+  EXPECT_EQ(k.Renewed(asked, absl::OkStatus()).verdict, Verdict::kKeep);
   EXPECT_EQ(k.valid_until(), asked + absl::Milliseconds(1500));
 
   // The database does not answer: retried while the lease holds...
   const absl::Status down = absl::UnavailableError("connection refused");
   clock.Advance(absl::Milliseconds(500));
-  LeaseKeeper::Decision d = k.Renewed(clock.Now(), down, false);
+  LeaseKeeper::Decision d = k.Renewed(clock.Now(), down);
   EXPECT_EQ(d.verdict, Verdict::kRetry);
   EXPECT_NE(d.why.find("will retry"), std::string::npos) << d.why;
   clock.Advance(absl::Milliseconds(699));
-  EXPECT_EQ(k.Renewed(clock.Now(), down, false).verdict, Verdict::kRetry);
+  EXPECT_EQ(k.Renewed(clock.Now(), down).verdict, Verdict::kRetry);
   // ...and the primary steps down the moment it has run out.
   clock.Advance(absl::Milliseconds(1));
-  d = k.Renewed(clock.Now(), down, false);
+  d = k.Renewed(clock.Now(), down);
   EXPECT_EQ(d.verdict, Verdict::kStepDown);
   EXPECT_NE(d.why.find("before it expired"), std::string::npos) << d.why;
 }
@@ -45,7 +47,7 @@ TEST(LeaseKeeperTest, LostLeaseStepsDownAtOnce) {
   k.Granted(clock.Now());
   clock.Advance(absl::Milliseconds(100));
   const LeaseKeeper::Decision d =
-      k.Renewed(clock.Now(), absl::FailedPreconditionError("held by cs2, epoch 8"), true);
+      k.Renewed(clock.Now(), storage::LeaseLostError("held by cs2, epoch 8"));
   EXPECT_EQ(d.verdict, Verdict::kStepDown);
   EXPECT_NE(d.why.find("lost the master lease: held by cs2, epoch 8"), std::string::npos) << d.why;
 }

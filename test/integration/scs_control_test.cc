@@ -14,11 +14,13 @@
 #include "gmock/gmock.h"
 #include "grpcpp/client_context.h"
 #include "gtest/gtest.h"
+#include "net/scs_service.h"
 #include "nlohmann/json.hpp"
 #include "testing/lca_process.h"
 #include "testing/scs_process.h"
 #include "testing/tandemd_process.h"
 #include "testing/temp_dir.h"
+#include "testing/test_pki.h"
 
 namespace tandem::testing {
 namespace {
@@ -47,6 +49,10 @@ class Person {
     return Shell(absl::StrCat("TANDEM_TOKEN_FILE=", tmp_.file("token"), " ",
                               BinaryPath("tandemctl"), " --server ", address, " ", args, " <", in,
                               " 2>&1"));
+  }
+  std::string token() const { return ReadFile(tmp_.file("token")); }
+  void set_token(const std::string& token) const {
+    std::ofstream(tmp_.file("token"), std::ios::trunc) << token;
   }
   CommandResult Login(const std::string& address, const std::string& password) const {
     return Ctl(address, absl::StrCat("login --user ", name_, " --password-stdin"), password + "\n");
@@ -260,21 +266,41 @@ TEST_F(ScsControlTest, ExecuteRightDecides) {
   r = carol_.Ctl(at(), "app start cli");
   EXPECT_EQ(r.code, 1) << r.out;
   EXPECT_THAT(r.out, HasSubstr("person carol may not execute Application cli"));
-  // A forged session.
+  // No session at all, then a forged one (carol's token with its payload altered).
   Person mallory("mallory");
   r = mallory.Ctl(at(), "app status svc1");
   EXPECT_EQ(r.code, 1) << r.out;
+  std::string forged = carol_.token();
+  while (!forged.empty() && isspace(static_cast<unsigned char>(forged.back()))) forged.pop_back();
+  // One character inside the signed payload (not the last one of a part,
+  // whose low bits may be padding).
+  const size_t at_payload = forged.find('.') + 5;
+  ASSERT_LT(at_payload, forged.find('.', forged.find('.') + 1)) << forged;
+  forged[at_payload] = forged[at_payload] == 'A' ? 'B' : 'A';
+  mallory.set_token(forged);
+  r = mallory.Ctl(at(), "app start svc1");
+  EXPECT_EQ(r.code, 1) << r.out << " (the master refuses it when tandemctl looks svc1 up)";
+  // Straight to the SCS: the master refuses it in the access check.
+  net::ScsControlClient direct(absl::StrCat("127.0.0.1:", scs_port_), TestPki::Get().Trust(),
+                               forged, "", absl::Seconds(5));
+  cv1::ControlRequest start;
+  start.set_action(cv1::CONTROL_ACTION_START);
+  start.set_application("svc1");
+  EXPECT_EQ(direct.Control(start).status().code(), absl::StatusCode::kUnauthenticated);
   usleep(500 * 1000);
   EXPECT_EQ(StatusOf("svc1")["status"], "Stopped");
   EXPECT_EQ(StatusOf("cli")["status"], "Stopped");
 
   std::vector<nlohmann::json> audit = Audit();
-  ASSERT_EQ(audit.size(), 2u) << ReadFile(tmp_.file("audit.jsonl"));
+  ASSERT_EQ(audit.size(), 3u) << ReadFile(tmp_.file("audit.jsonl"));
   EXPECT_EQ(audit[0]["who"], "person dave");
   EXPECT_EQ(audit[0]["outcome"], "refused");
   EXPECT_EQ(audit[1]["who"], "person carol");
   EXPECT_EQ(audit[1]["target"], "application cli");
   EXPECT_EQ(audit[1]["outcome"], "refused");
+  EXPECT_EQ(audit[2]["who"], "unauthenticated (credentials refused)") << "never carol's name";
+  EXPECT_EQ(audit[2]["target"], "application svc1");
+  EXPECT_EQ(audit[2]["outcome"], "refused");
 
   // Dave sees statuses (he may read) but the SCS does not act for him.
   r = dave_.Ctl(at(), "app status svc1");
