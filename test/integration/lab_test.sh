@@ -81,9 +81,11 @@ check "dr status: r2's DBMS is a standby 0 revisions behind" \
 check "dr status: r1-fw-p primary with epoch 1" grep -Eq '^r1 +198\.51\.100\.11:9000 +primary +r1-fw-p/1 ' <<<"$DR"
 check "dr status: r2's masters are down (dormant)" grep -Eq '^r2 +203\.0\.113\.11:9000 +down ' <<<"$DR"
 check "dr status: fw-p points at r1" grep -Eq '^fw-p +198\.51\.100\.11 +5 +r1$' <<<"$DR"
-check "dr status: r1's main SCS acts" grep -Eq '^r1 +198\.51\.100\.11:4998 +scs primary +scs-r1/1 +- +2 hosts, 4/4 applications Started' <<<"$DR"
-check "dr status: r1's application SCS acts" grep -Eq '^r1 +198\.51\.100\.21:4998 +scs primary +scs-app-r1/1 ' <<<"$DR"
-check "dr status: r1's backup SCSs follow" grep -Eq '^r1 +198\.51\.100\.22:4998 +scs backup +scs-app-r1-b/' <<<"$DR"
+# Either SCS of a pair may act (the configured backup takes over when its
+# partner is slower than takeover_s to start, as under ASan); one of each does.
+check "dr status: one of r1's main SCS pair acts" grep -Eq '^r1 +198\.51\.100\.1[12]:4998 +scs primary +scs-r1(-b)?/1 +- +2 hosts, 4/4 applications Started' <<<"$DR"
+check "dr status: one of r1's application SCS pair acts" grep -Eq '^r1 +198\.51\.100\.2[12]:4998 +scs primary +scs-app-r1(-b)?/1 ' <<<"$DR"
+check "dr status: the other of it follows" grep -Eq '^r1 +198\.51\.100\.2[12]:4998 +scs backup +scs-app-r1(-b)?/' <<<"$DR"
 check "dr status: r2's main SCS is down (dormant)" grep -Eq '^r2 +203\.0\.113\.11:4998 +scs down ' <<<"$DR"
 check "dr status: no warnings" bash -c '! grep -q WARNING' <<<"$DR"
 
@@ -91,16 +93,16 @@ echo "== the management layer"
 app_field() {  # APP FIELD: from tandemctl -o json app status
   ctl -o json app status "$1" | sed -n "s/^ *\"$2\": \"\{0,1\}\([^\",]*\)\"\{0,1\},\{0,1\}\$/\1/p" | head -1
 }
-check "the main SCS shows the master pair Started" \
-  test "$(app_field confserv status)/$(app_field confserv_backup status)/$(app_field confserv scs)" = Started/Started/scs-r1
+check "the main SCS pair shows the master pair Started" \
+  grep -Eq '^Started/Started/scs-r1(-b)?$' <<<"$(app_field confserv status)/$(app_field confserv_backup status)/$(app_field confserv scs)"
 check "the sample pair of r1 was started by autostart" \
   test "$(app_field sample-r1 mode)/$(app_field sample-r1-b mode)" = primary/backup
 SW=$(ctl app switchover sample-r2 --wait --wait-timeout 20 2>&1) || true
 echo "$SW" | sed 's/^/  /'
 check "tandemctl app switchover: sample-r2-b is now primary" \
   test "$(app_field sample-r2-b mode)/$(app_field sample-r2 mode)" = primary/backup
-check "the switchover is in scs-app-r2's audit with the operator's name" \
-  grep -q '"action":"switchover".*"outcome":"allowed".*"who":"person operator"' "$STATE/r2-app-p/scs-audit.jsonl"
+check "the switchover is in the acting SCS's audit with the operator's name" \
+  grep -q '"action":"switchover".*"outcome":"allowed".*"who":"person operator"' "$STATE"/r2-app-?/scs-audit.jsonl
 check "dr status: exit status 0 without warnings" test "$DR_RC" -eq 0
 
 echo "== a write from ops through the primary reaches region 2's proxy"
