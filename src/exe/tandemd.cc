@@ -1,6 +1,7 @@
 // tandemd ROLE -f FILE.toml: every Tandem server role in one executable.
 #include <cstdio>
 #include <filesystem>
+#include <functional>
 #include <iostream>
 
 #include "CLI/CLI.hpp"
@@ -13,97 +14,75 @@
 #include "csproxy/proxy_config.h"
 #include "lca/lca_app.h"
 #include "lca/lca_config.h"
+#include "msg/msg_config.h"
+#include "msg/msgserver_app.h"
 #include "net/grpc_logs.h"
 #include "scs/scs_app.h"
 #include "scs/scs_config.h"
 
 namespace {
 
-int RunCsProxyCommand(const std::string& file, bool example) {
+// The start of every role but confserv: the example, the bootstrap file,
+// logging, signals, then the role until it stops.
+template <typename Config>
+int RunRole(const char* role, const std::string& file, bool example,
+            std::string (*example_config)(), absl::StatusOr<Config> (*load)(const std::string&),
+            const std::function<absl::Status(const Config&)>& run) {
   if (example) {
-    std::cout << tandem::csproxy::ExampleProxyConfig();
+    std::cout << example_config();
     return 0;
   }
   if (file.empty()) {
-    std::cerr << "tandemd csproxy: give the bootstrap file with -f FILE.toml "
-                 "(`tandemd csproxy --example-config` prints one)\n";
+    std::cerr << "tandemd " << role << ": give the bootstrap file with -f FILE.toml (`tandemd "
+              << role << " --example-config` prints one)\n";
     return 2;
   }
-  auto config = tandem::csproxy::LoadProxyConfig(file);
+  absl::StatusOr<Config> config = load(file);
   if (!config.ok()) {
-    std::cerr << "tandemd csproxy: " << config.status().message() << "\n";
+    std::cerr << "tandemd " << role << ": " << config.status().message() << "\n";
     return 2;
   }
   if (auto st = tandem::InitLogging(config->log_level, config->log_file); !st.ok()) {
-    std::cerr << "tandemd csproxy: " << st.message() << "\n";
+    std::cerr << "tandemd " << role << ": " << st.message() << "\n";
     return 2;
   }
   tandem::net::SendGrpcLogsToSpdlog();
   tandem::confserv::BlockTerminationSignals();
-  if (auto st = tandem::csproxy::RunCsProxy(*config); !st.ok()) {
-    std::cerr << "tandemd csproxy: " << st.message() << "\n";
+  if (auto st = run(*config); !st.ok()) {
+    std::cerr << "tandemd " << role << ": " << st.message() << "\n";
     return 1;
   }
   return 0;
+}
+
+int RunCsProxyCommand(const std::string& file, bool example) {
+  return RunRole<tandem::csproxy::ProxyConfig>(
+      "csproxy", file, example, &tandem::csproxy::ExampleProxyConfig,
+      &tandem::csproxy::LoadProxyConfig,
+      [](const tandem::csproxy::ProxyConfig& c) { return tandem::csproxy::RunCsProxy(c); });
 }
 
 int RunLcaCommand(const std::string& file, bool example, const char* argv0) {
-  if (example) {
-    std::cout << tandem::lca::ExampleLcaConfig();
-    return 0;
-  }
-  if (file.empty()) {
-    std::cerr << "tandemd lca: give the bootstrap file with -f FILE.toml "
-                 "(`tandemd lca --example-config` prints one)\n";
-    return 2;
-  }
-  auto config = tandem::lca::LoadLcaConfig(file);
-  if (!config.ok()) {
-    std::cerr << "tandemd lca: " << config.status().message() << "\n";
-    return 2;
-  }
-  if (auto st = tandem::InitLogging(config->log_level, config->log_file); !st.ok()) {
-    std::cerr << "tandemd lca: " << st.message() << "\n";
-    return 2;
-  }
-  tandem::net::SendGrpcLogsToSpdlog();
-  tandem::confserv::BlockTerminationSignals();
-  std::error_code ec;
-  std::filesystem::path self = std::filesystem::read_symlink("/proc/self/exe", ec);
-  if (ec) self = argv0;
-  if (auto st = tandem::lca::RunLca(*config, self.parent_path().string()); !st.ok()) {
-    std::cerr << "tandemd lca: " << st.message() << "\n";
-    return 1;
-  }
-  return 0;
+  return RunRole<tandem::lca::LcaConfig>(
+      "lca", file, example, &tandem::lca::ExampleLcaConfig, &tandem::lca::LoadLcaConfig,
+      [argv0](const tandem::lca::LcaConfig& c) {
+        std::error_code ec;
+        std::filesystem::path self = std::filesystem::read_symlink("/proc/self/exe", ec);
+        if (ec) self = argv0;
+        return tandem::lca::RunLca(c, self.parent_path().string());
+      });
 }
 
 int RunScsCommand(const std::string& file, bool example) {
-  if (example) {
-    std::cout << tandem::scs::ExampleScsConfig();
-    return 0;
-  }
-  if (file.empty()) {
-    std::cerr << "tandemd scs: give the bootstrap file with -f FILE.toml "
-                 "(`tandemd scs --example-config` prints one)\n";
-    return 2;
-  }
-  auto config = tandem::scs::LoadScsConfig(file);
-  if (!config.ok()) {
-    std::cerr << "tandemd scs: " << config.status().message() << "\n";
-    return 2;
-  }
-  if (auto st = tandem::InitLogging(config->log_level, config->log_file); !st.ok()) {
-    std::cerr << "tandemd scs: " << st.message() << "\n";
-    return 2;
-  }
-  tandem::net::SendGrpcLogsToSpdlog();
-  tandem::confserv::BlockTerminationSignals();
-  if (auto st = tandem::scs::RunScs(*config); !st.ok()) {
-    std::cerr << "tandemd scs: " << st.message() << "\n";
-    return 1;
-  }
-  return 0;
+  return RunRole<tandem::scs::ScsConfig>(
+      "scs", file, example, &tandem::scs::ExampleScsConfig, &tandem::scs::LoadScsConfig,
+      [](const tandem::scs::ScsConfig& c) { return tandem::scs::RunScs(c); });
+}
+
+int RunMsgServerCommand(const std::string& file, bool example) {
+  return RunRole<tandem::msg::MsgConfig>(
+      "msgserver", file, example, &tandem::msg::ExampleMsgConfig, &tandem::msg::LoadMsgConfig,
+      [](const tandem::msg::MsgConfig& c) { return tandem::msg::RunMsgServer(c); });
 }
 
 }  // namespace
@@ -154,6 +133,16 @@ int main(int argc, char** argv) {
   scs->add_option("-f,--file", file, "bootstrap file (TOML)")->check(CLI::ExistingFile);
   scs->add_flag("--example-config", example, "print a commented bootstrap file and exit");
   scs->footer("Example:\n  tandemd scs --example-config > scs.toml\n  tandemd scs -f scs.toml");
+  auto* msgserver = app.add_subcommand(
+      "msgserver",
+      "Message Server (publish/subscribe over named channels for the SCSs and applications; one "
+      "of an HA pair whose backup keeps a copy and takes over; follows the masters)");
+  msgserver->add_option("-f,--file", file, "bootstrap file (TOML)")->check(CLI::ExistingFile);
+  msgserver->add_flag("--example-config", example, "print a commented bootstrap file and exit");
+  msgserver->footer(
+      "Example:\n  tandemd msgserver --example-config > msgserver.toml\n"
+      "  tandemd msgserver -f msgserver.toml\n"
+      "Who may subscribe (read) and publish (execute) is granted on its Application.");
   try {
     app.parse(argc, argv);
   } catch (const CLI::Success& e) {  // --help, --version
@@ -170,6 +159,7 @@ int main(int argc, char** argv) {
   if (csproxy->parsed()) return RunCsProxyCommand(file, example);
   if (lca->parsed()) return RunLcaCommand(file, example, argv[0]);
   if (scs->parsed()) return RunScsCommand(file, example);
+  if (msgserver->parsed()) return RunMsgServerCommand(file, example);
   if (example) {
     std::cout << tandem::confserv::ExampleServerConfig();
     return 0;

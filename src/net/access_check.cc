@@ -47,8 +47,8 @@ grpc::Status AccessCheckImpl::Check(grpc::ServerContext* ctx, const cv1::CheckAc
     for (int i = 0; i < req->objects_size(); ++i) resp->add_allowed(true);
     return grpc::Status::OK;
   }
-  // Only an SCS asks: its certificate names an enabled Application of
-  // app_type SCS.
+  // Only an SCS or a Message Server asks: its certificate names an enabled
+  // Application of app_type SCS or MessageServer.
   auth::CallCredentials scs;
   scs.cert_name = PeerCertificateName(*ctx);
   scs.peer = peer;
@@ -62,16 +62,19 @@ grpc::Status AccessCheckImpl::Check(grpc::ServerContext* ctx, const cv1::CheckAc
     if (app.ok()) {
       auto t = app->object().properties().find("app_type");
       is_scs = app->object().enabled() && t != app->object().properties().end() &&
-               t->second.string_value() == "SCS";
+               (t->second.string_value() == "SCS" || t->second.string_value() == "MessageServer");
     }
   }
   if (!is_scs) {
     auth_->CountRefusal();
-    spdlog::warn("refused an access check from {}{}: not a Solution Control Server", peer,
-                 scs.cert_name.empty() ? "" : absl::StrCat(" (certificate ", scs.cert_name, ")"));
+    spdlog::warn(
+        "refused an access check from {}{}: not a Solution Control Server nor a "
+        "Message Server",
+        peer, scs.cert_name.empty() ? "" : absl::StrCat(" (certificate ", scs.cert_name, ")"));
     return Refuse(grpc::StatusCode::PERMISSION_DENIED,
-                  "only a Solution Control Server (a client certificate naming an enabled "
-                  "Application of app_type SCS) may ask for access checks");
+                  "only a Solution Control Server or a Message Server (a client certificate "
+                  "naming an enabled Application of app_type SCS or MessageServer) may ask for "
+                  "access checks");
   }
   auth::CallCredentials op;
   op.token = req->token();

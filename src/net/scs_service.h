@@ -10,6 +10,7 @@
 
 #include "absl/status/statusor.h"
 #include "absl/synchronization/mutex.h"
+#include "tandem/config/client.h"
 #include "tandem/control/v1/scs.grpc.pb.h"
 #include "tandem/tls_files.h"
 
@@ -28,7 +29,7 @@ struct OperatorCall {
 };
 
 //! The metadata key a client's claimed name travels in.
-inline constexpr char kClaimedMetadataKey[] = "x-tandem-claimed";
+using config::kClaimedMetadataKey;
 
 class ScsOperations {
  public:

@@ -5,6 +5,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
+#include "config/refs.h"
 #include "lca/process_state.h"
 #include "spdlog/spdlog.h"
 
@@ -48,6 +49,17 @@ cv1::ApplicationState StateOf(const AppView& v, const std::string& scs) {
   return s;
 }
 
+cv1::HostState HostStateOf(const HostView& h, const std::string& scs) {
+  cv1::HostState s;
+  s.set_name(h.name);
+  s.set_lca_up(h.up);
+  if (h.since != absl::InfinitePast()) *s.mutable_since() = lca::ToProtoTime(h.since);
+  s.set_applications(h.applications);
+  s.set_running(h.running);
+  s.set_scs(scs);
+  return s;
+}
+
 void AddObject(cv1::CheckAccessRequest& r, v1::ObjectType type, int64_t dbid) {
   cv1::CheckedObject* o = r.add_objects();
   o->set_type(type);
@@ -55,6 +67,16 @@ void AddObject(cv1::CheckAccessRequest& r, v1::ObjectType type, int64_t dbid) {
 }
 
 }  // namespace
+
+cv1::ScsStatusResponse FullPicture(ScsServer& server) {
+  ScsServer::Picture pic = server.Snapshot();
+  cv1::ScsStatusResponse out;
+  *out.mutable_info() = pic.info;
+  for (const AppView& v : pic.apps) *out.add_applications() = StateOf(v, pic.info.application());
+  for (const HostView& h : pic.hosts) *out.add_hosts() = HostStateOf(h, pic.info.application());
+  for (const std::string& a : pic.alarms) out.add_alarms(a);
+  return out;
+}
 
 cv1::CheckAccessRequest OperatorApi::CheckRequest(const net::OperatorCall& call, const char* right,
                                                   std::string action) const {
@@ -109,6 +131,45 @@ absl::StatusOr<cv1::ScsStatusResponse> OperatorApi::Status(const net::OperatorCa
   }
   cv1::ScsStatusResponse out;
   *out.mutable_info() = pic.info;
+  if (request.environment() && bus_ != nullptr) {
+    // The others' pictures as heard on the bus, with the master deciding
+    // what the caller may see of them as of everything else.
+    std::vector<cv1::ApplicationState> remote_apps;
+    std::vector<cv1::HostState> remote_hosts;
+    cv1::CheckAccessRequest rc = CheckRequest(call, "read", "status");
+    for (const auto& [scs, r] : bus_->Remotes()) {
+      for (cv1::ApplicationState a : r.state.applications()) {
+        if (r.stale) {
+          a.set_reason(absl::StrCat(
+              "as ", scs, " published it ",
+              absl::FormatDuration(absl::Trunc(clock_.Now() - r.received, absl::Seconds(1))),
+              " ago (no newer word on the Message Server)"));
+        }
+        std::optional<v1::ConfigObject> o = config_.Find(v1::OBJECT_TYPE_APPLICATION, a.name());
+        AddObject(rc, v1::OBJECT_TYPE_APPLICATION, o.has_value() ? o->dbid() : 0);
+        remote_apps.push_back(std::move(a));
+      }
+      for (const cv1::HostState& h : r.state.hosts()) {
+        std::optional<v1::ConfigObject> o = config_.Find(v1::OBJECT_TYPE_HOST, h.name());
+        AddObject(rc, v1::OBJECT_TYPE_HOST, o.has_value() ? o->dbid() : 0);
+        remote_hosts.push_back(h);
+      }
+    }
+    if (rc.objects_size() > 0) {
+      absl::StatusOr<cv1::CheckAccessResponse> rv = check_(rc);
+      if (!rv.ok()) return rv.status();
+      if (rv->allowed_size() != rc.objects_size()) {
+        return absl::InternalError("the master's access check answered for other objects");
+      }
+      int k = 0;
+      for (cv1::ApplicationState& a : remote_apps) {
+        if (rv->allowed(k++)) *out.add_applications() = std::move(a);
+      }
+      for (cv1::HostState& h : remote_hosts) {
+        if (rv->allowed(k++)) *out.add_hosts() = std::move(h);
+      }
+    }
+  }
   for (size_t i = 0; i < apps.size(); ++i) {
     if (verdict->allowed(static_cast<int>(i))) {
       *out.add_applications() = StateOf(*apps[i], pic.info.application());
@@ -119,14 +180,7 @@ absl::StatusOr<cv1::ScsStatusResponse> OperatorApi::Status(const net::OperatorCa
   }
   for (size_t i = 0; i < pic.hosts.size(); ++i) {
     if (!verdict->allowed(static_cast<int>(apps.size() + i))) continue;
-    const HostView& h = pic.hosts[i];
-    cv1::HostState* s = out.add_hosts();
-    s->set_name(h.name);
-    s->set_lca_up(h.up);
-    if (h.since != absl::InfinitePast()) *s->mutable_since() = lca::ToProtoTime(h.since);
-    s->set_applications(h.applications);
-    s->set_running(h.running);
-    s->set_scs(pic.info.application());
+    *out.add_hosts() = HostStateOf(pic.hosts[i], pic.info.application());
   }
   for (const std::string& a : pic.alarms) out.add_alarms(a);
   return out;
@@ -150,6 +204,14 @@ absl::StatusOr<cv1::ControlResponse> OperatorApi::Control(const net::OperatorCal
   int64_t dbid = 0;
   if (!request.application().empty()) {
     target = absl::StrCat("application ", request.application());
+    const std::string owner = OwnerOf(request.application());
+    if (!managed.contains(request.application()) && bus_ != nullptr && !owner.empty() &&
+        owner != pic.info.application() && owner != pic.info.partner()) {
+      // Another SCS pair owns its host: it decides (with the master) and audits.
+      spdlog::info("scs: {} {} forwarded to {}, which owns its host", ActionName(action),
+                   request.application(), owner);
+      return bus_->Forward(owner, call, request);
+    }
     if (!managed.contains(request.application())) {
       return absl::NotFoundError(absl::StrCat("no Application ", request.application(),
                                               " on a host that ", pic.info.application(),
@@ -224,6 +286,17 @@ absl::StatusOr<cv1::ControlResponse> OperatorApi::Control(const net::OperatorCal
       absl::StrCat(verb, " of ", target, " accepted by ", pic.info.application(),
                    apps.size() > 1 ? absl::StrCat(" (", apps.size(), " applications)") : ""));
   return out;
+}
+
+std::string OperatorApi::OwnerOf(const std::string& application) const {
+  std::optional<v1::ConfigObject> app = config_.Find(v1::OBJECT_TYPE_APPLICATION, application);
+  if (!app.has_value()) return "";
+  std::optional<v1::ConfigObject> host =
+      config_.Get(v1::OBJECT_TYPE_HOST, config::RefDbid(*app, "host"));
+  if (!host.has_value()) return "";
+  std::optional<v1::ConfigObject> scs =
+      config_.Get(v1::OBJECT_TYPE_APPLICATION, config::RefDbid(*host, "scs"));
+  return scs.has_value() ? scs->name() : "";
 }
 
 }  // namespace tandem::scs

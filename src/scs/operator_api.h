@@ -12,6 +12,7 @@
 #include "common/clock.h"
 #include "net/scs_service.h"
 #include "scs/audit_log.h"
+#include "scs/scs_bus.h"
 #include "scs/scs_server.h"
 #include "tandem/client/tandem_client.h"
 #include "tandem/control/v1/access.pb.h"
@@ -22,12 +23,19 @@ namespace tandem::scs {
 using AccessCheckFn = std::function<absl::StatusOr<control::v1::CheckAccessResponse>(
     const control::v1::CheckAccessRequest&)>;
 
+//! Everything the SCS shows, unfiltered: what it publishes on the bus.
+control::v1::ScsStatusResponse FullPicture(ScsServer& server);
+
 class OperatorApi : public net::ScsOperations {
  public:
   //! `config` must cache Hosts, Applications and Solutions.
   OperatorApi(ScsServer& server, client::TandemClient& config, AccessCheckFn check, AuditLog& audit,
               Clock& clock = Clock::Real())
       : server_(server), config_(config), check_(std::move(check)), audit_(audit), clock_(clock) {}
+
+  //! The Message Server link: statuses of the whole environment, commands
+  //! for hosts other SCSs own forwarded to them. Set before serving.
+  void set_bus(ScsBus* bus) { bus_ = bus; }
 
   control::v1::ScsInfo Info() override { return server_.Info(); }
   absl::StatusOr<control::v1::ScsStatusResponse> Status(
@@ -44,8 +52,12 @@ class OperatorApi : public net::ScsOperations {
   ScsServer& server_;
   client::TandemClient& config_;
   const AccessCheckFn check_;
+  //! The Host.scs of an Application's host ("" when unknown).
+  std::string OwnerOf(const std::string& application) const;
+
   AuditLog& audit_;
   Clock& clock_;
+  ScsBus* bus_ = nullptr;
 };
 
 }  // namespace tandem::scs

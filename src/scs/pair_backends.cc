@@ -14,10 +14,10 @@ namespace {
 namespace v1 = ::tandem::config::v1;
 using config::RefDbid;
 
-PairLock LockOf(const v1::ConfigObject& app) {
+PairLock LockOf(const v1::ConfigObject& app, const std::string& section) {
   PairLock l;
   l.revision = app.revision();
-  auto s = app.annex().find("scs-pair");
+  auto s = app.annex().find(section);
   if (s == app.annex().end()) return l;
   auto h = s->second.entries().find("holder");
   if (h != s->second.entries().end()) l.holder = h->second;
@@ -55,9 +55,10 @@ std::string AddressOf(const client::TandemClient& config, const std::string& app
 
 ConfigEpochStore::ConfigEpochStore(client::TandemClient& config, std::string lock_application,
                                    std::vector<std::string> masters,
-                                   config::ClientOptions client_options)
+                                   config::ClientOptions client_options, std::string section)
     : config_(config),
       lock_application_(std::move(lock_application)),
+      section_(std::move(section)),
       masters_(std::move(masters)),
       client_options_(std::move(client_options)) {}
 
@@ -67,7 +68,7 @@ absl::StatusOr<PairLock> ConfigEpochStore::Read() {
   if (!app.has_value()) {
     return absl::NotFoundError(absl::StrCat("no Application ", lock_application_));
   }
-  PairLock l = LockOf(*app);
+  PairLock l = LockOf(*app, section_);
   return l.revision < written_.revision ? written_ : l;
 }
 
@@ -80,7 +81,7 @@ absl::StatusOr<PairLock> ConfigEpochStore::Take(const PairLock& seen, const std:
   v1::UpdateRequest req;
   *req.mutable_object() = *app;
   req.mutable_object()->clear_revision();
-  auto& entries = *(*req.mutable_object()->mutable_annex())["scs-pair"].mutable_entries();
+  auto& entries = *(*req.mutable_object()->mutable_annex())[section_].mutable_entries();
   entries["holder"] = me;
   entries["epoch"] = absl::StrCat(seen.epoch + 1);
   req.set_expected_revision(seen.revision);
@@ -101,7 +102,8 @@ absl::StatusOr<PairLock> ConfigEpochStore::Take(const PairLock& seen, const std:
     last = r.status();
     if (absl::IsAborted(last)) return last;  // someone else took it first
   }
-  spdlog::warn("scs: cannot take the pair's epoch: {}", last.message());
+  spdlog::warn("cannot take the pair's lock in {}'s annex [{}]: {}", lock_application_, section_,
+               last.message());
   return last;
 }
 

@@ -1,7 +1,8 @@
-// PairRole's store and probe over the real thing: the lock in the annex
-// `[scs-pair]` of an Application (read from the followed configuration,
-// swapped with an Update carrying expected_revision through the masters),
-// and the partner's GetInfo at its Host's address and its `default` port.
+// PairRole's store and probe over the real thing: the lock in an annex
+// section of an Application (`[scs-pair]`; the Message Server's pair uses
+// `[msg-pair]`), read from the followed configuration and swapped with an
+// Update carrying expected_revision through the masters; and the partner
+// SCS's GetInfo at its Host's address and its `default` port.
 #pragma once
 
 #include <memory>
@@ -32,13 +33,16 @@ std::string AddressOf(const client::TandemClient& config, const std::string& app
 class ConfigEpochStore : public EpochStore {
  public:
   ConfigEpochStore(client::TandemClient& config, std::string lock_application,
-                   std::vector<std::string> masters, config::ClientOptions client_options);
+                   std::vector<std::string> masters, config::ClientOptions client_options,
+                   std::string section = "scs-pair");
   absl::StatusOr<PairLock> Read() override;
   absl::StatusOr<PairLock> Take(const PairLock& seen, const std::string& me) override;
 
  private:
   client::TandemClient& config_;
   const std::string lock_application_;
+  //! The annex section the lock is in ("scs-pair", "msg-pair").
+  const std::string section_;
   const std::vector<std::string> masters_;
   const config::ClientOptions client_options_;
   std::vector<config::ConfigClientPtr> clients_;

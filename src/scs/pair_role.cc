@@ -47,7 +47,8 @@ PairRole::Decision PairRole::Step() {
       // partner's: take it.
       // (Not our own again right after being deposed: the lock read may be
       // older than the epoch that deposed us.)
-      const bool ours = lock->holder == me_ && now - deposed_at_ > options_.takeover_after;
+      const bool ours = lock->holder == me_ && options_.retake_own_lock &&
+                        now - deposed_at_ > options_.takeover_after;
       const bool free = lock->holder.empty() && !options_.configured_backup;
       if (free || ours || partner_gone) {
         absl::StatusOr<PairLock> taken = store_.Take(*lock, me_);

@@ -53,6 +53,11 @@ struct PairRoleOptions {
   //! silent for takeover_after, so the configured primary acts when both
   //! start together.
   bool configured_backup = false;
+  //! A lock this member holds when it (re)starts is taken back at once: an
+  //! SCS's state is in its LCAs. False for a Message Server, whose memory
+  //! went with it while its partner kept a copy: it waits as for a
+  //! partner's lock.
+  bool retake_own_lock = true;
 };
 
 class PairRole {

@@ -15,6 +15,7 @@
 #include "scs/audit_log.h"
 #include "scs/operator_api.h"
 #include "scs/pair_backends.h"
+#include "scs/scs_bus.h"
 #include "scs/scs_server.h"
 #include "spdlog/spdlog.h"
 
@@ -89,6 +90,34 @@ absl::Status RunScs(const ScsConfig& config) {
   OperatorApi ops(
       server, *cfg, [&access](const control::v1::CheckAccessRequest& r) { return access.Check(r); },
       audit);
+  // The other SCSs, over the Message Server: their pictures, and commands
+  // for their hosts forwarded to them.
+  std::unique_ptr<ScsBus> bus;
+  if (!config.message_servers.empty()) {
+    ScsBusOptions bo;
+    bo.me = config.application;
+    bo.partner = pair.has_value() ? pair->partner : "";
+    bo.bus.servers = config.message_servers;
+    bo.bus.tls = config.tls;
+    bus = std::make_unique<ScsBus>(
+        bo, [&server] { return FullPicture(server); },
+        [&ops](const net::OperatorCall& call, const control::v1::ControlRequest& r) {
+          return ops.Control(call, r);
+        },
+        [&cfg](const std::string& publisher) {
+          const std::string prefix = "application ";
+          if (publisher.rfind(prefix, 0) != 0) return false;
+          auto app =
+              cfg->Find(config::v1::OBJECT_TYPE_APPLICATION, publisher.substr(prefix.size()));
+          if (!app.has_value() || !app->enabled()) return false;
+          auto t = app->properties().find("app_type");
+          return t != app->properties().end() && t->second.string_value() == "SCS";
+        });
+    bus->Start();
+    ops.set_bus(bus.get());
+    spdlog::info("scs: on the Message Server {} (channel {})",
+                 absl::StrJoin(config.message_servers, ", "), kScsChannel);
+  }
   net::ScsServiceImpl service(ops);
   std::unique_ptr<net::GrpcServer> listener;
   if (!config.listen.empty()) {
@@ -106,6 +135,7 @@ absl::Status RunScs(const ScsConfig& config) {
   const int sig = WaitForTerminationSignal();
   spdlog::info("signal {} received: the SCS stops; applications keep running", sig);
   if (listener != nullptr) listener->Shutdown(absl::Seconds(1));
+  if (bus != nullptr) bus->Stop();
   server.Stop();
   cfg->Stop();
   return absl::OkStatus();

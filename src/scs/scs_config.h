@@ -32,6 +32,9 @@ struct ScsConfig {
   //! Every operator's control action, a JSON line each (AuditLog); empty:
   //! the log only.
   std::string audit_file;
+  //! The Message Server pair of the SCSs (HOST:PORT each): the state of
+  //! every SCS, commands forwarded to the owner of a host. Empty: alone.
+  std::vector<std::string> message_servers;
   ControllerOptions controller;
   std::string log_level = "info";
   std::string log_file;

@@ -17,6 +17,7 @@
 #include "net/scs_service.h"
 #include "nlohmann/json.hpp"
 #include "testing/lca_process.h"
+#include "testing/person.h"
 #include "testing/scs_process.h"
 #include "testing/tandemd_process.h"
 #include "testing/temp_dir.h"
@@ -30,38 +31,6 @@ using ::testing::HasSubstr;
 using ::testing::Not;
 
 constexpr char kAdminPassword[] = "correct horse battery";
-
-std::string ReadFile(const std::string& path) {
-  std::ifstream in(path);
-  std::stringstream ss;
-  ss << in.rdbuf();
-  return ss.str();
-}
-
-// tandemctl as one person, with a token file of their own.
-class Person {
- public:
-  explicit Person(std::string name) : name_(std::move(name)) {}
-  CommandResult Ctl(const std::string& address, const std::string& args,
-                    const std::string& input = "") const {
-    const std::string in = tmp_.file("stdin");
-    std::ofstream(in, std::ios::trunc) << input;
-    return Shell(absl::StrCat("TANDEM_TOKEN_FILE=", tmp_.file("token"), " ",
-                              BinaryPath("tandemctl"), " --server ", address, " ", args, " <", in,
-                              " 2>&1"));
-  }
-  std::string token() const { return ReadFile(tmp_.file("token")); }
-  void set_token(const std::string& token) const {
-    std::ofstream(tmp_.file("token"), std::ios::trunc) << token;
-  }
-  CommandResult Login(const std::string& address, const std::string& password) const {
-    return Ctl(address, absl::StrCat("login --user ", name_, " --password-stdin"), password + "\n");
-  }
-
- private:
-  std::string name_;
-  TempDir tmp_;
-};
 
 class ScsControlTest : public ::testing::Test {
  protected:

@@ -73,6 +73,33 @@ TEST_F(PairRoleTest, ConfiguredBackupLeavesAFreeLockToThePrimary) {
   EXPECT_EQ(empty.lock_.holder, "scs-b");
 }
 
+// A Message Server that restarts holding the lock lost its memory, its
+// partner kept the copy: it does not take the lock back, it waits as for a
+// partner's, and the partner (seeing it not act) takes over.
+TEST_F(PairRoleTest, WithoutRetakingItsOwnLockARestartedMemberLeavesItToThePartner) {
+  store_.lock_ = {"ms-a", 4, 10};
+  PairRoleOptions o;
+  o.retake_own_lock = false;
+  Partner b_acting;  // what the restarted ms-a sees of ms-b: not acting yet
+  b_acting.alive = false;
+  PairRole restarted("ms-a", o, clock_, store_, &b_acting);
+  Partner a_not_acting;
+  a_not_acting.alive = false;
+  PairRole partner("ms-b", o, clock_, store_, &a_not_acting);
+  EXPECT_FALSE(restarted.Step().acting) << "its own lock, but its memory is gone";
+  EXPECT_FALSE(partner.Step().acting);
+  clock_.Advance(absl::Milliseconds(1500));
+  b_acting.alive = false;
+  EXPECT_FALSE(restarted.Step().acting);
+  clock_.Advance(absl::Milliseconds(1600));
+  // Both see the other silent for takeover_after; the swap lets one win.
+  const bool b_acts = partner.Step().acting;
+  b_acting.alive = b_acts;
+  const bool a_acts = restarted.Step().acting;
+  EXPECT_NE(a_acts, b_acts) << "exactly one acts";
+  EXPECT_EQ(store_.lock_.epoch, 5);
+}
+
 // The primary stops answering: the backup takes over after takeover_after
 // (not before) with a higher epoch; the old one, back, steps down.
 TEST_F(PairRoleTest, BackupTakesOverFromASilentPrimary) {

@@ -101,5 +101,8 @@ inline constexpr char kAuthorizationMetadataKey[] = "authorization";
 inline constexpr char kOnBehalfOfMetadataKey[] = "x-tandem-on-behalf-of";
 //! Metadata key of the client address a proxy forwards a write for.
 inline constexpr char kForwardedForMetadataKey[] = "x-tandem-forwarded-for";
+//! Metadata key of the name a caller claims when authentication is off (the
+//! SCS's and the Message Server's callers).
+inline constexpr char kClaimedMetadataKey[] = "x-tandem-claimed";
 
 }  // namespace tandem::config

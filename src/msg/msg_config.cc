@@ -1,0 +1,138 @@
+#include "msg/msg_config.h"
+
+#include <fstream>
+#include <sstream>
+
+#include "absl/strings/str_cat.h"
+#include "common/status_macros.h"
+#include "common/toml_file.h"
+
+namespace tandem::msg {
+namespace {
+
+const TomlSchema kKnownKeys = {
+    {"msgserver", {"application", "listen", "takeover_s", "access_cache_s", "ready_file"}},
+    {"channels", {"max_messages", "max_bytes", "max_age_s", "max_message_bytes"}},
+    {"bus", {"max_channels", "max_subscribers"}},
+    {"config", {"masters"}},
+    {"tls", TlsKeys()},
+    {"log", {"level", "file"}},
+};
+
+absl::Status Invalid(const std::string& source, absl::string_view msg) {
+  return absl::InvalidArgumentError(absl::StrCat(source, ": ", msg));
+}
+
+absl::Status InRange(const std::string& source, const char* what, int64_t v, int64_t lo,
+                     int64_t hi) {
+  if (v >= lo && v <= hi) return absl::OkStatus();
+  return Invalid(source, absl::StrCat(what, " is ", v, "; it must be ", lo, "..", hi));
+}
+
+}  // namespace
+
+absl::StatusOr<MsgConfig> ParseMsgConfig(absl::string_view text, const std::string& source) {
+  TANDEM_ASSIGN_OR_RETURN(toml::table root, ParseTomlFile(text, source, kKnownKeys, "msgserver"));
+  MsgConfig c;
+  int64_t takeover_s = 3, cache_s = 30;
+  int64_t max_messages = 10000, max_bytes = 64 << 20, max_age_s = 600, max_message = 1 << 20;
+  int64_t max_channels = 1000, max_subscribers = 10000;
+  TANDEM_RETURN_IF_ERROR(TomlGet(root, source, "msgserver", "application", &c.application));
+  TANDEM_RETURN_IF_ERROR(TomlGet(root, source, "msgserver", "listen", &c.listen));
+  TANDEM_RETURN_IF_ERROR(TomlGet(root, source, "msgserver", "takeover_s", &takeover_s));
+  TANDEM_RETURN_IF_ERROR(TomlGet(root, source, "msgserver", "access_cache_s", &cache_s));
+  TANDEM_RETURN_IF_ERROR(TomlGet(root, source, "msgserver", "ready_file", &c.ready_file));
+  TANDEM_RETURN_IF_ERROR(TomlGet(root, source, "channels", "max_messages", &max_messages));
+  TANDEM_RETURN_IF_ERROR(TomlGet(root, source, "channels", "max_bytes", &max_bytes));
+  TANDEM_RETURN_IF_ERROR(TomlGet(root, source, "channels", "max_age_s", &max_age_s));
+  TANDEM_RETURN_IF_ERROR(TomlGet(root, source, "channels", "max_message_bytes", &max_message));
+  TANDEM_RETURN_IF_ERROR(TomlGet(root, source, "bus", "max_channels", &max_channels));
+  TANDEM_RETURN_IF_ERROR(TomlGet(root, source, "bus", "max_subscribers", &max_subscribers));
+  TANDEM_RETURN_IF_ERROR(TomlGet(root, source, "config", "masters", &c.masters));
+  TANDEM_RETURN_IF_ERROR(TomlGet(root, source, "log", "level", &c.log_level));
+  TANDEM_RETURN_IF_ERROR(TomlGet(root, source, "log", "file", &c.log_file));
+  if (c.application.empty()) {
+    return Invalid(source,
+                   "[msgserver] application is required: this server's Application object "
+                   "(app_type MessageServer)");
+  }
+  if (c.listen.empty() || c.listen.find(':') == std::string::npos) {
+    return Invalid(source,
+                   "[msgserver] listen is required as HOST:PORT: its Application's host address "
+                   "and `default` port (never 0.0.0.0 unless every address should serve)");
+  }
+  if (c.masters.empty()) {
+    return Invalid(source,
+                   "[config] masters is required: the master Configuration Servers by FQDN, "
+                   "e.g. masters = [\"cs-p.example:9000\", \"cs-b.example:9000\"]");
+  }
+  TANDEM_RETURN_IF_ERROR(TomlGetTls(root, source, &c.tls));
+  TANDEM_RETURN_IF_ERROR(InRange(source, "[msgserver] takeover_s", takeover_s, 1, 600));
+  TANDEM_RETURN_IF_ERROR(InRange(source, "[msgserver] access_cache_s", cache_s, 0, 3600));
+  TANDEM_RETURN_IF_ERROR(InRange(source, "[channels] max_messages", max_messages, 1, 10'000'000));
+  TANDEM_RETURN_IF_ERROR(InRange(source, "[channels] max_bytes", max_bytes, 1024, 16LL << 30));
+  TANDEM_RETURN_IF_ERROR(InRange(source, "[channels] max_age_s", max_age_s, 1, 7 * 86400));
+  TANDEM_RETURN_IF_ERROR(InRange(source, "[channels] max_message_bytes", max_message, 1, 64 << 20));
+  TANDEM_RETURN_IF_ERROR(InRange(source, "[bus] max_channels", max_channels, 1, 1'000'000));
+  TANDEM_RETURN_IF_ERROR(InRange(source, "[bus] max_subscribers", max_subscribers, 1, 1'000'000));
+  c.takeover_after = absl::Seconds(takeover_s);
+  c.access_cache = absl::Seconds(cache_s);
+  c.bus.channel.max_messages = static_cast<size_t>(max_messages);
+  c.bus.channel.max_bytes = static_cast<size_t>(max_bytes);
+  c.bus.channel.max_age = absl::Seconds(max_age_s);
+  c.bus.channel.max_message_bytes = static_cast<size_t>(max_message);
+  c.bus.max_channels = static_cast<size_t>(max_channels);
+  c.bus.max_subscribers = static_cast<size_t>(max_subscribers);
+  return c;
+}
+
+absl::StatusOr<MsgConfig> LoadMsgConfig(const std::string& path) {
+  std::ifstream in(path);
+  if (!in) {
+    return absl::NotFoundError(absl::StrCat("cannot read configuration file '", path,
+                                            "'; `tandemd msgserver --example-config` prints one"));
+  }
+  std::stringstream ss;
+  ss << in.rdbuf();
+  return ParseMsgConfig(ss.str(), path);
+}
+
+std::string ExampleMsgConfig() {
+  return R"(# tandemd msgserver bootstrap file: a Message Server (one of an HA pair)
+[msgserver]
+application = "ms-r1"          # this server's Application (app_type MessageServer; CN of its
+                               # certificate). Grants on it decide who may subscribe (read)
+                               # and publish (execute). Its partner is the Application that
+                               # names it as `backup`, or the one it names.
+listen = "192.0.2.12:5100"     # MessageBus: its Application's host address and `default` port
+takeover_s = 3                 # the backup takes over after the acting server is silent this
+                               # long (taking over needs a master: the pair's lock is in the
+                               # first server's annex [msg-pair])
+access_cache_s = 30            # a caller's permission, once the master decided it, is reused
+                               # this long (and while no master answers)
+# ready_file = "/run/tandem/msgserver.ready"   # "1" once serving
+
+[channels]                     # what each channel keeps for subscribers that come back
+max_messages = 10000
+max_bytes = 67108864           # 64 MiB
+max_age_s = 600
+max_message_bytes = 1048576    # a bigger message is refused
+
+[bus]
+max_channels = 1000
+max_subscribers = 10000
+
+[config]
+masters = ["cs-primary.example:9000", "cs-backup.example:9000"]
+
+[tls]
+cert = "/etc/tandem/pki/ms-r1.crt"
+key = "/etc/tandem/pki/ms-r1.key"
+ca = "/etc/tandem/pki/ca.crt"
+
+[log]
+level = "info"
+)";
+}
+
+}  // namespace tandem::msg

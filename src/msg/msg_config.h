@@ -1,0 +1,43 @@
+// The bootstrap file of `tandemd msgserver` (TOML): which Application it is,
+// where it listens, the master pair it follows (for its pair's lock, its
+// partner's address and who may publish and subscribe), its certificate,
+// and the channels' limits.
+#pragma once
+
+#include <string>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
+#include "absl/time/time.h"
+#include "msg/bus.h"
+#include "tandem/tls_files.h"
+
+namespace tandem::msg {
+
+struct MsgConfig {
+  //! This server's Application (app_type MessageServer; its certificate's
+  //! CN). Grants on it decide who may subscribe (Read) and publish
+  //! (Execute).
+  std::string application;
+  //! HOST:PORT of MessageBus: its Application's host address and `default`
+  //! port.
+  std::string listen;
+  std::vector<std::string> masters;
+  //! A pair's backup takes over after its partner is silent this long.
+  absl::Duration takeover_after = absl::Seconds(3);
+  //! How long a caller's permission, once decided by the master, is reused.
+  absl::Duration access_cache = absl::Seconds(30);
+  BusOptions bus;
+  TlsFiles tls;
+  //! Written with "1" once serving.
+  std::string ready_file;
+  std::string log_level = "info";
+  std::string log_file;
+};
+
+absl::StatusOr<MsgConfig> LoadMsgConfig(const std::string& path);
+absl::StatusOr<MsgConfig> ParseMsgConfig(absl::string_view toml, const std::string& source);
+std::string ExampleMsgConfig();
+
+}  // namespace tandem::msg

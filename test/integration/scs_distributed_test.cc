@@ -1,0 +1,217 @@
+// Two SCSs sharing one Message Server, with real processes: a master with
+// authentication on, the Message Server, two LCAs (hosts h1 and h2) and two
+// SCSs, scs-1 owning h1 and scs-2 owning h2. Each SCS publishes its hosts on
+// `scs_distributed`, so either shows the whole environment; a command sent
+// to scs-1 for an application on h2 is forwarded to scs-2, which has the
+// master decide and audits it with the operator's name, as for a call of its
+// own.
+#include <signal.h>
+
+#include <fstream>
+
+#include "absl/strings/str_cat.h"
+#include "absl/strings/strip.h"
+#include "gmock/gmock.h"
+#include "gtest/gtest.h"
+#include "net/scs_service.h"
+#include "testing/lca_process.h"
+#include "testing/msgserver_process.h"
+#include "testing/person.h"
+#include "testing/scs_process.h"
+#include "testing/tandemd_process.h"
+#include "testing/test_pki.h"
+
+namespace tandem::testing {
+namespace {
+
+namespace cv1 = ::tandem::control::v1;
+using ::testing::HasSubstr;
+
+constexpr char kAdminPassword[] = "correct horse battery";
+
+class ScsDistributedTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    TandemdOptions o;
+    o.auth = true;
+    master_ = std::make_unique<TandemdProcess>(o);
+    master_->Start();
+    Run(admin_,
+        "auth bootstrap --user admin --password-stdin --secret-file " + master_->bootstrap_file(),
+        std::string(kAdminPassword) + "\n");
+    ASSERT_EQ(admin_.Login(at(), kAdminPassword).code, 0);
+    ms_port_ = FreePort();
+    Create("folder", R"({"name": "fleet", "properties": {}})");
+    Create("host",
+           R"({"name": "infra", "folder_dbid": 1, "properties": {"address": "127.0.0.1"}})");
+    Create("app", absl::StrCat(R"({"name": "ms", "folder_dbid": 1, "properties": {
+        "app_type": "MessageServer", "host": {"ref": "Host", "name": "infra"},
+        "ports": [{"id": "default", "port": )",
+                               ms_port_, "}]}}"));
+    Create("app", R"({"name": "lca", "folder_dbid": 1, "properties": {"app_type": "LCA"}})");
+    for (int i = 1; i <= 2; ++i) {
+      scs_port_[i] = FreePort();
+      lca_port_[i] = FreePort();
+      Create("app", absl::StrCat(R"({"name": "scs-)", i, R"(", "folder_dbid": 1, "properties": {
+          "app_type": "SCS", "host": {"ref": "Host", "name": "infra"},
+          "ports": [{"id": "default", "port": )",
+                                 scs_port_[i], "}]}}"));
+      Create("host", absl::StrCat(R"({"name": "h)", i, R"(", "folder_dbid": 1, "properties": {
+          "address": "127.0.0.1", "lca_port": )",
+                                  lca_port_[i], R"(, "scs": {"ref": "Application", "name": "scs-)",
+                                  i, R"("}}})"));
+      Create("app", absl::StrCat(R"({"name": "svc)", i, R"(", "folder_dbid": 1, "properties": {
+          "host": {"ref": "Host", "name": "h)",
+                                 i, R"("}, "command_line": "sleep", "arguments": "300",
+          "stop_timeout_s": 5}})"));
+    }
+    Create("person", R"({"name": "dave", "properties": {"user_name": "dave"}})");
+    Run(admin_, "passwd dave --password-stdin", "a long secret of his\n");
+    for (const std::string grant : {"grant folder fleet --application lca --rights read",
+                                    "grant folder fleet --application ms --rights read",
+                                    "grant folder fleet --application scs-1 --rights read",
+                                    "grant folder fleet --application scs-2 --rights read",
+                                    "grant folder fleet --person dave --rights read",
+                                    "grant app ms --application scs-1 --rights read,execute",
+                                    "grant app ms --application scs-2 --rights read,execute"}) {
+      Run(admin_, grant);
+    }
+    ASSERT_EQ(dave_.Login(at(), "a long secret of his").code, 0);
+
+    MsgServerOptions mo;
+    mo.masters = {at()};
+    mo.application = "ms";
+    mo.listen = absl::StrCat("127.0.0.1:", ms_port_);
+    ms_ = std::make_unique<MsgServerProcess>(mo);
+    ms_->Start();
+    for (int i = 1; i <= 2; ++i) {
+      LcaOptions lo;
+      lo.host = absl::StrCat("h", i);
+      lo.config_servers = {at()};
+      lo.listen = absl::StrCat("127.0.0.1:", lca_port_[i]);
+      lca_[i] = std::make_unique<LcaProcess>(lo);
+      lca_[i]->Start();
+      ScsOptions so;
+      so.masters = {at()};
+      so.application = absl::StrCat("scs-", i);
+      so.listen = absl::StrCat("127.0.0.1:", scs_port_[i]);
+      so.extra_toml = absl::StrCat("audit_file = \"", tmp_.file(absl::StrCat("audit-", i)),
+                                   "\"\nmessage_servers = [\"127.0.0.1:", ms_port_, "\"]\n");
+      scs_[i] = std::make_unique<ScsProcess>(so);
+      scs_[i]->Start();
+    }
+  }
+
+  void TearDown() override {
+    for (int i = 1; i <= 2; ++i) {
+      absl::StatusOr<cv1::ScsStatusResponse> s = Client(i, admin_).Status({});
+      if (s.ok()) {
+        for (const cv1::ApplicationState& a : s->applications()) {
+          if (a.pid() > 0) kill(static_cast<pid_t>(-a.pid()), SIGKILL);
+        }
+      }
+      if (HasFailure() && scs_[i] != nullptr) std::cerr << scs_[i]->Log();
+    }
+  }
+
+  std::string at() const { return master_->address(); }
+  void Create(const std::string& type, const std::string& json) {
+    Run(admin_, absl::StrCat("create ", type, " -f -"), json);
+  }
+  void Run(const Person& who, const std::string& args, const std::string& input = "") {
+    CommandResult r = who.Ctl(at(), args, input);
+    ASSERT_EQ(r.code, 0) << "tandemctl " << args << ":\n" << r.out;
+  }
+  net::ScsControlClient Client(int i, const Person& who) const {
+    return net::ScsControlClient(absl::StrCat("127.0.0.1:", scs_port_[i]), TestPki::Get().Trust(),
+                                 std::string(absl::StripAsciiWhitespace(who.token())), "",
+                                 absl::Seconds(15));
+  }
+  // svc's state as SCS i shows the environment (nullopt: not shown).
+  std::optional<cv1::ApplicationState> Seen(int i, const std::string& app) const {
+    cv1::ScsStatusRequest r;
+    r.set_environment(true);
+    absl::StatusOr<cv1::ScsStatusResponse> s = Client(i, admin_).Status(r);
+    if (!s.ok()) return std::nullopt;
+    for (const cv1::ApplicationState& a : s->applications()) {
+      if (a.name() == app) return a;
+    }
+    return std::nullopt;
+  }
+  static bool WaitUntil(const std::function<bool()>& done, int seconds) {
+    for (int i = 0; i < seconds * 10; ++i) {
+      if (done()) return true;
+      usleep(100 * 1000);
+    }
+    return false;
+  }
+
+  TempDir tmp_;
+  std::unique_ptr<TandemdProcess> master_;
+  std::unique_ptr<MsgServerProcess> ms_;
+  std::unique_ptr<LcaProcess> lca_[3];
+  std::unique_ptr<ScsProcess> scs_[3];
+  int ms_port_ = 0;
+  int scs_port_[3] = {0, 0, 0};
+  int lca_port_[3] = {0, 0, 0};
+  Person admin_{"admin"};
+  Person dave_{"dave"};
+};
+
+TEST_F(ScsDistributedTest, EitherScsShowsTheEnvironmentAndForwardsToTheOwner) {
+  // scs-1 hears of scs-2's svc2 (and the other way round) over the bus.
+  ASSERT_TRUE(WaitUntil([&] { return Seen(1, "svc2").has_value(); }, 20)) << ms_->Log();
+  ASSERT_TRUE(WaitUntil([&] { return Seen(2, "svc1").has_value(); }, 20));
+  EXPECT_EQ(Seen(1, "svc2")->scs(), "scs-2");
+  EXPECT_EQ(Seen(1, "svc2")->status(), "Stopped");
+  EXPECT_EQ(Seen(1, "svc1")->scs(), "scs-1") << "and its own";
+
+  // Start svc2 through scs-1: forwarded to scs-2, which starts it.
+  cv1::ControlRequest start;
+  start.set_action(cv1::CONTROL_ACTION_START);
+  start.set_application("svc2");
+  absl::StatusOr<cv1::ControlResponse> r = Client(1, admin_).Control(start);
+  ASSERT_TRUE(r.ok()) << r.status();
+  EXPECT_THAT(r->message(), HasSubstr("accepted by scs-2"));
+  EXPECT_EQ(r->who(), "person admin");
+  ASSERT_TRUE(WaitUntil(
+      [&] {
+        auto s = Seen(2, "svc2");
+        return s.has_value() && s->status() == "Started";
+      },
+      20));
+  // scs-2 audited it with the operator's name and the way it came.
+  const std::string audit = ReadFile(tmp_.file("audit-2"));
+  EXPECT_THAT(audit, HasSubstr("\"who\":\"person admin\""));
+  EXPECT_THAT(audit, HasSubstr("via scs-1"));
+  EXPECT_EQ(ReadFile(tmp_.file("audit-1")), "") << "scs-1 did nothing itself";
+  // And scs-1 sees it started, as scs-2 publishes it.
+  ASSERT_TRUE(WaitUntil(
+      [&] {
+        auto s = Seen(1, "svc2");
+        return s.has_value() && s->status() == "Started";
+      },
+      20));
+
+  // Dave may read but not execute: scs-2 refuses, through scs-1.
+  cv1::ControlRequest stop;
+  stop.set_action(cv1::CONTROL_ACTION_STOP);
+  stop.set_application("svc2");
+  absl::StatusOr<cv1::ControlResponse> refused = Client(1, dave_).Control(stop);
+  EXPECT_EQ(refused.status().code(), absl::StatusCode::kPermissionDenied) << refused.status();
+  EXPECT_THAT(refused.status().message(),
+              HasSubstr("person dave may not execute Application svc2"));
+  EXPECT_THAT(ReadFile(tmp_.file("audit-2")), HasSubstr("refused"));
+  EXPECT_EQ(Seen(2, "svc2")->status(), "Started");
+
+  // The owner gone: the forwarder says so within its timeout, nothing hangs.
+  scs_[2]->Kill();
+  const absl::Time t0 = absl::Now();
+  absl::StatusOr<cv1::ControlResponse> lost = Client(1, admin_).Control(stop);
+  EXPECT_EQ(lost.status().code(), absl::StatusCode::kUnavailable) << lost.status();
+  EXPECT_THAT(lost.status().message(), HasSubstr("no reply from the SCS pair of scs-2"));
+  EXPECT_LT(absl::Now() - t0, absl::Seconds(14));
+}
+
+}  // namespace
+}  // namespace tandem::testing
