@@ -19,13 +19,23 @@ namespace {
 
 namespace mv1 = ::tandem::msg::v1;
 
-std::vector<std::unique_ptr<mv1::MessageBus::Stub>> Stubs(const BusOptions& o) {
-  std::vector<std::unique_ptr<mv1::MessageBus::Stub>> stubs;
+std::vector<std::shared_ptr<grpc::Channel>> Channels(const BusOptions& o) {
+  std::vector<std::shared_ptr<grpc::Channel>> channels;
   net::ChannelOptions co;
   co.tls = o.tls;
   co.max_reconnect_backoff_ms = 1000;
-  for (const std::string& s : o.servers)
-    stubs.push_back(mv1::MessageBus::NewStub(net::MakeChannel(s, co)));
+  // A server that is cut off (rather than refusing connections) is noticed
+  // in about 7 s; servers take pings at most every 5 s (net/grpc_server.cc).
+  co.keepalive_time_ms = 5000;
+  co.keepalive_timeout_ms = 2000;
+  for (const std::string& s : o.servers) channels.push_back(net::MakeChannel(s, co));
+  return channels;
+}
+
+std::vector<std::unique_ptr<mv1::MessageBus::Stub>> Stubs(
+    const std::vector<std::shared_ptr<grpc::Channel>>& channels) {
+  std::vector<std::unique_ptr<mv1::MessageBus::Stub>> stubs;
+  for (const auto& c : channels) stubs.push_back(mv1::MessageBus::NewStub(c));
   return stubs;
 }
 
@@ -95,7 +105,8 @@ class Subscriber final : public BusSubscriber {
         channel_(std::move(channel)),
         on_delivery_(std::move(on_delivery)),
         on_state_(std::move(on_state)),
-        stubs_(Stubs(options_)),
+        channels_(Channels(options_)),
+        stubs_(Stubs(channels_)),
         position_(std::move(from)) {
     thread_ = std::thread([this] { Run(); });
   }
@@ -117,7 +128,10 @@ class Subscriber final : public BusSubscriber {
   }
 
  private:
+  // Said once per change (a dormant server would repeat itself every round).
   void State(const std::string& s) {
+    if (s == last_state_) return;
+    last_state_ = s;
     if (on_state_) on_state_(s);
   }
 
@@ -153,6 +167,19 @@ class Subscriber final : public BusSubscriber {
         ctx_ = &ctx;
       }
       const std::string& address = options_.servers[server];
+      // A server that cannot be reached within 2 s: the next one (a stream
+      // would otherwise wait for its connection as long as it takes).
+      if (!channels_[server]->WaitForConnected(std::chrono::system_clock::now() +
+                                               std::chrono::seconds(2))) {
+        {
+          absl::MutexLock lock(&mu_);
+          ctx_ = nullptr;
+        }
+        State(absl::StrCat(address, ": not reachable (trying the next server)"));
+        server = (server + 1) % stubs_.size();
+        if (!Sleep(absl::Milliseconds(50))) return;
+        continue;
+      }
       auto reader = stubs_[server]->Subscribe(&ctx, req);
       mv1::Delivery d;
       bool got = false;
@@ -216,12 +243,14 @@ class Subscriber final : public BusSubscriber {
   const std::string channel_;
   const Handler on_delivery_;
   const StateHandler on_state_;
+  std::vector<std::shared_ptr<grpc::Channel>> channels_;
   std::vector<std::unique_ptr<mv1::MessageBus::Stub>> stubs_;
   mutable absl::Mutex mu_;
   BusPosition position_ ABSL_GUARDED_BY(mu_);
   bool stopping_ ABSL_GUARDED_BY(mu_) = false;
   grpc::ClientContext* ctx_ ABSL_GUARDED_BY(mu_) = nullptr;
   std::atomic<bool> connected_{false};
+  std::string last_state_;  // the subscriber's thread only
   std::thread thread_;
 };
 
@@ -234,7 +263,7 @@ struct BusPublisher::Impl {
 };
 
 BusPublisher::BusPublisher(BusOptions options) : impl_(std::make_unique<Impl>()) {
-  impl_->stubs = Stubs(options);
+  impl_->stubs = Stubs(Channels(options));
   impl_->options = Cleaned(std::move(options));
 }
 

@@ -295,6 +295,9 @@ cv1::ControlAction ActionOf(const std::string& verb) {
 struct ControlArgs {
   std::string verb;
   std::string name;
+  //! Send the command to this SCS (it forwards it to the owner over the
+  //! Message Server) instead of the owner.
+  std::string via;
   bool wait = false;
   double wait_timeout_s = 120;
 };
@@ -402,7 +405,18 @@ absl::Status RunControl(CommandContext& ctx, const ScsClientFactory& factory,
     req.set_application(app_name);
     targets.push_back({*scs, {app_name}});
     before = Before(session, targets);
-    absl::StatusOr<cv1::ControlResponse> r = control(*scs, req);
+    ScsEndpoint to = *scs;
+    if (!args.via.empty()) {
+      absl::StatusOr<ObjectKey> key = ParseKey(args.via);
+      if (!key.ok()) return key.status();
+      absl::StatusOr<v1::ConfigObject> via =
+          FetchObject(ctx, v1::OBJECT_TYPE_APPLICATION, *key, 0, "send the command through");
+      if (!via.ok()) return via.status();
+      absl::StatusOr<ScsEndpoint> e = EndpointOf(ctx, via->dbid());
+      if (!e.ok()) return e.status();
+      to = *e;
+    }
+    absl::StatusOr<cv1::ControlResponse> r = control(to, req);
     if (!r.ok()) return r.status();
     messages.push_back(r->message());
     who = r->who();
@@ -592,11 +606,15 @@ void AddScsCommands(CLI::App& app, CommandContext& ctx, const ScsClientFactory& 
                             : "Make an HA pair's backup the primary (a new mode epoch)";
     CLI::App* cmd = apps->add_subcommand(verb, help);
     cmd->add_option("NAME", args->name, "the Application (NAME|DBID)")->required();
+    cmd->add_option("--via", args->via,
+                    "send it to this SCS (NAME|DBID), which forwards it over the Message Server "
+                    "to the SCS that owns the host (when only that SCS is reachable from here)");
     AddWaitFlags(cmd, args.get());
     cmd->footer(absl::StrCat(
-        "Needs the execute right on the Application; the SCS records every action in its audit "
-        "file.\nExamples:\n  tandemctl app ",
-        verb, " billing --wait\n  tandemctl -o json app ", verb, " billing"));
+        "Needs the execute right on the Application; the SCS that owns its host records every "
+        "action in its audit file.\nExamples:\n  tandemctl app ",
+        verb, " billing --wait\n  tandemctl -o json app ", verb, " billing\n  tandemctl app ", verb,
+        " billing --via scs-r1"));
     cmd->callback([&ctx, &factory, action, args] {
       *action = [&ctx, &factory, args] { return RunControl(ctx, factory, *args, false); };
     });

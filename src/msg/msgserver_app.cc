@@ -132,7 +132,7 @@ void BusCopier::Run() {
 absl::Status BusCopier::CopyOnce(const std::string& address) {
   net::ChannelOptions co;
   co.tls = tls_;
-  co.keepalive_time_ms = 2000;
+  co.keepalive_time_ms = 5000;  // the least servers take (net/grpc_server.cc)
   co.keepalive_timeout_ms = 2000;
   auto stub = v1::MessageBus::NewStub(net::MakeChannel(address, co));
   grpc::ClientContext ctx;
