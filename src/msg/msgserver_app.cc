@@ -305,6 +305,7 @@ absl::Status RunMsgServer(const MsgConfig& config) {
     bus.SetActing(d.acting, d.epoch);
   }
   spdlog::info("signal {} received: the Message Server stops", sig);
+  access.Stop();
   listener->Shutdown(absl::Seconds(1));
   if (copier != nullptr) copier->Stop();
   cfg->Stop();

@@ -38,6 +38,9 @@ class MasterBusAccess final : public BusAccess {
   MasterBusAccess(std::string application, std::function<int64_t()> own_dbid, Ask ask,
                   absl::Duration cache, Clock& clock);
   ~MasterBusAccess() override;
+  //! Answers the checks still waiting (before the server shuts down: they
+  //! finish its calls); later checks are asked on the caller's thread.
+  void Stop() { asker_.Stop(); }
   void Check(const net::OperatorCall& call, const std::string& right,
              std::function<void(absl::StatusOr<std::string>)> done) override;
 
