@@ -29,8 +29,6 @@ namespace {
 namespace mv1 = ::tandem::msg::v1;
 using ::testing::HasSubstr;
 
-constexpr char kAdminPassword[] = "correct horse battery";
-
 // Everything a subscriber was handed, in order.
 class Received {
  public:
@@ -67,14 +65,8 @@ class Received {
 class MsgServerTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    TandemdOptions o;
-    o.auth = true;
-    master_ = std::make_unique<TandemdProcess>(o);
-    master_->Start();
-    Run(admin_,
-        "auth bootstrap --user admin --password-stdin --secret-file " + master_->bootstrap_file(),
-        std::string(kAdminPassword) + "\n");
-    ASSERT_EQ(admin_.Login(at(), kAdminPassword).code, 0);
+    site_.Start();
+    ASSERT_FALSE(HasFailure());
     port_a_ = FreePort();
     port_b_ = FreePort();
     Create("folder", R"({"name": "bus", "properties": {}})");
@@ -84,11 +76,8 @@ class MsgServerTest : public ::testing::Test {
     Create("app", Server("ms-a", port_a_, R"(, "backup": {"ref": "Application", "name": "ms-b"})"));
     Create("app", R"({"name": "publisher", "folder_dbid": 1,
                       "properties": {"app_type": "ThirdPartyApp"}})");
-    for (const char* p : {"carol", "dave"}) {
-      Create("person",
-             absl::StrCat(R"({"name": ")", p, R"(", "properties": {"user_name": ")", p, R"("}})"));
-      Run(admin_, absl::StrCat("passwd ", p, " --password-stdin"), "a long secret of theirs\n");
-    }
+    site_.AddPerson(carol_, "a long secret of theirs");
+    site_.AddPerson(dave_, "a long secret of theirs");
     // The servers read the folder and may take the pair's lock in ms-a;
     // grants on ms-a decide for the pair: the publisher application may
     // publish and subscribe, carol only subscribe, dave nothing.
@@ -100,8 +89,6 @@ class MsgServerTest : public ::testing::Test {
                                     "grant app ms-a --person carol --rights read"}) {
       Run(admin_, grant);
     }
-    ASSERT_EQ(carol_.Login(at(), "a long secret of theirs").code, 0);
-    ASSERT_EQ(dave_.Login(at(), "a long secret of theirs").code, 0);
   }
 
   void TearDown() override {
@@ -110,7 +97,7 @@ class MsgServerTest : public ::testing::Test {
     }
   }
 
-  std::string at() const { return master_->address(); }
+  std::string at() const { return site_.at(); }
 
   static std::string Server(const std::string& name, int port, const std::string& more) {
     return absl::StrCat(R"({"name": ")", name, R"(", "folder_dbid": 1, "properties": {
@@ -118,12 +105,9 @@ class MsgServerTest : public ::testing::Test {
         "ports": [{"id": "default", "port": )",
                         port, "}]", more, "}}");
   }
-  void Create(const std::string& type, const std::string& json) {
-    Run(admin_, absl::StrCat("create ", type, " -f -"), json);
-  }
+  void Create(const std::string& type, const std::string& json) { site_.Create(type, json); }
   void Run(const Person& who, const std::string& args, const std::string& input = "") {
-    CommandResult r = who.Ctl(at(), args, input);
-    ASSERT_EQ(r.code, 0) << "tandemctl " << args << ":\n" << r.out;
+    site_.Run(who, args, input);
   }
 
   std::unique_ptr<MsgServerProcess> StartServer(const std::string& name, int port,
@@ -171,12 +155,12 @@ class MsgServerTest : public ::testing::Test {
     return 0;
   }
 
-  std::unique_ptr<TandemdProcess> master_;
+  OperatedMaster site_;
   std::unique_ptr<MsgServerProcess> a_;
   std::unique_ptr<MsgServerProcess> b_;
   int port_a_ = 0;
   int port_b_ = 0;
-  Person admin_{"admin"};
+  const Person& admin_ = site_.admin();
   Person carol_{"carol"};
   Person dave_{"dave"};
 };

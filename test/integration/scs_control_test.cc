@@ -30,19 +30,11 @@ namespace cv1 = ::tandem::control::v1;
 using ::testing::HasSubstr;
 using ::testing::Not;
 
-constexpr char kAdminPassword[] = "correct horse battery";
-
 class ScsControlTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    TandemdOptions o;
-    o.auth = true;
-    master_ = std::make_unique<TandemdProcess>(o);
-    master_->Start();
-    Run(admin_,
-        "auth bootstrap --user admin --password-stdin --secret-file " + master_->bootstrap_file(),
-        std::string(kAdminPassword) + "\n");
-    ASSERT_EQ(admin_.Login(at(), kAdminPassword).code, 0);
+    site_.Start();
+    ASSERT_FALSE(HasFailure());
     scs_port_ = FreePort();
     lca_port_ = FreePort();
     // Everything managed lives in folder 1, "fleet".
@@ -64,11 +56,8 @@ class ScsControlTest : public ::testing::Test {
         Sleeper("cli", R"(, "connections": [{"server": {"ref": "Application", "name": "srv"}}])"));
     Create("solution", R"({"name": "pay", "folder_dbid": 1, "properties": {"applications": [
         {"ref": "Application", "name": "cli"}, {"ref": "Application", "name": "srv"}]}})");
-    for (const char* p : {"carol", "dave"}) {
-      Create("person",
-             absl::StrCat(R"({"name": ")", p, R"(", "properties": {"user_name": ")", p, R"("}})"));
-      Run(admin_, absl::StrCat("passwd ", p, " --password-stdin"), "a long secret of theirs\n");
-    }
+    site_.AddPerson(carol_, "a long secret of theirs");
+    site_.AddPerson(dave_, "a long secret of theirs");
     // The LCA and the SCS read the fleet; carol and dave see it; carol may
     // start and stop svc1 and the solution, dave nothing.
     for (const std::string grant : {"grant folder fleet --application lca --rights read",
@@ -79,8 +68,6 @@ class ScsControlTest : public ::testing::Test {
                                     "grant solution pay --person carol --rights execute"}) {
       Run(admin_, grant);
     }
-    ASSERT_EQ(carol_.Login(at(), "a long secret of theirs").code, 0);
-    ASSERT_EQ(dave_.Login(at(), "a long secret of theirs").code, 0);
 
     LcaOptions lo;
     lo.host = "h1";
@@ -110,7 +97,7 @@ class ScsControlTest : public ::testing::Test {
     if (lca_ != nullptr) lca_->Kill();
   }
 
-  std::string at() const { return master_->address(); }
+  std::string at() const { return site_.at(); }
 
   static std::string Sleeper(const std::string& name, const std::string& more) {
     return absl::StrCat(R"({"name": ")", name, R"(", "folder_dbid": 1, "properties": {
@@ -118,12 +105,9 @@ class ScsControlTest : public ::testing::Test {
         "stop_timeout_s": 5)",
                         more, "}}");
   }
-  void Create(const std::string& type, const std::string& json) {
-    Run(admin_, absl::StrCat("create ", type, " -f -"), json);
-  }
+  void Create(const std::string& type, const std::string& json) { site_.Create(type, json); }
   void Run(const Person& who, const std::string& args, const std::string& input = "") {
-    CommandResult r = who.Ctl(at(), args, input);
-    ASSERT_EQ(r.code, 0) << "tandemctl " << args << ":\n" << r.out;
+    site_.Run(who, args, input);
   }
   // The audit file's entries.
   std::vector<nlohmann::json> Audit() const {
@@ -156,13 +140,13 @@ class ScsControlTest : public ::testing::Test {
   }
 
   TempDir tmp_;
-  std::unique_ptr<TandemdProcess> master_;
+  OperatedMaster site_;
   std::unique_ptr<LcaProcess> lca_;
   std::unique_ptr<ScsProcess> scs_;
   int scs_port_ = 0;
   int lca_port_ = 0;
   std::string lca_extra_toml_;
-  Person admin_{"admin"};
+  const Person& admin_ = site_.admin();
   Person carol_{"carol"};
   Person dave_{"dave"};
 };

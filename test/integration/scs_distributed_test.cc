@@ -27,19 +27,11 @@ namespace {
 namespace cv1 = ::tandem::control::v1;
 using ::testing::HasSubstr;
 
-constexpr char kAdminPassword[] = "correct horse battery";
-
 class ScsDistributedTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    TandemdOptions o;
-    o.auth = true;
-    master_ = std::make_unique<TandemdProcess>(o);
-    master_->Start();
-    Run(admin_,
-        "auth bootstrap --user admin --password-stdin --secret-file " + master_->bootstrap_file(),
-        std::string(kAdminPassword) + "\n");
-    ASSERT_EQ(admin_.Login(at(), kAdminPassword).code, 0);
+    site_.Start();
+    ASSERT_FALSE(HasFailure());
     ms_port_ = FreePort();
     Create("folder", R"({"name": "fleet", "properties": {}})");
     Create("host",
@@ -65,8 +57,7 @@ class ScsDistributedTest : public ::testing::Test {
                                  i, R"("}, "command_line": "sleep", "arguments": "300",
           "stop_timeout_s": 5}})"));
     }
-    Create("person", R"({"name": "dave", "properties": {"user_name": "dave"}})");
-    Run(admin_, "passwd dave --password-stdin", "a long secret of his\n");
+    site_.AddPerson(dave_, "a long secret of his");
     for (const std::string grant : {"grant folder fleet --application lca --rights read",
                                     "grant folder fleet --application ms --rights read",
                                     "grant folder fleet --application scs-1 --rights read",
@@ -76,7 +67,6 @@ class ScsDistributedTest : public ::testing::Test {
                                     "grant app ms --application scs-2 --rights read,execute"}) {
       Run(admin_, grant);
     }
-    ASSERT_EQ(dave_.Login(at(), "a long secret of his").code, 0);
 
     MsgServerOptions mo;
     mo.masters = {at()};
@@ -114,13 +104,10 @@ class ScsDistributedTest : public ::testing::Test {
     }
   }
 
-  std::string at() const { return master_->address(); }
-  void Create(const std::string& type, const std::string& json) {
-    Run(admin_, absl::StrCat("create ", type, " -f -"), json);
-  }
+  std::string at() const { return site_.at(); }
+  void Create(const std::string& type, const std::string& json) { site_.Create(type, json); }
   void Run(const Person& who, const std::string& args, const std::string& input = "") {
-    CommandResult r = who.Ctl(at(), args, input);
-    ASSERT_EQ(r.code, 0) << "tandemctl " << args << ":\n" << r.out;
+    site_.Run(who, args, input);
   }
   net::ScsControlClient Client(int i, const Person& who) const {
     return net::ScsControlClient(absl::StrCat("127.0.0.1:", scs_port_[i]), TestPki::Get().Trust(),
@@ -147,14 +134,14 @@ class ScsDistributedTest : public ::testing::Test {
   }
 
   TempDir tmp_;
-  std::unique_ptr<TandemdProcess> master_;
+  OperatedMaster site_;
   std::unique_ptr<MsgServerProcess> ms_;
   std::unique_ptr<LcaProcess> lca_[3];
   std::unique_ptr<ScsProcess> scs_[3];
   int ms_port_ = 0;
   int scs_port_[3] = {0, 0, 0};
   int lca_port_[3] = {0, 0, 0};
-  Person admin_{"admin"};
+  const Person& admin_ = site_.admin();
   Person dave_{"dave"};
 };
 

@@ -4,6 +4,7 @@
 #include <sstream>
 
 #include "absl/strings/str_cat.h"
+#include "gtest/gtest.h"
 
 namespace tandem::testing {
 
@@ -30,6 +31,37 @@ void Person::set_token(const std::string& token) const {
 
 CommandResult Person::Login(const std::string& address, const std::string& password) const {
   return Ctl(address, absl::StrCat("login --user ", name_, " --password-stdin"), password + "\n");
+}
+
+void OperatedMaster::Start() {
+  TandemdOptions o;
+  o.auth = true;
+  master_ = std::make_unique<TandemdProcess>(o);
+  master_->Start();
+  Run(admin_,
+      "auth bootstrap --user admin --password-stdin --secret-file " + master_->bootstrap_file(),
+      std::string(kAdminPassword) + "\n");
+  CommandResult r = admin_.Login(at(), kAdminPassword);
+  if (r.code != 0) ADD_FAILURE() << "tandemctl login --user admin:\n" << r.out;
+}
+
+void OperatedMaster::Run(const Person& who, const std::string& args,
+                         const std::string& input) const {
+  CommandResult r = who.Ctl(at(), args, input);
+  if (r.code != 0)
+    ADD_FAILURE() << "tandemctl " << args << " (as " << who.name() << "):\n" << r.out;
+}
+
+void OperatedMaster::Create(const std::string& type, const std::string& json) const {
+  Run(admin_, absl::StrCat("create ", type, " -f -"), json);
+}
+
+void OperatedMaster::AddPerson(const Person& as, const std::string& password) const {
+  Create("person", absl::StrCat(R"({"name": ")", as.name(), R"(", "properties": {"user_name": ")",
+                                as.name(), R"("}})"));
+  Run(admin_, absl::StrCat("passwd ", as.name(), " --password-stdin"), password + "\n");
+  CommandResult r = as.Login(at(), password);
+  if (r.code != 0) ADD_FAILURE() << "tandemctl login --user " << as.name() << ":\n" << r.out;
 }
 
 }  // namespace tandem::testing

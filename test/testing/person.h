@@ -3,9 +3,11 @@
 // and act as.
 #pragma once
 
+#include <memory>
 #include <string>
 
 #include "testing/daemon_process.h"
+#include "testing/tandemd_process.h"
 #include "testing/temp_dir.h"
 
 namespace tandem::testing {
@@ -29,6 +31,29 @@ class Person {
  private:
   std::string name_;
   TempDir tmp_;
+};
+
+//! A master with authentication on and its administrator ("admin") logged
+//! in with tandemctl: what the management-layer tests set their site up
+//! through. Failures are reported to gtest (ADD_FAILURE) and say what ran.
+class OperatedMaster {
+ public:
+  static constexpr char kAdminPassword[] = "correct horse battery";
+  //! Starts the master, bootstraps and logs in the administrator.
+  void Start();
+  std::string at() const { return master_->address(); }
+  TandemdProcess& process() { return *master_; }
+  const Person& admin() const { return admin_; }
+  //! `tandemctl ARGS` as `who`, which must succeed.
+  void Run(const Person& who, const std::string& args, const std::string& input = "") const;
+  //! `tandemctl create TYPE -f -` with `json`, as the administrator.
+  void Create(const std::string& type, const std::string& json) const;
+  //! A Person `name` with `password`, logged in as `as` (its own tandemctl).
+  void AddPerson(const Person& as, const std::string& password) const;
+
+ private:
+  std::unique_ptr<TandemdProcess> master_;
+  Person admin_{"admin"};
 };
 
 }  // namespace tandem::testing
