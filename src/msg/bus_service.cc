@@ -62,8 +62,21 @@ class Wake final : public BusListener {
 
 // The parts every stream of ours shares: finishing once, after the write in
 // flight, and deleting itself once gRPC is done and no check is pending.
-template <typename Out>
+// Derived has Pump() (write what is due) and Cleanup() (leave the bus).
+template <typename Out, typename Derived>
 class StreamBase : public grpc::ServerWriteReactor<Out> {
+ public:
+  void OnWriteDone(bool ok) override {
+    WriteDone(ok);
+    static_cast<Derived*>(this)->Pump();
+  }
+  void OnDone() override {
+    if (MarkDone()) {
+      static_cast<Derived*>(this)->Cleanup();
+      delete static_cast<Derived*>(this);
+    }
+  }
+
  protected:
   void FinishLocked(grpc::Status st) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
     if (finishing_) return;
@@ -109,7 +122,7 @@ class StreamBase : public grpc::ServerWriteReactor<Out> {
   Out out_;
 };
 
-class SubscribeReactor final : public StreamBase<mv1::Delivery> {
+class SubscribeReactor final : public StreamBase<mv1::Delivery, SubscribeReactor> {
  public:
   SubscribeReactor(Bus& bus, mv1::SubscribeRequest req, size_t batch)
       : bus_(bus), req_(std::move(req)), batch_(batch) {}
@@ -201,19 +214,6 @@ class SubscribeReactor final : public StreamBase<mv1::Delivery> {
     SendLocked();
   }
 
-  void OnWriteDone(bool ok) override {
-    WriteDone(ok);
-    Pump();
-  }
-
-  void OnDone() override {
-    if (MarkDone()) {
-      Cleanup();
-      delete this;
-    }
-  }
-
- private:
   // Once both the check and gRPC are done.
   void Cleanup() {
     if (wake_ == nullptr) return;
@@ -221,6 +221,7 @@ class SubscribeReactor final : public StreamBase<mv1::Delivery> {
     bus_.Unsubscribe(req_.channel(), wake_.get());
   }
 
+ private:
   Bus& bus_;
   const mv1::SubscribeRequest req_;
   const size_t batch_;
@@ -232,7 +233,7 @@ class SubscribeReactor final : public StreamBase<mv1::Delivery> {
   bool send_notice_ ABSL_GUARDED_BY(mu_) = false;
 };
 
-class CopyReactor final : public StreamBase<mv1::CopyEvent> {
+class CopyReactor final : public StreamBase<mv1::CopyEvent, CopyReactor> {
  public:
   CopyReactor(Bus& bus, size_t batch) : bus_(bus), batch_(batch) {}
 
@@ -287,25 +288,13 @@ class CopyReactor final : public StreamBase<mv1::CopyEvent> {
     SendLocked();
   }
 
-  void OnWriteDone(bool ok) override {
-    WriteDone(ok);
-    Pump();
-  }
-
-  void OnDone() override {
-    if (MarkDone()) {
-      Cleanup();
-      delete this;
-    }
-  }
-
- private:
   void Cleanup() {
     if (wake_ == nullptr) return;
     wake_->Detach();
     bus_.StopCopy(wake_.get());
   }
 
+ private:
   // One event of the snapshot: a channel's header, or a batch of its messages.
   void NextSnapshotPart() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
     while (channel_ < snapshot_.size()) {
