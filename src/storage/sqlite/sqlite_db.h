@@ -1,5 +1,5 @@
 // Thin RAII wrappers over sqlite3 connections and statements. Only code in
-// src/storage/sqlite uses them.
+// src/storage/sqlite and the Log Database (src/logdb) uses them.
 #pragma once
 
 #include <sqlite3.h>

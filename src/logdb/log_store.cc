@@ -1,0 +1,219 @@
+#include "logdb/log_store.h"
+
+#include <sqlite3.h>
+
+#include <limits>
+
+#include "absl/strings/ascii.h"
+#include "absl/strings/str_cat.h"
+#include "absl/synchronization/mutex.h"
+#include "common/status_macros.h"
+#include "storage/sqlite/sqlite_db.h"
+
+namespace tandem::logdb {
+
+namespace sq = ::tandem::storage::sqlite;
+
+const char* LevelName(Level level) {
+  switch (level) {
+    case Level::kAlarm:
+      return "alarm";
+    case Level::kStandard:
+      return "standard";
+    case Level::kInteraction:
+      return "interaction";
+    case Level::kTrace:
+      return "trace";
+  }
+  return "?";
+}
+
+absl::StatusOr<Level> ParseLevel(const std::string& name) {
+  const std::string n = absl::AsciiStrToLower(name);
+  if (n == "alarm") return Level::kAlarm;
+  if (n == "standard") return Level::kStandard;
+  if (n == "interaction") return Level::kInteraction;
+  if (n == "trace") return Level::kTrace;
+  if (n == "debug") {
+    return absl::InvalidArgumentError(
+        "level debug stays in the application's own log and is not sent to the Log Message "
+        "Server; use alarm, standard, interaction or trace");
+  }
+  return absl::InvalidArgumentError(absl::StrCat(
+      "level '", name.substr(0, 40), "' is none of alarm, standard, interaction, trace"));
+}
+
+namespace {
+
+constexpr char kSchema[] = R"sql(
+CREATE TABLE IF NOT EXISTS log_events(
+  seq INTEGER PRIMARY KEY AUTOINCREMENT,
+  event_id TEXT NOT NULL UNIQUE,
+  at_us INTEGER NOT NULL,
+  application TEXT NOT NULL,
+  host TEXT NOT NULL,
+  level INTEGER NOT NULL,
+  message_id INTEGER NOT NULL,
+  text TEXT NOT NULL);
+CREATE INDEX IF NOT EXISTS log_events_at ON log_events(at_us);
+CREATE INDEX IF NOT EXISTS log_events_app ON log_events(application, seq);
+)sql";
+
+int64_t Micros(absl::Time t) {
+  if (t == absl::InfinitePast()) return std::numeric_limits<int64_t>::min();
+  if (t == absl::InfiniteFuture()) return std::numeric_limits<int64_t>::max();
+  return absl::ToUnixMicros(t);
+}
+
+class SqliteLogStore final : public LogStore {
+ public:
+  SqliteLogStore(std::unique_ptr<sq::Connection> db, LogStoreOptions options)
+      : db_(std::move(db)), options_(options) {}
+
+  absl::Status Init() {
+    TANDEM_RETURN_IF_ERROR(db_->Exec("PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL;"));
+    TANDEM_RETURN_IF_ERROR(db_->Exec(kSchema));
+    TANDEM_ASSIGN_OR_RETURN(
+        insert_, db_->Prepare("INSERT OR IGNORE INTO log_events(event_id, at_us, application, "
+                              "host, level, message_id, text) VALUES(?, ?, ?, ?, ?, ?, ?)"));
+    return absl::OkStatus();
+  }
+
+  absl::StatusOr<Appended> Append(const std::vector<LogEvent>& events) override {
+    for (size_t i = 0; i < events.size(); ++i) {
+      const LogEvent& e = events[i];
+      const int level = static_cast<int>(e.level);
+      std::string bad;
+      if (e.event_id.empty() || e.event_id.size() > 200) {
+        bad = "its event_id must be 1 to 200 bytes";
+      } else if (level < 1 || level > 4) {
+        bad = absl::StrCat("its level ", level, " is none of alarm, standard, interaction, trace");
+      } else if (e.text.size() > options_.max_text_bytes) {
+        bad = absl::StrCat("its text is ", e.text.size(), " bytes, the limit is ",
+                           options_.max_text_bytes);
+      }
+      if (!bad.empty()) {
+        return absl::InvalidArgumentError(absl::StrCat("log event ", i, " of the batch (",
+                                                       e.application, "): ", bad,
+                                                       "; nothing of the batch was stored"));
+      }
+    }
+    absl::MutexLock lock(&mu_);
+    TANDEM_RETURN_IF_ERROR(db_->Exec("BEGIN IMMEDIATE"));
+    Appended out;
+    for (const LogEvent& e : events) {
+      insert_->Reset();
+      insert_->BindText(1, e.event_id);
+      insert_->Bind(2, Micros(e.at));
+      insert_->BindText(3, e.application);
+      insert_->BindText(4, e.host);
+      insert_->Bind(5, static_cast<int>(e.level));
+      insert_->Bind(6, e.message_id);
+      insert_->BindText(7, e.text);
+      if (absl::Status st = insert_->Run(); !st.ok()) {
+        (void)db_->Exec("ROLLBACK");
+        return st;
+      }
+      if (sqlite3_changes(db_->raw()) == 1) {
+        ++out.stored;
+        out.last_seq = sqlite3_last_insert_rowid(db_->raw());
+      } else {
+        ++out.duplicates;
+      }
+    }
+    if (absl::Status st = db_->Exec("COMMIT"); !st.ok()) {
+      (void)db_->Exec("ROLLBACK");
+      return st;
+    }
+    return out;
+  }
+
+  absl::StatusOr<std::vector<StoredEvent>> Find(const LogQuery& q) override {
+    std::string sql =
+        "SELECT seq, event_id, at_us, application, host, level, message_id, text FROM "
+        "log_events WHERE seq > ?1 AND level <= ?2 AND at_us >= ?3 AND at_us <= ?4";
+    if (!q.application.empty()) sql += " AND application = ?5";
+    if (!q.host.empty()) sql += " AND host = ?6";
+    if (q.message_id != 0) sql += " AND message_id = ?7";
+    if (!q.text.empty()) sql += " AND instr(text, ?8) > 0";
+    sql += " ORDER BY seq LIMIT ?9";
+    absl::MutexLock lock(&mu_);
+    TANDEM_ASSIGN_OR_RETURN(std::unique_ptr<sq::Statement> st, db_->Prepare(sql));
+    st->Bind(1, q.after_seq);
+    st->Bind(2, static_cast<int>(q.max_level));
+    st->Bind(3, Micros(q.from));
+    st->Bind(4, Micros(q.to));
+    if (!q.application.empty()) st->BindText(5, q.application);
+    if (!q.host.empty()) st->BindText(6, q.host);
+    if (q.message_id != 0) st->Bind(7, q.message_id);
+    if (!q.text.empty()) st->BindText(8, q.text);
+    st->Bind(9, std::max(1, std::min(q.limit, 100000)));
+    std::vector<StoredEvent> out;
+    while (true) {
+      TANDEM_ASSIGN_OR_RETURN(bool row, st->Step());
+      if (!row) break;
+      StoredEvent s;
+      s.seq = st->Int(0);
+      s.event.event_id = std::string(st->Blob(1));
+      s.event.at = absl::FromUnixMicros(st->Int(2));
+      s.event.application = std::string(st->Blob(3));
+      s.event.host = std::string(st->Blob(4));
+      s.event.level = static_cast<Level>(st->Int(5));
+      s.event.message_id = st->Int(6);
+      s.event.text = std::string(st->Blob(7));
+      out.push_back(std::move(s));
+    }
+    return out;
+  }
+
+  absl::StatusOr<int64_t> Trim(absl::Time now) override {
+    absl::MutexLock lock(&mu_);
+    int64_t removed = 0;
+    TANDEM_ASSIGN_OR_RETURN(std::unique_ptr<sq::Statement> old,
+                            db_->Prepare("DELETE FROM log_events WHERE at_us < ?1"));
+    old->Bind(1, Micros(now - options_.max_age));
+    TANDEM_RETURN_IF_ERROR(old->Run());
+    removed += sqlite3_changes(db_->raw());
+    TANDEM_ASSIGN_OR_RETURN(int64_t count, CountLocked());
+    if (count > options_.max_events) {
+      TANDEM_ASSIGN_OR_RETURN(
+          std::unique_ptr<sq::Statement> over,
+          db_->Prepare("DELETE FROM log_events WHERE seq IN (SELECT seq FROM log_events ORDER BY "
+                       "seq LIMIT ?1)"));
+      over->Bind(1, count - options_.max_events);
+      TANDEM_RETURN_IF_ERROR(over->Run());
+      removed += sqlite3_changes(db_->raw());
+    }
+    return removed;
+  }
+
+  absl::StatusOr<int64_t> Count() override {
+    absl::MutexLock lock(&mu_);
+    return CountLocked();
+  }
+
+ private:
+  absl::StatusOr<int64_t> CountLocked() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
+    TANDEM_ASSIGN_OR_RETURN(std::unique_ptr<sq::Statement> st,
+                            db_->Prepare("SELECT count(*) FROM log_events"));
+    TANDEM_ASSIGN_OR_RETURN(bool row, st->Step());
+    return row ? st->Int(0) : 0;
+  }
+
+  absl::Mutex mu_;
+  std::unique_ptr<sq::Connection> db_ ABSL_GUARDED_BY(mu_);
+  const LogStoreOptions options_;
+  std::unique_ptr<sq::Statement> insert_ ABSL_GUARDED_BY(mu_);
+};
+
+}  // namespace
+
+absl::StatusOr<std::unique_ptr<LogStore>> LogStore::OpenSqlite(const std::string& path,
+                                                               LogStoreOptions options) {
+  TANDEM_ASSIGN_OR_RETURN(std::unique_ptr<sq::Connection> db, sq::Connection::Open(path, true));
+  auto store = std::make_unique<SqliteLogStore>(std::move(db), options);
+  TANDEM_RETURN_IF_ERROR(store->Init());
+  return store;
+}
+
+}  // namespace tandem::logdb

@@ -1,0 +1,94 @@
+// The Log Database (issue 13): network log events, stored durably in
+// batches before they are acknowledged, found again by application, host,
+// level, time, message id and text, kept by age and count. This is the
+// SQLite store; the Log Message Server (next) batches into it.
+//
+// An event is identified by the id its sender gave it (libtandem: the
+// application, its start and a counter): a batch sent again after a lost
+// acknowledgement stores nothing twice, and says how many it skipped.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "absl/time/time.h"
+
+namespace tandem::logdb {
+
+//! The classic framework's levels, most severe first (Debug stays local).
+enum class Level { kAlarm = 1, kStandard = 2, kInteraction = 3, kTrace = 4 };
+const char* LevelName(Level level);
+//! "alarm", "standard", "interaction", "trace" (any case); INVALID_ARGUMENT
+//! naming the four otherwise ("debug" is told it stays local).
+absl::StatusOr<Level> ParseLevel(const std::string& name);
+
+struct LogEvent {
+  std::string event_id;
+  absl::Time at;
+  std::string application;
+  std::string host;
+  Level level = Level::kStandard;
+  int64_t message_id = 0;
+  std::string text;
+};
+
+struct StoredEvent {
+  //! The store's own order (1, 2, ...): `--follow` reads onward from it.
+  int64_t seq = 0;
+  LogEvent event;
+};
+
+struct LogStoreOptions {
+  //! Events older than this are removed by Trim.
+  absl::Duration max_age = absl::Hours(24 * 30);
+  //! At most this many events are kept (the oldest go first).
+  int64_t max_events = 50'000'000;
+  //! Bigger texts are refused (the event, not the batch).
+  size_t max_text_bytes = 16 * 1024;
+};
+
+struct LogQuery {
+  std::string application = {};
+  std::string host = {};
+  //! Events at this level or more severe (kTrace: every level).
+  Level max_level = Level::kTrace;
+  absl::Time from = absl::InfinitePast();
+  absl::Time to = absl::InfiniteFuture();
+  int64_t message_id = 0;  //!< 0: any
+  std::string text = {};   //!< a substring; empty: any
+  int64_t after_seq = 0;   //!< only events stored after this one
+  int limit = 1000;
+};
+
+class LogStore {
+ public:
+  //! Opens (creating it and its schema if need be) the SQLite file `path`:
+  //! WAL, synchronous=FULL, so that what Append returned survives a crash.
+  static absl::StatusOr<std::unique_ptr<LogStore>> OpenSqlite(const std::string& path,
+                                                              LogStoreOptions options = {});
+  virtual ~LogStore() = default;
+
+  struct Appended {
+    int64_t stored = 0;
+    //! Already there (same event id): not stored again.
+    int64_t duplicates = 0;
+    //! The seq of the last event stored (0: none).
+    int64_t last_seq = 0;
+  };
+  //! Stores `events` in one transaction, durably, or none of them: an
+  //! event with no id, an unknown level or a text over the limit refuses
+  //! the batch with INVALID_ARGUMENT naming it; a full disk is
+  //! RESOURCE_EXHAUSTED (nothing stored: the sender keeps its buffer).
+  virtual absl::StatusOr<Appended> Append(const std::vector<LogEvent>& events) = 0;
+  //! Oldest first.
+  virtual absl::StatusOr<std::vector<StoredEvent>> Find(const LogQuery& query) = 0;
+  //! Removes what retention no longer keeps as of `now`; how many went.
+  virtual absl::StatusOr<int64_t> Trim(absl::Time now) = 0;
+  virtual absl::StatusOr<int64_t> Count() = 0;
+};
+
+}  // namespace tandem::logdb

@@ -1,0 +1,135 @@
+// The Log Database's SQLite store in a temporary file: batches stored and
+// found again by every filter, a batch sent again stores nothing twice, bad
+// input refuses the whole batch and names the event, what Append returned
+// is there after a reopen, and retention by age and count.
+#include "logdb/log_store.h"
+
+#include <gtest/gtest.h>
+
+#include "absl/strings/str_cat.h"
+#include "testing/temp_dir.h"
+
+namespace tandem::logdb {
+namespace {
+
+const absl::Time kT0 = absl::FromUnixSeconds(1'800'000'000);
+
+LogEvent Event(const std::string& id, const std::string& app, Level level, int64_t msg_id,
+               const std::string& text, absl::Duration after = absl::ZeroDuration()) {
+  return LogEvent{id, kT0 + after, app, "h1", level, msg_id, text};
+}
+
+TEST(LogStoreTest, StoresBatchesAndFindsThemByEveryFilter) {
+  testing::TempDir dir;
+  auto store = LogStore::OpenSqlite(dir.file("log.db"));
+  ASSERT_TRUE(store.ok()) << store.status();
+  absl::StatusOr<LogStore::Appended> a = (*store)->Append({
+      Event("a-1", "billing", Level::kAlarm, 1001, "disk full on /var", absl::Seconds(1)),
+      Event("a-2", "billing", Level::kStandard, 2000, "started", absl::Seconds(2)),
+      Event("b-1", "pricing", Level::kTrace, 3000, "cache miss", absl::Seconds(3)),
+      Event("b-2", "pricing", Level::kInteraction, 2000, "started", absl::Seconds(4)),
+  });
+  ASSERT_TRUE(a.ok()) << a.status();
+  EXPECT_EQ(a->stored, 4);
+  EXPECT_EQ(a->duplicates, 0);
+  EXPECT_EQ(a->last_seq, 4);
+  auto find = [&](LogQuery q) {
+    absl::StatusOr<std::vector<StoredEvent>> r = (*store)->Find(q);
+    EXPECT_TRUE(r.ok()) << r.status();
+    std::string ids;
+    for (const StoredEvent& e : r.value_or(std::vector<StoredEvent>{})) {
+      absl::StrAppend(&ids, ids.empty() ? "" : ",", e.event.event_id);
+    }
+    return ids;
+  };
+  EXPECT_EQ(find({}), "a-1,a-2,b-1,b-2") << "oldest first";
+  EXPECT_EQ(find({.application = "pricing"}), "b-1,b-2");
+  EXPECT_EQ(find({.max_level = Level::kStandard}), "a-1,a-2") << "standard or more severe";
+  EXPECT_EQ(find({.from = kT0 + absl::Seconds(2), .to = kT0 + absl::Seconds(3)}), "a-2,b-1");
+  EXPECT_EQ(find({.message_id = 2000}), "a-2,b-2");
+  EXPECT_EQ(find({.text = "full"}), "a-1");
+  EXPECT_EQ(find({.after_seq = 2}), "b-1,b-2") << "onward from a sequence (--follow)";
+  EXPECT_EQ(find({.limit = 1}), "a-1");
+  EXPECT_EQ(find({.host = "h2"}), "");
+  std::vector<StoredEvent> all = *(*store)->Find({});
+  EXPECT_EQ(all[0].event.at, kT0 + absl::Seconds(1));
+  EXPECT_EQ(all[0].event.level, Level::kAlarm);
+  EXPECT_EQ(all[0].event.text, "disk full on /var");
+  EXPECT_EQ(all[0].event.message_id, 1001);
+}
+
+TEST(LogStoreTest, ABatchSentAgainStoresNothingTwice) {
+  testing::TempDir dir;
+  auto store = *LogStore::OpenSqlite(dir.file("log.db"));
+  std::vector<LogEvent> batch = {Event("x-1", "a", Level::kStandard, 1, "one"),
+                                 Event("x-2", "a", Level::kStandard, 1, "two")};
+  ASSERT_EQ(store->Append(batch)->stored, 2);
+  batch.push_back(Event("x-3", "a", Level::kStandard, 1, "three"));
+  absl::StatusOr<LogStore::Appended> again = store->Append(batch);
+  ASSERT_TRUE(again.ok()) << again.status();
+  EXPECT_EQ(again->stored, 1);
+  EXPECT_EQ(again->duplicates, 2);
+  EXPECT_EQ(*store->Count(), 3);
+}
+
+TEST(LogStoreTest, BadInputRefusesTheWholeBatchAndNamesTheEvent) {
+  testing::TempDir dir;
+  LogStoreOptions o;
+  o.max_text_bytes = 10;
+  auto store = *LogStore::OpenSqlite(dir.file("log.db"), o);
+  absl::StatusOr<LogStore::Appended> r =
+      store->Append({Event("ok-1", "a", Level::kStandard, 1, "fine"),
+                     Event("big", "a", Level::kStandard, 1, "far too long a text")});
+  EXPECT_EQ(r.status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_NE(r.status().message().find("log event 1 of the batch (a): its text is 19 bytes, the "
+                                      "limit is 10; nothing of the batch was stored"),
+            std::string::npos)
+      << r.status();
+  LogEvent bad_level = Event("lv", "a", Level::kStandard, 1, "x");
+  bad_level.level = static_cast<Level>(9);
+  EXPECT_EQ(store->Append({bad_level}).status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(store->Append({Event("", "a", Level::kTrace, 1, "x")}).status().code(),
+            absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(*store->Count(), 0) << "nothing half-stored";
+  EXPECT_EQ(*ParseLevel("Alarm"), Level::kAlarm);
+  EXPECT_NE(ParseLevel("debug").status().message().find("stays in the application's own log"),
+            std::string::npos);
+  EXPECT_NE(ParseLevel("verbose").status().message().find("none of alarm, standard"),
+            std::string::npos);
+}
+
+TEST(LogStoreTest, WhatWasAcknowledgedIsThereAfterAReopen) {
+  testing::TempDir dir;
+  {
+    auto store = *LogStore::OpenSqlite(dir.file("log.db"));
+    ASSERT_TRUE(store->Append({Event("d-1", "a", Level::kAlarm, 7, "kept")}).ok());
+  }
+  auto store = *LogStore::OpenSqlite(dir.file("log.db"));
+  std::vector<StoredEvent> all = *store->Find({});
+  ASSERT_EQ(all.size(), 1u);
+  EXPECT_EQ(all[0].event.text, "kept");
+  EXPECT_EQ(store->Append({Event("d-2", "a", Level::kAlarm, 7, "next")})->last_seq, 2)
+      << "sequences go on";
+}
+
+TEST(LogStoreTest, RetentionByAgeAndCount) {
+  testing::TempDir dir;
+  LogStoreOptions o;
+  o.max_age = absl::Hours(1);
+  o.max_events = 3;
+  auto store = *LogStore::OpenSqlite(dir.file("log.db"), o);
+  std::vector<LogEvent> batch;
+  for (int i = 0; i < 6; ++i) {
+    batch.push_back(Event(absl::StrCat("r-", i), "a", Level::kStandard, 1, "x", absl::Minutes(i)));
+  }
+  ASSERT_TRUE(store->Append(batch).ok());
+  EXPECT_EQ(*store->Trim(kT0 + absl::Minutes(30)), 3) << "over the count: the oldest go";
+  EXPECT_EQ(store->Find({})->front().event.event_id, "r-3");
+  EXPECT_EQ(*store->Trim(kT0 + absl::Minutes(64) + absl::Seconds(1)), 2) << "older than an hour";
+  EXPECT_EQ(*store->Count(), 1);
+  EXPECT_EQ(store->Append({Event("r-9", "a", Level::kStandard, 1, "x")})->last_seq, 7)
+      << "a sequence is never used again (--follow never misses one)";
+}
+
+}  // namespace
+}  // namespace tandem::logdb
