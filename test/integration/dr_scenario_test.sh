@@ -266,18 +266,6 @@ check "it received the change made after the failover" eventually 20 sample_has 
 if [ "$SCENARIO" != full ] && [ "$SCENARIO" != failback ]; then
   check "the sample app on r1-app-b received it too" eventually 20 sample_has r1-app-b "$M2"
 fi
-# Region 2's framework VMs in service: their main SCS starts region 2's
-# Message Server pair (autostart), and the SCSs talk through it: a command
-# sent to r2's main SCS for an application host is forwarded to its owner.
-case $SCENARIO in
-  full|framework|failback)
-    ms_r2_started() {
-      ctl -o json app status ms-r2 ms-r2-b 2>/dev/null | grep -c '"status": "Started"' | grep -qx 2
-    }
-    check "r2's main SCS started r2's Message Server pair" eventually 40 ms_r2_started
-    via_r2() { ctl app restart sample-r2 --via scs-r2 --wait --wait-timeout 20 >/dev/null 2>&1; }
-    check "a command for r2-app-p sent to r2's main SCS is forwarded over it" eventually 40 via_r2 ;;
-esac
 
 touch "$STATE/reader.stop"
 wait "$READER_PID" || true
@@ -300,12 +288,8 @@ case $SCENARIO in
     M3=back-$$-$RANDOM
     check "writes go on with region 1 back" eventually 30 write "$M3"
     sleep 3
-    R1_AFTER=$(dbms_revision r1)
-    check "nothing was committed to region 1's fenced DBMS (revision $R1_BEFORE, now $R1_AFTER)" \
-      test "$R1_AFTER" = "$R1_BEFORE"
-    if [ "$R1_AFTER" != "$R1_BEFORE" ]; then  # who wrote what, for the failure
-      ctl --server "$MASTERS" history --since $((R1_BEFORE - 3)) --limit 8 2>&1 | sed 's/^/  /' || true
-    fi
+    check "nothing was committed to region 1's fenced DBMS (revision $R1_BEFORE)" \
+      test "$(dbms_revision r1)" = "$R1_BEFORE"
     STATUS=$(dr status 2>&1) || true
     check "dr status calls r1's DBMS an old primary with 0 unreplicated revisions (sync)" \
       grep -q "r1's DBMS is an old primary .* with 0 revision(s) r2 never received" <<<"$STATUS"

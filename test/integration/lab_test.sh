@@ -83,7 +83,7 @@ check "dr status: r2's masters are down (dormant)" grep -Eq '^r2 +203\.0\.113\.1
 check "dr status: fw-p points at r1" grep -Eq '^fw-p +198\.51\.100\.11 +5 +r1$' <<<"$DR"
 # Either SCS of a pair may act (the configured backup takes over when its
 # partner is slower than takeover_s to start, as under ASan); one of each does.
-check "dr status: one of r1's main SCS pair acts" grep -Eq '^r1 +198\.51\.100\.1[12]:4998 +scs primary +scs-r1(-b)?/1 +- +2 hosts, 6/6 applications Started' <<<"$DR"
+check "dr status: one of r1's main SCS pair acts" grep -Eq '^r1 +198\.51\.100\.1[12]:4998 +scs primary +scs-r1(-b)?/1 +- +2 hosts, 4/4 applications Started' <<<"$DR"
 check "dr status: one of r1's application SCS pair acts" grep -Eq '^r1 +198\.51\.100\.2[12]:4998 +scs primary +scs-app-r1(-b)?/1 ' <<<"$DR"
 check "dr status: the other of it follows" grep -Eq '^r1 +198\.51\.100\.2[12]:4998 +scs backup +scs-app-r1(-b)?/' <<<"$DR"
 check "dr status: r2's main SCS is down (dormant)" grep -Eq '^r2 +203\.0\.113\.11:4998 +scs down ' <<<"$DR"
@@ -103,14 +103,6 @@ check "tandemctl app switchover: sample-r2-b is now primary" \
   test "$(app_field sample-r2-b mode)/$(app_field sample-r2 mode)" = primary/backup
 check "the switchover is in the acting SCS's audit with the operator's name" \
   grep -q '"action":"switchover".*"outcome":"allowed".*"who":"person operator"' "$STATE"/r2-app-?/scs-audit.jsonl
-check "the main SCS started r1's Message Server pair (autostart)" \
-  test "$(app_field ms-r1 status)/$(app_field ms-r1-b status)" = Started/Started
-# A command sent to region 1's application SCS for a host region 2's owns:
-# forwarded over the Message Server, carried out and audited by the owner.
-via_r1() { ctl app restart sample-r2 --via scs-app-r1 --wait --wait-timeout 20 >/dev/null 2>&1; }
-check "tandemctl app restart sample-r2 --via scs-app-r1: forwarded to r2's SCS" eventually 30 via_r1
-check "r2's application SCS audited it, naming the forwarding SCS" \
-  grep -Eq '"action":"restart".*"outcome":"allowed".*"peer":"[^"]* via scs-app-r1(-b)?".*"target":"application sample-r2"' "$STATE"/r2-app-?/scs-audit.jsonl
 check "dr status: exit status 0 without warnings" test "$DR_RC" -eq 0
 
 echo "== a write from ops through the primary reaches region 2's proxy"
