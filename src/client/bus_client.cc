@@ -8,6 +8,7 @@
 #include "absl/strings/str_join.h"
 #include "absl/strings/strip.h"
 #include "absl/synchronization/mutex.h"
+#include "common/proto_time.h"
 #include "grpcpp/client_context.h"
 #include "net/channel.h"
 #include "net/status_convert.h"
@@ -77,8 +78,7 @@ BusMessage FromProto(const mv1::BusMessage& m) {
   out.channel = m.channel();
   out.seq = m.seq();
   out.history = m.history();
-  out.published_at = absl::FromUnixSeconds(m.published_at().seconds()) +
-                     absl::Nanoseconds(m.published_at().nanos());
+  out.published_at = FromProtoTime(m.published_at());
   out.publisher = m.publisher();
   out.payload = m.payload();
   return out;

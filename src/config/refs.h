@@ -33,4 +33,10 @@ inline int64_t AppPort(const v1::ConfigObject& app, bool or_first = false) {
   return or_first ? first : 0;
 }
 
+//! An Application's app_type ("SCS", "LCA", ...); "" when it has none.
+inline std::string AppType(const v1::ConfigObject& app) {
+  auto it = app.properties().find("app_type");
+  return it == app.properties().end() ? "" : it->second.string_value();
+}
+
 }  // namespace tandem::config

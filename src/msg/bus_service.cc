@@ -1,6 +1,7 @@
 #include "msg/bus_service.h"
 
 #include "absl/strings/str_cat.h"
+#include "common/proto_time.h"
 #include "net/config_service.h"
 #include "net/status_convert.h"
 #include "net/tls.h"
@@ -16,14 +17,6 @@ constexpr size_t kMaxDeliveryBytes = 4u << 20;
 
 grpc::Status Refusal(grpc::StatusCode code, std::string message) {
   return grpc::Status(code, std::move(message));
-}
-
-google::protobuf::Timestamp ToProto(absl::Time t) {
-  google::protobuf::Timestamp ts;
-  const int64_t ns = absl::ToUnixNanos(t);
-  ts.set_seconds(ns / 1'000'000'000);
-  ts.set_nanos(static_cast<int32_t>(ns % 1'000'000'000));
-  return ts;
 }
 
 mv1::Notice::Kind KindOf(StartKind k) {
@@ -62,7 +55,8 @@ class Wake final : public BusListener {
 
 // The parts every stream of ours shares: finishing once, after the write in
 // flight, and deleting itself once gRPC is done and no check is pending.
-// Derived has Pump() (write what is due) and Cleanup() (leave the bus).
+// Derived has Pump() (write what is due) and Leave() (unregister wake_ from
+// the bus).
 template <typename Out, typename Derived>
 class StreamBase : public grpc::ServerWriteReactor<Out> {
  public:
@@ -71,13 +65,32 @@ class StreamBase : public grpc::ServerWriteReactor<Out> {
     static_cast<Derived*>(this)->Pump();
   }
   void OnDone() override {
-    if (MarkDone()) {
-      static_cast<Derived*>(this)->Cleanup();
-      delete static_cast<Derived*>(this);
-    }
+    if (MarkDone()) Release();
   }
 
  protected:
+  //! The end of Begin (the access check answered): deletes the reactor if
+  //! gRPC is done with it already, else makes the first read. The read goes
+  //! through wake_: once the check is marked done, gRPC may end the stream
+  //! (and OnDone delete this) at any moment, and Detach waits for a Pump in
+  //! progress.
+  void CheckFinished() {
+    std::shared_ptr<Wake<Derived>> wake = wake_;
+    if (CheckDone()) {
+      Release();
+      return;
+    }
+    if (wake != nullptr) wake->OnPublished();
+  }
+  //! Once both the check and gRPC are done.
+  void Release() {
+    if (wake_ != nullptr) {
+      wake_->Detach();
+      static_cast<Derived*>(this)->Leave();
+    }
+    delete static_cast<Derived*>(this);
+  }
+
   void FinishLocked(grpc::Status st) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
     if (finishing_) return;
     finishing_ = true;
@@ -120,6 +133,8 @@ class StreamBase : public grpc::ServerWriteReactor<Out> {
   bool done_ ABSL_GUARDED_BY(mu_) = false;
   grpc::Status status_ ABSL_GUARDED_BY(mu_);
   Out out_;
+  //! Set in Begin before the check is marked done, read after.
+  std::shared_ptr<Wake<Derived>> wake_;
 };
 
 class SubscribeReactor final : public StreamBase<mv1::Delivery, SubscribeReactor> {
@@ -160,16 +175,7 @@ class SubscribeReactor final : public StreamBase<mv1::Delivery, SubscribeReactor
       absl::MutexLock lock(&mu_);
       FinishLocked(net::ToGrpc(who.status()));
     }
-    // The first read goes through wake_: once the check is marked done,
-    // gRPC may end the stream (and OnDone delete this) at any moment, and
-    // Detach waits for a Pump in progress.
-    std::shared_ptr<Wake<SubscribeReactor>> wake = wake_;
-    if (CheckDone()) {
-      Cleanup();
-      delete this;
-      return;
-    }
-    if (wake != nullptr) wake->OnPublished();
+    CheckFinished();
   }
 
   void Pump() {
@@ -214,18 +220,12 @@ class SubscribeReactor final : public StreamBase<mv1::Delivery, SubscribeReactor
     SendLocked();
   }
 
-  // Once both the check and gRPC are done.
-  void Cleanup() {
-    if (wake_ == nullptr) return;
-    wake_->Detach();
-    bus_.Unsubscribe(req_.channel(), wake_.get());
-  }
+  void Leave() { bus_.Unsubscribe(req_.channel(), wake_.get()); }
 
  private:
   Bus& bus_;
   const mv1::SubscribeRequest req_;
   const size_t batch_;
-  std::shared_ptr<Wake<SubscribeReactor>> wake_;
   bool subscribed_ ABSL_GUARDED_BY(mu_) = false;
   std::string who_ ABSL_GUARDED_BY(mu_);
   int64_t next_ ABSL_GUARDED_BY(mu_) = 1;
@@ -249,13 +249,7 @@ class CopyReactor final : public StreamBase<mv1::CopyEvent, CopyReactor> {
       absl::MutexLock lock(&mu_);
       FinishLocked(refused);
     }
-    std::shared_ptr<Wake<CopyReactor>> wake = wake_;  // as in SubscribeReactor::Begin
-    if (CheckDone()) {
-      Cleanup();
-      delete this;
-      return;
-    }
-    if (wake != nullptr) wake->OnPublished();
+    CheckFinished();
   }
 
   void Pump() {
@@ -288,11 +282,7 @@ class CopyReactor final : public StreamBase<mv1::CopyEvent, CopyReactor> {
     SendLocked();
   }
 
-  void Cleanup() {
-    if (wake_ == nullptr) return;
-    wake_->Detach();
-    bus_.StopCopy(wake_.get());
-  }
+  void Leave() { bus_.StopCopy(wake_.get()); }
 
  private:
   // One event of the snapshot: a channel's header, or a batch of its messages.
@@ -329,7 +319,6 @@ class CopyReactor final : public StreamBase<mv1::CopyEvent, CopyReactor> {
 
   Bus& bus_;
   const size_t batch_;
-  std::shared_ptr<Wake<CopyReactor>> wake_;
   bool started_ ABSL_GUARDED_BY(mu_) = false;
   std::vector<std::pair<std::string, ChannelSnapshot>> snapshot_ ABSL_GUARDED_BY(mu_);
   size_t channel_ ABSL_GUARDED_BY(mu_) = 0;
@@ -356,7 +345,7 @@ void ToWire(const std::string& channel, const Message& m, mv1::BusMessage* out) 
   out->set_channel(channel);
   out->set_seq(m.seq);
   out->set_history(m.history);
-  *out->mutable_published_at() = ToProto(m.at);
+  *out->mutable_published_at() = ToProtoTime(m.at);
   out->set_publisher(m.publisher);
   out->set_payload(m.payload);
 }
@@ -365,8 +354,7 @@ Message FromWire(const mv1::BusMessage& m) {
   Message out;
   out.seq = m.seq();
   out.history = m.history();
-  out.at = absl::FromUnixSeconds(m.published_at().seconds()) +
-           absl::Nanoseconds(m.published_at().nanos());
+  out.at = FromProtoTime(m.published_at());
   out.publisher = m.publisher();
   out.payload = m.payload();
   return out;

@@ -91,8 +91,35 @@ absl::StatusOr<std::string> MasterBusAccess::Decide(const net::OperatorCall& cal
   return who;
 }
 
+namespace {
+
+net::ChannelOptions CopyChannel(TlsFiles tls) {
+  net::ChannelOptions co;
+  co.tls = std::move(tls);
+  co.keepalive_time_ms = 5000;  // the least servers take (net/grpc_server.cc)
+  co.keepalive_timeout_ms = 2000;
+  return co;
+}
+
+net::ChannelOptions ProbeChannel(TlsFiles tls) {
+  net::ChannelOptions co;
+  co.tls = std::move(tls);
+  co.max_reconnect_backoff_ms = 500;
+  return co;
+}
+
+}  // namespace
+
+v1::MessageBus::Stub& PartnerStub::For(const std::string& address) {
+  if (address != dialed_ || stub_ == nullptr) {
+    stub_ = v1::MessageBus::NewStub(net::MakeChannel(address, options_));
+    dialed_ = address;
+  }
+  return *stub_;
+}
+
 BusCopier::BusCopier(Bus& bus, std::function<std::string()> address, TlsFiles tls)
-    : bus_(bus), address_(std::move(address)), tls_(std::move(tls)) {
+    : bus_(bus), address_(std::move(address)), stub_(CopyChannel(std::move(tls))) {
   thread_ = std::thread([this] { Run(); });
 }
 
@@ -130,18 +157,13 @@ void BusCopier::Run() {
 }
 
 absl::Status BusCopier::CopyOnce(const std::string& address) {
-  net::ChannelOptions co;
-  co.tls = tls_;
-  co.keepalive_time_ms = 5000;  // the least servers take (net/grpc_server.cc)
-  co.keepalive_timeout_ms = 2000;
-  auto stub = v1::MessageBus::NewStub(net::MakeChannel(address, co));
   grpc::ClientContext ctx;
   {
     absl::MutexLock lock(&mu_);
     if (stopping_) return absl::OkStatus();
     ctx_ = &ctx;
   }
-  auto reader = stub->Copy(&ctx, v1::CopyRequest());
+  auto reader = stub_.For(address).Copy(&ctx, v1::CopyRequest());
   std::vector<std::pair<std::string, ChannelSnapshot>> snapshot;
   bool live = false;
   absl::Status failed;
@@ -197,22 +219,18 @@ absl::Status BusCopier::CopyOnce(const std::string& address) {
   return st.ok() ? absl::OkStatus() : net::FromGrpc(st);
 }
 
+BusPartnerProbe::BusPartnerProbe(std::function<std::string()> address, TlsFiles tls)
+    : address_(std::move(address)), stub_(ProbeChannel(std::move(tls))) {}
+
 bool BusPartnerProbe::Alive() {
   const std::string address = address_();
   if (address.empty()) return false;
-  if (address != dialed_ || stub_ == nullptr) {
-    net::ChannelOptions co;
-    co.tls = tls_;
-    co.max_reconnect_backoff_ms = 500;
-    stub_ = v1::MessageBus::NewStub(net::MakeChannel(address, co));
-    dialed_ = address;
-  }
   grpc::ClientContext ctx;
   ctx.set_deadline(std::chrono::system_clock::now() + std::chrono::milliseconds(500));
   v1::BusInfo info;
   // A partner that answers but does not act (it restarted, its memory
   // empty) is no reason to wait: the one with the copy should act.
-  return stub_->GetInfo(&ctx, v1::GetBusInfoRequest(), &info).ok() && info.acting();
+  return stub_.For(address).GetInfo(&ctx, v1::GetBusInfoRequest(), &info).ok() && info.acting();
 }
 
 absl::Status RunMsgServer(const MsgConfig& config) {

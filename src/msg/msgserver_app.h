@@ -18,6 +18,7 @@
 #include "msg/bus_service.h"
 #include "msg/msg_config.h"
 #include "net/access_check.h"
+#include "net/channel.h"
 #include "scs/pair_role.h"
 #include "tandem/client/tandem_client.h"
 #include "tandem/msg/v1/bus.grpc.pb.h"
@@ -63,6 +64,20 @@ class MasterBusAccess final : public BusAccess {
   SerialExecutor asker_;
 };
 
+//! A MessageBus stub for the partner's address as the configuration gives
+//! it now: one channel while the address stays put, a new one when it moves.
+//! One thread at a time.
+class PartnerStub {
+ public:
+  explicit PartnerStub(net::ChannelOptions options) : options_(std::move(options)) {}
+  msg::v1::MessageBus::Stub& For(const std::string& address);
+
+ private:
+  const net::ChannelOptions options_;
+  std::string dialed_;
+  std::unique_ptr<msg::v1::MessageBus::Stub> stub_;
+};
+
 //! The backup's copy of the acting server: a Copy stream from the partner,
 //! applied to the bus, opened again whenever it breaks, while not acting.
 class BusCopier {
@@ -79,26 +94,23 @@ class BusCopier {
 
   Bus& bus_;
   const std::function<std::string()> address_;
-  const TlsFiles tls_;
   std::atomic<bool> copying_{false};
   absl::Mutex mu_;
   bool stopping_ ABSL_GUARDED_BY(mu_) = false;
   grpc::ClientContext* ctx_ ABSL_GUARDED_BY(mu_) = nullptr;
+  PartnerStub stub_;  // the copier's thread only
   std::thread thread_;
 };
 
 //! The partner Message Server answers GetInfo and acts.
 class BusPartnerProbe final : public scs::PartnerProbe {
  public:
-  BusPartnerProbe(std::function<std::string()> address, TlsFiles tls)
-      : address_(std::move(address)), tls_(std::move(tls)) {}
+  BusPartnerProbe(std::function<std::string()> address, TlsFiles tls);
   bool Alive() override;
 
  private:
   const std::function<std::string()> address_;
-  const TlsFiles tls_;
-  std::string dialed_;
-  std::unique_ptr<msg::v1::MessageBus::Stub> stub_;
+  PartnerStub stub_;
 };
 
 absl::Status RunMsgServer(const MsgConfig& config);

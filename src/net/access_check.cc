@@ -5,6 +5,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "config/permissions.h"
+#include "config/refs.h"
 #include "grpcpp/client_context.h"
 #include "grpcpp/create_channel.h"
 #include "net/read_filter.h"
@@ -60,9 +61,8 @@ grpc::Status AccessCheckImpl::Check(grpc::ServerContext* ctx, const cv1::CheckAc
     get.set_dbid(asker->dbid);
     absl::StatusOr<v1::GetResponse> app = backend_.Get(get);
     if (app.ok()) {
-      auto t = app->object().properties().find("app_type");
-      is_scs = app->object().enabled() && t != app->object().properties().end() &&
-               (t->second.string_value() == "SCS" || t->second.string_value() == "MessageServer");
+      const std::string type = config::AppType(app->object());
+      is_scs = app->object().enabled() && (type == "SCS" || type == "MessageServer");
     }
   }
   if (!is_scs) {

@@ -9,6 +9,7 @@
 #include "common/logging.h"
 #include "common/signals.h"
 #include "common/status_macros.h"
+#include "config/refs.h"
 #include "net/access_check.h"
 #include "net/grpc_server.h"
 #include "net/scs_service.h"
@@ -100,7 +101,8 @@ absl::Status RunScs(const ScsConfig& config) {
     bo.bus.servers = config.message_servers;
     bo.bus.tls = config.tls;
     bus = std::make_unique<ScsBus>(
-        bo, [&server] { return FullPicture(server); },
+        bo, [&server] { return server.Info().role() == control::v1::SCS_ROLE_PRIMARY; },
+        [&server] { return FullPicture(server); },
         [&ops](const net::OperatorCall& call, const control::v1::ControlRequest& r) {
           return ops.Control(call, r);
         },
@@ -110,8 +112,7 @@ absl::Status RunScs(const ScsConfig& config) {
           auto app =
               cfg->Find(config::v1::OBJECT_TYPE_APPLICATION, publisher.substr(prefix.size()));
           if (!app.has_value() || !app->enabled()) return false;
-          auto t = app->properties().find("app_type");
-          return t != app->properties().end() && t->second.string_value() == "SCS";
+          return config::AppType(*app) == "SCS";
         });
     bus->Start();
     ops.set_bus(bus.get());

@@ -16,8 +16,10 @@ constexpr size_t kSeenCommands = 1000;
 constexpr size_t kMaxQueuedCommands = 100;
 }  // namespace
 
-ScsBus::ScsBus(ScsBusOptions options, Picture picture, Execute execute, IsScs is_scs, Clock& clock)
+ScsBus::ScsBus(ScsBusOptions options, Acting acting, Picture picture, Execute execute, IsScs is_scs,
+               Clock& clock)
     : options_(std::move(options)),
+      acting_(std::move(acting)),
       picture_(std::move(picture)),
       execute_(std::move(execute)),
       is_scs_(std::move(is_scs)),
@@ -62,9 +64,9 @@ void ScsBus::PublishLoop() {
       mu_.AwaitWithTimeout(absl::Condition(&stopping), options_.period);
       if (stopping_) return;
     }
+    if (!acting_()) continue;  // the partner speaks
     cv1::ScsBusMessage m;
     *m.mutable_state() = picture_();
-    if (m.state().info().role() != cv1::SCS_ROLE_PRIMARY) continue;  // the partner speaks
     absl::Status st = Send(m);
     const std::string error(st.message());
     if (!st.ok() && error != last_error) {
@@ -135,7 +137,7 @@ void ScsBus::CommandLoop() {
 
 void ScsBus::RunCommand(std::string publisher, cv1::ForwardedControl command) {
   // Only the acting member of the pair answers (the other would refuse).
-  if (picture_().info().role() != cv1::SCS_ROLE_PRIMARY) return;
+  if (!acting_()) return;
   {
     absl::MutexLock lock(&mu_);
     for (const std::string& id : seen_commands_) {

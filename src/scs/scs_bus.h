@@ -46,8 +46,11 @@ class ScsBus {
   //! Is this publisher ("application scs-r2", as the Message Server
   //! authenticated it) an SCS? Commands are taken only from SCSs.
   using IsScs = std::function<bool(const std::string& publisher)>;
+  //! Is this SCS the acting member of its pair now? (Cheap: asked every
+  //! round, so that a backup builds no picture it would not send.)
+  using Acting = std::function<bool()>;
 
-  ScsBus(ScsBusOptions options, Picture picture, Execute execute, IsScs is_scs,
+  ScsBus(ScsBusOptions options, Acting acting, Picture picture, Execute execute, IsScs is_scs,
          Clock& clock = Clock::Real());
   ~ScsBus();
   void Start();
@@ -75,6 +78,7 @@ class ScsBus {
   absl::Status Send(const control::v1::ScsBusMessage& m);
 
   const ScsBusOptions options_;
+  const Acting acting_;
   const Picture picture_;
   const Execute execute_;
   const IsScs is_scs_;

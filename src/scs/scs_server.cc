@@ -181,10 +181,7 @@ void ScsServer::Rebuild() {
   for (const v1::ConfigObject& a : config_->All(v1::OBJECT_TYPE_APPLICATION)) {
     if (!owned.contains(RefDbid(a, "host")) || !a.enabled()) continue;
     // The host's LCA is what the SCS talks to, not something it starts.
-    if (auto t = a.properties().find("app_type");
-        t != a.properties().end() && t->second.string_value() == "LCA") {
-      continue;
-    }
+    if (config::AppType(a) == "LCA") continue;
     absl::StatusOr<AppConfig> c =
         AppConfigFrom(a, [&](v1::ObjectType t, int64_t dbid) { return config_->Get(t, dbid); });
     if (!c.ok()) {

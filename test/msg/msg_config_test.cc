@@ -43,7 +43,7 @@ TEST(MsgConfigTest, MistakesAreNamed) {
               HasSubstr("[msgserver] application is required"));
   EXPECT_THAT(Err("[msgserver]\napplication = \"ms\"\nlisten = \"a:1\"\n"),
               HasSubstr("[config] masters is required"));
-  EXPECT_THAT(Err(base + "[msgserver.x]\n"), HasSubstr("f.toml"));
+  EXPECT_THAT(Err(base + "[msgserver.x]\n"), HasSubstr("unknown key 'x' in [msgserver]"));
 }
 
 }  // namespace
