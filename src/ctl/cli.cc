@@ -105,6 +105,7 @@ int RunCli(int argc, const char* const* argv, const ClientFactory& factory,
   AddDnsCommands(app, ctx, &action);
   AddDrCommands(app, ctx, &action);
   AddScsCommands(app, ctx, scs, &action);
+  AddLogCommands(app, ctx, &action);
   AddPkiCommands(app, ctx, &action);
   AddAuthCommands(app, ctx, &action);
   AddToolCommands(app, ctx, &action);

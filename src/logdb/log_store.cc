@@ -43,6 +43,82 @@ absl::StatusOr<Level> ParseLevel(const std::string& name) {
       "level '", name.substr(0, 40), "' is none of alarm, standard, interaction, trace"));
 }
 
+int64_t Micros(absl::Time t) {
+  if (t == absl::InfinitePast()) return std::numeric_limits<int64_t>::min();
+  if (t == absl::InfiniteFuture()) return std::numeric_limits<int64_t>::max();
+  return absl::ToUnixMicros(t);
+}
+
+namespace {
+
+// RFC 3629: no overlongs, no surrogates, nothing past U+10FFFF.
+bool IsUtf8(const std::string& s) {
+  size_t i = 0;
+  const size_t n = s.size();
+  while (i < n) {
+    const auto c = static_cast<unsigned char>(s[i]);
+    if (c < 0x80) {
+      if (c == 0) return false;  // PostgreSQL's text holds no NUL
+      ++i;
+      continue;
+    }
+    int len = 0;
+    unsigned char lo = 0x80, hi = 0xbf;
+    if (c >= 0xc2 && c <= 0xdf) {
+      len = 2;
+    } else if (c >= 0xe0 && c <= 0xef) {
+      len = 3;
+      if (c == 0xe0) lo = 0xa0;
+      if (c == 0xed) hi = 0x9f;
+    } else if (c >= 0xf0 && c <= 0xf4) {
+      len = 4;
+      if (c == 0xf0) lo = 0x90;
+      if (c == 0xf4) hi = 0x8f;
+    } else {
+      return false;
+    }
+    if (i + len > n) return false;
+    for (int k = 1; k < len; ++k) {
+      const auto d = static_cast<unsigned char>(s[i + k]);
+      if (d < (k == 1 ? lo : 0x80) || d > (k == 1 ? hi : 0xbf)) return false;
+    }
+    i += len;
+  }
+  return true;
+}
+
+}  // namespace
+
+std::string Invalid(const LogEvent& e, const LogStoreOptions& options) {
+  const int level = static_cast<int>(e.level);
+  if (e.event_id.empty() || e.event_id.size() > 200) return "its event_id must be 1 to 200 bytes";
+  if (level < 1 || level > 4) {
+    return absl::StrCat("its level ", level, " is none of alarm, standard, interaction, trace");
+  }
+  if (e.text.size() > options.max_text_bytes) {
+    return absl::StrCat("its text is ", e.text.size(), " bytes, the limit is ",
+                        options.max_text_bytes);
+  }
+  if (e.application.size() > 200 || e.host.size() > 255) {
+    return "its application or host name is too long";
+  }
+  if (!IsUtf8(e.text) || !IsUtf8(e.event_id) || !IsUtf8(e.application) || !IsUtf8(e.host)) {
+    return "it is not UTF-8 text (or holds a NUL byte)";
+  }
+  return "";
+}
+
+absl::Status CheckBatch(const std::vector<LogEvent>& events, const LogStoreOptions& options) {
+  for (size_t i = 0; i < events.size(); ++i) {
+    if (std::string bad = Invalid(events[i], options); !bad.empty()) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("log event ", i, " of the batch (", events[i].application.substr(0, 200),
+                       "): ", bad, "; nothing of the batch was stored"));
+    }
+  }
+  return absl::OkStatus();
+}
+
 namespace {
 
 constexpr char kSchema[] = R"sql(
@@ -59,16 +135,12 @@ CREATE INDEX IF NOT EXISTS log_events_at ON log_events(at_us);
 CREATE INDEX IF NOT EXISTS log_events_app ON log_events(application, seq);
 )sql";
 
-int64_t Micros(absl::Time t) {
-  if (t == absl::InfinitePast()) return std::numeric_limits<int64_t>::min();
-  if (t == absl::InfiniteFuture()) return std::numeric_limits<int64_t>::max();
-  return absl::ToUnixMicros(t);
-}
-
 class SqliteLogStore final : public LogStore {
  public:
-  SqliteLogStore(std::unique_ptr<sq::Connection> db, LogStoreOptions options)
-      : db_(std::move(db)), options_(options) {}
+  SqliteLogStore(std::unique_ptr<sq::Connection> db, LogStoreOptions options, std::string path)
+      : db_(std::move(db)), options_(options), path_(std::move(path)) {}
+
+  std::string Describe() const override { return "sqlite " + path_; }
 
   absl::Status Init() {
     TANDEM_RETURN_IF_ERROR(db_->Exec("PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL;"));
@@ -80,24 +152,7 @@ class SqliteLogStore final : public LogStore {
   }
 
   absl::StatusOr<Appended> Append(const std::vector<LogEvent>& events) override {
-    for (size_t i = 0; i < events.size(); ++i) {
-      const LogEvent& e = events[i];
-      const int level = static_cast<int>(e.level);
-      std::string bad;
-      if (e.event_id.empty() || e.event_id.size() > 200) {
-        bad = "its event_id must be 1 to 200 bytes";
-      } else if (level < 1 || level > 4) {
-        bad = absl::StrCat("its level ", level, " is none of alarm, standard, interaction, trace");
-      } else if (e.text.size() > options_.max_text_bytes) {
-        bad = absl::StrCat("its text is ", e.text.size(), " bytes, the limit is ",
-                           options_.max_text_bytes);
-      }
-      if (!bad.empty()) {
-        return absl::InvalidArgumentError(absl::StrCat("log event ", i, " of the batch (",
-                                                       e.application, "): ", bad,
-                                                       "; nothing of the batch was stored"));
-      }
-    }
+    TANDEM_RETURN_IF_ERROR(CheckBatch(events, options_));
     absl::MutexLock lock(&mu_);
     TANDEM_RETURN_IF_ERROR(db_->Exec("BEGIN IMMEDIATE"));
     Appended out;
@@ -117,8 +172,10 @@ class SqliteLogStore final : public LogStore {
       if (sqlite3_changes(db_->raw()) == 1) {
         ++out.stored;
         out.last_seq = sqlite3_last_insert_rowid(db_->raw());
+        out.seqs.push_back(out.last_seq);
       } else {
         ++out.duplicates;
+        out.seqs.push_back(0);
       }
     }
     if (absl::Status st = db_->Exec("COMMIT"); !st.ok()) {
@@ -203,6 +260,7 @@ class SqliteLogStore final : public LogStore {
   absl::Mutex mu_;
   std::unique_ptr<sq::Connection> db_ ABSL_GUARDED_BY(mu_);
   const LogStoreOptions options_;
+  const std::string path_;
   std::unique_ptr<sq::Statement> insert_ ABSL_GUARDED_BY(mu_);
 };
 
@@ -211,7 +269,7 @@ class SqliteLogStore final : public LogStore {
 absl::StatusOr<std::unique_ptr<LogStore>> LogStore::OpenSqlite(const std::string& path,
                                                                LogStoreOptions options) {
   TANDEM_ASSIGN_OR_RETURN(std::unique_ptr<sq::Connection> db, sq::Connection::Open(path, true));
-  auto store = std::make_unique<SqliteLogStore>(std::move(db), options);
+  auto store = std::make_unique<SqliteLogStore>(std::move(db), options, path);
   TANDEM_RETURN_IF_ERROR(store->Init());
   return store;
 }

@@ -1,7 +1,10 @@
 // The Log Database (issue 13): network log events, stored durably in
 // batches before they are acknowledged, found again by application, host,
-// level, time, message id and text, kept by age and count. This is the
-// SQLite store; the Log Message Server (next) batches into it.
+// level, time, message id and text, kept by age and count. SQLite (one
+// host: both servers of a Log Message Server pair on it share the file) or
+// PostgreSQL (the pair shares the database; streaming replication carries it
+// to region 2 like the Configuration Database). The Log Message Server
+// batches into it (src/msg/log_service.h).
 //
 // An event is identified by the id its sender gave it (libtandem: the
 // application, its start and a counter): a batch sent again after a lost
@@ -64,12 +67,21 @@ struct LogQuery {
   int limit = 1000;
 };
 
+//! Why `event` cannot be stored (empty: it can): no id or one over 200
+//! bytes, an unknown level, a text over the limit or not UTF-8.
+std::string Invalid(const LogEvent& event, const LogStoreOptions& options);
+
 class LogStore {
  public:
   //! Opens (creating it and its schema if need be) the SQLite file `path`:
   //! WAL, synchronous=FULL, so that what Append returned survives a crash.
   static absl::StatusOr<std::unique_ptr<LogStore>> OpenSqlite(const std::string& path,
                                                               LogStoreOptions options = {});
+  //! Connects to the PostgreSQL database `conninfo` (creating the table if
+  //! need be). An append is one statement, committed (and, with a
+  //! synchronous standby configured, replicated) before it returns.
+  static absl::StatusOr<std::unique_ptr<LogStore>> OpenPostgres(const std::string& conninfo,
+                                                                LogStoreOptions options = {});
   virtual ~LogStore() = default;
 
   struct Appended {
@@ -78,6 +90,8 @@ class LogStore {
     int64_t duplicates = 0;
     //! The seq of the last event stored (0: none).
     int64_t last_seq = 0;
+    //! Per event of the batch, in order: its seq, or 0 for a duplicate.
+    std::vector<int64_t> seqs;
   };
   //! Stores `events` in one transaction, durably, or none of them: an
   //! event with no id, an unknown level or a text over the limit refuses
@@ -89,6 +103,14 @@ class LogStore {
   //! Removes what retention no longer keeps as of `now`; how many went.
   virtual absl::StatusOr<int64_t> Trim(absl::Time now) = 0;
   virtual absl::StatusOr<int64_t> Count() = 0;
+  //! "sqlite /var/lib/tandem/log.db", "postgres db1:5432/tandem_log".
+  virtual std::string Describe() const = 0;
 };
+
+//! Every store refuses bad input the same way (Append's contract).
+absl::Status CheckBatch(const std::vector<LogEvent>& events, const LogStoreOptions& options);
+//! Microseconds since the epoch as the stores keep times (the infinities
+//! at int64's ends, for open query ranges).
+int64_t Micros(absl::Time t);
 
 }  // namespace tandem::logdb

@@ -17,6 +17,9 @@ const TomlSchema kKnownKeys = {
     {"config", {"masters"}},
     {"tls", TlsKeys()},
     {"log", {"level", "file"}},
+    {"logdb",
+     {"sqlite", "postgres", "max_age_days", "max_events", "max_text_bytes", "rate_per_app",
+      "trim_every_s"}},
 };
 
 absl::Status Invalid(const std::string& source, absl::string_view msg) {
@@ -51,6 +54,29 @@ absl::StatusOr<MsgConfig> ParseMsgConfig(absl::string_view text, const std::stri
   TANDEM_RETURN_IF_ERROR(TomlGet(root, source, "config", "masters", &c.masters));
   TANDEM_RETURN_IF_ERROR(TomlGet(root, source, "log", "level", &c.log_level));
   TANDEM_RETURN_IF_ERROR(TomlGet(root, source, "log", "file", &c.log_file));
+  int64_t max_age_days = 30, max_events = 50'000'000, max_text = 16 * 1024, rate = 20'000;
+  int64_t trim_s = 60;
+  TANDEM_RETURN_IF_ERROR(TomlGet(root, source, "logdb", "sqlite", &c.logdb.sqlite));
+  TANDEM_RETURN_IF_ERROR(TomlGet(root, source, "logdb", "postgres", &c.logdb.postgres));
+  TANDEM_RETURN_IF_ERROR(TomlGet(root, source, "logdb", "max_age_days", &max_age_days));
+  TANDEM_RETURN_IF_ERROR(TomlGet(root, source, "logdb", "max_events", &max_events));
+  TANDEM_RETURN_IF_ERROR(TomlGet(root, source, "logdb", "max_text_bytes", &max_text));
+  TANDEM_RETURN_IF_ERROR(TomlGet(root, source, "logdb", "rate_per_app", &rate));
+  TANDEM_RETURN_IF_ERROR(TomlGet(root, source, "logdb", "trim_every_s", &trim_s));
+  if (!c.logdb.sqlite.empty() && !c.logdb.postgres.empty()) {
+    return Invalid(source,
+                   "[logdb] gives both sqlite and postgres: the Log Database is one of them");
+  }
+  TANDEM_RETURN_IF_ERROR(InRange(source, "[logdb] max_age_days", max_age_days, 1, 3650));
+  TANDEM_RETURN_IF_ERROR(InRange(source, "[logdb] max_events", max_events, 1000, 10'000'000'000LL));
+  TANDEM_RETURN_IF_ERROR(InRange(source, "[logdb] max_text_bytes", max_text, 64, 1 << 20));
+  TANDEM_RETURN_IF_ERROR(InRange(source, "[logdb] rate_per_app", rate, 1, 10'000'000));
+  TANDEM_RETURN_IF_ERROR(InRange(source, "[logdb] trim_every_s", trim_s, 1, 86400));
+  c.logdb.store.max_age = absl::Hours(24 * max_age_days);
+  c.logdb.store.max_events = max_events;
+  c.logdb.store.max_text_bytes = static_cast<size_t>(max_text);
+  c.logdb.rate_per_app = rate;
+  c.logdb.trim_every = absl::Seconds(trim_s);
   if (c.application.empty()) {
     return Invalid(source,
                    "[msgserver] application is required: this server's Application object "
@@ -132,6 +158,21 @@ ca = "/etc/tandem/pki/ca.crt"
 
 [log]
 level = "info"
+
+# With a Log Database this is a Log Message Server: libtandem's Logger sends
+# network log events here, acknowledged once stored. Leave the section out
+# for a plain Message Server.
+# [logdb]
+# sqlite = "/var/lib/tandem/log.db"  # one host: both servers of the pair share the file
+# postgres = "host=db1.example dbname=tandem_log user=tandem"
+#                              # or PostgreSQL (the pair shares it; replicate it to
+#                              # region 2 like the Configuration Database)
+# max_age_days = 30            # retention by age ...
+# max_events = 50000000        # ... and by count (the oldest go first)
+# max_text_bytes = 16384       # a bigger event is refused, the rest of its batch stored
+# rate_per_app = 20000         # events/s per application; over it, requests are refused
+#                              # (they stay buffered in the application) and logged
+# trim_every_s = 60
 )";
 }
 

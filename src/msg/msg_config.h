@@ -10,10 +10,21 @@
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
 #include "absl/time/time.h"
+#include "logdb/log_store.h"
 #include "msg/bus.h"
 #include "tandem/tls_files.h"
 
 namespace tandem::msg {
+
+//! `[logdb]`: with a store configured the server is a Log Message Server.
+struct LogDbConfig {
+  std::string sqlite;    //!< a file (both servers of the pair on one host)
+  std::string postgres;  //!< a conninfo (the pair shares the database)
+  logdb::LogStoreOptions store;
+  int64_t rate_per_app = 20'000;
+  absl::Duration trim_every = absl::Seconds(60);
+  bool enabled() const { return !sqlite.empty() || !postgres.empty(); }
+};
 
 struct MsgConfig {
   //! This server's Application (app_type MessageServer; its certificate's
@@ -29,6 +40,7 @@ struct MsgConfig {
   //! How long a caller's permission, once decided by the master, is reused.
   absl::Duration access_cache = absl::Seconds(30);
   BusOptions bus;
+  LogDbConfig logdb;
   TlsFiles tls;
   //! Written with "1" once serving.
   std::string ready_file;

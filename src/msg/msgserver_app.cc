@@ -6,6 +6,7 @@
 #include "common/signals.h"
 #include "common/status_macros.h"
 #include "grpcpp/client_context.h"
+#include "msg/log_service.h"
 #include "net/channel.h"
 #include "net/grpc_server.h"
 #include "net/status_convert.h"
@@ -308,15 +309,46 @@ absl::Status RunMsgServer(const MsgConfig& config) {
     spdlog::info("msgserver: no partner (no Application names {} as backup, nor it one): acting",
                  config.application);
   }
+  // With a Log Database this is a Log Message Server too.
+  std::unique_ptr<logdb::LogStore> log_store;
+  std::unique_ptr<LogServiceImpl> log_service;
+  std::vector<grpc::Service*> services = {&service};
+  if (config.logdb.enabled()) {
+    absl::StatusOr<std::unique_ptr<logdb::LogStore>> opened =
+        config.logdb.sqlite.empty()
+            ? logdb::LogStore::OpenPostgres(config.logdb.postgres, config.logdb.store)
+            : logdb::LogStore::OpenSqlite(config.logdb.sqlite, config.logdb.store);
+    if (!opened.ok()) {
+      return absl::Status(
+          opened.status().code(),
+          absl::StrCat("[logdb]: cannot open the Log Database: ", opened.status().message()));
+    }
+    log_store = *std::move(opened);
+    LogServiceOptions lo;
+    lo.application = config.application;
+    lo.partner = partner;
+    lo.rate_per_app = config.logdb.rate_per_app;
+    lo.store = config.logdb.store;
+    log_service = std::make_unique<LogServiceImpl>(
+        *log_store, access, lo, [&bus] { return bus.acting(); }, Clock::Real());
+    services.push_back(log_service.get());
+    spdlog::info("msgserver: Log Message Server over {}", log_store->Describe());
+  }
   TANDEM_ASSIGN_OR_RETURN(std::unique_ptr<net::GrpcServer> listener,
-                          net::GrpcServer::Start(config.listen, {&service}, {.tls = config.tls}));
+                          net::GrpcServer::Start(config.listen, services, {.tls = config.tls}));
   if (!config.ready_file.empty()) {
     TANDEM_RETURN_IF_ERROR(net::WritePortFile(config.ready_file, listener->port()));
   }
   spdlog::info("msgserver {} serving on {}, following masters {}", config.application,
                config.listen, absl::StrJoin(config.masters, ", "));
   int sig = 0;
+  absl::Time trimmed = absl::Now();
   while ((sig = TerminationSignalWithin(100)) == 0) {
+    if (log_service != nullptr && bus.acting() &&
+        absl::Now() - trimmed >= config.logdb.trim_every) {
+      trimmed = absl::Now();
+      log_service->Trim();
+    }
     if (role == nullptr) continue;
     scs::PairRole::Decision d = role->Step();
     if (!d.change.empty()) spdlog::info("msgserver: {}", d.change);
@@ -325,6 +357,7 @@ absl::Status RunMsgServer(const MsgConfig& config) {
   spdlog::info("signal {} received: the Message Server stops", sig);
   access.Stop();
   listener->Shutdown(absl::Seconds(1));
+  if (log_service != nullptr) log_service->Stop();
   if (copier != nullptr) copier->Stop();
   cfg->Stop();
   return absl::OkStatus();

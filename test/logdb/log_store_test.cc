@@ -1,4 +1,5 @@
-// The Log Database's SQLite store in a temporary file: batches stored and
+// The Log Database's stores, SQLite in a temporary file and PostgreSQL in a
+// real cluster (one database per test), held to one contract: batches stored and
 // found again by every filter, a batch sent again stores nothing twice, bad
 // input refuses the whole batch and names the event, what Append returned
 // is there after a reopen, and retention by age and count.
@@ -6,11 +7,56 @@
 
 #include <gtest/gtest.h>
 
+#include <map>
+
 #include "absl/strings/str_cat.h"
+#include "testing/postgres_cluster.h"
 #include "testing/temp_dir.h"
 
 namespace tandem::logdb {
 namespace {
+
+// One cluster for the binary, started by the first PostgreSQL test.
+tandem::testing::PostgresCluster* Cluster() {
+  static auto* cluster = [] {
+    auto* c = new tandem::testing::PostgresCluster();
+    if (absl::Status st = c->Start(); !st.ok()) ADD_FAILURE() << "cannot start PostgreSQL: " << st;
+    return c;
+  }();
+  return cluster;
+}
+
+enum class Backend { kSqlite, kPostgres };
+
+class LogStoreTest : public ::testing::TestWithParam<Backend> {
+ protected:
+  static void TearDownTestSuite() {
+    if (started_) Cluster()->Stop();
+  }
+  // The store `name` (the same file or database when opened again).
+  std::unique_ptr<LogStore> Open(const std::string& name, LogStoreOptions o = {}) {
+    absl::StatusOr<std::unique_ptr<LogStore>> s;
+    if (GetParam() == Backend::kSqlite) {
+      s = LogStore::OpenSqlite(dir_.file(name), o);
+    } else {
+      started_ = true;
+      auto it = databases_.find(name);
+      if (it == databases_.end()) {
+        static int n = 0;
+        absl::StatusOr<std::string> c = Cluster()->CreateDatabase(absl::StrCat("log", ++n));
+        EXPECT_TRUE(c.ok()) << c.status();
+        it = databases_.emplace(name, c.value_or("")).first;
+      }
+      s = LogStore::OpenPostgres(it->second, o);
+    }
+    EXPECT_TRUE(s.ok()) << s.status();
+    return s.ok() ? *std::move(s) : nullptr;
+  }
+
+  testing::TempDir dir_;
+  std::map<std::string, std::string> databases_;
+  static inline bool started_ = false;
+};
 
 const absl::Time kT0 = absl::FromUnixSeconds(1'800'000'000);
 
@@ -19,11 +65,10 @@ LogEvent Event(const std::string& id, const std::string& app, Level level, int64
   return LogEvent{id, kT0 + after, app, "h1", level, msg_id, text};
 }
 
-TEST(LogStoreTest, StoresBatchesAndFindsThemByEveryFilter) {
-  testing::TempDir dir;
-  auto store = LogStore::OpenSqlite(dir.file("log.db"));
-  ASSERT_TRUE(store.ok()) << store.status();
-  absl::StatusOr<LogStore::Appended> a = (*store)->Append({
+TEST_P(LogStoreTest, StoresBatchesAndFindsThemByEveryFilter) {
+  std::unique_ptr<LogStore> store = Open("log");
+  ASSERT_NE(store, nullptr);
+  absl::StatusOr<LogStore::Appended> a = store->Append({
       Event("a-1", "billing", Level::kAlarm, 1001, "disk full on /var", absl::Seconds(1)),
       Event("a-2", "billing", Level::kStandard, 2000, "started", absl::Seconds(2)),
       Event("b-1", "pricing", Level::kTrace, 3000, "cache miss", absl::Seconds(3)),
@@ -34,7 +79,7 @@ TEST(LogStoreTest, StoresBatchesAndFindsThemByEveryFilter) {
   EXPECT_EQ(a->duplicates, 0);
   EXPECT_EQ(a->last_seq, 4);
   auto find = [&](LogQuery q) {
-    absl::StatusOr<std::vector<StoredEvent>> r = (*store)->Find(q);
+    absl::StatusOr<std::vector<StoredEvent>> r = store->Find(q);
     EXPECT_TRUE(r.ok()) << r.status();
     std::string ids;
     for (const StoredEvent& e : r.value_or(std::vector<StoredEvent>{})) {
@@ -51,16 +96,15 @@ TEST(LogStoreTest, StoresBatchesAndFindsThemByEveryFilter) {
   EXPECT_EQ(find({.after_seq = 2}), "b-1,b-2") << "onward from a sequence (--follow)";
   EXPECT_EQ(find({.limit = 1}), "a-1");
   EXPECT_EQ(find({.host = "h2"}), "");
-  std::vector<StoredEvent> all = *(*store)->Find({});
+  std::vector<StoredEvent> all = *store->Find({});
   EXPECT_EQ(all[0].event.at, kT0 + absl::Seconds(1));
   EXPECT_EQ(all[0].event.level, Level::kAlarm);
   EXPECT_EQ(all[0].event.text, "disk full on /var");
   EXPECT_EQ(all[0].event.message_id, 1001);
 }
 
-TEST(LogStoreTest, ABatchSentAgainStoresNothingTwice) {
-  testing::TempDir dir;
-  auto store = *LogStore::OpenSqlite(dir.file("log.db"));
+TEST_P(LogStoreTest, ABatchSentAgainStoresNothingTwice) {
+  auto store = Open("log");
   std::vector<LogEvent> batch = {Event("x-1", "a", Level::kStandard, 1, "one"),
                                  Event("x-2", "a", Level::kStandard, 1, "two")};
   ASSERT_EQ(store->Append(batch)->stored, 2);
@@ -72,11 +116,10 @@ TEST(LogStoreTest, ABatchSentAgainStoresNothingTwice) {
   EXPECT_EQ(*store->Count(), 3);
 }
 
-TEST(LogStoreTest, BadInputRefusesTheWholeBatchAndNamesTheEvent) {
-  testing::TempDir dir;
+TEST_P(LogStoreTest, BadInputRefusesTheWholeBatchAndNamesTheEvent) {
   LogStoreOptions o;
   o.max_text_bytes = 10;
-  auto store = *LogStore::OpenSqlite(dir.file("log.db"), o);
+  auto store = Open("log", o);
   absl::StatusOr<LogStore::Appended> r =
       store->Append({Event("ok-1", "a", Level::kStandard, 1, "fine"),
                      Event("big", "a", Level::kStandard, 1, "far too long a text")});
@@ -98,13 +141,12 @@ TEST(LogStoreTest, BadInputRefusesTheWholeBatchAndNamesTheEvent) {
             std::string::npos);
 }
 
-TEST(LogStoreTest, WhatWasAcknowledgedIsThereAfterAReopen) {
-  testing::TempDir dir;
+TEST_P(LogStoreTest, WhatWasAcknowledgedIsThereAfterAReopen) {
   {
-    auto store = *LogStore::OpenSqlite(dir.file("log.db"));
+    auto store = Open("log");
     ASSERT_TRUE(store->Append({Event("d-1", "a", Level::kAlarm, 7, "kept")}).ok());
   }
-  auto store = *LogStore::OpenSqlite(dir.file("log.db"));
+  auto store = Open("log");
   std::vector<StoredEvent> all = *store->Find({});
   ASSERT_EQ(all.size(), 1u);
   EXPECT_EQ(all[0].event.text, "kept");
@@ -112,12 +154,11 @@ TEST(LogStoreTest, WhatWasAcknowledgedIsThereAfterAReopen) {
       << "sequences go on";
 }
 
-TEST(LogStoreTest, RetentionByAgeAndCount) {
-  testing::TempDir dir;
+TEST_P(LogStoreTest, RetentionByAgeAndCount) {
   LogStoreOptions o;
   o.max_age = absl::Hours(1);
   o.max_events = 3;
-  auto store = *LogStore::OpenSqlite(dir.file("log.db"), o);
+  auto store = Open("log", o);
   std::vector<LogEvent> batch;
   for (int i = 0; i < 6; ++i) {
     batch.push_back(Event(absl::StrCat("r-", i), "a", Level::kStandard, 1, "x", absl::Minutes(i)));
@@ -130,6 +171,43 @@ TEST(LogStoreTest, RetentionByAgeAndCount) {
   EXPECT_EQ(store->Append({Event("r-9", "a", Level::kStandard, 1, "x")})->last_seq, 7)
       << "a sequence is never used again (--follow never misses one)";
 }
+
+TEST_P(LogStoreTest, NonUtf8TextAndNulBytesAreRefused) {
+  auto store = Open("log");
+  EXPECT_EQ(store->Append({Event("u-1", "a", Level::kStandard, 1, "caf\xe9")}).status().code(),
+            absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(store->Append({Event("u-2", "a", Level::kStandard, 1, std::string("a\0b", 3))})
+                .status()
+                .code(),
+            absl::StatusCode::kInvalidArgument);
+  absl::StatusOr<LogStore::Appended> ok =
+      store->Append({Event("u-3", "a", Level::kStandard, 1, "caf\xc3\xa9 \"quoted\" \\ {x,y}")});
+  ASSERT_TRUE(ok.ok()) << ok.status();
+  EXPECT_EQ(store->Find({})->front().event.text, "caf\xc3\xa9 \"quoted\" \\ {x,y}")
+      << "quotes, backslashes and braces survive the trip";
+}
+
+TEST_P(LogStoreTest, PerEventSeqsMarkDuplicates) {
+  auto store = Open("log");
+  ASSERT_TRUE(store->Append({Event("s-1", "a", Level::kStandard, 1, "x")}).ok());
+  absl::StatusOr<LogStore::Appended> a = store->Append(
+      {Event("s-2", "a", Level::kStandard, 1, "x"), Event("s-1", "a", Level::kStandard, 1, "x"),
+       Event("s-2", "a", Level::kStandard, 1, "x")});
+  ASSERT_TRUE(a.ok()) << a.status();
+  ASSERT_EQ(a->seqs.size(), 3u);
+  EXPECT_GT(a->seqs[0], 1);
+  EXPECT_EQ(a->seqs[1], 0);
+  EXPECT_EQ(a->seqs[2], 0) << "the same id twice in one batch is stored once";
+  EXPECT_EQ(a->stored, 1);
+  EXPECT_EQ(a->duplicates, 2);
+}
+
+INSTANTIATE_TEST_SUITE_P(Stores, LogStoreTest,
+                         ::testing::Values(Backend::kSqlite, Backend::kPostgres),
+                         [](const auto& info) {
+                           return std::string(info.param == Backend::kSqlite ? "sqlite"
+                                                                             : "postgres");
+                         });
 
 }  // namespace
 }  // namespace tandem::logdb

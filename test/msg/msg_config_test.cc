@@ -25,6 +25,26 @@ TEST(MsgConfigTest, TheExampleParses) {
   EXPECT_EQ(c->bus.channel.max_age, absl::Seconds(600));
   EXPECT_EQ(c->bus.max_subscribers, 10000u);
   EXPECT_FALSE(c->tls.plaintext);
+  EXPECT_FALSE(c->logdb.enabled()) << "a plain Message Server unless [logdb] is given";
+}
+
+TEST(MsgConfigTest, ALogDatabaseMakesItALogMessageServer) {
+  const std::string base =
+      "[msgserver]\napplication = \"lms\"\nlisten = \"127.0.0.1:5100\"\n[config]\nmasters = "
+      "[\"m:9000\"]\n[tls]\nplaintext = true\n";
+  absl::StatusOr<MsgConfig> c = ParseMsgConfig(
+      base + "[logdb]\nsqlite = \"/var/lib/tandem/log.db\"\nmax_age_days = 7\nrate_per_app = 500\n",
+      "f.toml");
+  ASSERT_TRUE(c.ok()) << c.status();
+  EXPECT_TRUE(c->logdb.enabled());
+  EXPECT_EQ(c->logdb.store.max_age, absl::Hours(24 * 7));
+  EXPECT_EQ(c->logdb.rate_per_app, 500);
+  EXPECT_EQ(c->logdb.store.max_text_bytes, 16u * 1024) << "the default";
+  EXPECT_THAT(Err(base + "[logdb]\nsqlite = \"a\"\npostgres = \"host=b\"\n"),
+              HasSubstr("gives both sqlite and postgres"));
+  EXPECT_THAT(Err(base + "[logdb]\nsqlite = \"a\"\nrate_per_app = 0\n"),
+              HasSubstr("[logdb] rate_per_app is 0; it must be 1.."));
+  EXPECT_THAT(Err(base + "[logdb]\nsqlit = \"a\"\n"), HasSubstr("unknown key 'sqlit' in [logdb]"));
 }
 
 TEST(MsgConfigTest, MistakesAreNamed) {

@@ -1,4 +1,5 @@
-// Thin RAII wrappers over libpq. Only code in src/storage/postgres uses them.
+// Thin RAII wrappers over libpq, for src/storage/postgres and the Log
+// Database's PostgreSQL store (src/logdb/log_store_pg.cc).
 #pragma once
 
 #include <libpq-fe.h>

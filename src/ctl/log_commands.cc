@@ -1,0 +1,340 @@
+// tandemctl logs: network log events from the Log Database, through a Log
+// Message Server (`tandemd msgserver` with [logdb]): filters, --follow,
+// -o json. The caller needs the read right on the Log Message Server pair's
+// first Application.
+#include <csignal>
+#include <deque>
+#include <thread>
+
+#include "absl/strings/ascii.h"
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
+#include "absl/time/clock.h"
+#include "common/host_port.h"
+#include "common/proto_time.h"
+#include "config/refs.h"
+#include "ctl/commands.h"
+#include "ctl/help.h"
+#include "ctl/lookup.h"
+#include "ctl/table_printer.h"
+#include "grpcpp/client_context.h"
+#include "net/channel.h"
+#include "net/status_convert.h"
+#include "nlohmann/json.hpp"
+#include "tandem/config/client.h"
+#include "tandem/msg/v1/log.grpc.pb.h"
+
+namespace tandem::ctl {
+namespace {
+
+namespace mv1 = ::tandem::msg::v1;
+using config::RefDbid;
+
+struct LogsArgs {
+  std::string from;
+  std::string application;
+  std::string host;
+  std::string level;
+  std::string since;
+  std::string until;
+  int64_t message_id = 0;
+  std::string grep;
+  int limit = 100;
+  bool follow = false;
+};
+
+volatile std::sig_atomic_t interrupted = 0;
+
+//! "2026-12-01T10:00:00Z" (RFC 3339), or how long ago: "90s", "15m", "2h",
+//! "7d".
+absl::StatusOr<absl::Time> ParseWhen(const std::string& flag, const std::string& text) {
+  absl::Time t;
+  std::string err;
+  if (absl::ParseTime(absl::RFC3339_full, text, &t, &err)) return t;
+  absl::Duration ago;
+  if (!text.empty() && text.back() == 'd') {
+    int64_t days = 0;
+    if (absl::SimpleAtoi(text.substr(0, text.size() - 1), &days) && days >= 0) {
+      return absl::Now() - absl::Hours(24 * days);
+    }
+  } else if (absl::ParseDuration(text, &ago) && ago >= absl::ZeroDuration()) {
+    return absl::Now() - ago;
+  }
+  return absl::InvalidArgumentError(
+      absl::StrCat(flag, " '", text.substr(0, 60),
+                   "' is neither a time (2026-12-01T10:00:00Z) nor an age (90s, 15m, 2h, 7d)"));
+}
+
+absl::StatusOr<std::string> AddressOf(CommandContext& ctx, const v1::ConfigObject& app) {
+  const int64_t host = RefDbid(app, "host");
+  const int64_t port = config::AppPort(app);
+  if (host == 0 || port == 0) {
+    return absl::FailedPreconditionError(
+        absl::StrCat("Application '", app.name(),
+                     "' has no host or no `default` port, so tandemctl cannot reach it"));
+  }
+  ObjectKey key;
+  key.dbid = host;
+  absl::StatusOr<v1::ConfigObject> h = FetchObject(ctx, v1::OBJECT_TYPE_HOST, key, 0, "find");
+  if (!h.ok()) return h.status();
+  auto addr = h->properties().find("address");
+  return HostPort{addr == h->properties().end() ? "" : addr->second.string_value(),
+                  static_cast<int>(port)}
+      .ToString();
+}
+
+//! The Log Message Server `name` and its partner: their addresses.
+absl::StatusOr<std::vector<std::string>> ServersOf(CommandContext& ctx, const std::string& name) {
+  if (name.empty()) {
+    std::vector<std::string> found;
+    if (absl::StatusOr<config::ConfigClient*> c = ctx.Client(); c.ok()) {
+      v1::ListRequest req;
+      req.set_type(v1::OBJECT_TYPE_APPLICATION);
+      (void)(*c)->List(req, [&found](const v1::ListResponse& r) {
+        for (const v1::ConfigObject& a : r.objects()) {
+          if (config::AppType(a) == "MessageServer") found.push_back(a.name());
+        }
+        return absl::OkStatus();
+      });
+    }
+    return absl::InvalidArgumentError(absl::StrCat(
+        "give --from NAME: the Log Message Server (a MessageServer Application with [logdb]) ",
+        found.empty() ? "(the configuration has no MessageServer Application)"
+                      : "among " + absl::StrJoin(found, ", ")));
+  }
+  absl::StatusOr<ObjectKey> key = ParseKey(name);
+  if (!key.ok()) return key.status();
+  absl::StatusOr<v1::ConfigObject> app =
+      FetchObject(ctx, v1::OBJECT_TYPE_APPLICATION, *key, 0, "read logs from");
+  if (!app.ok()) return app.status();
+  std::vector<std::string> out;
+  absl::StatusOr<std::string> a = AddressOf(ctx, *app);
+  if (!a.ok()) return a.status();
+  out.push_back(*a);
+  if (const int64_t b = RefDbid(*app, "backup"); b != 0) {
+    ObjectKey bk;
+    bk.dbid = b;
+    absl::StatusOr<v1::ConfigObject> backup =
+        FetchObject(ctx, v1::OBJECT_TYPE_APPLICATION, bk, 0, "find");
+    if (backup.ok()) {
+      absl::StatusOr<std::string> ba = AddressOf(ctx, *backup);
+      if (ba.ok()) out.push_back(*ba);
+    }
+  }
+  return out;
+}
+
+const char* LevelText(mv1::LogLevel l) {
+  switch (l) {
+    case mv1::ALARM:
+      return "alarm";
+    case mv1::STANDARD:
+      return "standard";
+    case mv1::INTERACTION:
+      return "interaction";
+    case mv1::TRACE:
+      return "trace";
+    default:
+      return "?";
+  }
+}
+
+nlohmann::json ToJson(const mv1::LogEvent& e) {
+  return {{"seq", e.seq()},
+          {"event_id", e.event_id()},
+          {"at", absl::FormatTime(absl::RFC3339_full, FromProtoTime(e.at()), absl::UTCTimeZone())},
+          {"application", e.application()},
+          {"host", e.host()},
+          {"level", LevelText(e.level())},
+          {"message_id", e.message_id()},
+          {"text", e.text()}};
+}
+
+absl::Status RunLogs(CommandContext& ctx, LogsArgs args) {
+  mv1::LogQueryRequest q;
+  q.set_application(args.application);
+  q.set_host(args.host);
+  q.set_message_id(args.message_id);
+  q.set_text(args.grep);
+  if (!args.level.empty()) {
+    const std::string l = absl::AsciiStrToLower(args.level);
+    if (l == "alarm")
+      q.set_max_level(mv1::ALARM);
+    else if (l == "standard")
+      q.set_max_level(mv1::STANDARD);
+    else if (l == "interaction")
+      q.set_max_level(mv1::INTERACTION);
+    else if (l == "trace")
+      q.set_max_level(mv1::TRACE);
+    else {
+      return absl::InvalidArgumentError(absl::StrCat(
+          "--level '", args.level.substr(0, 40),
+          "' is none of alarm, standard, interaction, trace (debug stays in each application's "
+          "own log)"));
+    }
+  }
+  if (!args.since.empty()) {
+    absl::StatusOr<absl::Time> t = ParseWhen("--since", args.since);
+    if (!t.ok()) return t.status();
+    *q.mutable_from() = ToProtoTime(*t);
+  }
+  if (!args.until.empty()) {
+    absl::StatusOr<absl::Time> t = ParseWhen("--until", args.until);
+    if (!t.ok()) return t.status();
+    *q.mutable_to() = ToProtoTime(*t);
+  }
+  absl::StatusOr<std::vector<std::string>> servers = ServersOf(ctx, args.from);
+  if (!servers.ok()) return servers.status();
+  absl::StatusOr<TlsFiles> tls = ClientTls(ctx.options());
+  if (!tls.ok()) return tls.status();
+  net::ChannelOptions co;
+  co.tls = *tls;
+  std::vector<std::unique_ptr<mv1::LogService::Stub>> stubs;
+  for (const std::string& s : *servers) {
+    stubs.push_back(mv1::LogService::NewStub(net::MakeChannel(s, co)));
+  }
+  const std::string token = SessionToken();
+  const std::string claimed =
+      absl::StrCat(ctx.options().app, " (", ctx.options().os_user, "@", ctx.options().os_host, ")");
+  size_t preferred = 0;
+  // One page from whichever server answers.
+  auto page = [&](mv1::LogQueryResponse* out) -> absl::Status {
+    std::vector<std::string> failures;
+    for (size_t k = 0; k < stubs.size(); ++k) {
+      const size_t i = (preferred + k) % stubs.size();
+      grpc::ClientContext call;
+      if (!token.empty()) call.AddMetadata(config::kAuthorizationMetadataKey, "Bearer " + token);
+      call.AddMetadata(config::kClaimedMetadataKey, claimed);
+      call.set_deadline(absl::ToChronoTime(absl::Now() + absl::Seconds(ctx.options().timeout_s)));
+      out->Clear();
+      grpc::Status st = stubs[i]->Query(&call, q, out);
+      if (st.ok()) {
+        preferred = i;
+        return absl::OkStatus();
+      }
+      const grpc::StatusCode c = st.error_code();
+      if (c == grpc::StatusCode::PERMISSION_DENIED || c == grpc::StatusCode::UNAUTHENTICATED ||
+          c == grpc::StatusCode::INVALID_ARGUMENT) {
+        return net::FromGrpc(st);
+      }
+      if (c == grpc::StatusCode::UNIMPLEMENTED) {
+        failures.push_back(
+            absl::StrCat((*servers)[i], ": a Message Server without a Log Database ([logdb])"));
+      } else {
+        failures.push_back(absl::StrCat((*servers)[i], ": ", st.error_message()));
+      }
+    }
+    return absl::UnavailableError(
+        absl::StrCat("no Log Message Server answered (", absl::StrJoin(failures, "; "), ")"));
+  };
+  const bool json = ctx.options().output == OutputFormat::kJson;
+  TablePrinter table({"TIME", "LEVEL", "APPLICATION", "HOST", "MSGID", "TEXT"});
+  auto row = [](const mv1::LogEvent& e) -> std::vector<std::string> {
+    return {absl::FormatTime("%Y-%m-%d %H:%M:%E3S", FromProtoTime(e.at()), absl::LocalTimeZone()),
+            LevelText(e.level()),
+            e.application(),
+            e.host(),
+            e.message_id() == 0 ? "" : std::to_string(e.message_id()),
+            e.text()};
+  };
+  if (!args.follow) {
+    // The newest `limit` events matching, oldest first: pages until the end.
+    std::deque<mv1::LogEvent> kept;
+    while (true) {
+      mv1::LogQueryResponse r;
+      q.set_limit(10'000);
+      if (absl::Status st = page(&r); !st.ok()) return st;
+      for (const mv1::LogEvent& e : r.events()) {
+        kept.push_back(e);
+        if (static_cast<int>(kept.size()) > args.limit) kept.pop_front();
+      }
+      if (r.events_size() == 0 || !r.more()) break;
+      q.set_after_seq(r.events(r.events_size() - 1).seq());
+    }
+    if (json) {
+      nlohmann::json j = nlohmann::json::array();
+      for (const mv1::LogEvent& e : kept) j.push_back(ToJson(e));
+      ctx.out() << j.dump(2) << "\n";
+    } else {
+      for (const mv1::LogEvent& e : kept) table.AddRow(row(e));
+      table.Print(ctx.out());
+    }
+    return absl::OkStatus();
+  }
+  // --follow: the last `limit` events, then new ones as they are stored,
+  // one line (one JSON object with -o json) each, until interrupted.
+  interrupted = 0;
+  std::signal(SIGINT, [](int) { interrupted = 1; });
+  std::signal(SIGTERM, [](int) { interrupted = 1; });
+  bool first = true;
+  absl::Status last = absl::OkStatus();
+  while (interrupted == 0) {
+    mv1::LogQueryResponse r;
+    q.set_limit(10'000);
+    absl::Status st = page(&r);
+    if (!st.ok()) {
+      if (st.code() != absl::StatusCode::kUnavailable) return st;
+      if (st.message() != last.message())
+        ctx.err() << "tandemctl: " << st.message() << "; still trying\n";
+      last = st;
+      std::this_thread::sleep_for(std::chrono::milliseconds(500));
+      continue;
+    }
+    last = absl::OkStatus();
+    int from = 0;
+    if (first && !r.more()) from = std::max(0, r.events_size() - args.limit);
+    for (int i = from; i < r.events_size(); ++i) {
+      const mv1::LogEvent& e = r.events(i);
+      if (json) {
+        ctx.out() << ToJson(e).dump() << "\n";
+      } else {
+        ctx.out() << absl::StrJoin(row(e), "  ") << "\n";
+      }
+    }
+    ctx.out().flush();
+    if (r.events_size() > 0) q.set_after_seq(r.events(r.events_size() - 1).seq());
+    if (r.more()) continue;  // catching up
+    first = false;
+    std::this_thread::sleep_for(std::chrono::milliseconds(250));
+  }
+  return absl::OkStatus();
+}
+
+}  // namespace
+
+void AddLogCommands(CLI::App& app, CommandContext& ctx, Action* action) {
+  auto args = std::make_shared<LogsArgs>();
+  CLI::App* logs = app.add_subcommand(
+      "logs", "Network log events from the Log Database (through a Log Message Server)");
+  logs->add_option("--from", args->from,
+                   "the Log Message Server (NAME|DBID of its Application; its partner is "
+                   "tried too)")
+      ->type_name("NAME");
+  logs->add_option("--app", args->application, "events of this Application only")
+      ->type_name("NAME");
+  logs->add_option("--host", args->host, "events from this host only")->type_name("NAME");
+  logs->add_option("--level", args->level,
+                   "this level and the more severe: alarm, standard, interaction, trace")
+      ->type_name("LEVEL");
+  logs->add_option("--since", args->since,
+                   "from this time (2026-12-01T10:00:00Z) or age (90s, 15m, 2h, 7d)")
+      ->type_name("WHEN");
+  logs->add_option("--until", args->until, "up to this time or age")->type_name("WHEN");
+  logs->add_option("--message-id", args->message_id, "events with this message id")->type_name("N");
+  logs->add_option("--grep", args->grep, "events whose text holds this")->type_name("TEXT");
+  logs->add_option("--limit", args->limit, "the newest N events (with --follow: to start with)")
+      ->check(CLI::Range(1, 1'000'000))
+      ->capture_default_str();
+  logs->add_flag("--follow,-f", args->follow,
+                 "then print new events as they are stored, until interrupted (Ctrl-C)");
+  logs->footer(
+      "Needs the read right on the Log Message Server pair's first Application.\n"
+      "Examples:\n"
+      "  tandemctl logs --from lms-r1 --level alarm --since 1h\n"
+      "  tandemctl logs --from lms-r1 --app billing --grep timeout -f\n"
+      "  tandemctl -o json logs --from lms-r1 --message-id 4101 --limit 10");
+  logs->callback([&ctx, action, args] { *action = [&ctx, args] { return RunLogs(ctx, *args); }; });
+}
+
+}  // namespace tandem::ctl
