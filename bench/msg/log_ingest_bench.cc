@@ -9,6 +9,11 @@
 // Reported: events acknowledged per second, the acknowledgement latency of
 // each batch (p50/p99/max), and the Message Server's CPU per event (from
 // /proc). Bounded by --seconds and --max-events.
+//   log_ingest_bench --alarms 50 [--store ...]
+// instead measures detection -> alarm visible: an AlarmCondition (detect
+// 7001, cancel 7002); libtandem's Logger logs the detection event and the
+// bench asks ListAlarms (what `tandemctl alarms` calls) every 2 ms until
+// the alarm is there; then the cancel, until it is gone. N rounds.
 #include <unistd.h>
 
 #include <algorithm>
@@ -27,6 +32,7 @@
 #include "net/tls.h"
 #include "nlohmann/json.hpp"
 #include "scs/fleet.h"
+#include "tandem/client/log_client.h"
 #include "tandem/config/client.h"
 #include "tandem/msg/v1/log.grpc.pb.h"
 #include "testing/msgserver_process.h"
@@ -63,8 +69,23 @@ double CpuSeconds(int pid) {
   return (utime + stime) / static_cast<double>(sysconf(_SC_CLK_TCK));
 }
 
+// Polls ListAlarms until `want` alarms are active; how long it took (ms),
+// or -1 after 10 s.
+double UntilActive(mv1::LogService::Stub& stub, int want, absl::Time since) {
+  while (absl::Now() - since < absl::Seconds(10)) {
+    grpc::ClientContext ctx;
+    ctx.AddMetadata(config::kClaimedMetadataKey, "log_ingest_bench");
+    mv1::ListAlarmsResponse resp;
+    if (stub.ListAlarms(&ctx, {}, &resp).ok() && resp.alarms_size() == want) {
+      return absl::ToDoubleMilliseconds(absl::Now() - since);
+    }
+    absl::SleepFor(absl::Milliseconds(2));
+  }
+  return -1;
+}
+
 int Run(const std::string& store, int clients, int batch, int seconds, int64_t max_events,
-        const std::string& json_path) {
+        int alarm_rounds, const std::string& json_path) {
   testing::TempDir dir;
   std::string logdb;
   testing::PostgresCluster primary, standby;
@@ -119,6 +140,51 @@ int Run(const std::string& store, int clients, int batch, int seconds, int64_t m
   mo.extra_toml = absl::StrCat("[logdb]\n", logdb, "rate_per_app = 10000000\n");
   testing::MsgServerProcess server(mo);
   server.Start();
+
+  if (alarm_rounds > 0) {
+    v1::ConfigObject cond;
+    cond.set_type(v1::OBJECT_TYPE_ALARM_CONDITION);
+    cond.set_name("bench-alarm");
+    (*cond.mutable_properties())["detect_log_event_id"].set_int_value(7001);
+    (*cond.mutable_properties())["cancel_log_event_id"].set_int_value(7002);
+    if (!bench::Create(master, cond)) return 1;
+    absl::SleepFor(absl::Seconds(1));  // the server's configuration follows the change
+    client::LoggerOptions lo;
+    lo.servers = {server.address()};
+    lo.tls = testing::TestPki::Get().Trust();
+    lo.claimed = "bench-app";
+    lo.host = "bench-host";
+    client::Logger log(lo);
+    auto stub = mv1::LogService::NewStub(grpc::CreateChannel(
+        server.address(), net::MakeChannelCredentials(testing::TestPki::Get().Trust())));
+    std::vector<double> raise_ms, clear_ms;
+    int failed = 0;
+    for (int i = 0; i < alarm_rounds; ++i) {
+      absl::Time t = absl::Now();
+      (void)log.Log(client::LogLevel::kAlarm, 7001, absl::StrCat("detected ", i));
+      const double r = UntilActive(*stub, 1, t);
+      t = absl::Now();
+      (void)log.Log(client::LogLevel::kStandard, 7002, absl::StrCat("cancelled ", i));
+      const double c = UntilActive(*stub, 0, t);
+      if (r < 0 || c < 0) {
+        ++failed;
+        continue;
+      }
+      raise_ms.push_back(r);
+      clear_ms.push_back(c);
+    }
+    nlohmann::json j = {{"store", store},
+                        {"rounds", alarm_rounds},
+                        {"raise_visible_ms_p50", Percentile(raise_ms, 0.5)},
+                        {"raise_visible_ms_p99", Percentile(raise_ms, 0.99)},
+                        {"raise_visible_ms_max", Percentile(raise_ms, 1.0)},
+                        {"clear_visible_ms_p50", Percentile(clear_ms, 0.5)},
+                        {"clear_visible_ms_p99", Percentile(clear_ms, 0.99)},
+                        {"rounds_over_10s", failed}};
+    std::cout << j.dump(2) << "\n";
+    if (!json_path.empty()) std::ofstream(json_path) << j.dump(2) << "\n";
+    return failed == 0 ? 0 : 1;
+  }
 
   absl::Mutex mu;
   std::vector<double> latency_ms;
@@ -193,13 +259,16 @@ int main(int argc, char** argv) {
   std::string store = "sqlite", json;
   int clients = 4, batch = 500, seconds = 10;
   int64_t max_events = 2'000'000;
+  int alarms = 0;
   app.add_option("--store", store, "sqlite, postgres or postgres-sync")
       ->check(CLI::IsMember({"sqlite", "postgres", "postgres-sync"}));
   app.add_option("--clients", clients)->check(CLI::Range(1, 256));
   app.add_option("--batch", batch)->check(CLI::Range(1, 10000));
   app.add_option("--seconds", seconds)->check(CLI::Range(1, 600));
   app.add_option("--max-events", max_events)->check(CLI::Range(1, 100'000'000));
+  app.add_option("--alarms", alarms, "measure detection -> alarm visible, this many rounds")
+      ->check(CLI::Range(1, 1000));
   app.add_option("--json", json, "also write the result here");
   CLI11_PARSE(app, argc, argv);
-  return tandem::Run(store, clients, batch, seconds, max_events, json);
+  return tandem::Run(store, clients, batch, seconds, max_events, alarms, json);
 }

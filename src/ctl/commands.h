@@ -56,7 +56,7 @@ absl::StatusOr<std::optional<v1::UpdateResponse>> EditObject(
     absl::string_view verb, const std::function<bool(v1::ConfigObject*)>& edit,
     v1::ConfigObject* object);
 
-//! logs.
+//! logs, alarms, alarms clear.
 void AddLogCommands(CLI::App& app, CommandContext& ctx, Action* action);
 
 //! grant, revoke.

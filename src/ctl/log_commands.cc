@@ -4,6 +4,7 @@
 // first Application.
 #include <csignal>
 #include <deque>
+#include <functional>
 #include <thread>
 
 #include "absl/strings/ascii.h"
@@ -151,6 +152,82 @@ nlohmann::json ToJson(const mv1::LogEvent& e) {
           {"text", e.text()}};
 }
 
+//! The Log Message Server pair `--from` names, called with failover: a
+//! refusal that another server cannot mend returns at once.
+class LogServers {
+ public:
+  using Call = std::function<grpc::Status(mv1::LogService::Stub&, grpc::ClientContext&)>;
+
+  static absl::StatusOr<LogServers> Connect(CommandContext& ctx, const std::string& from) {
+    absl::StatusOr<std::vector<std::string>> servers = ServersOf(ctx, from);
+    if (!servers.ok()) return servers.status();
+    absl::StatusOr<TlsFiles> tls = ClientTls(ctx.options());
+    if (!tls.ok()) return tls.status();
+    LogServers out;
+    net::ChannelOptions co;
+    co.tls = *tls;
+    for (const std::string& s : *servers) {
+      out.stubs_.push_back(mv1::LogService::NewStub(net::MakeChannel(s, co)));
+    }
+    out.servers_ = *servers;
+    out.token_ = SessionToken();
+    out.claimed_ = absl::StrCat(ctx.options().app, " (", ctx.options().os_user, "@",
+                                ctx.options().os_host, ")");
+    out.timeout_ = absl::Seconds(ctx.options().timeout_s);
+    return out;
+  }
+
+  //! `call` at the server that answered last, then the other.
+  absl::Status Run(const Call& call) {
+    std::vector<std::string> failures;
+    for (size_t k = 0; k < stubs_.size(); ++k) {
+      const size_t i = (preferred_ + k) % stubs_.size();
+      grpc::ClientContext ctx;
+      if (!token_.empty()) ctx.AddMetadata(config::kAuthorizationMetadataKey, "Bearer " + token_);
+      ctx.AddMetadata(config::kClaimedMetadataKey, claimed_);
+      ctx.set_deadline(absl::ToChronoTime(absl::Now() + timeout_));
+      grpc::Status st = call(*stubs_[i], ctx);
+      if (st.ok()) {
+        preferred_ = i;
+        return absl::OkStatus();
+      }
+      const grpc::StatusCode c = st.error_code();
+      if (c == grpc::StatusCode::PERMISSION_DENIED || c == grpc::StatusCode::UNAUTHENTICATED ||
+          c == grpc::StatusCode::INVALID_ARGUMENT || c == grpc::StatusCode::NOT_FOUND) {
+        return net::FromGrpc(st);
+      }
+      if (c == grpc::StatusCode::UNIMPLEMENTED) {
+        failures.push_back(
+            absl::StrCat(servers_[i], ": a Message Server without a Log Database ([logdb])"));
+      } else {
+        failures.push_back(absl::StrCat(servers_[i], ": ", st.error_message()));
+      }
+    }
+    return absl::UnavailableError(
+        absl::StrCat("no Log Message Server answered (", absl::StrJoin(failures, "; "), ")"));
+  }
+
+ private:
+  std::vector<std::string> servers_;
+  std::vector<std::unique_ptr<mv1::LogService::Stub>> stubs_;
+  std::string token_;
+  std::string claimed_;
+  absl::Duration timeout_;
+  size_t preferred_ = 0;
+};
+
+absl::StatusOr<mv1::LogLevel> LevelFlag(const std::string& text) {
+  const std::string l = absl::AsciiStrToLower(text);
+  if (l == "alarm") return mv1::ALARM;
+  if (l == "standard") return mv1::STANDARD;
+  if (l == "interaction") return mv1::INTERACTION;
+  if (l == "trace") return mv1::TRACE;
+  return absl::InvalidArgumentError(
+      absl::StrCat("--level '", text.substr(0, 40),
+                   "' is none of alarm, standard, interaction, trace (debug stays in each "
+                   "application's own log)"));
+}
+
 absl::Status RunLogs(CommandContext& ctx, LogsArgs args) {
   mv1::LogQueryRequest q;
   q.set_application(args.application);
@@ -158,21 +235,9 @@ absl::Status RunLogs(CommandContext& ctx, LogsArgs args) {
   q.set_message_id(args.message_id);
   q.set_text(args.grep);
   if (!args.level.empty()) {
-    const std::string l = absl::AsciiStrToLower(args.level);
-    if (l == "alarm")
-      q.set_max_level(mv1::ALARM);
-    else if (l == "standard")
-      q.set_max_level(mv1::STANDARD);
-    else if (l == "interaction")
-      q.set_max_level(mv1::INTERACTION);
-    else if (l == "trace")
-      q.set_max_level(mv1::TRACE);
-    else {
-      return absl::InvalidArgumentError(absl::StrCat(
-          "--level '", args.level.substr(0, 40),
-          "' is none of alarm, standard, interaction, trace (debug stays in each application's "
-          "own log)"));
-    }
+    absl::StatusOr<mv1::LogLevel> l = LevelFlag(args.level);
+    if (!l.ok()) return l.status();
+    q.set_max_level(*l);
   }
   if (!args.since.empty()) {
     absl::StatusOr<absl::Time> t = ParseWhen("--since", args.since);
@@ -184,49 +249,14 @@ absl::Status RunLogs(CommandContext& ctx, LogsArgs args) {
     if (!t.ok()) return t.status();
     *q.mutable_to() = ToProtoTime(*t);
   }
-  absl::StatusOr<std::vector<std::string>> servers = ServersOf(ctx, args.from);
+  absl::StatusOr<LogServers> servers = LogServers::Connect(ctx, args.from);
   if (!servers.ok()) return servers.status();
-  absl::StatusOr<TlsFiles> tls = ClientTls(ctx.options());
-  if (!tls.ok()) return tls.status();
-  net::ChannelOptions co;
-  co.tls = *tls;
-  std::vector<std::unique_ptr<mv1::LogService::Stub>> stubs;
-  for (const std::string& s : *servers) {
-    stubs.push_back(mv1::LogService::NewStub(net::MakeChannel(s, co)));
-  }
-  const std::string token = SessionToken();
-  const std::string claimed =
-      absl::StrCat(ctx.options().app, " (", ctx.options().os_user, "@", ctx.options().os_host, ")");
-  size_t preferred = 0;
   // One page from whichever server answers.
   auto page = [&](mv1::LogQueryResponse* out) -> absl::Status {
-    std::vector<std::string> failures;
-    for (size_t k = 0; k < stubs.size(); ++k) {
-      const size_t i = (preferred + k) % stubs.size();
-      grpc::ClientContext call;
-      if (!token.empty()) call.AddMetadata(config::kAuthorizationMetadataKey, "Bearer " + token);
-      call.AddMetadata(config::kClaimedMetadataKey, claimed);
-      call.set_deadline(absl::ToChronoTime(absl::Now() + absl::Seconds(ctx.options().timeout_s)));
+    return servers->Run([&](mv1::LogService::Stub& stub, grpc::ClientContext& call) {
       out->Clear();
-      grpc::Status st = stubs[i]->Query(&call, q, out);
-      if (st.ok()) {
-        preferred = i;
-        return absl::OkStatus();
-      }
-      const grpc::StatusCode c = st.error_code();
-      if (c == grpc::StatusCode::PERMISSION_DENIED || c == grpc::StatusCode::UNAUTHENTICATED ||
-          c == grpc::StatusCode::INVALID_ARGUMENT) {
-        return net::FromGrpc(st);
-      }
-      if (c == grpc::StatusCode::UNIMPLEMENTED) {
-        failures.push_back(
-            absl::StrCat((*servers)[i], ": a Message Server without a Log Database ([logdb])"));
-      } else {
-        failures.push_back(absl::StrCat((*servers)[i], ": ", st.error_message()));
-      }
-    }
-    return absl::UnavailableError(
-        absl::StrCat("no Log Message Server answered (", absl::StrJoin(failures, "; "), ")"));
+      return stub.Query(&call, q, out);
+    });
   };
   const bool json = ctx.options().output == OutputFormat::kJson;
   TablePrinter table({"TIME", "LEVEL", "APPLICATION", "HOST", "MSGID", "TEXT"});
@@ -301,6 +331,97 @@ absl::Status RunLogs(CommandContext& ctx, LogsArgs args) {
   return absl::OkStatus();
 }
 
+std::string When(const google::protobuf::Timestamp& t) {
+  return absl::FormatTime("%Y-%m-%d %H:%M:%S", FromProtoTime(t), absl::LocalTimeZone());
+}
+
+nlohmann::json ToJson(const mv1::Alarm& a) {
+  nlohmann::json j = {
+      {"id", a.id()},
+      {"condition", a.condition()},
+      {"category", a.category()},
+      {"application", a.application()},
+      {"host", a.host()},
+      {"text", a.text()},
+      {"event_id", a.event_id()},
+      {"raised_at",
+       absl::FormatTime(absl::RFC3339_full, FromProtoTime(a.raised_at()), absl::UTCTimeZone())},
+      {"last_seen",
+       absl::FormatTime(absl::RFC3339_full, FromProtoTime(a.last_seen()), absl::UTCTimeZone())},
+      {"active", a.active()}};
+  if (!a.active()) {
+    j["cleared_at"] =
+        absl::FormatTime(absl::RFC3339_full, FromProtoTime(a.cleared_at()), absl::UTCTimeZone());
+    j["cleared_by"] = a.cleared_by();
+  }
+  return j;
+}
+
+struct AlarmsArgs {
+  std::string from;
+  bool all = false;
+  int limit = 1000;
+  int64_t clear_id = 0;
+};
+
+absl::Status RunAlarms(CommandContext& ctx, const AlarmsArgs& args) {
+  absl::StatusOr<LogServers> servers = LogServers::Connect(ctx, args.from);
+  if (!servers.ok()) return servers.status();
+  mv1::ListAlarmsRequest req;
+  req.set_all(args.all);
+  req.set_limit(args.limit);
+  mv1::ListAlarmsResponse resp;
+  absl::Status st = servers->Run([&](mv1::LogService::Stub& stub, grpc::ClientContext& call) {
+    resp.Clear();
+    return stub.ListAlarms(&call, req, &resp);
+  });
+  if (!st.ok()) return st;
+  if (ctx.options().output == OutputFormat::kJson) {
+    nlohmann::json j = nlohmann::json::array();
+    for (const mv1::Alarm& a : resp.alarms()) j.push_back(ToJson(a));
+    ctx.out() << j.dump(2) << "\n";
+    return absl::OkStatus();
+  }
+  if (resp.alarms_size() == 0) {
+    ctx.out() << (args.all ? "no alarms\n" : "no active alarms\n");
+    return absl::OkStatus();
+  }
+  std::vector<std::string> columns = {"ID",   "CATEGORY", "CONDITION", "APPLICATION",
+                                      "HOST", "RAISED",   "TEXT"};
+  if (args.all) columns.insert(columns.begin() + 6, "CLEARED");
+  TablePrinter t(columns);
+  for (const mv1::Alarm& a : resp.alarms()) {
+    std::vector<std::string> row = {
+        std::to_string(a.id()), a.category(), a.condition(), a.application(), a.host(),
+        When(a.raised_at()),    a.text()};
+    if (args.all) {
+      row.insert(row.begin() + 6,
+                 a.active() ? "active" : When(a.cleared_at()) + " (" + a.cleared_by() + ")");
+    }
+    t.AddRow(row);
+  }
+  t.Print(ctx.out());
+  return absl::OkStatus();
+}
+
+absl::Status RunClearAlarm(CommandContext& ctx, const AlarmsArgs& args) {
+  absl::StatusOr<LogServers> servers = LogServers::Connect(ctx, args.from);
+  if (!servers.ok()) return servers.status();
+  mv1::ClearAlarmRequest req;
+  req.set_id(args.clear_id);
+  mv1::ClearAlarmResponse resp;
+  absl::Status st = servers->Run([&](mv1::LogService::Stub& stub, grpc::ClientContext& call) {
+    return stub.ClearAlarm(&call, req, &resp);
+  });
+  if (!st.ok()) return st;
+  if (ctx.options().output == OutputFormat::kJson) {
+    ctx.out() << nlohmann::json({{"action", "cleared"}, {"id", args.clear_id}}).dump(2) << "\n";
+  } else {
+    ctx.out() << "cleared alarm " << args.clear_id << "\n";
+  }
+  return absl::OkStatus();
+}
+
 }  // namespace
 
 void AddLogCommands(CLI::App& app, CommandContext& ctx, Action* action) {
@@ -335,6 +456,40 @@ void AddLogCommands(CLI::App& app, CommandContext& ctx, Action* action) {
       "  tandemctl logs --from lms-r1 --app billing --grep timeout -f\n"
       "  tandemctl -o json logs --from lms-r1 --message-id 4101 --limit 10");
   logs->callback([&ctx, action, args] { *action = [&ctx, args] { return RunLogs(ctx, *args); }; });
+
+  auto alarm_args = std::make_shared<AlarmsArgs>();
+  CLI::App* alarms = app.add_subcommand(
+      "alarms", "Active alarms (raised from the log stream by AlarmConditions), and clear");
+  alarms
+      ->add_option("--from", alarm_args->from,
+                   "the Log Message Server (NAME|DBID of its Application; its partner is "
+                   "tried too)")
+      ->type_name("NAME");
+  alarms->add_flag("--all", alarm_args->all, "the cleared ones too (history), newest first");
+  alarms->add_option("--limit", alarm_args->limit, "at most N")
+      ->check(CLI::Range(1, 100'000))
+      ->capture_default_str();
+  alarms->footer(
+      "An AlarmCondition's detect_log_event_id raises an alarm for the application and host\n"
+      "that logged it; its cancel_log_event_id from them, cancel_timeout_s without a new\n"
+      "detection, or `alarms clear` clears it. Needs the read right on the Log Message\n"
+      "Server pair's first Application (clear: execute).\n"
+      "Examples:\n  tandemctl alarms --from lms-r1\n  tandemctl alarms --from lms-r1 --all -o "
+      "json\n"
+      "  tandemctl alarms clear 17 --from lms-r1");
+  alarms->callback([&ctx, action, alarm_args, alarms] {
+    if (alarms->get_subcommands().empty()) {
+      *action = [&ctx, alarm_args] { return RunAlarms(ctx, *alarm_args); };
+    }
+  });
+  CLI::App* clear = alarms->add_subcommand("clear", "Clear an active alarm by its id");
+  clear->add_option("ID", alarm_args->clear_id, "the alarm's id (tandemctl alarms)")
+      ->required()
+      ->check(CLI::PositiveNumber);
+  clear->add_option("--from", alarm_args->from, "the Log Message Server")->type_name("NAME");
+  clear->callback([&ctx, action, alarm_args] {
+    *action = [&ctx, alarm_args] { return RunClearAlarm(ctx, *alarm_args); };
+  });
 }
 
 }  // namespace tandem::ctl

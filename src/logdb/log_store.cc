@@ -133,6 +133,19 @@ CREATE TABLE IF NOT EXISTS log_events(
   text TEXT NOT NULL);
 CREATE INDEX IF NOT EXISTS log_events_at ON log_events(at_us);
 CREATE INDEX IF NOT EXISTS log_events_app ON log_events(application, seq);
+CREATE TABLE IF NOT EXISTS alarms(
+  id INTEGER PRIMARY KEY AUTOINCREMENT,
+  condition TEXT NOT NULL,
+  category TEXT NOT NULL,
+  application TEXT NOT NULL,
+  host TEXT NOT NULL,
+  text TEXT NOT NULL,
+  event_id TEXT NOT NULL,
+  raised_us INTEGER NOT NULL,
+  last_seen_us INTEGER NOT NULL,
+  cleared_us INTEGER NOT NULL,  -- 0 while active
+  cleared_by TEXT NOT NULL);
+CREATE INDEX IF NOT EXISTS alarms_active ON alarms(cleared_us, id);
 )sql";
 
 class SqliteLogStore final : public LogStore {
@@ -247,6 +260,64 @@ class SqliteLogStore final : public LogStore {
   absl::StatusOr<int64_t> Count() override {
     absl::MutexLock lock(&mu_);
     return CountLocked();
+  }
+
+  absl::StatusOr<int64_t> SaveAlarm(const Alarm& a) override {
+    absl::MutexLock lock(&mu_);
+    std::unique_ptr<sq::Statement> st;
+    if (a.id == 0) {
+      TANDEM_ASSIGN_OR_RETURN(
+          st, db_->Prepare("INSERT INTO alarms(condition, category, application, host, text, "
+                           "event_id, raised_us, last_seen_us, cleared_us, cleared_by) "
+                           "VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)"));
+      st->BindText(1, a.condition);
+      st->BindText(2, a.category);
+      st->BindText(3, a.application);
+      st->BindText(4, a.host);
+      st->BindText(5, a.text);
+      st->BindText(6, a.event_id);
+      st->Bind(7, Micros(a.raised_at));
+    } else {
+      TANDEM_ASSIGN_OR_RETURN(
+          st, db_->Prepare("UPDATE alarms SET last_seen_us = ?8, cleared_us = ?9, cleared_by = "
+                           "?10 WHERE id = ?11"));
+      st->Bind(11, a.id);
+    }
+    st->Bind(8, Micros(a.last_seen));
+    st->Bind(9, a.active() ? 0 : Micros(a.cleared_at));
+    st->BindText(10, a.cleared_by);
+    TANDEM_RETURN_IF_ERROR(st->Run());
+    return a.id == 0 ? sqlite3_last_insert_rowid(db_->raw()) : a.id;
+  }
+
+  absl::StatusOr<std::vector<Alarm>> Alarms(bool all, int limit) override {
+    absl::MutexLock lock(&mu_);
+    TANDEM_ASSIGN_OR_RETURN(std::unique_ptr<sq::Statement> st,
+                            db_->Prepare(absl::StrCat(
+                                "SELECT id, condition, category, application, host, text, "
+                                "event_id, raised_us, last_seen_us, cleared_us, cleared_by FROM "
+                                "alarms",
+                                all ? "" : " WHERE cleared_us = 0", " ORDER BY id DESC LIMIT ?1")));
+    st->Bind(1, std::max(1, std::min(limit, 100000)));
+    std::vector<Alarm> out;
+    while (true) {
+      TANDEM_ASSIGN_OR_RETURN(bool row, st->Step());
+      if (!row) break;
+      Alarm a;
+      a.id = st->Int(0);
+      a.condition = std::string(st->Blob(1));
+      a.category = std::string(st->Blob(2));
+      a.application = std::string(st->Blob(3));
+      a.host = std::string(st->Blob(4));
+      a.text = std::string(st->Blob(5));
+      a.event_id = std::string(st->Blob(6));
+      a.raised_at = absl::FromUnixMicros(st->Int(7));
+      a.last_seen = absl::FromUnixMicros(st->Int(8));
+      if (st->Int(9) != 0) a.cleared_at = absl::FromUnixMicros(st->Int(9));
+      a.cleared_by = std::string(st->Blob(10));
+      out.push_back(std::move(a));
+    }
+    return out;
   }
 
  private:

@@ -67,6 +67,27 @@ struct LogQuery {
   int limit = 1000;
 };
 
+//! An alarm raised by an AlarmCondition (or a built-in condition) from the
+//! log stream, kept while active and afterwards as history.
+struct Alarm {
+  int64_t id = 0;  //!< 0 until stored
+  std::string condition = {};
+  std::string category = "major";  //!< critical, major, minor
+  std::string application = {};
+  std::string host = {};
+  //! The detecting event's text and id.
+  std::string text = {};
+  std::string event_id = {};
+  absl::Time raised_at = absl::UnixEpoch();
+  //! The latest detection (a cancel timeout runs from here).
+  absl::Time last_seen = absl::UnixEpoch();
+  //! InfinitePast while active.
+  absl::Time cleared_at = absl::InfinitePast();
+  //! "event ID (message 4102)", "timeout after 300s", "person ops".
+  std::string cleared_by = {};
+  bool active() const { return cleared_at == absl::InfinitePast(); }
+};
+
 //! Why `event` cannot be stored (empty: it can): no id or one over 200
 //! bytes, an unknown level, a text over the limit or not UTF-8.
 std::string Invalid(const LogEvent& event, const LogStoreOptions& options);
@@ -103,6 +124,11 @@ class LogStore {
   //! Removes what retention no longer keeps as of `now`; how many went.
   virtual absl::StatusOr<int64_t> Trim(absl::Time now) = 0;
   virtual absl::StatusOr<int64_t> Count() = 0;
+  //! Stores a new alarm (id 0; returns its id) or the new state of one
+  //! (last seen, cleared).
+  virtual absl::StatusOr<int64_t> SaveAlarm(const Alarm& alarm) = 0;
+  //! Newest first; only the active ones unless `all`.
+  virtual absl::StatusOr<std::vector<Alarm>> Alarms(bool all, int limit) = 0;
   //! "sqlite /var/lib/tandem/log.db", "postgres db1:5432/tandem_log".
   virtual std::string Describe() const = 0;
 };

@@ -28,6 +28,19 @@ CREATE TABLE IF NOT EXISTS log_events(
   text text NOT NULL);
 CREATE INDEX IF NOT EXISTS log_events_at ON log_events(at_us);
 CREATE INDEX IF NOT EXISTS log_events_app ON log_events(application, seq);
+CREATE TABLE IF NOT EXISTS alarms(
+  id bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+  condition text NOT NULL,
+  category text NOT NULL,
+  application text NOT NULL,
+  host text NOT NULL,
+  text text NOT NULL,
+  event_id text NOT NULL,
+  raised_us bigint NOT NULL,
+  last_seen_us bigint NOT NULL,
+  cleared_us bigint NOT NULL,  -- 0 while active
+  cleared_by text NOT NULL);
+CREATE INDEX IF NOT EXISTS alarms_active ON alarms(cleared_us, id);
 )sql";
 
 // The rows of a batch travel as array parameters, whose text form quotes
@@ -181,6 +194,55 @@ class PostgresLogStore final : public LogStore {
              "ORDER BY seq DESC OFFSET $1 LIMIT 1) RETURNING 1) SELECT count(*) FROM d",
              {pg::Param::Int(options_.max_events)}));
     return old.Int(0, 0) + over.Int(0, 0);
+  }
+
+  absl::StatusOr<int64_t> SaveAlarm(const Alarm& a) override {
+    const std::string cleared = std::to_string(a.active() ? 0 : Micros(a.cleared_at));
+    if (a.id == 0) {
+      TANDEM_ASSIGN_OR_RETURN(
+          pg::Result r,
+          Read("INSERT INTO alarms(condition, category, application, host, text, event_id, "
+               "raised_us, last_seen_us, cleared_us, cleared_by) VALUES($1, $2, $3, $4, $5, $6, "
+               "$7, $8, $9, $10) RETURNING id",
+               {pg::Param::Text(a.condition), pg::Param::Text(a.category),
+                pg::Param::Text(a.application), pg::Param::Text(a.host), pg::Param::Text(a.text),
+                pg::Param::Text(a.event_id), pg::Param::Int(Micros(a.raised_at)),
+                pg::Param::Int(Micros(a.last_seen)), pg::Param::Text(cleared),
+                pg::Param::Text(a.cleared_by)}));
+      return r.Int(0, 0);
+    }
+    TANDEM_ASSIGN_OR_RETURN(
+        pg::Result r,
+        Read("UPDATE alarms SET last_seen_us = $1, cleared_us = $2, cleared_by = $3 WHERE id = $4",
+             {pg::Param::Int(Micros(a.last_seen)), pg::Param::Text(cleared),
+              pg::Param::Text(a.cleared_by), pg::Param::Int(a.id)}));
+    return a.id;
+  }
+
+  absl::StatusOr<std::vector<Alarm>> Alarms(bool all, int limit) override {
+    TANDEM_ASSIGN_OR_RETURN(
+        pg::Result r,
+        Read(absl::StrCat("SELECT id, condition, category, application, host, text, event_id, "
+                          "raised_us, last_seen_us, cleared_us, cleared_by FROM alarms",
+                          all ? "" : " WHERE cleared_us = 0", " ORDER BY id DESC LIMIT $1"),
+             {pg::Param::Int(std::max(1, std::min(limit, 100000)))}));
+    std::vector<Alarm> out;
+    for (int i = 0; i < r.rows(); ++i) {
+      Alarm a;
+      a.id = r.Int(i, 0);
+      a.condition = std::string(r.Bytes(i, 1));
+      a.category = std::string(r.Bytes(i, 2));
+      a.application = std::string(r.Bytes(i, 3));
+      a.host = std::string(r.Bytes(i, 4));
+      a.text = std::string(r.Bytes(i, 5));
+      a.event_id = std::string(r.Bytes(i, 6));
+      a.raised_at = absl::FromUnixMicros(r.Int(i, 7));
+      a.last_seen = absl::FromUnixMicros(r.Int(i, 8));
+      if (r.Int(i, 9) != 0) a.cleared_at = absl::FromUnixMicros(r.Int(i, 9));
+      a.cleared_by = std::string(r.Bytes(i, 10));
+      out.push_back(std::move(a));
+    }
+    return out;
   }
 
   absl::StatusOr<int64_t> Count() override {

@@ -41,6 +41,21 @@ void ToWire(const logdb::StoredEvent& s, mv1::LogEvent* out) {
   out->set_text(s.event.text);
 }
 
+void ToWire(const logdb::Alarm& a, mv1::Alarm* out) {
+  out->set_id(a.id);
+  out->set_condition(a.condition);
+  out->set_category(a.category);
+  out->set_application(a.application);
+  out->set_host(a.host);
+  out->set_text(a.text);
+  out->set_event_id(a.event_id);
+  *out->mutable_raised_at() = ToProtoTime(a.raised_at);
+  *out->mutable_last_seen() = ToProtoTime(a.last_seen);
+  out->set_active(a.active());
+  if (!a.active()) *out->mutable_cleared_at() = ToProtoTime(a.cleared_at);
+  out->set_cleared_by(a.cleared_by);
+}
+
 LogServiceImpl::LogServiceImpl(logdb::LogStore& store, BusAccess& access, LogServiceOptions options,
                                std::function<bool()> acting, Clock& clock)
     : store_(store),
@@ -252,6 +267,13 @@ void LogServiceImpl::Commit() {
       }
       continue;
     }
+    if (options_.alarms != nullptr) {
+      std::vector<logdb::LogEvent> fresh;
+      for (size_t k = 0; k < batch.size(); ++k) {
+        if (a->seqs[k] != 0) fresh.push_back(batch[k]);
+      }
+      options_.alarms->OnEvents(fresh);
+    }
     size_t at = 0;
     absl::MutexLock lock(&mu_);
     last_store_error_.clear();
@@ -318,6 +340,84 @@ grpc::ServerUnaryReactor* LogServiceImpl::Query(grpc::CallbackServerContext* ctx
       }
       if (static_cast<int>(found->size()) == q.limit) resp->set_more(true);
       reactor->Finish(grpc::Status::OK);
+    });
+  });
+  return reactor;
+}
+
+void LogServiceImpl::Maintain(bool acting) {
+  if (options_.alarms == nullptr) return;
+  const bool stopped = !acting && was_acting_;
+  was_acting_ = acting;
+  if (stopped) options_.alarms->Forget();
+  if (!acting) return;
+  reader_.Submit([this] { options_.alarms->Tick(); });
+}
+
+grpc::ServerUnaryReactor* LogServiceImpl::ListAlarms(grpc::CallbackServerContext* ctx,
+                                                     const mv1::ListAlarmsRequest* req,
+                                                     mv1::ListAlarmsResponse* resp) {
+  auto* reactor = ctx->DefaultReactor();
+  if (req->limit() < 0 || req->limit() > 100'000) {
+    reactor->Finish(
+        grpc::Status(grpc::StatusCode::INVALID_ARGUMENT, "limit must be 1 to 100000 (0: 1000)"));
+    return reactor;
+  }
+  access_.Check(CallOf(*ctx), "read", [this, req, resp, reactor](absl::StatusOr<std::string> who) {
+    if (!who.ok()) {
+      reactor->Finish(net::ToGrpc(who.status()));
+      return;
+    }
+    const int limit = req->limit() == 0 ? 1000 : req->limit();
+    reader_.Submit([this, req, resp, reactor, limit] {
+      // The acting server's own view of what is active (it may hold one the
+      // Log Database could not take); history and the backup's view: stored.
+      if (!req->all() && options_.alarms != nullptr && acting_()) {
+        std::vector<logdb::Alarm> active = options_.alarms->Active();
+        for (size_t i = 0; i < active.size() && static_cast<int>(i) < limit; ++i) {
+          ToWire(active[i], resp->add_alarms());
+        }
+        reactor->Finish(grpc::Status::OK);
+        return;
+      }
+      absl::StatusOr<std::vector<logdb::Alarm>> stored = store_.Alarms(req->all(), limit);
+      if (!stored.ok()) {
+        reactor->Finish(
+            grpc::Status(grpc::StatusCode::UNAVAILABLE,
+                         absl::StrCat("the Log Database (", store_.Describe(),
+                                      ") cannot be read now: ", stored.status().message())));
+        return;
+      }
+      for (const logdb::Alarm& a : *stored) ToWire(a, resp->add_alarms());
+      reactor->Finish(grpc::Status::OK);
+    });
+  });
+  return reactor;
+}
+
+grpc::ServerUnaryReactor* LogServiceImpl::ClearAlarm(grpc::CallbackServerContext* ctx,
+                                                     const mv1::ClearAlarmRequest* req,
+                                                     mv1::ClearAlarmResponse*) {
+  auto* reactor = ctx->DefaultReactor();
+  if (options_.alarms == nullptr) {
+    reactor->Finish(grpc::Status(grpc::StatusCode::FAILED_PRECONDITION,
+                                 options_.application + " evaluates no alarms"));
+    return reactor;
+  }
+  if (!acting_()) {
+    reactor->Finish(
+        grpc::Status(grpc::StatusCode::FAILED_PRECONDITION,
+                     absl::StrCat(options_.application, " is its pair's backup: clear alarms at ",
+                                  options_.partner.empty() ? "its partner" : options_.partner)));
+    return reactor;
+  }
+  access_.Check(CallOf(*ctx), "execute", [this, req, reactor](absl::StatusOr<std::string> who) {
+    if (!who.ok()) {
+      reactor->Finish(net::ToGrpc(who.status()));
+      return;
+    }
+    reader_.Submit([this, id = req->id(), who = *who, reactor] {
+      reactor->Finish(net::ToGrpc(options_.alarms->Clear(id, who)));
     });
   });
   return reactor;

@@ -21,6 +21,7 @@
 #include "common/clock.h"
 #include "common/serial_executor.h"
 #include "logdb/log_store.h"
+#include "msg/alarm_engine.h"
 #include "msg/bus_service.h"
 #include "tandem/msg/v1/log.grpc.pb.h"
 
@@ -35,6 +36,8 @@ struct LogServiceOptions {
   //! At most this many events per group commit.
   size_t max_commit_events = 10'000;
   logdb::LogStoreOptions store = {};
+  //! Evaluates what is stored (null: no alarms).
+  AlarmEngine* alarms = nullptr;
 };
 
 class LogServiceImpl final : public mv1::LogService::CallbackService {
@@ -49,6 +52,10 @@ class LogServiceImpl final : public mv1::LogService::CallbackService {
   void Stop();
   //! Applies retention (age, count) on the query thread; logs what went.
   void Trim();
+  //! Called now and then by the server's loop: while this server acts,
+  //! alarm timeouts run; when it stops, its view of the alarms goes (the
+  //! engine loads them again from the Log Database when it acts again).
+  void Maintain(bool acting);
 
   grpc::ServerUnaryReactor* GetLogInfo(grpc::CallbackServerContext* ctx,
                                        const mv1::GetLogInfoRequest* req,
@@ -57,6 +64,12 @@ class LogServiceImpl final : public mv1::LogService::CallbackService {
                                    mv1::AppendResponse* resp) override;
   grpc::ServerUnaryReactor* Query(grpc::CallbackServerContext* ctx, const mv1::LogQueryRequest* req,
                                   mv1::LogQueryResponse* resp) override;
+  grpc::ServerUnaryReactor* ListAlarms(grpc::CallbackServerContext* ctx,
+                                       const mv1::ListAlarmsRequest* req,
+                                       mv1::ListAlarmsResponse* resp) override;
+  grpc::ServerUnaryReactor* ClearAlarm(grpc::CallbackServerContext* ctx,
+                                       const mv1::ClearAlarmRequest* req,
+                                       mv1::ClearAlarmResponse* resp) override;
 
  private:
   struct Job {
@@ -91,6 +104,7 @@ class LogServiceImpl final : public mv1::LogService::CallbackService {
   bool stopping_ ABSL_GUARDED_BY(mu_) = false;
   absl::flat_hash_map<std::string, AppStats> apps_ ABSL_GUARDED_BY(mu_);
   std::string last_store_error_ ABSL_GUARDED_BY(mu_);
+  bool was_acting_ = false;  // Maintain's caller only
   std::thread committer_;
   SerialExecutor reader_;
 };
@@ -98,5 +112,6 @@ class LogServiceImpl final : public mv1::LogService::CallbackService {
 //! Wire <-> store.
 logdb::LogEvent FromWire(const mv1::LogEvent& e);
 void ToWire(const logdb::StoredEvent& e, mv1::LogEvent* out);
+void ToWire(const logdb::Alarm& a, mv1::Alarm* out);
 
 }  // namespace tandem::msg

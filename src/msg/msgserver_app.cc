@@ -5,6 +5,7 @@
 #include "common/hash.h"
 #include "common/signals.h"
 #include "common/status_macros.h"
+#include "google/protobuf/util/json_util.h"
 #include "grpcpp/client_context.h"
 #include "msg/log_service.h"
 #include "net/channel.h"
@@ -234,12 +235,33 @@ bool BusPartnerProbe::Alive() {
   return stub_.For(address).GetInfo(&ctx, v1::GetBusInfoRequest(), &info).ok() && info.acting();
 }
 
+std::vector<AlarmRule> AlarmRulesOf(const client::TandemClient& cfg) {
+  std::vector<AlarmRule> rules;
+  for (const cfgv1::ConfigObject& o : cfg.All(cfgv1::OBJECT_TYPE_ALARM_CONDITION)) {
+    auto prop = [&o](const char* name) -> const cfgv1::Value* {
+      auto it = o.properties().find(name);
+      return it == o.properties().end() ? nullptr : &it->second;
+    };
+    AlarmRule r;
+    r.name = o.name();
+    if (const cfgv1::Value* v = prop("category"); v != nullptr && !v->string_value().empty()) {
+      r.category = v->string_value();
+    }
+    if (const cfgv1::Value* v = prop("detect_log_event_id")) r.detect = v->int_value();
+    if (const cfgv1::Value* v = prop("cancel_log_event_id")) r.cancel = v->int_value();
+    if (const cfgv1::Value* v = prop("cancel_timeout_s")) r.timeout = absl::Seconds(v->int_value());
+    if (r.detect != 0) rules.push_back(std::move(r));
+  }
+  return rules;
+}
+
 absl::Status RunMsgServer(const MsgConfig& config) {
   Bus bus(config.bus, Clock::Real());
   client::ClientOptions co;
   co.servers = config.masters;
   co.application = config.application;
-  co.types = {cfgv1::OBJECT_TYPE_HOST, cfgv1::OBJECT_TYPE_APPLICATION};
+  co.types = {cfgv1::OBJECT_TYPE_HOST, cfgv1::OBJECT_TYPE_APPLICATION,
+              cfgv1::OBJECT_TYPE_ALARM_CONDITION};
   co.tls = config.tls;
   TANDEM_ASSIGN_OR_RETURN(
       std::unique_ptr<client::TandemClient> cfg,
@@ -311,6 +333,7 @@ absl::Status RunMsgServer(const MsgConfig& config) {
   }
   // With a Log Database this is a Log Message Server too.
   std::unique_ptr<logdb::LogStore> log_store;
+  std::unique_ptr<AlarmEngine> alarms;
   std::unique_ptr<LogServiceImpl> log_service;
   std::vector<grpc::Service*> services = {&service};
   if (config.logdb.enabled()) {
@@ -324,7 +347,21 @@ absl::Status RunMsgServer(const MsgConfig& config) {
           absl::StrCat("[logdb]: cannot open the Log Database: ", opened.status().message()));
     }
     log_store = *std::move(opened);
+    alarms = std::make_unique<AlarmEngine>(
+        *log_store, [&cfg] { return AlarmRulesOf(*cfg); },
+        [&bus, who = "application " + config.application](const logdb::Alarm& a, bool raised) {
+          mv1::Alarm wire;
+          ToWire(a, &wire);
+          std::string json;
+          (void)google::protobuf::util::MessageToJsonString(wire, &json);
+          if (absl::StatusOr<Bus::Published> p = bus.Publish(kAlarmsChannel, who, json); !p.ok()) {
+            spdlog::warn("alarms: cannot publish that {} {}: {}", a.condition,
+                         raised ? "was raised" : "cleared", std::string(p.status().message()));
+          }
+        },
+        Clock::Real());
     LogServiceOptions lo;
+    lo.alarms = alarms.get();
     lo.application = config.application;
     lo.partner = partner;
     lo.rate_per_app = config.logdb.rate_per_app;
@@ -343,11 +380,16 @@ absl::Status RunMsgServer(const MsgConfig& config) {
                config.listen, absl::StrJoin(config.masters, ", "));
   int sig = 0;
   absl::Time trimmed = absl::Now();
+  absl::Time maintained = absl::InfinitePast();
   while ((sig = TerminationSignalWithin(100)) == 0) {
     if (log_service != nullptr && bus.acting() &&
         absl::Now() - trimmed >= config.logdb.trim_every) {
       trimmed = absl::Now();
       log_service->Trim();
+    }
+    if (log_service != nullptr && absl::Now() - maintained >= absl::Seconds(1)) {
+      maintained = absl::Now();
+      log_service->Maintain(bus.acting());
     }
     if (role == nullptr) continue;
     scs::PairRole::Decision d = role->Step();

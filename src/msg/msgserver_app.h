@@ -14,6 +14,7 @@
 #include "absl/synchronization/mutex.h"
 #include "common/clock.h"
 #include "common/serial_executor.h"
+#include "msg/alarm_engine.h"
 #include "msg/bus.h"
 #include "msg/bus_service.h"
 #include "msg/msg_config.h"
@@ -112,6 +113,13 @@ class BusPartnerProbe final : public scs::PartnerProbe {
   const std::function<std::string()> address_;
   PartnerStub stub_;
 };
+
+//! The bus channel on which the Log Message Server publishes each alarm
+//! raised or cleared (msg.v1.Alarm as JSON).
+inline constexpr char kAlarmsChannel[] = "alarms";
+
+//! The configuration's AlarmConditions that have a detection id.
+std::vector<AlarmRule> AlarmRulesOf(const client::TandemClient& cfg);
 
 absl::Status RunMsgServer(const MsgConfig& config);
 

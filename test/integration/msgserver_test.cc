@@ -336,6 +336,65 @@ TEST_F(MsgServerTest, NoAcknowledgedLogEventIsLostAcrossAKillOfTheActingServer) 
   EXPECT_THAT(f.out, HasSubstr("\"text\":\"marker after the follower started\""));
 }
 
+TEST_F(MsgServerTest, AlarmsAreRaisedAndClearedByMessageIdsAndSurviveATakeover) {
+  Create("alarm_condition", R"({"name": "disk-full", "folder_dbid": 1, "properties": {
+      "category": "critical", "detect_log_event_id": 4101, "cancel_log_event_id": 4102}})");
+  TempDir dir;
+  StartPair(absl::StrCat("[logdb]\nsqlite = \"", dir.file("log.db"), "\"\n"));
+  Received published;
+  auto sub = client::BusSubscriber::Start(As("publisher"), "alarms", {"", 1},
+                                          [&](const client::BusDelivery& d) { published.Add(d); });
+  client::LoggerOptions lo;
+  lo.servers = As("publisher").servers;
+  lo.tls = TestPki::Get().Client("publisher");
+  lo.host = "app-1";
+  client::Logger log(lo);
+  auto alarms = [&](const std::string& flags = "") {
+    CommandResult r = carol_.Ctl(at(), "-o json alarms --from ms-a " + flags);
+    EXPECT_EQ(r.code, 0) << r.out;
+    nlohmann::json j = nlohmann::json::parse(r.out, nullptr, false);
+    return j.is_array() ? j : nlohmann::json::array();
+  };
+  Run(admin_, "grant folder bus --person carol --rights read");
+  ASSERT_TRUE(log.Log(client::LogLevel::kAlarm, 4101, "disk full on /var").ok());
+  ASSERT_TRUE(log.Flush(absl::Seconds(10)));
+  nlohmann::json active = alarms();
+  ASSERT_EQ(active.size(), 1u) << active.dump(2);
+  EXPECT_EQ(active[0]["condition"], "disk-full");
+  EXPECT_EQ(active[0]["category"], "critical");
+  EXPECT_EQ(active[0]["application"], "publisher");
+  EXPECT_EQ(active[0]["host"], "app-1");
+  EXPECT_EQ(active[0]["text"], "disk full on /var");
+  ASSERT_TRUE(published.WaitFor(1, 10)) << "the raise is published on the bus";
+  EXPECT_THAT(published.messages()[0].payload, HasSubstr("\"condition\":\"disk-full\""));
+  // The cancel id from the same application and host clears it.
+  ASSERT_TRUE(log.Log(client::LogLevel::kStandard, 4102, "space again").ok());
+  ASSERT_TRUE(log.Flush(absl::Seconds(10)));
+  EXPECT_EQ(alarms().size(), 0u);
+  nlohmann::json all = alarms("--all");
+  ASSERT_EQ(all.size(), 1u);
+  EXPECT_THAT(all[0]["cleared_by"].get<std::string>(), HasSubstr("(message 4102)"));
+  // Raised again; ms-a dies; ms-b takes over with it, and an operator clears it.
+  ASSERT_TRUE(log.Log(client::LogLevel::kAlarm, 4101, "disk full again").ok());
+  ASSERT_TRUE(log.Flush(absl::Seconds(10)));
+  ASSERT_EQ(alarms().size(), 1u);
+  a_->Kill();
+  ASSERT_TRUE(WaitUntil([&] { return b_->Info().acting(); }, 20));
+  active = alarms();
+  ASSERT_EQ(active.size(), 1u) << "ms-b took the active alarm from the Log Database";
+  const int64_t id = active[0]["id"];
+  CommandResult r = carol_.Ctl(at(), absl::StrCat("alarms clear ", id, " --from ms-a"));
+  EXPECT_NE(r.code, 0) << "carol may only read";
+  r = admin_.Ctl(at(), absl::StrCat("alarms clear ", id, " --from ms-a"));
+  ASSERT_EQ(r.code, 0) << r.out;
+  EXPECT_THAT(r.out, HasSubstr(absl::StrCat("cleared alarm ", id)));
+  EXPECT_EQ(alarms().size(), 0u);
+  r = admin_.Ctl(at(), absl::StrCat("alarms clear ", id, " --from ms-a"));
+  EXPECT_NE(r.code, 0);
+  EXPECT_THAT(r.out, HasSubstr("no active alarm has id"));
+  sub->Stop();
+}
+
 TEST_F(MsgServerTest, ASlowSubscriberIsDroppedToldTheGapAndNeverSlowsPublishers) {
   StartPair("[channels]\nmax_messages = 50\n");
   Received got;

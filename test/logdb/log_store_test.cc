@@ -202,6 +202,43 @@ TEST_P(LogStoreTest, PerEventSeqsMarkDuplicates) {
   EXPECT_EQ(a->duplicates, 2);
 }
 
+TEST_P(LogStoreTest, AlarmsAreKeptWhileActiveAndAfterwards) {
+  auto store = Open("log");
+  Alarm a;
+  a.condition = "disk-full";
+  a.category = "critical";
+  a.application = "billing";
+  a.host = "h1";
+  a.text = "disk full on /var";
+  a.event_id = "e-1";
+  a.raised_at = a.last_seen = kT0;
+  absl::StatusOr<int64_t> id = store->SaveAlarm(a);
+  ASSERT_TRUE(id.ok()) << id.status();
+  a.condition = "link-down";
+  const int64_t second = *store->SaveAlarm(a);
+  EXPECT_GT(second, *id);
+  std::vector<Alarm> active = *store->Alarms(false, 10);
+  ASSERT_EQ(active.size(), 2u);
+  EXPECT_EQ(active[0].condition, "link-down") << "newest first";
+  EXPECT_TRUE(active[1].active());
+  EXPECT_EQ(active[1].category, "critical");
+  EXPECT_EQ(active[1].raised_at, kT0);
+  Alarm cleared = active[1];
+  cleared.last_seen = kT0 + absl::Seconds(5);
+  cleared.cleared_at = kT0 + absl::Seconds(9);
+  cleared.cleared_by = "person ops";
+  ASSERT_TRUE(store->SaveAlarm(cleared).ok());
+  active = *store->Alarms(false, 10);
+  ASSERT_EQ(active.size(), 1u);
+  EXPECT_EQ(active[0].condition, "link-down");
+  std::vector<Alarm> all = *store->Alarms(true, 10);
+  ASSERT_EQ(all.size(), 2u);
+  EXPECT_FALSE(all[1].active());
+  EXPECT_EQ(all[1].cleared_at, kT0 + absl::Seconds(9));
+  EXPECT_EQ(all[1].cleared_by, "person ops");
+  EXPECT_EQ(all[1].last_seen, kT0 + absl::Seconds(5));
+}
+
 INSTANTIATE_TEST_SUITE_P(Stores, LogStoreTest,
                          ::testing::Values(Backend::kSqlite, Backend::kPostgres),
                          [](const auto& info) {

@@ -1,0 +1,163 @@
+#include "msg/alarm_engine.h"
+
+#include <algorithm>
+
+#include "absl/strings/str_cat.h"
+#include "spdlog/spdlog.h"
+
+namespace tandem::msg {
+
+AlarmEngine::AlarmEngine(logdb::LogStore& store, Rules rules, Publish publish, Clock& clock)
+    : store_(store), rules_(std::move(rules)), publish_(std::move(publish)), clock_(clock) {}
+
+absl::Status AlarmEngine::Load() {
+  absl::MutexLock lock(&mu_);
+  return LoadLocked();
+}
+
+absl::Status AlarmEngine::LoadLocked() {
+  absl::StatusOr<std::vector<logdb::Alarm>> active = store_.Alarms(false, 100000);
+  if (!active.ok()) return active.status();
+  active_.clear();
+  for (logdb::Alarm& a : *active) {
+    Key k{a.condition, a.application, a.host};
+    active_.emplace(std::move(k), std::move(a));
+  }
+  loaded_ = true;
+  spdlog::info("alarms: {} active, taken from the Log Database", active_.size());
+  return absl::OkStatus();
+}
+
+bool AlarmEngine::EnsureLoadedLocked() {
+  if (loaded_) return true;
+  if (absl::Status st = LoadLocked(); !st.ok()) {
+    spdlog::error("alarms: cannot take the active alarms from the Log Database: {}",
+                  std::string(st.message()));
+    return false;
+  }
+  return true;
+}
+
+void AlarmEngine::Forget() {
+  absl::MutexLock lock(&mu_);
+  active_.clear();
+  loaded_ = false;
+}
+
+void AlarmEngine::OnEvents(const std::vector<logdb::LogEvent>& events) {
+  const std::vector<AlarmRule> rules = rules_();
+  if (rules.empty()) return;
+  std::multimap<int64_t, const AlarmRule*> detect, cancel;
+  for (const AlarmRule& r : rules) {
+    if (r.detect != 0) detect.emplace(r.detect, &r);
+    if (r.cancel != 0) cancel.emplace(r.cancel, &r);
+  }
+  absl::MutexLock lock(&mu_);
+  // Without the active alarms a detection would raise a second one: the
+  // events are evaluated all the same (an alarm must not be missed).
+  EnsureLoadedLocked();
+  for (const logdb::LogEvent& e : events) {
+    for (auto [it, end] = cancel.equal_range(e.message_id); it != end; ++it) {
+      auto a = active_.find(Key{it->second->name, e.application, e.host});
+      if (a == active_.end()) continue;
+      logdb::Alarm cleared = a->second;
+      active_.erase(a);
+      ClearLocked(std::move(cleared),
+                  absl::StrCat("event ", e.event_id, " (message ", e.message_id, ")"));
+    }
+    for (auto [it, end] = detect.equal_range(e.message_id); it != end; ++it) {
+      const AlarmRule& r = *it->second;
+      Key k{r.name, e.application, e.host};
+      auto a = active_.find(k);
+      if (a != active_.end()) {
+        a->second.last_seen = clock_.Now();
+        if (absl::StatusOr<int64_t> st = store_.SaveAlarm(a->second); !st.ok()) {
+          spdlog::warn("alarms: cannot note a new detection of {}: {}", r.name,
+                       std::string(st.status().message()));
+        }
+        continue;
+      }
+      logdb::Alarm n;
+      n.condition = r.name;
+      n.category = r.category;
+      n.application = e.application;
+      n.host = e.host;
+      n.text = e.text;
+      n.event_id = e.event_id;
+      n.raised_at = n.last_seen = clock_.Now();
+      absl::StatusOr<int64_t> id = store_.SaveAlarm(n);
+      if (!id.ok()) {
+        // Raised all the same (shown and published); stored once it can be.
+        spdlog::error("alarms: cannot store the alarm {} of {}: {}", r.name, e.application,
+                      std::string(id.status().message()));
+      } else {
+        n.id = *id;
+      }
+      spdlog::warn("alarms: {} alarm {} raised for {} on {}: {}", n.category, n.condition,
+                   n.application, n.host, n.text);
+      publish_(n, true);
+      active_.emplace(std::move(k), std::move(n));
+    }
+  }
+}
+
+void AlarmEngine::ClearLocked(logdb::Alarm a, const std::string& by) {
+  a.cleared_at = clock_.Now();
+  a.cleared_by = by;
+  if (a.id == 0) {
+    // It was never stored: store it now, cleared.
+    if (absl::StatusOr<int64_t> id = store_.SaveAlarm(a); id.ok()) a.id = *id;
+  } else if (absl::StatusOr<int64_t> st = store_.SaveAlarm(a); !st.ok()) {
+    spdlog::warn("alarms: cannot store that {} cleared: {}", a.condition,
+                 std::string(st.status().message()));
+  }
+  spdlog::info("alarms: {} of {} on {} cleared by {}", a.condition, a.application, a.host, by);
+  publish_(a, false);
+}
+
+void AlarmEngine::Tick() {
+  std::map<std::string, absl::Duration> timeouts;
+  for (const AlarmRule& r : rules_()) {
+    if (r.timeout > absl::ZeroDuration()) timeouts[r.name] = r.timeout;
+  }
+  const absl::Time now = clock_.Now();
+  absl::MutexLock lock(&mu_);
+  if (!EnsureLoadedLocked()) return;
+  for (auto it = active_.begin(); it != active_.end();) {
+    auto t = timeouts.find(it->second.condition);
+    if (t == timeouts.end() || now - it->second.last_seen < t->second) {
+      ++it;
+      continue;
+    }
+    logdb::Alarm a = it->second;
+    it = active_.erase(it);
+    ClearLocked(std::move(a), absl::StrCat("timeout: not detected again within ",
+                                           absl::FormatDuration(t->second)));
+  }
+}
+
+absl::Status AlarmEngine::Clear(int64_t id, const std::string& who) {
+  absl::MutexLock lock(&mu_);
+  EnsureLoadedLocked();
+  for (auto it = active_.begin(); it != active_.end(); ++it) {
+    if (it->second.id != id) continue;
+    logdb::Alarm a = it->second;
+    active_.erase(it);
+    ClearLocked(std::move(a), who);
+    return absl::OkStatus();
+  }
+  return absl::NotFoundError(absl::StrCat(
+      "no active alarm has id ", id, "; tandemctl alarms lists the active ones (--all: history)"));
+}
+
+std::vector<logdb::Alarm> AlarmEngine::Active() {
+  absl::MutexLock lock(&mu_);
+  EnsureLoadedLocked();
+  std::vector<logdb::Alarm> out;
+  for (const auto& [k, a] : active_) out.push_back(a);
+  std::sort(out.begin(), out.end(),
+            [](const logdb::Alarm& x, const logdb::Alarm& y) { return x.raised_at > y.raised_at; });
+  return out;
+}
+
+}  // namespace tandem::msg

@@ -1,0 +1,72 @@
+// Alarms from the log stream (issue 13), evaluated by the acting Log
+// Message Server on every event it stored: an AlarmCondition's
+// `detect_log_event_id` raises an alarm for the application and host that
+// logged it (again: only its last_seen moves); its `cancel_log_event_id`
+// from the same application and host clears it, as does
+// `cancel_timeout_s` without a new detection, or an operator. Alarms are
+// kept in the Log Database (a server that takes over loads the active
+// ones and goes on) and each change is handed to `publish` (the bus's
+// `alarms` channel).
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <map>
+#include <string>
+#include <tuple>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "absl/synchronization/mutex.h"
+#include "common/clock.h"
+#include "logdb/log_store.h"
+
+namespace tandem::msg {
+
+struct AlarmRule {
+  std::string name = {};
+  std::string category = "major";
+  int64_t detect = 0;
+  int64_t cancel = 0;
+  //! Clears without a new detection after this long; zero: never.
+  absl::Duration timeout = absl::ZeroDuration();
+};
+
+class AlarmEngine {
+ public:
+  using Rules = std::function<std::vector<AlarmRule>()>;
+  //! `raised` says whether the alarm was raised (else it cleared).
+  using Publish = std::function<void(const logdb::Alarm&, bool raised)>;
+  AlarmEngine(logdb::LogStore& store, Rules rules, Publish publish, Clock& clock);
+
+  //! Takes the active alarms from the Log Database. Done by itself on
+  //! first use after construction or Forget, so that a server that takes
+  //! over goes on with them before it evaluates anything.
+  absl::Status Load();
+  //! This server stopped acting: its view goes (the acting one's counts).
+  void Forget();
+  //! Events just stored (new ones only, in order).
+  void OnEvents(const std::vector<logdb::LogEvent>& events);
+  //! Clears what timed out.
+  void Tick();
+  //! An operator clears alarm `id`; NOT_FOUND if it is not active.
+  absl::Status Clear(int64_t id, const std::string& who);
+  std::vector<logdb::Alarm> Active();
+
+ private:
+  using Key = std::tuple<std::string, std::string, std::string>;  // condition, app, host
+  void ClearLocked(logdb::Alarm a, const std::string& by) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  absl::Status LoadLocked() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  //! Loads unless loaded; false (logged) if the Log Database cannot say.
+  bool EnsureLoadedLocked() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+
+  logdb::LogStore& store_;
+  const Rules rules_;
+  const Publish publish_;
+  Clock& clock_;
+  mutable absl::Mutex mu_;
+  std::map<Key, logdb::Alarm> active_ ABSL_GUARDED_BY(mu_);
+  bool loaded_ ABSL_GUARDED_BY(mu_) = false;
+};
+
+}  // namespace tandem::msg
