@@ -177,6 +177,12 @@ Logger::~Logger() {
 
 absl::StatusOr<std::string> Logger::Log(LogLevel level, int64_t message_id,
                                         const std::string& text) {
+  return LogFor("", impl_->o.host, level, message_id, text);
+}
+
+absl::StatusOr<std::string> Logger::LogFor(const std::string& application, const std::string& host,
+                                           LogLevel level, int64_t message_id,
+                                           const std::string& text) {
   if (level == LogLevel::kDebug) {
     spdlog::debug("[{}] {}", message_id, text);
     return std::string();
@@ -190,7 +196,8 @@ absl::StatusOr<std::string> Logger::Log(LogLevel level, int64_t message_id,
         " (the Log Message Server's [logdb] max_text_bytes): shorten or split it"));
   }
   mv1::LogEvent e;
-  e.set_host(impl_->o.host);
+  e.set_application(application);
+  e.set_host(host);
   e.set_level(static_cast<mv1::LogLevel>(level));
   e.set_message_id(message_id);
   e.set_text(text);

@@ -4,8 +4,36 @@
 
 #include "absl/strings/str_cat.h"
 #include "spdlog/spdlog.h"
+#include "tandem/client/log_client.h"
 
 namespace tandem::msg {
+
+std::vector<AlarmRule> BuiltInAlarmRules() {
+  namespace fm = client::framework_message;
+  return {
+      {.name = "framework.application-failed",
+       .category = "major",
+       .detect = fm::kApplicationFailed,
+       .cancel = fm::kApplicationStarted},
+      {.name = "framework.gave-up-restarting",
+       .category = "critical",
+       .detect = fm::kGaveUpRestarting,
+       .cancel = fm::kApplicationStarted},
+      {.name = "framework.switchover",
+       .category = "minor",
+       .detect = fm::kSwitchover,
+       .cancel = 0,
+       .timeout = absl::Minutes(10)},
+      {.name = "framework.pair-held",
+       .category = "critical",
+       .detect = fm::kPairHeld,
+       .cancel = fm::kPairReleased},
+      {.name = "framework.lca-unreachable",
+       .category = "critical",
+       .detect = fm::kLcaUnreachable,
+       .cancel = fm::kLcaReachable},
+  };
+}
 
 AlarmEngine::AlarmEngine(logdb::LogStore& store, Rules rules, Publish publish, Clock& clock)
     : store_(store), rules_(std::move(rules)), publish_(std::move(publish)), clock_(clock) {}

@@ -32,6 +32,13 @@ struct AlarmRule {
   absl::Duration timeout = absl::ZeroDuration();
 };
 
+//! The framework's own alarms, from the message ids the SCS logs
+//! (tandem/client/log_client.h, framework_message): an application that
+//! failed or whose restarts were given up (cleared when it is Started), a
+//! switchover (clears after 10 minutes), a pair held after too many
+//! switchovers, an unreachable LCA. Names start with "framework.".
+std::vector<AlarmRule> BuiltInAlarmRules();
+
 class AlarmEngine {
  public:
   using Rules = std::function<std::vector<AlarmRule>()>;

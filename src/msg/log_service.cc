@@ -189,9 +189,13 @@ void LogServiceImpl::Accepted(const std::string& who, const mv1::AppendRequest& 
   job.resp = resp;
   job.reactor = reactor;
   int64_t rejected = 0;
+  const bool for_others =
+      options_.speaks_for_others != nullptr && options_.speaks_for_others(job.application);
   for (int i = 0; i < req.events_size(); ++i) {
     logdb::LogEvent e = FromWire(req.events(i));
-    e.application = job.application;  // who the certificate says, not what the event says
+    // Who the certificate says, not what the event says (an SCS speaks for
+    // the applications it controls).
+    if (e.application.empty() || !for_others) e.application = job.application;
     if (std::string bad = logdb::Invalid(e, options_.store); !bad.empty()) {
       mv1::RejectedEvent* r = resp->add_rejected();
       r->set_index(i);

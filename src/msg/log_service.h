@@ -38,6 +38,9 @@ struct LogServiceOptions {
   logdb::LogStoreOptions store = {};
   //! Evaluates what is stored (null: no alarms).
   AlarmEngine* alarms = nullptr;
+  //! May this application log on behalf of others (an SCS, for the
+  //! applications it controls)? Anyone else's events carry its own name.
+  std::function<bool(const std::string&)> speaks_for_others = nullptr;
 };
 
 class LogServiceImpl final : public mv1::LogService::CallbackService {

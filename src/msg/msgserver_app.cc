@@ -5,6 +5,7 @@
 #include "common/hash.h"
 #include "common/signals.h"
 #include "common/status_macros.h"
+#include "config/refs.h"
 #include "google/protobuf/util/json_util.h"
 #include "grpcpp/client_context.h"
 #include "msg/log_service.h"
@@ -236,7 +237,7 @@ bool BusPartnerProbe::Alive() {
 }
 
 std::vector<AlarmRule> AlarmRulesOf(const client::TandemClient& cfg) {
-  std::vector<AlarmRule> rules;
+  std::vector<AlarmRule> rules = BuiltInAlarmRules();
   for (const cfgv1::ConfigObject& o : cfg.All(cfgv1::OBJECT_TYPE_ALARM_CONDITION)) {
     auto prop = [&o](const char* name) -> const cfgv1::Value* {
       auto it = o.properties().find(name);
@@ -362,6 +363,10 @@ absl::Status RunMsgServer(const MsgConfig& config) {
         Clock::Real());
     LogServiceOptions lo;
     lo.alarms = alarms.get();
+    lo.speaks_for_others = [&cfg](const std::string& application) {
+      auto app = cfg->Find(cfgv1::OBJECT_TYPE_APPLICATION, application);
+      return app.has_value() && app->enabled() && config::AppType(*app) == "SCS";
+    };
     lo.application = config.application;
     lo.partner = partner;
     lo.rate_per_app = config.logdb.rate_per_app;

@@ -118,7 +118,8 @@ class BusPartnerProbe final : public scs::PartnerProbe {
 //! raised or cleared (msg.v1.Alarm as JSON).
 inline constexpr char kAlarmsChannel[] = "alarms";
 
-//! The configuration's AlarmConditions that have a detection id.
+//! The built-in rules and the configuration's AlarmConditions that have a
+//! detection id.
 std::vector<AlarmRule> AlarmRulesOf(const client::TandemClient& cfg);
 
 absl::Status RunMsgServer(const MsgConfig& config);

@@ -16,6 +16,7 @@
 #include "scs/audit_log.h"
 #include "scs/operator_api.h"
 #include "scs/pair_backends.h"
+#include "scs/scs_alarms.h"
 #include "scs/scs_bus.h"
 #include "scs/scs_server.h"
 #include "spdlog/spdlog.h"
@@ -119,6 +120,16 @@ absl::Status RunScs(const ScsConfig& config) {
     spdlog::info("scs: on the Message Server {} (channel {})",
                  absl::StrJoin(config.message_servers, ", "), kScsChannel);
   }
+  // What happens, to the Log Message Server: the framework's alarms.
+  std::unique_ptr<ScsAlarmReporter> reporter;
+  if (!config.log_servers.empty()) {
+    client::LoggerOptions lo;
+    lo.servers = config.log_servers;
+    lo.tls = config.tls;
+    lo.host = config.application;
+    reporter = std::make_unique<ScsAlarmReporter>(server, lo);
+    spdlog::info("scs: logs to the Log Message Server {}", absl::StrJoin(config.log_servers, ", "));
+  }
   net::ScsServiceImpl service(ops);
   std::unique_ptr<net::GrpcServer> listener;
   if (!config.listen.empty()) {
@@ -136,6 +147,7 @@ absl::Status RunScs(const ScsConfig& config) {
   const int sig = WaitForTerminationSignal();
   spdlog::info("signal {} received: the SCS stops; applications keep running", sig);
   if (listener != nullptr) listener->Shutdown(absl::Seconds(1));
+  if (reporter != nullptr) reporter->Stop();
   if (bus != nullptr) bus->Stop();
   server.Stop();
   cfg->Stop();

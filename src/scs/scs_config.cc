@@ -13,8 +13,8 @@ namespace {
 const TomlSchema kKnownKeys = {
     {"scs",
      {"application", "listen", "takeover_s", "status_file", "ready_file", "audit_file",
-      "message_servers", "grace_period_s", "max_failures", "failure_window_s", "flip_max",
-      "flip_window_s", "restart_backoff_max_s"}},
+      "message_servers", "log_servers", "grace_period_s", "max_failures", "failure_window_s",
+      "flip_max", "flip_window_s", "restart_backoff_max_s"}},
     {"config", {"masters"}},
     {"tls", TlsKeys()},
     {"log", {"level", "file"}},
@@ -45,6 +45,7 @@ absl::StatusOr<ScsConfig> ParseScsConfig(absl::string_view text, const std::stri
   TANDEM_RETURN_IF_ERROR(TomlGet(root, source, "scs", "ready_file", &c.ready_file));
   TANDEM_RETURN_IF_ERROR(TomlGet(root, source, "scs", "audit_file", &c.audit_file));
   TANDEM_RETURN_IF_ERROR(TomlGet(root, source, "scs", "message_servers", &c.message_servers));
+  TANDEM_RETURN_IF_ERROR(TomlGet(root, source, "scs", "log_servers", &c.log_servers));
   TANDEM_RETURN_IF_ERROR(TomlGet(root, source, "scs", "grace_period_s", &grace_s));
   TANDEM_RETURN_IF_ERROR(TomlGet(root, source, "scs", "max_failures", &max_failures));
   TANDEM_RETURN_IF_ERROR(TomlGet(root, source, "scs", "failure_window_s", &window_s));
@@ -109,6 +110,10 @@ audit_file = "/var/lib/tandem/scs/audit.jsonl"  # every control action (who, wha
 # message_servers = ["192.0.2.12:5100", "192.0.2.13:5100"]  # the SCSs' Message Server pair
                                # (scs_distributed): this SCS publishes its hosts there, shows
                                # the other SCSs' and forwards commands for their hosts
+# log_servers = ["192.0.2.14:5100", "192.0.2.15:5100"]  # the region's Log Message Server pair:
+                               # the acting SCS logs what happens (an application failed,
+                               # restarts given up, a switchover, an LCA lost), which raises
+                               # the framework's alarms there (tandemctl alarms)
 grace_period_s = 5             # an LCA unreachable this long: its primaries switch over
 max_failures = 5               # failed runs within failure_window_s before giving up
 failure_window_s = 600

@@ -35,6 +35,9 @@ struct ScsConfig {
   //! The Message Server pair of the SCSs (HOST:PORT each): the state of
   //! every SCS, commands forwarded to the owner of a host. Empty: alone.
   std::vector<std::string> message_servers;
+  //! The region's Log Message Server pair: the acting SCS logs what happens
+  //! there, raising the framework's alarms. Empty: the local log only.
+  std::vector<std::string> log_servers;
   ControllerOptions controller;
   std::string log_level = "info";
   std::string log_file;

@@ -8,12 +8,17 @@
 #include <signal.h>
 
 #include <fstream>
+#include <map>
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/strip.h"
 #include "gmock/gmock.h"
+#include "grpcpp/create_channel.h"
 #include "gtest/gtest.h"
 #include "net/scs_service.h"
+#include "net/tls.h"
+#include "tandem/config/client.h"
+#include "tandem/msg/v1/log.grpc.pb.h"
 #include "testing/lca_process.h"
 #include "testing/msgserver_process.h"
 #include "testing/person.h"
@@ -72,6 +77,8 @@ class ScsDistributedTest : public ::testing::Test {
     mo.masters = {at()};
     mo.application = "ms";
     mo.listen = absl::StrCat("127.0.0.1:", ms_port_);
+    // A Log Message Server too: the SCSs log the framework's alarms there.
+    mo.extra_toml = absl::StrCat("[logdb]\nsqlite = \"", tmp_.file("log.db"), "\"\n");
     ms_ = std::make_unique<MsgServerProcess>(mo);
     ms_->Start();
     for (int i = 1; i <= 2; ++i) {
@@ -86,7 +93,8 @@ class ScsDistributedTest : public ::testing::Test {
       so.application = absl::StrCat("scs-", i);
       so.listen = absl::StrCat("127.0.0.1:", scs_port_[i]);
       so.extra_toml = absl::StrCat("audit_file = \"", tmp_.file(absl::StrCat("audit-", i)),
-                                   "\"\nmessage_servers = [\"127.0.0.1:", ms_port_, "\"]\n");
+                                   "\"\nmessage_servers = [\"127.0.0.1:", ms_port_,
+                                   "\"]\nlog_servers = [\"127.0.0.1:", ms_port_, "\"]\n");
       scs_[i] = std::make_unique<ScsProcess>(so);
       scs_[i]->Start();
     }
@@ -144,6 +152,57 @@ class ScsDistributedTest : public ::testing::Test {
   const Person& admin_ = site_.admin();
   Person dave_{"dave"};
 };
+
+// The framework's alarms: the acting SCS logs what happens on behalf of the
+// application, and the Log Message Server's built-in rules raise and clear.
+TEST_F(ScsDistributedTest, TheScsRaisesTheFrameworksAlarmsOnTheLogMessageServer) {
+  auto lms = msg::v1::LogService::NewStub(
+      grpc::CreateChannel(ms_->address(), net::MakeChannelCredentials(TestPki::Get().Trust())));
+  auto active = [&]() {
+    grpc::ClientContext ctx;
+    ctx.AddMetadata(config::kAuthorizationMetadataKey,
+                    "Bearer " + std::string(absl::StripAsciiWhitespace(admin_.token())));
+    msg::v1::ListAlarmsResponse resp;
+    grpc::Status st = lms->ListAlarms(&ctx, {}, &resp);
+    EXPECT_TRUE(st.ok()) << st.error_message();
+    std::map<std::string, msg::v1::Alarm> out;
+    for (const msg::v1::Alarm& a : resp.alarms()) out[a.condition() + " " + a.application()] = a;
+    return out;
+  };
+  // The reporter's first picture (half a second after the SCS began to act)
+  // is where it starts from: what came before is not news.
+  usleep(1500 * 1000);
+  cv1::ControlRequest start;
+  start.set_action(cv1::CONTROL_ACTION_START);
+  start.set_application("svc1");
+  ASSERT_TRUE(Client(1, admin_).Control(start).ok());
+  ASSERT_TRUE(WaitUntil(
+      [&] {
+        auto s = Seen(1, "svc1");
+        return s.has_value() && s->status() == "Started" && s->pid() > 0;
+      },
+      20));
+  ASSERT_EQ(kill(static_cast<pid_t>(Seen(1, "svc1")->pid()), SIGKILL), 0);
+  ASSERT_TRUE(
+      WaitUntil([&] { return active().count("framework.application-failed svc1") == 1; }, 20))
+      << ms_->Log();
+  msg::v1::Alarm failed = active()["framework.application-failed svc1"];
+  EXPECT_EQ(failed.category(), "major");
+  EXPECT_EQ(failed.host(), "h1");
+  EXPECT_THAT(failed.text(), HasSubstr("svc1 on h1 exited while it should run"));
+  // Started again: cleared.
+  ASSERT_TRUE(Client(1, admin_).Control(start).ok());
+  ASSERT_TRUE(
+      WaitUntil([&] { return active().count("framework.application-failed svc1") == 0; }, 20));
+  // An LCA lost: raised for its host; back: cleared.
+  lca_[2]->Kill();
+  ASSERT_TRUE(
+      WaitUntil([&] { return active().count("framework.lca-unreachable scs-2") == 1; }, 30));
+  EXPECT_EQ(active()["framework.lca-unreachable scs-2"].host(), "h2");
+  lca_[2]->Start();
+  ASSERT_TRUE(
+      WaitUntil([&] { return active().count("framework.lca-unreachable scs-2") == 0; }, 30));
+}
 
 TEST_F(ScsDistributedTest, EitherScsShowsTheEnvironmentAndForwardsToTheOwner) {
   // scs-1 hears of scs-2's svc2 (and the other way round) over the bus.

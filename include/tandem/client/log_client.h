@@ -28,6 +28,20 @@ namespace tandem::client {
 
 enum class LogLevel { kAlarm = 1, kStandard = 2, kInteraction = 3, kTrace = 4, kDebug = 5 };
 
+//! The framework's own message ids (the SCS logs them on behalf of the
+//! applications it controls); the Log Message Server raises and clears its
+//! built-in alarms from them (docs/ARCHITECTURE.md, "Alarms").
+namespace framework_message {
+inline constexpr int64_t kApplicationFailed = 2'000'000'001;   // exited while wanted
+inline constexpr int64_t kApplicationStarted = 2'000'000'002;  // clears failed, gave up
+inline constexpr int64_t kGaveUpRestarting = 2'000'000'003;
+inline constexpr int64_t kSwitchover = 2'000'000'004;  // a pair's backup became primary
+inline constexpr int64_t kPairHeld = 2'000'000'005;    // too many switchovers: held
+inline constexpr int64_t kPairReleased = 2'000'000'006;
+inline constexpr int64_t kLcaUnreachable = 2'000'000'007;
+inline constexpr int64_t kLcaReachable = 2'000'000'008;
+}  // namespace framework_message
+
 struct LoggerOptions {
   //! "host:port" of the Log Message Server pair (one, without a pair).
   std::vector<std::string> servers;
@@ -78,6 +92,10 @@ class Logger {
   //! dropped and counted). kDebug goes to the local log only (its id is
   //! empty).
   absl::StatusOr<std::string> Log(LogLevel level, int64_t message_id, const std::string& text);
+  //! The same, about another application and host: only an SCS may (the
+  //! server keeps the caller's own name for anyone else).
+  absl::StatusOr<std::string> LogFor(const std::string& application, const std::string& host,
+                                     LogLevel level, int64_t message_id, const std::string& text);
   //! Waits until everything logged so far is acknowledged (true) or
   //! `timeout` passes (false).
   bool Flush(absl::Duration timeout);

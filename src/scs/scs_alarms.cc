@@ -1,0 +1,134 @@
+#include "scs/scs_alarms.h"
+
+#include <map>
+#include <set>
+
+#include "absl/strings/match.h"
+#include "absl/strings/str_cat.h"
+#include "spdlog/spdlog.h"
+
+namespace tandem::scs {
+namespace {
+
+namespace fm = client::framework_message;
+
+// The first application of a held pair ("HA pair a/b switched over ...").
+std::string HeldPair(const std::string& alarm) {
+  constexpr char kPrefix[] = "HA pair ";
+  if (!absl::StartsWith(alarm, kPrefix)) return "";
+  const size_t slash = alarm.find('/');
+  if (slash == std::string::npos) return "";
+  return alarm.substr(sizeof(kPrefix) - 1, slash - (sizeof(kPrefix) - 1));
+}
+
+}  // namespace
+
+std::vector<FrameworkEvent> FrameworkEventsBetween(const ScsServer::Picture& before,
+                                                   const ScsServer::Picture& after) {
+  std::vector<FrameworkEvent> out;
+  std::map<std::string, const AppView*> was;
+  for (const AppView& v : before.apps) was[v.name] = &v;
+  for (const AppView& v : after.apps) {
+    auto it = was.find(v.name);
+    if (it == was.end()) continue;  // new to this SCS: nothing happened to it yet
+    const AppView& b = *it->second;
+    // It exited and it should run: still wanted (a restart comes), given up,
+    // or not restarted for want of auto_restart (an operator's stop is none).
+    const bool unasked = v.wanted || v.gave_up || absl::EndsWith(v.reason, "(no auto_restart)");
+    if (v.last_exit != b.last_exit && !v.last_exit.empty() && unasked) {
+      out.push_back(
+          {v.name, v.host, client::LogLevel::kAlarm, fm::kApplicationFailed,
+           absl::StrCat(v.name, " on ", v.host, " exited while it should run: ", v.last_exit)});
+    }
+    if (v.gave_up && !b.gave_up) {
+      out.push_back({v.name, v.host, client::LogLevel::kAlarm, fm::kGaveUpRestarting,
+                     absl::StrCat(v.name, " on ", v.host, ": ", v.reason, "; `tandemctl app start ",
+                                  v.name, "` tries again")});
+    }
+    if (v.status == AppStatus::kStarted && b.status != AppStatus::kStarted) {
+      out.push_back({v.name, v.host, client::LogLevel::kStandard, fm::kApplicationStarted,
+                     absl::StrCat(v.name, " on ", v.host, " is Started")});
+    }
+    if (v.mode == cv1::HA_MODE_PRIMARY && b.mode == cv1::HA_MODE_BACKUP) {
+      out.push_back({v.name, v.host, client::LogLevel::kAlarm, fm::kSwitchover,
+                     absl::StrCat(v.name, " on ", v.host, " is now primary (mode epoch ",
+                                  v.mode_epoch, ")")});
+    }
+  }
+  std::set<std::string> held_before, held_after;
+  for (const std::string& a : before.alarms) {
+    if (std::string p = HeldPair(a); !p.empty()) held_before.insert(p);
+  }
+  for (const std::string& a : after.alarms) {
+    std::string p = HeldPair(a);
+    if (p.empty()) continue;
+    held_after.insert(p);
+    if (held_before.count(p) == 0) {
+      out.push_back({p, "", client::LogLevel::kAlarm, fm::kPairHeld, a});
+    }
+  }
+  for (const std::string& p : held_before) {
+    if (held_after.count(p) == 0) {
+      out.push_back({p, "", client::LogLevel::kStandard, fm::kPairReleased,
+                     absl::StrCat("HA pair of ", p, " switches over automatically again")});
+    }
+  }
+  std::map<std::string, bool> up;
+  for (const HostView& h : before.hosts) up[h.name] = h.up;
+  for (const HostView& h : after.hosts) {
+    auto it = up.find(h.name);
+    if (it == up.end() || it->second == h.up) continue;
+    if (!h.up) {
+      out.push_back({"", h.name, client::LogLevel::kAlarm, fm::kLcaUnreachable,
+                     absl::StrCat("the LCA of ", h.name,
+                                  " is unreachable: its applications' "
+                                  "statuses are Unknown")});
+    } else {
+      out.push_back({"", h.name, client::LogLevel::kStandard, fm::kLcaReachable,
+                     absl::StrCat("the LCA of ", h.name, " answers again")});
+    }
+  }
+  return out;
+}
+
+ScsAlarmReporter::ScsAlarmReporter(ScsServer& server, client::LoggerOptions logger)
+    : server_(server), log_(std::move(logger)) {
+  thread_ = std::thread([this] { Run(); });
+}
+
+ScsAlarmReporter::~ScsAlarmReporter() { Stop(); }
+
+void ScsAlarmReporter::Stop() {
+  {
+    absl::MutexLock lock(&mu_);
+    stopping_ = true;
+  }
+  if (thread_.joinable()) thread_.join();
+}
+
+void ScsAlarmReporter::Run() {
+  std::optional<ScsServer::Picture> last;
+  while (true) {
+    {
+      absl::MutexLock lock(&mu_);
+      if (mu_.AwaitWithTimeout(absl::Condition(&stopping_), absl::Milliseconds(500))) return;
+    }
+    ScsServer::Picture now = server_.Snapshot();
+    if (now.info.role() != control::v1::SCS_ROLE_PRIMARY) {
+      last.reset();
+      continue;
+    }
+    if (last.has_value()) {
+      for (const FrameworkEvent& e : FrameworkEventsBetween(*last, now)) {
+        absl::StatusOr<std::string> id =
+            log_.LogFor(e.application, e.host, e.level, e.message_id, e.text);
+        if (!id.ok()) {
+          spdlog::warn("scs: cannot log '{}': {}", e.text, std::string(id.status().message()));
+        }
+      }
+    }
+    last = std::move(now);
+  }
+}
+
+}  // namespace tandem::scs
