@@ -5,6 +5,7 @@
 #include <unistd.h>
 
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
 #include "auth/backend_directory.h"
 #include "common/listen_check.h"
 #include "common/logging.h"
@@ -16,6 +17,7 @@
 #include "net/grpc_server.h"
 #include "net/tls.h"
 #include "spdlog/spdlog.h"
+#include "tandem/client/log_client.h"
 
 namespace tandem::confserv {
 namespace {
@@ -96,10 +98,32 @@ absl::Status RunConfServ(const ServerConfig& config) {
   auth::BackendDirectory directory(backend);
   std::unique_ptr<auth::Authenticator> authenticator =
       auth::MakeAuthenticator(config.auth, config.tls, directory);
-  net::ConfigServiceImpl service(backend, {.max_large_lists = config.max_large_lists,
-                                           .alarms = [&tls_status] { return tls_status.Alarms(); },
-                                           .auth = authenticator.get(),
-                                           .bootstrap_file = config.bootstrap_file});
+  // The audit trail into the Log Database, when a Log Message Server is given.
+  std::unique_ptr<client::Logger> audit_log;
+  if (!config.audit_log_servers.empty()) {
+    client::LoggerOptions lo;
+    lo.servers = config.audit_log_servers;
+    lo.tls = config.tls;
+    lo.claimed = config.application;
+    lo.host = config.ha.node.empty() ? config.application : config.ha.node;
+    audit_log = std::make_unique<client::Logger>(lo);
+    spdlog::info("confserv: audit trail also to the Log Message Server {}",
+                 absl::StrJoin(config.audit_log_servers, ", "));
+  }
+  net::ConfigServiceImpl service(
+      backend, {.max_large_lists = config.max_large_lists,
+                .alarms = [&tls_status] { return tls_status.Alarms(); },
+                .auth = authenticator.get(),
+                .bootstrap_file = config.bootstrap_file,
+                .audit = audit_log == nullptr
+                             ? std::function<void(bool, const std::string&)>()
+                             : [&audit_log](bool refused, const std::string& sentence) {
+                                 namespace fm = client::framework_message;
+                                 (void)audit_log->Log(client::LogLevel::kInteraction,
+                                                      refused ? fm::kAuditRefused
+                                                              : fm::kAuditConfigChange,
+                                                      sentence);
+                               }});
   // Control actions (an SCS asks whether an operator may start or stop).
   net::AccessCheckImpl access(backend, authenticator.get());
   TANDEM_ASSIGN_OR_RETURN(

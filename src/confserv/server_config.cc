@@ -22,6 +22,7 @@ const std::map<std::string, std::vector<std::string>> kKnownKeys = {
     {"history", {"max_count", "max_age_days"}},
     {"log", {"level", "file"}},
     {"ha", {"node", "advertise", "lease_ms", "poll_ms"}},
+    {"audit", {"log_servers"}},
 };
 
 }  // namespace
@@ -59,6 +60,7 @@ absl::StatusOr<ServerConfig> ParseServerConfig(absl::string_view text, const std
       TomlGet(root, source, "storage", "sync_commit_timeout_s", &sync_timeout_s));
   TANDEM_RETURN_IF_ERROR(TomlGet(root, source, "storage", "on_sync_standby_lost", &on_lost));
   TANDEM_RETURN_IF_ERROR(TomlGet(root, source, "history", "max_count", &c.retention.max_count));
+  TANDEM_RETURN_IF_ERROR(TomlGet(root, source, "audit", "log_servers", &c.audit_log_servers));
   TANDEM_RETURN_IF_ERROR(TomlGet(root, source, "history", "max_age_days", &max_age_days));
   int64_t lease_ms = absl::ToInt64Milliseconds(c.ha.lease);
   int64_t poll_ms = absl::ToInt64Milliseconds(c.ha.poll);
@@ -216,6 +218,12 @@ path = "/var/lib/tandem/config.db"   # sqlite: the database file
 [history]
 max_count = 100000             # keep at most this many recent changes
 max_age_days = 30              # and none older than this
+
+# [audit]                      # the audit trail into the Log Database too (tandemctl logs
+# log_servers = ["192.0.2.14:5100", "192.0.2.15:5100"]   # --audit): every committed write
+#                              # and refused call, sent to the region's Log Message Server
+#                              # pair as this server's Application (it needs execute on the
+#                              # pair's first Application); buffered while none answers
 
 [log]
 level = "info"                 # trace, debug, info, warn, error, off

@@ -40,6 +40,10 @@ struct ServerConfig {
   //! If set, the bound port is written here once serving (for port 0).
   std::string port_file;
   std::string application = "confserv";
+  //! [audit] log_servers: the region's Log Message Server pair; every
+  //! committed write and refused call is logged there too (tandemctl logs
+  //! --audit). Empty: the server's log and the history only.
+  std::vector<std::string> audit_log_servers;
   std::string storage_backend = "sqlite";
   std::string storage_path = "tandem-config.db";
   //! For backend "postgres": libpq connection string.

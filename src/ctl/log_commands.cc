@@ -23,6 +23,7 @@
 #include "net/channel.h"
 #include "net/status_convert.h"
 #include "nlohmann/json.hpp"
+#include "tandem/client/log_client.h"
 #include "tandem/config/client.h"
 #include "tandem/msg/v1/log.grpc.pb.h"
 
@@ -43,6 +44,7 @@ struct LogsArgs {
   std::string grep;
   int limit = 100;
   bool follow = false;
+  bool audit = false;
 };
 
 volatile std::sig_atomic_t interrupted = 0;
@@ -234,6 +236,10 @@ absl::Status RunLogs(CommandContext& ctx, LogsArgs args) {
   q.set_host(args.host);
   q.set_message_id(args.message_id);
   q.set_text(args.grep);
+  if (args.audit) {
+    q.set_min_message_id(client::framework_message::kAuditFirst);
+    q.set_max_message_id(client::framework_message::kAuditLast);
+  }
   if (!args.level.empty()) {
     absl::StatusOr<mv1::LogLevel> l = LevelFlag(args.level);
     if (!l.ok()) return l.status();
@@ -259,7 +265,8 @@ absl::Status RunLogs(CommandContext& ctx, LogsArgs args) {
     });
   };
   const bool json = ctx.options().output == OutputFormat::kJson;
-  TablePrinter table({"TIME", "LEVEL", "APPLICATION", "HOST", "MSGID", "TEXT"});
+  // The text is the last column and what one reads: never cut.
+  TablePrinter table({"TIME", "LEVEL", "APPLICATION", "HOST", "MSGID", "TEXT"}, 64 * 1024);
   auto row = [](const mv1::LogEvent& e) -> std::vector<std::string> {
     return {absl::FormatTime("%Y-%m-%d %H:%M:%E3S", FromProtoTime(e.at()), absl::LocalTimeZone()),
             LevelText(e.level()),
@@ -389,7 +396,7 @@ absl::Status RunAlarms(CommandContext& ctx, const AlarmsArgs& args) {
   std::vector<std::string> columns = {"ID",   "CATEGORY", "CONDITION", "APPLICATION",
                                       "HOST", "RAISED",   "TEXT"};
   if (args.all) columns.insert(columns.begin() + 6, "CLEARED");
-  TablePrinter t(columns);
+  TablePrinter t(columns, 64 * 1024);
   for (const mv1::Alarm& a : resp.alarms()) {
     std::vector<std::string> row = {
         std::to_string(a.id()), a.category(), a.condition(), a.application(), a.host(),
@@ -447,6 +454,9 @@ void AddLogCommands(CLI::App& app, CommandContext& ctx, Action* action) {
   logs->add_option("--limit", args->limit, "the newest N events (with --follow: to start with)")
       ->check(CLI::Range(1, 1'000'000))
       ->capture_default_str();
+  logs->add_flag("--audit", args->audit,
+                 "the audit trail only: configuration changes and refused calls (from the "
+                 "masters' [audit] log_servers), control actions (from the SCSs' log_servers)");
   logs->add_flag("--follow,-f", args->follow,
                  "then print new events as they are stored, until interrupted (Ctrl-C)");
   logs->footer(
@@ -454,6 +464,7 @@ void AddLogCommands(CLI::App& app, CommandContext& ctx, Action* action) {
       "Examples:\n"
       "  tandemctl logs --from lms-r1 --level alarm --since 1h\n"
       "  tandemctl logs --from lms-r1 --app billing --grep timeout -f\n"
+      "  tandemctl logs --from lms-r1 --audit --since 1d\n"
       "  tandemctl -o json logs --from lms-r1 --message-id 4101 --limit 10");
   logs->callback([&ctx, action, args] { *action = [&ctx, args] { return RunLogs(ctx, *args); }; });
 

@@ -206,6 +206,8 @@ class SqliteLogStore final : public LogStore {
     if (!q.host.empty()) sql += " AND host = ?6";
     if (q.message_id != 0) sql += " AND message_id = ?7";
     if (!q.text.empty()) sql += " AND instr(text, ?8) > 0";
+    if (q.min_message_id != 0) sql += " AND message_id >= ?10";
+    if (q.max_message_id != 0) sql += " AND message_id <= ?11";
     sql += " ORDER BY seq LIMIT ?9";
     absl::MutexLock lock(&mu_);
     TANDEM_ASSIGN_OR_RETURN(std::unique_ptr<sq::Statement> st, db_->Prepare(sql));
@@ -217,6 +219,8 @@ class SqliteLogStore final : public LogStore {
     if (!q.host.empty()) st->BindText(6, q.host);
     if (q.message_id != 0) st->Bind(7, q.message_id);
     if (!q.text.empty()) st->BindText(8, q.text);
+    if (q.min_message_id != 0) st->Bind(10, q.min_message_id);
+    if (q.max_message_id != 0) st->Bind(11, q.max_message_id);
     st->Bind(9, std::max(1, std::min(q.limit, 100000)));
     std::vector<StoredEvent> out;
     while (true) {

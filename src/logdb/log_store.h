@@ -62,8 +62,11 @@ struct LogQuery {
   absl::Time from = absl::InfinitePast();
   absl::Time to = absl::InfiniteFuture();
   int64_t message_id = 0;  //!< 0: any
-  std::string text = {};   //!< a substring; empty: any
-  int64_t after_seq = 0;   //!< only events stored after this one
+  //! A range of message ids (0: open): the audit trail is one.
+  int64_t min_message_id = 0;
+  int64_t max_message_id = 0;
+  std::string text = {};  //!< a substring; empty: any
+  int64_t after_seq = 0;  //!< only events stored after this one
   int limit = 1000;
 };
 

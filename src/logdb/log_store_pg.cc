@@ -161,6 +161,8 @@ class PostgresLogStore final : public LogStore {
     if (!q.host.empty()) add("host = ", pg::Param::Text(q.host));
     if (q.message_id != 0) add("message_id = ", pg::Param::Int(q.message_id));
     if (!q.text.empty()) add("strpos(text, ", pg::Param::Text(q.text));
+    if (q.min_message_id != 0) add("message_id >= ", pg::Param::Int(q.min_message_id));
+    if (q.max_message_id != 0) add("message_id <= ", pg::Param::Int(q.max_message_id));
     params.push_back(pg::Param::Int(std::max(1, std::min(q.limit, 100000))));
     absl::StrAppend(&sql, " ORDER BY seq LIMIT $", params.size());
     absl::StatusOr<pg::Result> r = Read(sql, params);

@@ -322,6 +322,8 @@ grpc::ServerUnaryReactor* LogServiceImpl::Query(grpc::CallbackServerContext* ctx
       if (req->has_from()) q.from = FromProtoTime(req->from());
       if (req->has_to()) q.to = FromProtoTime(req->to());
       q.message_id = req->message_id();
+      q.min_message_id = req->min_message_id();
+      q.max_message_id = req->max_message_id();
       q.text = req->text();
       q.after_seq = req->after_seq();
       q.limit = req->limit() == 0 ? 1000 : req->limit();

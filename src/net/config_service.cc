@@ -3,6 +3,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/strip.h"
 #include "common/hash.h"
+#include "config/object_types.h"
 #include "config/schema.h"
 #include "grpcpp/impl/codegen/proto_utils.h"
 #include "grpcpp/support/proto_buffer_reader.h"
@@ -126,6 +127,10 @@ grpc::ServerUnaryReactor* ConfigServiceImpl::Get(grpc::CallbackServerContext* ct
       const std::string refusal = config::Refusal(SubjectOf(*caller), config::Right::kRead, o);
       spdlog::warn("refused Get from {}: {}", caller->peer, refusal);
       if (options_.auth != nullptr) options_.auth->CountRefusal();
+      if (options_.audit != nullptr) {
+        options_.audit(true, absl::StrCat("refused Get from ", caller->Who(), " from ",
+                                          caller->peer, ": ", refusal));
+      }
       response->Clear();
       reactor->Finish(grpc::Status(grpc::StatusCode::PERMISSION_DENIED, refusal));
       return reactor;
@@ -202,6 +207,19 @@ grpc::ServerUnaryReactor* ConfigServiceImpl::SubmitWrite(
       }
     }
   }
+  // What the audit trail will say of each operation (the names come from
+  // the result: a delete has only its dbid).
+  std::vector<std::string> what;
+  for (const v1::Operation& op : ops) {
+    if (op.has_create()) {
+      what.push_back("created " + config::TypeName(op.create().object().type()));
+    } else if (op.has_update()) {
+      what.push_back("updated " + config::TypeName(op.update().object().type()));
+    } else {
+      what.push_back(absl::StrCat("deleted ", config::TypeName(op.delete_().type()), " dbid ",
+                                  op.delete_().dbid()));
+    }
+  }
   config::WriteRequest req;
   req.operations = std::move(ops);
   if (config::Subject subject = SubjectOf(*caller); !subject.all) {
@@ -215,12 +233,28 @@ grpc::ServerUnaryReactor* ConfigServiceImpl::SubmitWrite(
   if (req.token.empty() && caller->kind == auth::Identity::Kind::kApplication) {
     req.on_behalf_of = absl::StrCat("application ", caller->name);
   }
-  req.done = [auth = options_.auth, reactor, fill = std::move(fill), call,
-              who = req.who](absl::StatusOr<config::WriteResult> result) {
+  req.done = [auth = options_.auth, audit = options_.audit, reactor, fill = std::move(fill), call,
+              who = req.who, what = std::move(what)](absl::StatusOr<config::WriteResult> result) {
+    if (result.ok() && audit != nullptr) {
+      std::string sentence = absl::StrCat(who, ": ");
+      for (size_t i = 0; i < what.size() && i < 10; ++i) {
+        absl::StrAppend(&sentence, i > 0 ? ", " : "", what[i]);
+        if (i < result->objects.size() && !result->objects[i].name().empty()) {
+          absl::StrAppend(&sentence, " '", result->objects[i].name(), "' (dbid ",
+                          result->objects[i].dbid(), ")");
+        }
+      }
+      if (what.size() > 10) absl::StrAppend(&sentence, " and ", what.size() - 10, " more");
+      absl::StrAppend(&sentence, " at revision ", result->last_revision);
+      audit(false, sentence);
+    }
     if (result.ok()) fill(*result);
     if (result.status().code() == absl::StatusCode::kPermissionDenied) {
       spdlog::warn("refused {} from {}: {}", call, who, std::string(result.status().message()));
       if (auth != nullptr) auth->CountRefusal();
+      if (audit != nullptr) {
+        audit(true, absl::StrCat("refused ", call, " from ", who, ": ", result.status().message()));
+      }
     }
     reactor->Finish(ToGrpc(result.status()));
   };

@@ -43,7 +43,12 @@ class ConfigServiceImpl final
     auth::Authenticator* auth = nullptr;
     //! The master's [auth] bootstrap_file: the secret Bootstrap checks
     //! (empty: Bootstrap is refused, as on a proxy).
-    std::string bootstrap_file;
+    std::string bootstrap_file = {};
+    //! Told of every committed write and every refused call, as one
+    //! sentence (the audit trail into the Log Database; null: the log only).
+    //! `refused` says which. Called on the committer's or gRPC's thread: it
+    //! must not block.
+    std::function<void(bool refused, const std::string& sentence)> audit = nullptr;
   };
   //! A listing this large counts against Options::max_large_lists.
   static constexpr size_t kLargeList = 1000;

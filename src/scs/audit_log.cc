@@ -25,6 +25,12 @@ absl::Status AuditLog::CheckWritable() const {
 }
 
 absl::Status AuditLog::Append(const AuditEntry& e) {
+  absl::Status st = AppendToFile(e);
+  if (st.ok() && sink_ != nullptr) sink_(e);
+  return st;
+}
+
+absl::Status AuditLog::AppendToFile(const AuditEntry& e) {
   const nlohmann::json j = {
       {"at", absl::FormatTime("%Y-%m-%dT%H:%M:%E3SZ", e.at, absl::UTCTimeZone())},
       {"who", e.who},

@@ -5,6 +5,7 @@
 // out.
 #pragma once
 
+#include <functional>
 #include <string>
 
 #include "absl/status/status.h"
@@ -35,12 +36,18 @@ class AuditLog {
   explicit AuditLog(std::string path) : path_(std::move(path)) {}
   //! At start: can the file be appended to (created 0600 if missing)?
   absl::Status CheckWritable() const;
-  //! Appends and syncs; the error says what to fix. Always logged.
+  //! Appends and syncs; the error says what to fix. Always logged. Once
+  //! the file has it, the sink is told (the Log Database's audit trail).
   absl::Status Append(const AuditEntry& entry);
   const std::string& path() const { return path_; }
+  //! Set before the first Append; must not block.
+  void set_sink(std::function<void(const AuditEntry&)> sink) { sink_ = std::move(sink); }
 
  private:
+  absl::Status AppendToFile(const AuditEntry& entry);
+
   const std::string path_;
+  std::function<void(const AuditEntry&)> sink_;
   absl::Mutex mu_;
 };
 

@@ -91,8 +91,8 @@ std::vector<FrameworkEvent> FrameworkEventsBetween(const ScsServer::Picture& bef
   return out;
 }
 
-ScsAlarmReporter::ScsAlarmReporter(ScsServer& server, client::LoggerOptions logger)
-    : server_(server), log_(std::move(logger)) {
+ScsAlarmReporter::ScsAlarmReporter(ScsServer& server, client::Logger& log)
+    : server_(server), log_(log) {
   thread_ = std::thread([this] { Run(); });
 }
 

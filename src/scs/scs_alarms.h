@@ -37,7 +37,8 @@ std::vector<FrameworkEvent> FrameworkEventsBetween(const ScsServer::Picture& bef
 //! is where it starts from (the old primary reported what came before).
 class ScsAlarmReporter {
  public:
-  ScsAlarmReporter(ScsServer& server, client::LoggerOptions logger);
+  //! `log` outlives the reporter.
+  ScsAlarmReporter(ScsServer& server, client::Logger& log);
   ~ScsAlarmReporter();
   void Stop();
 
@@ -45,7 +46,7 @@ class ScsAlarmReporter {
   void Run();
 
   ScsServer& server_;
-  client::Logger log_;
+  client::Logger& log_;
   absl::Mutex mu_;
   bool stopping_ ABSL_GUARDED_BY(mu_) = false;
   std::thread thread_;

@@ -26,6 +26,28 @@ namespace tandem::scs {
 absl::Status RunScs(const ScsConfig& config) {
   AuditLog audit(config.audit_file);
   TANDEM_RETURN_IF_ERROR(audit.CheckWritable());
+  // The region's Log Message Server: the framework's alarms and the audit
+  // trail of control actions go there too.
+  std::unique_ptr<client::Logger> log;
+  if (!config.log_servers.empty()) {
+    client::LoggerOptions lo;
+    lo.servers = config.log_servers;
+    lo.tls = config.tls;
+    lo.claimed = config.application;
+    lo.host = config.application;
+    log = std::make_unique<client::Logger>(lo);
+    audit.set_sink([&log](const AuditEntry& e) {
+      namespace fm = client::framework_message;
+      const std::string prefix = "application ";
+      const std::string app =
+          e.target.rfind(prefix, 0) == 0 ? e.target.substr(prefix.size()) : std::string();
+      (void)log->LogFor(app, "", client::LogLevel::kInteraction,
+                        e.outcome == "allowed" ? fm::kAuditControl : fm::kAuditControlRefused,
+                        absl::StrCat(e.who, " from ", e.peer, ": ", e.action, " ", e.target, ": ",
+                                     e.outcome, e.detail.empty() ? "" : " (" + e.detail + ")"));
+    });
+    spdlog::info("scs: logs to the Log Message Server {}", absl::StrJoin(config.log_servers, ", "));
+  }
   ScsServer server(config.application, config.controller, Clock::Real(),
                    MakeGrpcHostLinks(config.tls), config.status_file);
   client::ClientOptions co;
@@ -122,14 +144,7 @@ absl::Status RunScs(const ScsConfig& config) {
   }
   // What happens, to the Log Message Server: the framework's alarms.
   std::unique_ptr<ScsAlarmReporter> reporter;
-  if (!config.log_servers.empty()) {
-    client::LoggerOptions lo;
-    lo.servers = config.log_servers;
-    lo.tls = config.tls;
-    lo.host = config.application;
-    reporter = std::make_unique<ScsAlarmReporter>(server, lo);
-    spdlog::info("scs: logs to the Log Message Server {}", absl::StrJoin(config.log_servers, ", "));
-  }
+  if (log != nullptr) reporter = std::make_unique<ScsAlarmReporter>(server, *log);
   net::ScsServiceImpl service(ops);
   std::unique_ptr<net::GrpcServer> listener;
   if (!config.listen.empty()) {

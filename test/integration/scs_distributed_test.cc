@@ -35,9 +35,11 @@ using ::testing::HasSubstr;
 class ScsDistributedTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    site_.Start();
-    ASSERT_FALSE(HasFailure());
+    // The master's audit trail goes to the Log Message Server too (buffered
+    // by the master until the server runs, below).
     ms_port_ = FreePort();
+    site_.Start(absl::StrCat("[audit]\nlog_servers = [\"127.0.0.1:", ms_port_, "\"]\n"));
+    ASSERT_FALSE(HasFailure());
     Create("folder", R"({"name": "fleet", "properties": {}})");
     Create("host",
            R"({"name": "infra", "folder_dbid": 1, "properties": {"address": "127.0.0.1"}})");
@@ -46,6 +48,9 @@ class ScsDistributedTest : public ::testing::Test {
         "ports": [{"id": "default", "port": )",
                                ms_port_, "}]}}"));
     Create("app", R"({"name": "lca", "folder_dbid": 1, "properties": {"app_type": "LCA"}})");
+    // The master's certificate names it: it may log (execute on ms).
+    Create("app", R"({"name": "confserv", "folder_dbid": 1,
+                      "properties": {"app_type": "ThirdPartyApp"}})");
     for (int i = 1; i <= 2; ++i) {
       scs_port_[i] = FreePort();
       lca_port_[i] = FreePort();
@@ -69,7 +74,8 @@ class ScsDistributedTest : public ::testing::Test {
                                     "grant folder fleet --application scs-2 --rights read",
                                     "grant folder fleet --person dave --rights read",
                                     "grant app ms --application scs-1 --rights read,execute",
-                                    "grant app ms --application scs-2 --rights read,execute"}) {
+                                    "grant app ms --application scs-2 --rights read,execute",
+                                    "grant app ms --application confserv --rights execute"}) {
       Run(admin_, grant);
     }
 
@@ -202,6 +208,35 @@ TEST_F(ScsDistributedTest, TheScsRaisesTheFrameworksAlarmsOnTheLogMessageServer)
   lca_[2]->Start();
   ASSERT_TRUE(
       WaitUntil([&] { return active().count("framework.lca-unreachable scs-2") == 0; }, 30));
+}
+
+// The audit trail in the Log Database: the master's committed writes (sent
+// before the Log Message Server ran: buffered) and refused calls, the SCS's
+// control actions, found with `tandemctl logs --audit`.
+TEST_F(ScsDistributedTest, TheAuditTrailIsInTheLogDatabase) {
+  usleep(1500 * 1000);
+  cv1::ControlRequest start;
+  start.set_action(cv1::CONTROL_ACTION_START);
+  start.set_application("svc1");
+  ASSERT_TRUE(Client(1, admin_).Control(start).ok());
+  CommandResult refused = dave_.Ctl(at(), "set-option app svc1 x y z");
+  EXPECT_NE(refused.code, 0) << "dave may only read";
+  std::string out;
+  ASSERT_TRUE(WaitUntil(
+      [&] {
+        CommandResult r = admin_.Ctl(at(), "logs --from ms --audit --limit 1000");
+        out = r.out;
+        return r.code == 0 && out.find("start application svc1: allowed") != std::string::npos &&
+               out.find("refused") != std::string::npos;
+      },
+      20))
+      << out;
+  EXPECT_THAT(out, HasSubstr("created Host 'h1'")) << "written before the server ran";
+  EXPECT_THAT(out, HasSubstr("person admin"));
+  EXPECT_THAT(out, HasSubstr("person dave"));
+  EXPECT_THAT(out, HasSubstr("svc1")) << "the SCS logs its action for the application";
+  CommandResult plain = admin_.Ctl(at(), "logs --from ms --limit 1000");
+  ASSERT_EQ(plain.code, 0) << plain.out;
 }
 
 TEST_F(ScsDistributedTest, EitherScsShowsTheEnvironmentAndForwardsToTheOwner) {

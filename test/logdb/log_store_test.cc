@@ -92,6 +92,9 @@ TEST_P(LogStoreTest, StoresBatchesAndFindsThemByEveryFilter) {
   EXPECT_EQ(find({.max_level = Level::kStandard}), "a-1,a-2") << "standard or more severe";
   EXPECT_EQ(find({.from = kT0 + absl::Seconds(2), .to = kT0 + absl::Seconds(3)}), "a-2,b-1");
   EXPECT_EQ(find({.message_id = 2000}), "a-2,b-2");
+  EXPECT_EQ(find({.min_message_id = 2000, .max_message_id = 3000}), "a-2,b-1,b-2")
+      << "a range of message ids (the audit trail)";
+  EXPECT_EQ(find({.min_message_id = 2001}), "b-1");
   EXPECT_EQ(find({.text = "full"}), "a-1");
   EXPECT_EQ(find({.after_seq = 2}), "b-1,b-2") << "onward from a sequence (--follow)";
   EXPECT_EQ(find({.limit = 1}), "a-1");

@@ -33,9 +33,10 @@ CommandResult Person::Login(const std::string& address, const std::string& passw
   return Ctl(address, absl::StrCat("login --user ", name_, " --password-stdin"), password + "\n");
 }
 
-void OperatedMaster::Start() {
+void OperatedMaster::Start(const std::string& extra_toml) {
   TandemdOptions o;
   o.auth = true;
+  o.extra_toml = extra_toml;
   master_ = std::make_unique<TandemdProcess>(o);
   master_->Start();
   Run(admin_,

@@ -39,8 +39,9 @@ class Person {
 class OperatedMaster {
  public:
   static constexpr char kAdminPassword[] = "correct horse battery";
-  //! Starts the master, bootstraps and logs in the administrator.
-  void Start();
+  //! Starts the master (with `extra_toml` in its bootstrap file),
+  //! bootstraps and logs in the administrator.
+  void Start(const std::string& extra_toml = "");
   std::string at() const { return master_->address(); }
   TandemdProcess& process() { return *master_; }
   const Person& admin() const { return admin_; }

@@ -40,6 +40,13 @@ inline constexpr int64_t kPairHeld = 2'000'000'005;    // too many switchovers: 
 inline constexpr int64_t kPairReleased = 2'000'000'006;
 inline constexpr int64_t kLcaUnreachable = 2'000'000'007;
 inline constexpr int64_t kLcaReachable = 2'000'000'008;
+//! The audit trail (`tandemctl logs --audit`: ids kAuditFirst..kAuditLast).
+inline constexpr int64_t kAuditFirst = 2'000'001'000;
+inline constexpr int64_t kAuditConfigChange = 2'000'001'001;  // a master committed a write
+inline constexpr int64_t kAuditRefused = 2'000'001'002;       // a master refused a call
+inline constexpr int64_t kAuditControl = 2'000'001'003;       // an SCS carried out an action
+inline constexpr int64_t kAuditControlRefused = 2'000'001'004;
+inline constexpr int64_t kAuditLast = 2'000'001'999;
 }  // namespace framework_message
 
 struct LoggerOptions {
