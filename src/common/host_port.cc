@@ -1,6 +1,9 @@
 #include "common/host_port.h"
 
+#include <unistd.h>
+
 #include <algorithm>
+#include <cstdlib>
 
 #include "absl/strings/ascii.h"
 #include "absl/strings/match.h"
@@ -12,6 +15,13 @@ namespace tandem {
 std::string HostPort::ToString() const {
   if (absl::StrContains(host, ':')) return absl::StrCat("[", host, "]:", port);
   return absl::StrCat(host, ":", port);
+}
+
+std::string ThisHost() {
+  if (const char* h = std::getenv("TANDEM_HOST"); h != nullptr && *h != '\0') return h;
+  char name[256] = {};
+  if (gethostname(name, sizeof name - 1) != 0) return "unknown";
+  return name;
 }
 
 std::pair<std::string, std::string> SplitHostPort(absl::string_view address) {

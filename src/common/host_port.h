@@ -21,6 +21,10 @@ struct HostPort {
 //! "host:port" (or "[v6]:port") -> {host, port}; port empty if none. No checks.
 std::pair<std::string, std::string> SplitHostPort(absl::string_view address);
 
+//! The Host object's name of the host this process runs on: TANDEM_HOST
+//! (which the LCA that started it sets), else the hostname.
+std::string ThisHost();
+
 //! Parses and checks "HOST:PORT": a non-empty host without spaces, a port
 //! 1..65535 (0 too when `allow_port_zero`). Errors read "invalid address
 //! 'x': expected HOST:PORT, ...". `what` names the setting ("--server").

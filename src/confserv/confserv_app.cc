@@ -12,6 +12,7 @@
 #include "common/status_macros.h"
 #include "confserv/config_database.h"
 #include "confserv/ha_server.h"
+#include "confserv/replication_watch.h"
 #include "net/access_check.h"
 #include "net/config_service.h"
 #include "net/grpc_server.h"
@@ -134,6 +135,14 @@ absl::Status RunConfServ(const ServerConfig& config) {
     TANDEM_RETURN_IF_ERROR(pair->Start(Advertise(config, server->port())));
   }
   net::LogAuthAtStart(authenticator.get(), directory, config.bootstrap_file);
+  // On PostgreSQL with a Log Message Server: the primary says when
+  // synchronous replication is degraded (an alarm) and whole again.
+  std::unique_ptr<ReplicationWatch> replication;
+  if (audit_log != nullptr && config.storage_backend == "postgres") {
+    replication = std::make_unique<ReplicationWatch>(
+        [conninfo = config.storage_conninfo] { return SampleReplication(conninfo); },
+        [&pair] { return pair == nullptr || pair->primary(); }, *audit_log);
+  }
   spdlog::info("confserv '{}' serving on port {} as {} (revision {}, {}, ready in {} ms)",
                config.application, server->port(),
                ha ? (pair->primary() ? "the HA primary" : "the HA backup") : "a standalone server",
@@ -156,11 +165,13 @@ absl::Status RunConfServ(const ServerConfig& config) {
       why = stop_reason->reason;
     }
     // Nothing can commit any more: stop at once.
+    if (replication != nullptr) replication->Stop();
     if (pair != nullptr) pair->Stop();
     db->Stop();
     server->Shutdown(absl::Seconds(1));
     return absl::AbortedError(why);
   }
+  if (replication != nullptr) replication->Stop();
   spdlog::info("signal {} received: shutting down (grace {} s)", sig,
                absl::ToInt64Seconds(config.shutdown_grace));
   // Watch streams end first so that Shutdown need not wait for them; writes

@@ -16,7 +16,11 @@ namespace {
 
 namespace pg = ::tandem::storage::pg;
 
+// One script, so one implicit transaction; the advisory lock serializes the
+// two servers of a pair starting together (concurrent CREATE TABLE IF NOT
+// EXISTS can fail on pg_type's unique index).
 constexpr char kSchema[] = R"sql(
+SELECT pg_advisory_xact_lock(7437101);
 CREATE TABLE IF NOT EXISTS log_events(
   seq bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
   event_id text NOT NULL UNIQUE,
@@ -76,7 +80,13 @@ class PostgresLogStore final : public LogStore {
     return absl::OkStatus();
   }
 
-  std::string Describe() const override { return "postgres " + label_; }
+  //! The server the appends go to now (after a failover of the DBMS, the
+  //! promoted one), else the one the store was opened on.
+  //! (Never waits for an append: its own lock, not the writer's.)
+  std::string Describe() const override {
+    absl::MutexLock lock(&label_mu_);
+    return "postgres " + (writer_label_.empty() ? label_ : writer_label_);
+  }
 
   absl::StatusOr<Appended> Append(const std::vector<LogEvent>& events) override {
     TANDEM_RETURN_IF_ERROR(CheckBatch(events, options_));
@@ -108,10 +118,16 @@ class PostgresLogStore final : public LogStore {
       absl::MutexLock lock(&writer_mu_);
       if (writer_ == nullptr || !writer_->ok()) {
         TANDEM_ASSIGN_OR_RETURN(writer_, pg::Connection::Open(conninfo_));
+        absl::MutexLock label_lock(&label_mu_);
+        writer_label_ = writer_->Describe();
       }
       absl::StatusOr<pg::Result> r = writer_->Query(kInsert, params);
       if (!r.ok()) {
-        if (!writer_->ok()) writer_.reset();
+        // A new connection for the next batch whatever went wrong: a broken
+        // one, and also a server that became a standby (read-only): the
+        // conninfo's target_session_attrs=read-write then finds the
+        // promoted one.
+        writer_.reset();
         return r.status();
       }
       for (int i = 0; i < r->rows(); ++i) {
@@ -258,6 +274,8 @@ class PostgresLogStore final : public LogStore {
   std::string label_;
   storage::ConnectionPool<pg::Connection> pool_;
   absl::Mutex writer_mu_;
+  mutable absl::Mutex label_mu_;
+  std::string writer_label_ ABSL_GUARDED_BY(label_mu_);
   std::unique_ptr<pg::Connection> writer_ ABSL_GUARDED_BY(writer_mu_);
 };
 

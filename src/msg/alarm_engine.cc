@@ -32,6 +32,11 @@ std::vector<AlarmRule> BuiltInAlarmRules() {
        .category = "critical",
        .detect = fm::kLcaUnreachable,
        .cancel = fm::kLcaReachable},
+      {.name = "framework.sync-replication-degraded",
+       .category = "critical",
+       .detect = fm::kSyncDegraded,
+       .cancel = fm::kSyncRestored,
+       .cancel_from_anyone = true},  // the primary now says so, whichever master raised it
   };
 }
 
@@ -46,7 +51,12 @@ absl::Status AlarmEngine::Load() {
 absl::Status AlarmEngine::LoadLocked() {
   absl::StatusOr<std::vector<logdb::Alarm>> active = store_.Alarms(false, 100000);
   if (!active.ok()) return active.status();
-  active_.clear();
+  // Alarms raised while the Log Database could not take them stay.
+  std::map<Key, logdb::Alarm> unsaved;
+  for (auto& [k, a] : active_) {
+    if (a.id == 0) unsaved.emplace(k, std::move(a));
+  }
+  active_ = std::move(unsaved);
   for (logdb::Alarm& a : *active) {
     Key k{a.condition, a.application, a.host};
     active_.emplace(std::move(k), std::move(a));
@@ -86,15 +96,33 @@ void AlarmEngine::OnEvents(const std::vector<logdb::LogEvent>& events) {
   EnsureLoadedLocked();
   for (const logdb::LogEvent& e : events) {
     for (auto [it, end] = cancel.equal_range(e.message_id); it != end; ++it) {
-      auto a = active_.find(Key{it->second->name, e.application, e.host});
-      if (a == active_.end()) continue;
-      logdb::Alarm cleared = a->second;
-      active_.erase(a);
-      ClearLocked(std::move(cleared),
-                  absl::StrCat("event ", e.event_id, " (message ", e.message_id, ")"));
+      const AlarmRule& r = *it->second;
+      if (r.cancel_from_anyone) {
+        absl::Time& c = cancelled_at_[r.name];
+        c = std::max(c, e.at);
+      }
+      for (auto a = active_.begin(); a != active_.end();) {
+        const auto& [condition, application, host] = a->first;
+        const bool from_it =
+            r.cancel_from_anyone || (application == e.application && host == e.host);
+        if (condition != r.name || !from_it) {
+          ++a;
+          continue;
+        }
+        logdb::Alarm cleared = a->second;
+        a = active_.erase(a);
+        ClearLocked(std::move(cleared),
+                    absl::StrCat("event ", e.event_id, " (message ", e.message_id, ")"));
+      }
     }
     for (auto [it, end] = detect.equal_range(e.message_id); it != end; ++it) {
       const AlarmRule& r = *it->second;
+      if (r.cancel_from_anyone) {
+        // A detection that happened before the last cancel (it waited in its
+        // sender's buffer) is over already.
+        auto c = cancelled_at_.find(r.name);
+        if (c != cancelled_at_.end() && e.at <= c->second) continue;
+      }
       Key k{r.name, e.application, e.host};
       auto a = active_.find(k);
       if (a != active_.end()) {
@@ -150,6 +178,9 @@ void AlarmEngine::Tick() {
   }
   const absl::Time now = clock_.Now();
   absl::MutexLock lock(&mu_);
+  // Clearing means storing: not while the Log Database does not take
+  // appends (it could hold this lock for as long); the timeouts run after.
+  if (store_failing_since_ != absl::InfiniteFuture()) return;
   if (!EnsureLoadedLocked()) return;
   for (auto it = active_.begin(); it != active_.end();) {
     auto t = timeouts.find(it->second.condition);
@@ -176,6 +207,55 @@ absl::Status AlarmEngine::Clear(int64_t id, const std::string& who) {
   }
   return absl::NotFoundError(absl::StrCat(
       "no active alarm has id ", id, "; tandemctl alarms lists the active ones (--all: history)"));
+}
+
+void AlarmEngine::StoreFailed(const std::string& application, const std::string& host,
+                              const std::string& error, absl::Time since) {
+  const absl::Time now = clock_.Now();
+  // Called from the server's main loop, which must never wait for the Log
+  // Database: if another thread holds the lock (it may be stuck in the
+  // store), this round is skipped.
+  if (!mu_.TryLock()) return;
+  StoreFailedLocked(application, host, error, std::min(since, now), now);
+  mu_.Unlock();
+}
+
+void AlarmEngine::StoreFailedLocked(const std::string& application, const std::string& host,
+                                    const std::string& error, absl::Time since, absl::Time now) {
+  store_failing_since_ = std::min(store_failing_since_, since);
+  if (now - store_failing_since_ < kStoreAlarmAfter) return;
+  Key k{std::string(kLogDatabaseUnreachable), application, host};
+  if (auto a = active_.find(k); a != active_.end()) {
+    a->second.last_seen = now;
+    return;
+  }
+  logdb::Alarm a;
+  a.condition = kLogDatabaseUnreachable;
+  a.category = "critical";
+  a.application = application;
+  a.host = host;
+  a.text =
+      absl::StrCat(error, " (failing since ",
+                   absl::FormatTime(absl::RFC3339_sec, store_failing_since_, absl::UTCTimeZone()),
+                   "; nothing is acknowledged meanwhile: the senders keep their events)");
+  a.raised_at = store_failing_since_;
+  a.last_seen = now;
+  spdlog::error("alarms: {} raised for {} on {}: {}", a.condition, application, host, a.text);
+  active_.emplace(k, a);
+  store_alarm_ = k;
+  publish_(a, true);
+}
+
+void AlarmEngine::StoreOk() {
+  absl::MutexLock lock(&mu_);
+  store_failing_since_ = absl::InfiniteFuture();
+  if (!store_alarm_.has_value()) return;
+  auto a = active_.find(*store_alarm_);
+  store_alarm_.reset();
+  if (a == active_.end()) return;  // an operator cleared it
+  logdb::Alarm cleared = a->second;
+  active_.erase(a);
+  ClearLocked(std::move(cleared), "the Log Database stores again");
 }
 
 std::vector<logdb::Alarm> AlarmEngine::Active() {

@@ -12,6 +12,7 @@
 #include <cstdint>
 #include <functional>
 #include <map>
+#include <optional>
 #include <string>
 #include <tuple>
 #include <vector>
@@ -30,14 +31,22 @@ struct AlarmRule {
   int64_t cancel = 0;
   //! Clears without a new detection after this long; zero: never.
   absl::Duration timeout = absl::ZeroDuration();
+  //! The cancel id from any application and host clears every alarm of
+  //! this rule (a state of the site, not of the one that raised it).
+  bool cancel_from_anyone = false;
 };
 
 //! The framework's own alarms, from the message ids the SCS logs
 //! (tandem/client/log_client.h, framework_message): an application that
 //! failed or whose restarts were given up (cleared when it is Started), a
 //! switchover (clears after 10 minutes), a pair held after too many
-//! switchovers, an unreachable LCA. Names start with "framework.".
+//! switchovers, an unreachable LCA (from the SCS); synchronous replication
+//! degraded (from the primary master). Names start with "framework.".
 std::vector<AlarmRule> BuiltInAlarmRules();
+
+//! Raised by the acting Log Message Server itself, for itself, while its
+//! Log Database does not take appends (AlarmEngine::StoreFailed).
+inline constexpr char kLogDatabaseUnreachable[] = "framework.log-database-unreachable";
 
 class AlarmEngine {
  public:
@@ -56,6 +65,20 @@ class AlarmEngine {
   void OnEvents(const std::vector<logdb::LogEvent>& events);
   //! Clears what timed out.
   void Tick();
+  //! An append to the Log Database failed with `error`. Failing for
+  //! kStoreAlarmAfter (the first failures are a dropped connection, which
+  //! the next append mends) raises framework.log-database-unreachable for
+  //! `application` on `host` (this server): held here and published, since
+  //! the Log Database cannot take it, and shown by Active().
+  //! `since`: when the failing began, if earlier than now (an append that
+  //! has not returned).
+  void StoreFailed(const std::string& application, const std::string& host,
+                   const std::string& error, absl::Time since = absl::InfiniteFuture());
+  //! An append succeeded: the outage, if any, is over; its alarm is
+  //! cleared and stored with both times.
+  void StoreOk();
+  static constexpr absl::Duration kStoreAlarmAfter = absl::Seconds(3);
+
   //! An operator clears alarm `id`; NOT_FOUND if it is not active.
   absl::Status Clear(int64_t id, const std::string& who);
   std::vector<logdb::Alarm> Active();
@@ -66,6 +89,9 @@ class AlarmEngine {
   absl::Status LoadLocked() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   //! Loads unless loaded; false (logged) if the Log Database cannot say.
   bool EnsureLoadedLocked() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  void StoreFailedLocked(const std::string& application, const std::string& host,
+                         const std::string& error, absl::Time since, absl::Time now)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
 
   logdb::LogStore& store_;
   const Rules rules_;
@@ -74,6 +100,12 @@ class AlarmEngine {
   mutable absl::Mutex mu_;
   std::map<Key, logdb::Alarm> active_ ABSL_GUARDED_BY(mu_);
   bool loaded_ ABSL_GUARDED_BY(mu_) = false;
+  //! Rules cancelled from anyone: the time of the latest cancel event.
+  std::map<std::string, absl::Time> cancelled_at_ ABSL_GUARDED_BY(mu_);
+  //! Since when appends fail (InfiniteFuture: they do not); the key of the
+  //! outage's alarm once raised.
+  absl::Time store_failing_since_ ABSL_GUARDED_BY(mu_) = absl::InfiniteFuture();
+  std::optional<Key> store_alarm_ ABSL_GUARDED_BY(mu_);
 };
 
 }  // namespace tandem::msg

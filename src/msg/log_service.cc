@@ -254,7 +254,15 @@ void LogServiceImpl::Commit() {
     for (Job& j : jobs) {
       for (logdb::LogEvent& e : j.events) batch.push_back(std::move(e));
     }
+    {
+      absl::MutexLock lock(&mu_);
+      append_started_ = clock_.Now();
+    }
     absl::StatusOr<logdb::LogStore::Appended> a = store_.Append(batch);
+    {
+      absl::MutexLock lock(&mu_);
+      append_started_ = absl::InfiniteFuture();
+    }
     if (!a.ok()) {
       const std::string error =
           absl::StrCat("the Log Database (", store_.Describe(), ") could not store ", batch.size(),
@@ -264,6 +272,9 @@ void LogServiceImpl::Commit() {
         absl::MutexLock lock(&mu_);
         last_store_error_ = error;
       }
+      if (options_.alarms != nullptr) {
+        options_.alarms->StoreFailed(options_.application, options_.host, error);
+      }
       for (Job& j : jobs) {
         j.resp->Clear();
         j.reactor->Finish(grpc::Status(grpc::StatusCode::UNAVAILABLE,
@@ -272,6 +283,7 @@ void LogServiceImpl::Commit() {
       continue;
     }
     if (options_.alarms != nullptr) {
+      options_.alarms->StoreOk();
       std::vector<logdb::LogEvent> fresh;
       for (size_t k = 0; k < batch.size(); ++k) {
         if (a->seqs[k] != 0) fresh.push_back(batch[k]);
@@ -357,6 +369,24 @@ void LogServiceImpl::Maintain(bool acting) {
   was_acting_ = acting;
   if (stopped) options_.alarms->Forget();
   if (!acting) return;
+  // An append that does not return (PostgreSQL waiting for a synchronous
+  // standby that is gone, a DBMS that stopped answering) is an outage too:
+  // nothing is acknowledged meanwhile.
+  absl::Time started;
+  {
+    absl::MutexLock lock(&mu_);
+    started = append_started_;
+  }
+  const absl::Duration running = clock_.Now() - started;
+  if (running >= absl::Seconds(2)) {
+    options_.alarms->StoreFailed(
+        options_.application, options_.host,
+        absl::StrCat("an append to the Log Database (", store_.Describe(),
+                     ") has not returned for ", absl::ToInt64Seconds(running),
+                     " s: a synchronous standby that does not stream, or a DBMS that does not "
+                     "answer"),
+        started);
+  }
   reader_.Submit([this] { options_.alarms->Tick(); });
 }
 

@@ -29,6 +29,8 @@ namespace tandem::msg {
 
 struct LogServiceOptions {
   std::string application = {};
+  //! This server's host (its own alarms name it).
+  std::string host = {};
   //! The pair's other server (appends go there while this one is backup).
   std::string partner = {};
   //! Events per second per application (a burst of two seconds' worth).
@@ -107,6 +109,8 @@ class LogServiceImpl final : public mv1::LogService::CallbackService {
   bool stopping_ ABSL_GUARDED_BY(mu_) = false;
   absl::flat_hash_map<std::string, AppStats> apps_ ABSL_GUARDED_BY(mu_);
   std::string last_store_error_ ABSL_GUARDED_BY(mu_);
+  //! When the committer's append now running began (InfiniteFuture: none).
+  absl::Time append_started_ ABSL_GUARDED_BY(mu_) = absl::InfiniteFuture();
   bool was_acting_ = false;  // Maintain's caller only
   std::thread committer_;
   SerialExecutor reader_;

@@ -3,6 +3,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "common/hash.h"
+#include "common/host_port.h"
 #include "common/signals.h"
 #include "common/status_macros.h"
 #include "config/refs.h"
@@ -368,6 +369,7 @@ absl::Status RunMsgServer(const MsgConfig& config) {
       return app.has_value() && app->enabled() && config::AppType(*app) == "SCS";
     };
     lo.application = config.application;
+    lo.host = ThisHost();
     lo.partner = partner;
     lo.rate_per_app = config.logdb.rate_per_app;
     lo.store = config.logdb.store;

@@ -112,5 +112,74 @@ TEST_F(AlarmEngineTest, AServerThatTakesOverGoesOnWithTheActiveAlarms) {
   EXPECT_EQ(store_->Alarms(false, 10)->size(), 0u);
 }
 
+TEST_F(AlarmEngineTest, ARuleCancelledFromAnyoneClearsWhoeverRaisedIt) {
+  rules_.push_back({.name = "sync", .detect = 4301, .cancel = 4302, .cancel_from_anyone = true});
+  auto engine = Engine();
+  engine->OnEvents({Event("e1", "master-a", 4301, "fw-a"), Event("e2", "master-b", 4301, "fw-b"),
+                    Event("e3", "billing", 4101)});
+  ASSERT_EQ(engine->Active().size(), 3u);
+  // The other master, now primary, says it is whole again; disk-full stays.
+  engine->OnEvents({Event("e4", "master-b", 4302, "fw-b")});
+  std::vector<logdb::Alarm> active = engine->Active();
+  ASSERT_EQ(active.size(), 1u);
+  EXPECT_EQ(active[0].condition, "disk-full");
+  engine->OnEvents({Event("e5", "pricing", 4102)});
+  EXPECT_EQ(engine->Active().size(), 1u) << "disk-full clears only from billing on h1";
+  // A detection older than that cancel (it waited in a buffer) raises
+  // nothing; a newer one does.
+  logdb::LogEvent stale = Event("e6", "master-a", 4301, "fw-a");
+  stale.at = absl::UnixEpoch() - absl::Seconds(1);
+  engine->OnEvents({stale});
+  EXPECT_EQ(engine->Active().size(), 1u);
+  logdb::LogEvent fresh = Event("e7", "master-a", 4301, "fw-a");
+  fresh.at = absl::UnixEpoch() + absl::Seconds(1);
+  engine->OnEvents({fresh});
+  EXPECT_EQ(engine->Active().size(), 2u);
+}
+
+TEST_F(AlarmEngineTest, ALogDatabaseFailingForThreeSecondsRaisesItsOwnAlarmUntilItStoresAgain) {
+  auto engine = Engine();
+  // A dropped connection: one failure, mended by the next append.
+  engine->StoreFailed("lms-1", "h9", "connection lost");
+  clock_.Advance(absl::Milliseconds(200));
+  engine->StoreOk();
+  EXPECT_TRUE(engine->Active().empty());
+  EXPECT_TRUE(published_.empty()) << "a blip is not an alarm";
+
+  const absl::Time t0 = clock_.Now();
+  engine->StoreFailed("lms-1", "h9", "could not connect");
+  clock_.Advance(absl::Seconds(2));
+  engine->StoreFailed("lms-1", "h9", "could not connect");
+  EXPECT_TRUE(engine->Active().empty()) << "not yet 3 s";
+  clock_.Advance(absl::Seconds(1));
+  engine->StoreFailed("lms-1", "h9", "could not connect");
+  std::vector<logdb::Alarm> active = engine->Active();
+  ASSERT_EQ(active.size(), 1u);
+  EXPECT_EQ(active[0].condition, kLogDatabaseUnreachable);
+  EXPECT_EQ(active[0].application, "lms-1");
+  EXPECT_EQ(active[0].host, "h9");
+  EXPECT_EQ(active[0].id, 0) << "the Log Database could not take it";
+  EXPECT_EQ(active[0].raised_at, t0) << "raised as of the first failure";
+  EXPECT_NE(active[0].text.find("could not connect"), std::string::npos) << active[0].text;
+  EXPECT_EQ(published_, (std::vector<std::string>{"raised " + std::string(kLogDatabaseUnreachable) +
+                                                  " lms-1"}));
+  engine->StoreFailed("lms-1", "h9", "could not connect");
+  EXPECT_EQ(published_.size(), 1u) << "raised once";
+  // Taking the stored alarms again keeps the one the database never took.
+  ASSERT_TRUE(engine->Load().ok());
+  EXPECT_EQ(engine->Active().size(), 1u);
+
+  clock_.Advance(absl::Seconds(10));
+  engine->StoreOk();
+  EXPECT_TRUE(engine->Active().empty());
+  ASSERT_EQ(published_.size(), 2u);
+  EXPECT_EQ(published_[1], "cleared " + std::string(kLogDatabaseUnreachable) + " lms-1");
+  std::vector<logdb::Alarm> all = *store_->Alarms(true, 10);
+  ASSERT_EQ(all.size(), 1u) << "stored once it could be, with both times";
+  EXPECT_EQ(all[0].raised_at, t0);
+  EXPECT_EQ(all[0].cleared_at, clock_.Now());
+  EXPECT_EQ(all[0].cleared_by, "the Log Database stores again");
+}
+
 }  // namespace
 }  // namespace tandem::msg

@@ -19,6 +19,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
 #include "grpcpp/client_context.h"
+#include "msg/alarm_engine.h"
 #include "net/channel.h"
 #include "net/grpc_server.h"
 #include "tandem/client/log_client.h"
@@ -285,7 +286,16 @@ TEST_F(LogServiceTest, ALogDatabaseThatCannotBeReachedAcknowledgesNothingAndCatc
   ASSERT_TRUE(conninfo.ok()) << conninfo.status();
   auto store = logdb::LogStore::OpenPostgres(*conninfo);
   ASSERT_TRUE(store.ok()) << store.status();
-  Server server(**store, access_, {.application = "lms-1"});
+  std::vector<std::string> published;
+  absl::Mutex published_mu;
+  AlarmEngine alarms(
+      **store, [] { return BuiltInAlarmRules(); },
+      [&](const logdb::Alarm& a, bool raised) {
+        absl::MutexLock lock(&published_mu);
+        published.push_back((raised ? "raised " : "cleared ") + a.condition);
+      },
+      Clock::Real());
+  Server server(**store, access_, {.application = "lms-1", .host = "h9", .alarms = &alarms});
   client::Logger log(LoggerTo({server.address()}));
   for (int i = 0; i < 100; ++i) ASSERT_TRUE(log.Log(client::LogLevel::kStandard, 1, "a").ok());
   ASSERT_TRUE(log.Flush(absl::Seconds(10))) << log.stats().last_error;
@@ -301,9 +311,36 @@ TEST_F(LogServiceTest, ALogDatabaseThatCannotBeReachedAcknowledgesNothingAndCatc
   EXPECT_EQ(s.buffered, 100);
   EXPECT_NE(s.last_error.find("could not store"), std::string::npos) << s.last_error;
   EXPECT_NE(s.last_error.find("keep them buffered"), std::string::npos) << s.last_error;
+  // Its own alarm, from its memory (the Log Database cannot take it), for
+  // `tandemctl alarms` too.
+  auto listed = [&] {
+    mv1::ListAlarmsRequest req;
+    mv1::ListAlarmsResponse resp;
+    grpc::ClientContext ctx;
+    ctx.AddMetadata(config::kClaimedMetadataKey, "person:ops");
+    EXPECT_TRUE(Stub(server.address())->ListAlarms(&ctx, req, &resp).ok());
+    return resp;
+  };
+  const absl::Time until = absl::Now() + absl::Seconds(15);
+  while (listed().alarms_size() == 0 && absl::Now() < until)
+    absl::SleepFor(absl::Milliseconds(100));
+  mv1::ListAlarmsResponse active = listed();
+  ASSERT_EQ(active.alarms_size(), 1) << "appends failing for 3 s raise an alarm";
+  EXPECT_EQ(active.alarms(0).condition(), kLogDatabaseUnreachable);
+  EXPECT_EQ(active.alarms(0).application(), "lms-1");
+  EXPECT_EQ(active.alarms(0).host(), "h9");
   ASSERT_TRUE(pg.Psql("postgres", "ALTER DATABASE lms ALLOW_CONNECTIONS true;").ok());
   ASSERT_TRUE(log.Flush(absl::Seconds(20))) << log.stats().last_error;
   EXPECT_EQ(*(*store)->Count(), 200) << "the buffered events went in, none twice";
+  EXPECT_EQ(listed().alarms_size(), 0) << "cleared by the first append that succeeded";
+  std::vector<logdb::Alarm> history = *(*store)->Alarms(true, 10);
+  ASSERT_EQ(history.size(), 1u);
+  EXPECT_EQ(history[0].condition, kLogDatabaseUnreachable);
+  EXPECT_EQ(history[0].cleared_by, "the Log Database stores again");
+  absl::MutexLock lock(&published_mu);
+  EXPECT_EQ(published,
+            (std::vector<std::string>{"raised " + std::string(kLogDatabaseUnreachable),
+                                      "cleared " + std::string(kLogDatabaseUnreachable)}));
 }
 
 }  // namespace

@@ -40,6 +40,9 @@ inline constexpr int64_t kPairHeld = 2'000'000'005;    // too many switchovers: 
 inline constexpr int64_t kPairReleased = 2'000'000'006;
 inline constexpr int64_t kLcaUnreachable = 2'000'000'007;
 inline constexpr int64_t kLcaReachable = 2'000'000'008;
+//! The primary master: a synchronous standby does not stream / all do.
+inline constexpr int64_t kSyncDegraded = 2'000'000'009;
+inline constexpr int64_t kSyncRestored = 2'000'000'010;
 //! The audit trail (`tandemctl logs --audit`: ids kAuditFirst..kAuditLast).
 inline constexpr int64_t kAuditFirst = 2'000'001'000;
 inline constexpr int64_t kAuditConfigChange = 2'000'001'001;  // a master committed a write
