@@ -2,6 +2,7 @@
 
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
 #include "common/host_port.h"
 #include "common/logging.h"
 #include "config/refs.h"
@@ -93,17 +94,19 @@ absl::StatusOr<PairLock> ConfigEpochStore::Take(const PairLock& seen, const std:
     }
   }
   absl::Status last = absl::UnavailableError("no master configured");
-  for (auto& c : clients_) {
-    absl::StatusOr<v1::UpdateResponse> r = c->Update(req);
+  std::vector<std::string> errors;  // every master's: the backup's alone hides the primary's
+  for (size_t i = 0; i < clients_.size(); ++i) {
+    absl::StatusOr<v1::UpdateResponse> r = clients_[i]->Update(req);
     if (r.ok()) {
       written_ = {me, seen.epoch + 1, r->revision()};
       return written_;
     }
     last = r.status();
     if (absl::IsAborted(last)) return last;  // someone else took it first
+    errors.push_back(absl::StrCat(masters_[i], ": ", last.message()));
   }
   spdlog::warn("cannot take the pair's lock in {}'s annex [{}]: {}", lock_application_, section_,
-               last.message());
+               absl::StrJoin(errors, "; "));
   return last;
 }
 

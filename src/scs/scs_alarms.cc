@@ -33,8 +33,11 @@ std::vector<FrameworkEvent> FrameworkEventsBetween(const ScsServer::Picture& bef
     if (it == was.end()) continue;  // new to this SCS: nothing happened to it yet
     const AppView& b = *it->second;
     // It exited and it should run: still wanted (a restart comes), given up,
-    // or not restarted for want of auto_restart (an operator's stop is none).
-    const bool unasked = v.wanted || v.gave_up || absl::EndsWith(v.reason, "(no auto_restart)");
+    // or not restarted for want of auto_restart. A stop that was asked for
+    // (an operator's stop or restart, a pair's switch: the LCA says
+    // "stopped: ...") is none.
+    const bool unasked = (v.wanted || v.gave_up || absl::EndsWith(v.reason, "(no auto_restart)")) &&
+                         !absl::StartsWith(v.last_exit, "stopped: ");
     if (v.last_exit != b.last_exit && !v.last_exit.empty() && unasked) {
       out.push_back(
           {v.name, v.host, client::LogLevel::kAlarm, fm::kApplicationFailed,
@@ -91,44 +94,72 @@ std::vector<FrameworkEvent> FrameworkEventsBetween(const ScsServer::Picture& bef
   return out;
 }
 
-ScsAlarmReporter::ScsAlarmReporter(ScsServer& server, client::Logger& log)
-    : server_(server), log_(log) {
-  thread_ = std::thread([this] { Run(); });
+std::vector<FrameworkEvent> FrameworkEventsOfState(const ScsServer::Picture& now) {
+  std::vector<FrameworkEvent> out;
+  for (const HostView& h : now.hosts) {
+    if (!h.up) {
+      out.push_back({"", h.name, client::LogLevel::kAlarm, fm::kLcaUnreachable,
+                     absl::StrCat("the LCA of ", h.name,
+                                  " is unreachable (found so by an SCS that began to act): its "
+                                  "applications' statuses are Unknown")});
+    } else {
+      out.push_back({"", h.name, client::LogLevel::kStandard, fm::kLcaReachable,
+                     absl::StrCat("the LCA of ", h.name, " answers")});
+    }
+  }
+  for (const AppView& v : now.apps) {
+    if (v.gave_up) {
+      out.push_back({v.name, v.host, client::LogLevel::kAlarm, fm::kGaveUpRestarting,
+                     absl::StrCat(v.name, " on ", v.host, ": ", v.reason, "; `tandemctl app start ",
+                                  v.name, "` tries again")});
+    } else if (v.status == AppStatus::kStarted) {
+      out.push_back({v.name, v.host, client::LogLevel::kStandard, fm::kApplicationStarted,
+                     absl::StrCat(v.name, " on ", v.host, " is Started")});
+    }
+  }
+  for (const std::string& a : now.alarms) {
+    if (std::string p = HeldPair(a); !p.empty()) {
+      out.push_back({p, "", client::LogLevel::kAlarm, fm::kPairHeld, a});
+    }
+  }
+  return out;
 }
 
-ScsAlarmReporter::~ScsAlarmReporter() { Stop(); }
+ScsAlarmReporter::ScsAlarmReporter(ScsServer& server, client::Logger& log, absl::Duration settle)
+    : server_(server),
+      log_(log),
+      settle_(settle),
+      thread_(absl::Milliseconds(500), [this] { Tick(); }) {}
 
-void ScsAlarmReporter::Stop() {
-  {
-    absl::MutexLock lock(&mu_);
-    stopping_ = true;
+void ScsAlarmReporter::Log(const std::vector<FrameworkEvent>& events) {
+  for (const FrameworkEvent& e : events) {
+    absl::StatusOr<std::string> id =
+        log_.LogFor(e.application, e.host, e.level, e.message_id, e.text);
+    if (!id.ok()) {
+      spdlog::warn("scs: cannot log '{}': {}", e.text, std::string(id.status().message()));
+    }
   }
-  if (thread_.joinable()) thread_.join();
 }
 
-void ScsAlarmReporter::Run() {
-  std::optional<ScsServer::Picture> last;
-  while (true) {
-    {
-      absl::MutexLock lock(&mu_);
-      if (mu_.AwaitWithTimeout(absl::Condition(&stopping_), absl::Milliseconds(500))) return;
-    }
-    ScsServer::Picture now = server_.Snapshot();
-    if (now.info.role() != control::v1::SCS_ROLE_PRIMARY) {
-      last.reset();
-      continue;
-    }
-    if (last.has_value()) {
-      for (const FrameworkEvent& e : FrameworkEventsBetween(*last, now)) {
-        absl::StatusOr<std::string> id =
-            log_.LogFor(e.application, e.host, e.level, e.message_id, e.text);
-        if (!id.ok()) {
-          spdlog::warn("scs: cannot log '{}': {}", e.text, std::string(id.status().message()));
-        }
-      }
-    }
-    last = std::move(now);
+void ScsAlarmReporter::Tick() {
+  ScsServer::Picture now = server_.Snapshot();
+  if (now.info.role() != control::v1::SCS_ROLE_PRIMARY) {
+    last_.reset();
+    acting_since_ = absl::InfiniteFuture();
+    state_said_ = false;
+    return;
   }
+  if (acting_since_ == absl::InfiniteFuture()) acting_since_ = absl::Now();
+  if (last_.has_value()) Log(FrameworkEventsBetween(*last_, now));
+  // What a partner that died with its host could not say: once this SCS
+  // has acted long enough to have heard from its LCAs, the state as it is
+  // (the Log Message Server keeps one alarm per condition, so what was said
+  // before is not doubled).
+  if (!state_said_ && absl::Now() - acting_since_ >= settle_) {
+    Log(FrameworkEventsOfState(now));
+    state_said_ = true;
+  }
+  last_ = std::move(now);
 }
 
 }  // namespace tandem::scs

@@ -7,13 +7,12 @@
 // built-in alarm rules raise and clear the alarms from them.
 #pragma once
 
-#include <atomic>
 #include <memory>
+#include <optional>
 #include <string>
-#include <thread>
 #include <vector>
 
-#include "absl/synchronization/mutex.h"
+#include "common/periodic_thread.h"
 #include "scs/scs_server.h"
 #include "tandem/client/log_client.h"
 
@@ -32,24 +31,35 @@ struct FrameworkEvent {
 std::vector<FrameworkEvent> FrameworkEventsBetween(const ScsServer::Picture& before,
                                                    const ScsServer::Picture& after);
 
+//! The state of `now` as events, for an SCS that began to act: every LCA
+//! unreachable or answering, applications given up or Started, pairs held.
+//! (An old primary that died with its host could not say what it saw;
+//! repeats of what it said raise nothing twice.)
+std::vector<FrameworkEvent> FrameworkEventsOfState(const ScsServer::Picture& now);
+
 //! Watches the SCS's picture twice a second while it acts and logs the
-//! events. A backup reports nothing; when it begins to act its first picture
-//! is where it starts from (the old primary reported what came before).
+//! events. A backup reports nothing; when it begins to act it logs what
+//! changes from its first picture on, and once it has acted for `settle`
+//! (long enough to have heard from its LCAs) the state as it is.
 class ScsAlarmReporter {
  public:
   //! `log` outlives the reporter.
-  ScsAlarmReporter(ScsServer& server, client::Logger& log);
-  ~ScsAlarmReporter();
-  void Stop();
+  ScsAlarmReporter(ScsServer& server, client::Logger& log,
+                   absl::Duration settle = absl::Seconds(8));
+  void Stop() { thread_.Stop(); }
 
  private:
-  void Run();
+  void Tick();
+  void Log(const std::vector<FrameworkEvent>& events);
 
   ScsServer& server_;
   client::Logger& log_;
-  absl::Mutex mu_;
-  bool stopping_ ABSL_GUARDED_BY(mu_) = false;
-  std::thread thread_;
+  const absl::Duration settle_;
+  // Only the thread's.
+  std::optional<ScsServer::Picture> last_;
+  absl::Time acting_since_ = absl::InfiniteFuture();
+  bool state_said_ = false;
+  PeriodicThread thread_;  // last: starts once the rest is made
 };
 
 }  // namespace tandem::scs

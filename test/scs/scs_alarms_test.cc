@@ -96,5 +96,36 @@ TEST(ScsAlarmsTest, SwitchoversHeldPairsAndLcasAreLogged) {
             (std::vector<int64_t>{fm::kPairReleased, fm::kLcaReachable}));
 }
 
+TEST(ScsAlarmsTest, AStopThatWasAskedForIsNoFailure) {
+  ScsServer::Picture before, after;
+  before.apps = {App("billing", AppStatus::kStarted)};
+  after = before;
+  after.apps[0].status = AppStatus::kPending;
+  after.apps[0].last_exit = "stopped: exited with code 0";  // a restart by an operator
+  EXPECT_TRUE(FrameworkEventsBetween(before, after).empty());
+  after.apps[0].last_exit = "killed by SIGKILL";
+  EXPECT_EQ(Ids(FrameworkEventsBetween(before, after)),
+            std::vector<int64_t>{fm::kApplicationFailed});
+}
+
+TEST(ScsAlarmsTest, TheStateAsItIsForAnScsThatBeganToAct) {
+  ScsServer::Picture now;
+  now.hosts = {HostView{.name = "h1", .up = true}, HostView{.name = "h2", .up = false}};
+  AppView gave_up = App("billing", AppStatus::kStopped);
+  gave_up.gave_up = true;
+  gave_up.reason = "gave up after 5 restarts";
+  now.apps = {gave_up, App("pricing", AppStatus::kStarted), App("quotes", AppStatus::kPending)};
+  now.alarms = {"HA pair quotes/quotes-b switched over 3 times in 600 s: held"};
+  std::vector<FrameworkEvent> e = FrameworkEventsOfState(now);
+  EXPECT_EQ(Ids(e),
+            (std::vector<int64_t>{fm::kLcaReachable, fm::kLcaUnreachable, fm::kGaveUpRestarting,
+                                  fm::kApplicationStarted, fm::kPairHeld}));
+  EXPECT_EQ(e[1].host, "h2");
+  EXPECT_EQ(e[1].level, client::LogLevel::kAlarm);
+  EXPECT_EQ(e[2].application, "billing");
+  EXPECT_EQ(e[3].application, "pricing");
+  EXPECT_EQ(e[4].application, "quotes");
+}
+
 }  // namespace
 }  // namespace tandem::scs
