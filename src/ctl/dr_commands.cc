@@ -124,6 +124,21 @@ absl::Status RunStatus(CommandContext& ctx, const std::string& site_file) {
                             {"applications", c.applications},
                             {"started", c.started}});
       }
+      j["message_servers"] = nlohmann::json::array();
+      for (const auto& m : r.message_servers) {
+        nlohmann::json mj = {{"address", m.address},
+                             {"reachable", m.reachable},
+                             {"error", m.error},
+                             {"application", m.name},
+                             {"role", m.reachable ? (m.acting ? "acting" : "backup") : "down"},
+                             {"epoch", m.epoch}};
+        if (m.log) {
+          mj["log_database"] = m.store;
+          mj["log_events"] = m.events;
+          mj["last_store_error"] = m.last_store_error;
+        }
+        j["message_servers"].push_back(mj);
+      }
       out["regions"].push_back(j);
     }
     for (const dr::DnsView& d : view.dns) {
@@ -187,6 +202,21 @@ absl::Status RunStatus(CommandContext& ctx, const std::string& site_file) {
                       absl::StrCat(c.name, "/", c.epoch), "-",
                       absl::StrCat(c.hosts, " hosts, ", c.started, "/", c.applications,
                                    " applications Started")});
+    }
+  }
+  for (const dr::RegionView& r : view.regions) {
+    for (const dr::MsgServerView& m : r.message_servers) {
+      if (!m.reachable) {
+        servers.AddRow({r.name, m.address, "ms down", "-", "-", m.error});
+        continue;
+      }
+      const std::string role = absl::StrCat(m.log ? "lms " : "ms ", m.acting ? "acting" : "backup");
+      servers.AddRow({r.name, m.address, role, absl::StrCat(m.name, "/", m.epoch), "-",
+                      !m.log ? "-"
+                      : m.last_store_error.empty()
+                          ? absl::StrCat(m.store, ", ", m.events, " events")
+                          : absl::StrCat(m.store, ", ", m.events,
+                                         " events; last error: ", m.last_store_error)});
     }
   }
   servers.Print(ctx.out());

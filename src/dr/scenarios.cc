@@ -138,15 +138,22 @@ struct Context {
 
   ServerAccess Access() const { return {site.tls, site.token}; }
 
-  // Every framework VM of every region, as CIDRs: what a fence shuts out.
+  // Every host of every region that writes to a DBMS, as CIDRs: what a
+  // fence shuts out. The framework VMs (masters) and the hosts of the
+  // Message Servers: a Log Message Server writes the Log Database, which
+  // is in the same cluster (it runs on application VMs, which a framework
+  // fence alone would leave writing to the old primary).
   std::string FenceFrom() const {
     std::vector<std::string> cidrs;
+    auto add = [&cidrs](const std::string& address) {
+      const std::string h = HostOfAddress(address);
+      std::string cidr =
+          absl::StrContains(h, ":") ? absl::StrCat(h, "/128") : absl::StrCat(h, "/32");
+      if (std::find(cidrs.begin(), cidrs.end(), cidr) == cidrs.end()) cidrs.push_back(cidr);
+    };
     for (const Region& r : site.regions) {
-      for (const std::string& m : r.masters) {
-        const std::string h = HostOfAddress(m);
-        cidrs.push_back(absl::StrContains(h, ":") ? absl::StrCat(h, "/128")
-                                                  : absl::StrCat(h, "/32"));
-      }
+      for (const std::string& m : r.masters) add(m);
+      for (const std::string& m : r.message_servers) add(m);
     }
     return absl::StrJoin(cidrs, ",");
   }
@@ -194,8 +201,8 @@ Step StopFramework(ContextPtr c, const Region& region) {
 Step FenceDbms(ContextPtr c, const Region& region) {
   Step s;
   s.id = absl::StrCat("fence-", region.name, "-dbms");
-  s.description = absl::StrCat("fence ", region.name, "'s DBMS against every framework VM (",
-                               c->FenceFrom(), ")");
+  s.description = absl::StrCat(
+      "fence ", region.name, "'s DBMS against every host that writes to it (", c->FenceFrom(), ")");
   auto ran = std::make_shared<bool>(false);
   // A fence kept by the DBMS host cannot be seen from here: the step runs in
   // every run (fence commands are idempotent). Its effect is checked where

@@ -3,8 +3,13 @@
 #include "absl/strings/str_cat.h"
 #include "common/at_once.h"
 #include "common/tcp_probe.h"
+#include "net/channel.h"
 #include "net/config_client.h"
 #include "net/scs_service.h"
+#include "net/status_convert.h"
+#include "tandem/config/client.h"
+#include "tandem/msg/v1/bus.grpc.pb.h"
+#include "tandem/msg/v1/log.grpc.pb.h"
 
 namespace tandem::dr {
 
@@ -27,6 +32,40 @@ absl::StatusOr<control::v1::ScsStatusResponse> AskScs(const std::string& scs,
   return net::ScsControlClient(scs, access.tls, access.token, "tandemctl-dr",
                                absl::Milliseconds(1500))
       .Status({});
+}
+
+absl::StatusOr<MsgServerAnswer> AskMsgServer(const std::string& server,
+                                             const ServerAccess& access) {
+  if (absl::Status st = Probe(server); !st.ok()) return st;
+  net::ChannelOptions co;
+  co.tls = access.tls;
+  std::shared_ptr<grpc::Channel> channel = net::MakeChannel(server, co);
+  auto call = [&](grpc::ClientContext& ctx) {
+    if (!access.token.empty()) {
+      ctx.AddMetadata(config::kAuthorizationMetadataKey, "Bearer " + access.token);
+    }
+    ctx.AddMetadata(config::kClaimedMetadataKey, "tandemctl-dr");
+    ctx.set_deadline(absl::ToChronoTime(absl::Now() + absl::Milliseconds(1500)));
+  };
+  MsgServerAnswer out;
+  {
+    grpc::ClientContext ctx;
+    call(ctx);
+    grpc::Status st = msg::v1::MessageBus::NewStub(channel)->GetInfo(
+        &ctx, msg::v1::GetBusInfoRequest(), &out.bus);
+    if (!st.ok()) return net::FromGrpc(st);
+  }
+  grpc::ClientContext ctx;
+  call(ctx);
+  msg::v1::LogInfo log;
+  grpc::Status st =
+      msg::v1::LogService::NewStub(channel)->GetLogInfo(&ctx, msg::v1::GetLogInfoRequest(), &log);
+  if (st.ok()) {
+    out.log = std::move(log);
+  } else if (st.error_code() != grpc::StatusCode::UNIMPLEMENTED) {
+    return net::FromGrpc(st);
+  }
+  return out;
 }
 
 absl::StatusOr<config::v1::ServerInfo> AskServer(const std::string& server,

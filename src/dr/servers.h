@@ -1,9 +1,11 @@
-// Asking the site's Tandem servers (masters, proxies, SCSs) what they are, for
+// Asking the site's Tandem servers (masters, proxies, SCSs, Message
+// Servers) what they are, for
 // `dr status` and the runbooks' checks: GetServerInfo after a short TCP
 // probe, so a VM that is down costs 0.5 s instead of gRPC's timeout, and all
 // servers of a list at once.
 #pragma once
 
+#include <optional>
 #include <string>
 #include <utility>
 #include <vector>
@@ -13,6 +15,8 @@
 #include "common/host_port.h"
 #include "tandem/config/v1/config.pb.h"
 #include "tandem/control/v1/scs.pb.h"
+#include "tandem/msg/v1/bus.pb.h"
+#include "tandem/msg/v1/log.pb.h"
 #include "tandem/tls_files.h"
 
 namespace tandem::dr {
@@ -38,6 +42,16 @@ absl::StatusOr<config::v1::ServerInfo> AskServer(const std::string& server,
 //! An SCS's ScsControl.Status ("host:port"), after the same TCP probe.
 absl::StatusOr<control::v1::ScsStatusResponse> AskScs(const std::string& scs,
                                                       const ServerAccess& access);
+
+//! What a Message Server says of itself: its bus (every one has it) and,
+//! for a Log Message Server, its Log Database.
+struct MsgServerAnswer {
+  msg::v1::BusInfo bus;
+  std::optional<msg::v1::LogInfo> log;
+};
+//! GetInfo, then GetLogInfo ("host:port"), after the same TCP probe. A
+//! server without a Log Database (UNIMPLEMENTED) has no `log`.
+absl::StatusOr<MsgServerAnswer> AskMsgServer(const std::string& server, const ServerAccess& access);
 
 //! AskServer for every server, all at once; in the same order.
 std::vector<absl::StatusOr<config::v1::ServerInfo>> AskServers(

@@ -112,15 +112,17 @@ absl::StatusOr<Site> ParseSite(absl::string_view text, const std::string& source
     const std::string where = absl::StrCat("regions.", name);
     if (t == nullptr)
       return TomlError(source, nullptr, absl::StrCat("[", where, "] must be a table"));
-    TANDEM_RETURN_IF_ERROR(OnlyKeys(
-        *t, source, where,
-        {"dbms", "masters", "proxies", "scs", "addresses", "dbms_host", "framework_hosts"}));
+    TANDEM_RETURN_IF_ERROR(OnlyKeys(*t, source, where,
+                                    {"dbms", "masters", "proxies", "scs", "message_servers",
+                                     "addresses", "dbms_host", "framework_hosts"}));
     Region r;
     r.name = name;
     TANDEM_RETURN_IF_ERROR(String(*t, source, where, "dbms", &r.dbms));
     TANDEM_RETURN_IF_ERROR(Strings(*t, source, where, "masters", &r.masters, true));
     TANDEM_RETURN_IF_ERROR(Strings(*t, source, where, "proxies", &r.proxies, false));
     TANDEM_RETURN_IF_ERROR(Strings(*t, source, where, "scs", &r.scs, false));
+    TANDEM_RETURN_IF_ERROR(
+        Strings(*t, source, where, "message_servers", &r.message_servers, false));
     TANDEM_RETURN_IF_ERROR(OptionalString(*t, source, where, "dbms_host", &r.dbms_host));
     TANDEM_RETURN_IF_ERROR(
         Strings(*t, source, where, "framework_hosts", &r.framework_hosts, false));

@@ -13,6 +13,7 @@
 //   masters = ["198.51.100.11:9000", "198.51.100.12:9000"]
 //   proxies = ["198.51.100.21:9100", "198.51.100.22:9100"]
 //   scs = ["198.51.100.11:4998", "198.51.100.12:4998"]   # optional: its SCSs
+//   message_servers = ["198.51.100.11:4997", "198.51.100.21:4996"]  # optional
 //   addresses = { fw-p = "198.51.100.11", fw-b = "198.51.100.12", cfgmaster = "198.51.100.11" }
 //   dbms_host = "r1-dbms"            # a [hosts] entry
 //   framework_hosts = ["r1-fw-p", "r1-fw-b"]
@@ -43,6 +44,8 @@ struct Region {
   std::vector<std::string> proxies;
   //! Its Solution Control Servers' ScsControl addresses (optional).
   std::vector<std::string> scs;
+  //! Its Message Servers and Log Message Servers (optional).
+  std::vector<std::string> message_servers;
   //! What each DNS name (Site::names) points at when this region is live.
   std::vector<std::pair<std::string, std::string>> addresses;
   //! The [hosts] entry of the DBMS VM, and of the framework VMs.

@@ -58,6 +58,32 @@ std::vector<ScsView> AskScsAll(const std::vector<std::string>& addresses,
   return views;
 }
 
+// Every Message Server of the list, asked at once.
+std::vector<MsgServerView> AskMsgServersAll(const std::vector<std::string>& addresses,
+                                            const ServerAccess& access) {
+  std::vector<MsgServerView> views(addresses.size());
+  RunAtOnce(addresses.size(), [&](size_t i) {
+    MsgServerView& v = views[i];
+    v.address = addresses[i];
+    absl::StatusOr<MsgServerAnswer> a = AskMsgServer(addresses[i], access);
+    if (!a.ok()) {
+      v.error = std::string(a.status().message());
+      return;
+    }
+    v.reachable = true;
+    v.name = a->bus.application();
+    v.acting = a->bus.acting();
+    v.epoch = a->bus.epoch();
+    if (a->log.has_value()) {
+      v.log = true;
+      v.store = a->log->store();
+      v.events = a->log->events();
+      v.last_store_error = a->log->last_store_error();
+    }
+  });
+  return views;
+}
+
 // region -> when a runbook fenced its DBMS, from the journal's step events.
 std::map<std::string, std::string> RunbookFences(const std::string& journal) {
   std::map<std::string, std::string> fenced;
@@ -95,6 +121,7 @@ SiteView GatherStatus(const Site& site, const std::string& journal) {
     r.masters = AskAll(region.masters, {site.tls, site.token});
     r.proxies = AskAll(region.proxies, {site.tls, site.token});
     r.scs = AskScsAll(region.scs, {site.tls, site.token});
+    r.message_servers = AskMsgServersAll(region.message_servers, {site.tls, site.token});
     view.regions.push_back(std::move(r));
   }
   // Revisions a standby lacks against the writable DBMS of the same configuration.
@@ -117,6 +144,14 @@ SiteView GatherStatus(const Site& site, const std::string& journal) {
       if (m.reachable && m.info.role() == v1::ROLE_PRIMARY) {
         primaries.push_back(r.name);
         live_storage = m.info.storage();
+      }
+    }
+    for (const MsgServerView& m : r.message_servers) {
+      if (m.reachable && m.acting && !m.last_store_error.empty()) {
+        view.warnings.push_back(
+            absl::StrCat("Log Message Server ", m.name, " (", m.address, ", ", r.name,
+                         ") cannot store in its Log Database: ", m.last_store_error,
+                         " (what applications log waits in their buffers)"));
       }
     }
     for (const ServerView& p : r.proxies) {

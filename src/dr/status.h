@@ -35,6 +35,21 @@ struct ScsView {
   int started = 0;
 };
 
+//! One Message Server: its pair role and, for a Log Message Server, its Log
+//! Database.
+struct MsgServerView {
+  std::string address;
+  bool reachable = false;
+  std::string error;
+  std::string name;
+  bool acting = false;
+  int64_t epoch = 0;
+  bool log = false;
+  std::string store;
+  int64_t events = 0;
+  std::string last_store_error;
+};
+
 struct RegionView {
   std::string name;
   bool dbms_reachable = false;
@@ -53,6 +68,7 @@ struct RegionView {
   std::vector<ServerView> masters;
   std::vector<ServerView> proxies;
   std::vector<ScsView> scs;
+  std::vector<MsgServerView> message_servers;
 };
 
 struct DnsView {

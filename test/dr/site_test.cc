@@ -22,6 +22,7 @@ dbms = "host=198.51.100.10 dbname=tandem"
 masters = ["198.51.100.11:9000", "198.51.100.12:9000"]
 proxies = ["198.51.100.21:9100"]
 scs = ["198.51.100.11:4998", "198.51.100.21:4998"]
+message_servers = ["198.51.100.11:4997", "198.51.100.21:4996"]
 )";
 
 TEST(Site, ParsesRegionsInFileOrder) {
@@ -37,6 +38,9 @@ TEST(Site, ParsesRegionsInFileOrder) {
   EXPECT_TRUE(site->regions[0].scs.empty()) << "scs is optional";
   ASSERT_EQ(site->regions[1].scs.size(), 2u);
   EXPECT_EQ(site->regions[1].scs[1], "198.51.100.21:4998");
+  EXPECT_TRUE(site->regions[0].message_servers.empty()) << "message_servers is optional";
+  ASSERT_EQ(site->regions[1].message_servers.size(), 2u);
+  EXPECT_EQ(site->regions[1].message_servers[1], "198.51.100.21:4996");
 }
 
 constexpr char kSiteWithHosts[] = R"([dns]
