@@ -174,6 +174,9 @@ void Agent::Launch(Managed& m) {
   // How libtandem finds this LCA and proves which start it is.
   m.state.set_token(RandomId());
   ls.environment.push_back("TANDEM_APPLICATION=" + spec.application());
+  // The Host object's name, for what the application logs (the Logger's
+  // host): a VM's hostname need not be its Host object's name.
+  if (!options_.host.empty()) ls.environment.push_back("TANDEM_HOST=" + options_.host);
   ls.environment.push_back("TANDEM_LCA_TOKEN=" + m.state.token());
   if (!options_.app_socket.empty()) {
     ls.environment.push_back("TANDEM_LCA_SOCKET=" + options_.app_socket);

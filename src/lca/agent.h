@@ -43,7 +43,8 @@ struct AgentOptions {
   //! How often log sizes are checked.
   absl::Duration log_check_period = absl::Seconds(1);
   //! The Unix socket of the AppAgent service, handed to every process as
-  //! TANDEM_LCA_SOCKET (with TANDEM_APPLICATION and TANDEM_LCA_TOKEN).
+  //! TANDEM_LCA_SOCKET (with TANDEM_APPLICATION, TANDEM_LCA_TOKEN and
+  //! TANDEM_HOST, the `host` above).
   std::string app_socket;
   //! The host's own services ([[lca.service]]): started by StartServices()
   //! and again whenever they exit (after service_restart_initial, doubling

@@ -120,6 +120,11 @@ SITE=$STATE/dr.toml
 M1=before-$$-$RANDOM
 write "$M1"
 check "the sample app on r2-app-b has the write made before" eventually 15 sample_has r2-app-b "$M1"
+# The samples log each configuration they receive into the Log Database
+# (through their region's Log Message Server pair); these events are
+# acknowledged before the failure, so must be in region 2's afterwards.
+check "the Log Database acknowledged r1-app-b's event about it" eventually 30 acked_after r1-app-b "$M1"
+check "and r2-app-b's" eventually 30 acked_after r2-app-b "$M1"
 
 case $SCENARIO in
   full|failback) SURVIVORS=(203.0.113.21:9100 203.0.113.22:9100) ;;
@@ -266,11 +271,56 @@ check "it received the change made after the failover" eventually 20 sample_has 
 if [ "$SCENARIO" != full ] && [ "$SCENARIO" != failback ]; then
   check "the sample app on r1-app-b received it too" eventually 20 sample_has r1-app-b "$M2"
 fi
+# Region 2's framework VMs in service: their main SCS starts region 2's
+# Message Server pair (autostart), and the SCSs talk through it: a command
+# sent to r2's main SCS for an application host is forwarded to its owner.
+case $SCENARIO in
+  full|framework|failback)
+    ms_r2_started() {
+      ctl -o json app status ms-r2 ms-r2-b 2>/dev/null | grep -c '"status": "Started"' | grep -qx 2
+    }
+    check "r2's main SCS started r2's Message Server pair" eventually 40 ms_r2_started
+    via_r2() { ctl app restart sample-r2 --via scs-r2 --wait --wait-timeout 20 >/dev/null 2>&1; }
+    check "a command for r2-app-p sent to r2's main SCS is forwarded over it" eventually 40 via_r2 ;;
+esac
 
 touch "$STATE/reader.stop"
 wait "$READER_PID" || true
 READER_PID=""
 READS=$(grep -c '^ok' "$STATE/reads.log" || true)
+PSQL=/usr/lib/postgresql/15/bin/psql
+log_db_r2() {  # TEXT HOST: how many events from HOST with TEXT region 2's Log Database holds
+  "${L[@]}" exec r2-dbms runuser -u postgres -- "$PSQL" -X -At -h "$STATE/r2-dbms/run" -U postgres \
+    -d tandem_log -c "SELECT count(*) FROM log_events WHERE host = '$2' AND strpos(text, '$1') > 0" 2>&1
+}
+if [ "$SCENARIO" != failback ]; then  # (asynchronous there: a loss is allowed and counted)
+  N_R1=$(log_db_r2 "$M1" r1-app-b) N_R2=$(log_db_r2 "$M1" r2-app-b)
+  check "the log events acknowledged before the failure are in region 2's Log Database (r1-app-b: $N_R1, r2-app-b: $N_R2)" \
+    test "$N_R1" -ge 1 -a "$N_R2" -ge 1 2>/dev/null
+fi
+check "the Log Database acknowledged r2-app-b's event about the change made after the failover" \
+  eventually 40 acked_after r2-app-b "$M2"
+logs_has_m2() { ctl logs --from lms-r2 --host r2-app-b --grep "$M2" 2>/dev/null | grep "$M2" >/dev/null; }
+check "tandemctl logs --from lms-r2 shows it" eventually 10 logs_has_m2
+dr_status_has() { { dr status 2>/dev/null || true; } | grep -E "$1" >/dev/null; }
+check "dr status: r2's Log Message Server pair acts on region 2's Log Database" \
+  eventually 20 dr_status_has '^r2 +203\.0\.113\.2[12]:4996 +lms acting +lms-r2(-b)?/[0-9]+ +- +postgres 203\.0\.113\.10:5432/tandem_log'
+case $SCENARIO in
+  full|framework|failback)
+    check "dr status: r2's Message Server pair acts" \
+      eventually 20 dr_status_has '^r2 +203\.0\.113\.1[12]:4997 +ms acting +ms-r2(-b)?/' ;;
+esac
+# Alarms keep being raised: the sample on r2-app-b killed -9 raises
+# framework.application-failed for it (its SCS restarts it, which clears it).
+failed_alarms() {
+  { ctl alarms --from lms-r2 --all 2>/dev/null || true; } | grep -c 'application-failed.*sample-r2-b' || true
+}
+A0=$(failed_alarms)
+kill -9 "$SAMPLE_PID" 2>/dev/null || true
+more_alarms() { [ "$(failed_alarms)" -gt "$A0" ]; }
+check "the sample on r2-app-b killed -9 after the failover raises framework.application-failed" \
+  eventually 40 more_alarms
+
 FAILED=$(grep -c '^FAILED' "$STATE/reads.log" || true)
 echo "reads through the surviving proxies during the failover: $READS ok, $FAILED failed"
 grep '^FAILED' "$STATE/reads.log" | head -5 || true
@@ -288,8 +338,12 @@ case $SCENARIO in
     M3=back-$$-$RANDOM
     check "writes go on with region 1 back" eventually 30 write "$M3"
     sleep 3
-    check "nothing was committed to region 1's fenced DBMS (revision $R1_BEFORE)" \
-      test "$(dbms_revision r1)" = "$R1_BEFORE"
+    R1_AFTER=$(dbms_revision r1)
+    check "nothing was committed to region 1's fenced DBMS (revision $R1_BEFORE, now $R1_AFTER)" \
+      test "$R1_AFTER" = "$R1_BEFORE"
+    if [ "$R1_AFTER" != "$R1_BEFORE" ]; then  # who wrote what, for the failure
+      ctl --server "$MASTERS" history --since $((R1_BEFORE - 3)) --limit 8 2>&1 | sed 's/^/  /' || true
+    fi
     STATUS=$(dr status 2>&1) || true
     check "dr status calls r1's DBMS an old primary with 0 unreplicated revisions (sync)" \
       grep -q "r1's DBMS is an old primary .* with 0 revision(s) r2 never received" <<<"$STATUS"

@@ -83,10 +83,17 @@ check "dr status: r2's masters are down (dormant)" grep -Eq '^r2 +203\.0\.113\.1
 check "dr status: fw-p points at r1" grep -Eq '^fw-p +198\.51\.100\.11 +5 +r1$' <<<"$DR"
 # Either SCS of a pair may act (the configured backup takes over when its
 # partner is slower than takeover_s to start, as under ASan); one of each does.
-check "dr status: one of r1's main SCS pair acts" grep -Eq '^r1 +198\.51\.100\.1[12]:4998 +scs primary +scs-r1(-b)?/1 +- +2 hosts, 4/4 applications Started' <<<"$DR"
-check "dr status: one of r1's application SCS pair acts" grep -Eq '^r1 +198\.51\.100\.2[12]:4998 +scs primary +scs-app-r1(-b)?/1 ' <<<"$DR"
+check "dr status: one of r1's main SCS pair acts" grep -Eq '^r1 +198\.51\.100\.1[12]:4998 +scs primary +scs-r1(-b)?/[0-9]+ +- +2 hosts, 6/6 applications Started' <<<"$DR"
+check "dr status: one of r1's application SCS pair acts" grep -Eq '^r1 +198\.51\.100\.2[12]:4998 +scs primary +scs-app-r1(-b)?/[0-9]+ ' <<<"$DR"
 check "dr status: the other of it follows" grep -Eq '^r1 +198\.51\.100\.2[12]:4998 +scs backup +scs-app-r1(-b)?/' <<<"$DR"
 check "dr status: r2's main SCS is down (dormant)" grep -Eq '^r2 +203\.0\.113\.11:4998 +scs down ' <<<"$DR"
+check "dr status: one of r1's Message Server pair acts" grep -Eq '^r1 +198\.51\.100\.1[12]:4997 +ms acting +ms-r1(-b)?/[1-9]' <<<"$DR"
+check "dr status: r2's Message Servers are down (dormant)" grep -Eq '^r2 +203\.0\.113\.11:4997 +ms down ' <<<"$DR"
+check "dr status: one of r1's Log Message Server pair acts, on the Log Database in r1-dbms" \
+  grep -Eq '^r1 +198\.51\.100\.2[12]:4996 +lms acting +lms-r1(-b)?/[1-9][0-9]* +- +postgres 198\.51\.100\.10:5432/tandem_log, [0-9]+ events' <<<"$DR"
+check "dr status: the other of it is the backup" grep -Eq '^r1 +198\.51\.100\.2[12]:4996 +lms backup +lms-r1(-b)?/' <<<"$DR"
+check "dr status: one of r2's Log Message Server pair acts (r2's application VMs run)" \
+  grep -Eq '^r2 +203\.0\.113\.2[12]:4996 +lms acting +lms-r2(-b)?/' <<<"$DR"
 check "dr status: no warnings" bash -c '! grep -q WARNING' <<<"$DR"
 
 echo "== the management layer"
@@ -97,21 +104,50 @@ check "the main SCS pair shows the master pair Started" \
   grep -Eq '^Started/Started/scs-r1(-b)?$' <<<"$(app_field confserv status)/$(app_field confserv_backup status)/$(app_field confserv scs)"
 check "the sample pair of r1 was started by autostart" \
   test "$(app_field sample-r1 mode)/$(app_field sample-r1-b mode)" = primary/backup
+# Switch the pair to whichever member is the backup now (under load the
+# SCS may already have switched it once, which is the pair working).
+WANT=sample-r2-b OTHER=sample-r2
+[ "$(app_field sample-r2-b mode)" = primary ] && WANT=sample-r2 OTHER=sample-r2-b
 SW=$(ctl app switchover sample-r2 --wait --wait-timeout 20 2>&1) || true
 echo "$SW" | sed 's/^/  /'
-check "tandemctl app switchover: sample-r2-b is now primary" \
-  test "$(app_field sample-r2-b mode)/$(app_field sample-r2 mode)" = primary/backup
+check "tandemctl app switchover: $WANT is now primary" \
+  test "$(app_field "$WANT" mode)/$(app_field "$OTHER" mode)" = primary/backup
 check "the switchover is in the acting SCS's audit with the operator's name" \
   grep -q '"action":"switchover".*"outcome":"allowed".*"who":"person operator"' "$STATE"/r2-app-?/scs-audit.jsonl
+check "the main SCS started r1's Message Server pair (autostart)" \
+  test "$(app_field ms-r1 status)/$(app_field ms-r1-b status)" = Started/Started
+# A command sent to region 1's application SCS for a host region 2's owns:
+# forwarded over the Message Server, carried out and audited by the owner.
+via_r1() { ctl app restart sample-r2 --via scs-app-r1 --wait --wait-timeout 20 >/dev/null 2>&1; }
+check "tandemctl app restart sample-r2 --via scs-app-r1: forwarded to r2's SCS" eventually 30 via_r1
+check "r2's application SCS audited it, naming the forwarding SCS" \
+  grep -Eq '"action":"restart".*"outcome":"allowed".*"peer":"[^"]* via scs-app-r1(-b)?".*"target":"application sample-r2"' "$STATE"/r2-app-?/scs-audit.jsonl
 check "dr status: exit status 0 without warnings" test "$DR_RC" -eq 0
+
+echo "== the Log Message Servers and the Log Database"
+check "the application SCS started r1's Log Message Server pair (autostart)" \
+  test "$(app_field lms-r1 status)/$(app_field lms-r1-b status)" = Started/Started
+logs_have() {  # LMS GREP ARGS...: tandemctl logs --from LMS ARGS... prints a line with GREP
+  local lms=$1 want=$2; shift 2
+  ctl logs --from "$lms" "$@" 2>/dev/null | grep -- "$want" >/dev/null
+}
+check "the samples' configuration events are in the Log Database (message id 1001)" \
+  eventually 30 logs_have lms-r1 sample-app --message-id 1001 --app sample-app
+check "the switchover is in the audit trail there, with the operator's name" \
+  eventually 20 logs_have lms-r2 "person operator" --audit --grep switchover
 
 echo "== a write from ops through the primary reaches region 2's proxy"
 MARK1=one-$$-$RANDOM
-ctl --server fw-p.tandem.test:9000,fw-b.tandem.test:9000 set-option app sample-app lab marker "$MARK1"
+OUT1=$(ctl --server fw-p.tandem.test:9000,fw-b.tandem.test:9000 set-option app sample-app lab marker "$MARK1")
+echo "$OUT1"
+REV1=$(sed -n 's/.* at revision \([0-9]*\).*/\1/p' <<<"$OUT1")
 r2_has() { ctl --server 203.0.113.21:9100 -o json get app sample-app | grep "$1" >/dev/null; }
 check "r2-app-p's proxy serves the write" eventually 10 r2_has "$MARK1"
 check "the sample app on r2-app-b received it" eventually 10 sample_has r2-app-b "$MARK1"
 check "the sample app on r1-app-b received it" eventually 10 sample_has r1-app-b "$MARK1"
+check "the master's audit of the write (revision $REV1) is in the Log Database" \
+  eventually 20 logs_have lms-r1 "person operator" --audit --grep "'sample-app' (dbid 21) at revision $REV1"
+check "the sample on r1-app-b saw its event about it acknowledged" eventually 20 acked_after r1-app-b "$MARK1"
 
 echo "== lab kill r1-app-p"
 "${L[@]}" kill r1-app-p
@@ -122,6 +158,11 @@ b_primary() { [ "$(app_field sample-r1-b mode)" = primary ]; }
 check "with r1-app-p (its primary and the acting SCS) lost, sample-r1-b becomes primary" \
   eventually 30 b_primary
 check "it still has its configuration" sample_has r1-app-b "$MARK1"
+# The lost host raises the framework's alarm; lms-r1 (on r1-app-p) is gone
+# with it, so lms-r1-b takes over the pair and stores it.
+alarm_for() { ctl alarms --from lms-r1 2>/dev/null | grep -E "$1" >/dev/null; }
+check "the alarm framework.lca-unreachable for r1-app-p is raised (lms-r1-b took over)" \
+  eventually 40 alarm_for "framework.lca-unreachable.*r1-app-p"
 MARK2=two-$$-$RANDOM
 ctl --server fw-p.tandem.test:9000,fw-b.tandem.test:9000 set-option app sample-app lab marker "$MARK2"
 check "it receives a change made after the kill (through r1-app-b's proxy)" \
@@ -141,6 +182,29 @@ check "its proxy's port refuses connections (the link is up)" grep -qi "refused\
 "${L[@]}" start r1-app-b >/dev/null
 proxy_b_normal() { ctl --server 198.51.100.22:9100 status 2>/dev/null | grep -E '^proxy mode +normal$' >/dev/null; }
 check "after lab start its proxy is normal again" eventually 15 proxy_b_normal
+
+lms_b_started() { [ "$(app_field lms-r1-b status)" = Started ]; }
+check "its SCS started lms-r1-b again (it acts for the pair: r1-app-p is still down)" \
+  eventually 30 lms_b_started
+
+echo "== synchronous replication degraded: an alarm from the primary master"
+# The Log Database is in the same cluster: with its synchronous standby cut
+# off nothing is acknowledged (nor committed to the Configuration Database),
+# so the master's alarm waits in its buffer and is stored once the standby
+# is back, then cleared by the master's next sample.
+"${L[@]}" cut r2-dbms >/dev/null
+master_says_degraded() { cat "$STATE"/r1-fw-?/logs/confserv*.log 2>/dev/null | grep "synchronous replication is degraded" >/dev/null; }
+check "the primary master sees the synchronous standby gone (its log)" eventually 90 master_says_degraded
+"${L[@]}" uncut r2-dbms >/dev/null
+history_for() { ctl alarms --from lms-r1 --all 2>/dev/null | grep -E "$1" >/dev/null; }
+check "with it back, the primary master's framework.sync-replication-degraded is in the history" \
+  eventually 60 history_for "framework.sync-replication-degraded +confserv"
+no_active() {
+  local out
+  out=$(ctl alarms --from lms-r1 2>/dev/null) || return 1
+  ! grep -E "sync-replication-degraded|log-database-unreachable" >/dev/null <<<"$out"
+}
+check "and neither alarm is active any more" eventually 40 no_active
 
 echo "== lab down"
 PIDS=""
