@@ -8,6 +8,7 @@
 #include <cerrno>
 
 #include "common/at_once.h"
+#include "common/host_port.h"
 
 namespace tandem {
 
@@ -36,6 +37,11 @@ bool TcpAnswers(const std::string& host, const std::string& port, absl::Duration
   }
   freeaddrinfo(found);
   return answered;
+}
+
+bool AddressAnswers(const std::string& address, absl::Duration timeout) {
+  const auto [host, port] = SplitHostPort(address);
+  return port.empty() || TcpAnswers(host, port, timeout);
 }
 
 std::vector<bool> TcpAnswerAll(const std::vector<std::pair<std::string, std::string>>& endpoints,

@@ -16,6 +16,10 @@ namespace tandem {
 //! says what is wrong).
 bool TcpAnswers(const std::string& host, const std::string& port, absl::Duration timeout);
 
+//! The same for "host:port" ("[v6]:port"); true without a port (cannot
+//! tell).
+bool AddressAnswers(const std::string& address, absl::Duration timeout);
+
 //! TcpAnswers for each (host, port), all at once.
 std::vector<bool> TcpAnswerAll(const std::vector<std::pair<std::string, std::string>>& endpoints,
                                absl::Duration timeout);

@@ -220,10 +220,7 @@ class LogServers {
  private:
   bool Answers(size_t i) {
     if (answers_.empty()) answers_.assign(servers_.size(), -1);
-    if (answers_[i] < 0) {
-      const auto [host, port] = SplitHostPort(servers_[i]);
-      answers_[i] = port.empty() || TcpAnswers(host, port, absl::Milliseconds(500)) ? 1 : 0;
-    }
+    if (answers_[i] < 0) answers_[i] = AddressAnswers(servers_[i], absl::Milliseconds(500)) ? 1 : 0;
     return answers_[i] == 1;
   }
 

@@ -17,8 +17,7 @@ namespace {
 
 // A host that is down costs kTcpProbe, not gRPC's timeout.
 absl::Status Probe(const std::string& server) {
-  const auto [host, port] = SplitHostPort(server);
-  if (!port.empty() && !TcpAnswers(host, port, kTcpProbe)) {
+  if (!AddressAnswers(server, kTcpProbe)) {
     return absl::UnavailableError(absl::StrCat(server, " does not accept connections"));
   }
   return absl::OkStatus();

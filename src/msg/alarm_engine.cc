@@ -101,18 +101,23 @@ void AlarmEngine::OnEvents(const std::vector<logdb::LogEvent>& events) {
         absl::Time& c = cancelled_at_[r.name];
         c = std::max(c, e.at);
       }
+      const std::string by = absl::StrCat("event ", e.event_id, " (message ", e.message_id, ")");
+      if (!r.cancel_from_anyone) {
+        auto a = active_.find(Key{r.name, e.application, e.host});
+        if (a == active_.end()) continue;
+        logdb::Alarm cleared = a->second;
+        active_.erase(a);
+        ClearLocked(std::move(cleared), by);
+        continue;
+      }
       for (auto a = active_.begin(); a != active_.end();) {
-        const auto& [condition, application, host] = a->first;
-        const bool from_it =
-            r.cancel_from_anyone || (application == e.application && host == e.host);
-        if (condition != r.name || !from_it) {
+        if (std::get<0>(a->first) != r.name) {
           ++a;
           continue;
         }
         logdb::Alarm cleared = a->second;
         a = active_.erase(a);
-        ClearLocked(std::move(cleared),
-                    absl::StrCat("event ", e.event_id, " (message ", e.message_id, ")"));
+        ClearLocked(std::move(cleared), by);
       }
     }
     for (auto [it, end] = detect.equal_range(e.message_id); it != end; ++it) {

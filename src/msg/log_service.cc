@@ -249,20 +249,13 @@ void LogServiceImpl::Commit() {
         jobs.push_back(std::move(queue_.front()));
         queue_.pop_front();
       }
+      append_started_ = clock_.Now();
     }
     std::vector<logdb::LogEvent> batch;
     for (Job& j : jobs) {
       for (logdb::LogEvent& e : j.events) batch.push_back(std::move(e));
     }
-    {
-      absl::MutexLock lock(&mu_);
-      append_started_ = clock_.Now();
-    }
     absl::StatusOr<logdb::LogStore::Appended> a = store_.Append(batch);
-    {
-      absl::MutexLock lock(&mu_);
-      append_started_ = absl::InfiniteFuture();
-    }
     if (!a.ok()) {
       const std::string error =
           absl::StrCat("the Log Database (", store_.Describe(), ") could not store ", batch.size(),
@@ -271,6 +264,7 @@ void LogServiceImpl::Commit() {
       {
         absl::MutexLock lock(&mu_);
         last_store_error_ = error;
+        append_started_ = absl::InfiniteFuture();
       }
       if (options_.alarms != nullptr) {
         options_.alarms->StoreFailed(options_.application, options_.host, error);
@@ -293,6 +287,7 @@ void LogServiceImpl::Commit() {
     size_t at = 0;
     absl::MutexLock lock(&mu_);
     last_store_error_.clear();
+    append_started_ = absl::InfiniteFuture();
     for (Job& j : jobs) {
       int64_t stored = 0;
       for (size_t k = 0; k < j.events.size(); ++k) stored += a->seqs[at + k] != 0 ? 1 : 0;
@@ -378,7 +373,7 @@ void LogServiceImpl::Maintain(bool acting) {
     started = append_started_;
   }
   const absl::Duration running = clock_.Now() - started;
-  if (running >= absl::Seconds(2)) {
+  if (running >= AlarmEngine::kStoreAlarmAfter) {
     options_.alarms->StoreFailed(
         options_.application, options_.host,
         absl::StrCat("an append to the Log Database (", store_.Describe(),

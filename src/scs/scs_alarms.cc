@@ -21,6 +21,17 @@ std::string HeldPair(const std::string& alarm) {
   return alarm.substr(sizeof(kPrefix) - 1, slash - (sizeof(kPrefix) - 1));
 }
 
+FrameworkEvent GaveUp(const AppView& v) {
+  return {v.name, v.host, client::LogLevel::kAlarm, fm::kGaveUpRestarting,
+          absl::StrCat(v.name, " on ", v.host, ": ", v.reason, "; `tandemctl app start ", v.name,
+                       "` tries again")};
+}
+
+FrameworkEvent Started(const AppView& v) {
+  return {v.name, v.host, client::LogLevel::kStandard, fm::kApplicationStarted,
+          absl::StrCat(v.name, " on ", v.host, " is Started")};
+}
+
 }  // namespace
 
 std::vector<FrameworkEvent> FrameworkEventsBetween(const ScsServer::Picture& before,
@@ -43,14 +54,9 @@ std::vector<FrameworkEvent> FrameworkEventsBetween(const ScsServer::Picture& bef
           {v.name, v.host, client::LogLevel::kAlarm, fm::kApplicationFailed,
            absl::StrCat(v.name, " on ", v.host, " exited while it should run: ", v.last_exit)});
     }
-    if (v.gave_up && !b.gave_up) {
-      out.push_back({v.name, v.host, client::LogLevel::kAlarm, fm::kGaveUpRestarting,
-                     absl::StrCat(v.name, " on ", v.host, ": ", v.reason, "; `tandemctl app start ",
-                                  v.name, "` tries again")});
-    }
+    if (v.gave_up && !b.gave_up) out.push_back(GaveUp(v));
     if (v.status == AppStatus::kStarted && b.status != AppStatus::kStarted) {
-      out.push_back({v.name, v.host, client::LogLevel::kStandard, fm::kApplicationStarted,
-                     absl::StrCat(v.name, " on ", v.host, " is Started")});
+      out.push_back(Started(v));
     }
     if (v.mode == cv1::HA_MODE_PRIMARY && b.mode == cv1::HA_MODE_BACKUP) {
       out.push_back({v.name, v.host, client::LogLevel::kAlarm, fm::kSwitchover,
@@ -109,12 +115,9 @@ std::vector<FrameworkEvent> FrameworkEventsOfState(const ScsServer::Picture& now
   }
   for (const AppView& v : now.apps) {
     if (v.gave_up) {
-      out.push_back({v.name, v.host, client::LogLevel::kAlarm, fm::kGaveUpRestarting,
-                     absl::StrCat(v.name, " on ", v.host, ": ", v.reason, "; `tandemctl app start ",
-                                  v.name, "` tries again")});
+      out.push_back(GaveUp(v));
     } else if (v.status == AppStatus::kStarted) {
-      out.push_back({v.name, v.host, client::LogLevel::kStandard, fm::kApplicationStarted,
-                     absl::StrCat(v.name, " on ", v.host, " is Started")});
+      out.push_back(Started(v));
     }
   }
   for (const std::string& a : now.alarms) {
