@@ -15,7 +15,7 @@ if [ "${SKIP_SANITIZERS:-0}" != 1 ]; then
   BUILD_DIR=build-asan BUILD_TYPE=Debug bash scripts/build.sh -DTANDEM_WERROR=ON -DTANDEM_SANITIZE=ON \
     -DTANDEM_BUILD_BENCH=OFF
   (cd build-asan && ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1 \
-    LSAN_OPTIONS=suppressions=$PWD/../scripts/lsan.supp \
+    LSAN_OPTIONS=suppressions=$PWD/../scripts/lsan.supp:print_suppressions=0 \
     ctest --output-on-failure -j2 --timeout 600 -LE release_only)
 fi
 echo "test.sh: all tests passed in $(( $(date +%s) - start )) s"
