@@ -562,7 +562,10 @@ absl::Status RunHostStatus(CommandContext& ctx, const ScsClientFactory& factory,
                    {"lca", h.lca_up() ? "up" : "unreachable"},
                    {"since", Since(h.since())},
                    {"applications", h.applications()},
-                   {"running", h.running()}});
+                   {"running", h.running()},
+                   {"warnings", std::vector<std::string>(h.warnings().begin(), h.warnings().end())},
+                   {"certificate",
+                    std::vector<std::string>(h.certificate().begin(), h.certificate().end())}});
     }
     ctx.out() << j.dump(2) << "\n";
   } else {
@@ -572,6 +575,13 @@ absl::Status RunHostStatus(CommandContext& ctx, const ScsClientFactory& factory,
                 std::to_string(h.applications()), std::to_string(h.running())});
     }
     t.Print(ctx.out());
+    // What an LCA says is wrong with itself, under the table.
+    for (const auto& h : hosts) {
+      for (const auto& w : h.warnings()) ctx.out() << "warning: " << h.name() << ": " << w << "\n";
+      for (const auto& c : h.certificate()) {
+        ctx.out() << "warning: " << h.name() << ": " << c << "\n";
+      }
+    }
   }
   if (!problems.empty()) return absl::UnavailableError(absl::StrJoin(problems, "; "));
   if (!name.empty() && hosts.empty()) {
@@ -636,7 +646,10 @@ void AddScsCommands(CLI::App& app, CommandContext& ctx, const ScsClientFactory& 
   hosts->require_subcommand(1);
   auto host_name = std::make_shared<std::string>();
   CLI::App* hs = hosts->add_subcommand(
-      "status", "Each host's SCS, whether its LCA answers, and how many of its applications run");
+      "status",
+      "Each host's SCS, whether its LCA answers, and how many of its applications run; under "
+      "the table a 'warning:' line for what an LCA says is wrong with itself (a certificate "
+      "that expires within 30 days, a feature it cannot use)");
   hs->add_option("NAME", *host_name, "a Host (NAME|DBID); none: every host an SCS owns");
   hs->footer("Examples:\n  tandemctl host status\n  tandemctl host status r1-app-p");
   hs->callback([&ctx, &factory, action, host_name] {

@@ -94,7 +94,7 @@ absl::Status RunLca(const LcaConfig& config, const std::string& self_dir) {
   }
 
   net::TlsStatus tls_status(config.tls);
-  net::LcaServiceImpl service(agent);
+  net::LcaServiceImpl service(agent, [&tls_status] { return tls_status.CertificateAlarms(); });
   TANDEM_ASSIGN_OR_RETURN(
       auto server,
       net::GrpcServer::Start(config.listen, {&service}, {.tls = config.tls, .reflection = true}));

@@ -37,6 +37,20 @@ std::vector<AlarmRule> BuiltInAlarmRules() {
        .detect = fm::kSyncDegraded,
        .cancel = fm::kSyncRestored,
        .cancel_from_anyone = true},  // the primary now says so, whichever master raised it
+      {.name = "framework.certificate-expiring",
+       .category = "major",
+       .detect = fm::kCertificateExpiring,
+       .cancel = fm::kCertificateRenewed},
+      {.name = "framework.split-brain",
+       .category = "critical",
+       .detect = fm::kSplitBrain,
+       .cancel = fm::kSplitBrainResolved,
+       .cancel_from_anyone = true},  // an SCS that took over may say it is resolved
+      {.name = "framework.scs-split-brain",
+       .category = "major",
+       .detect = fm::kScsDeposed,
+       .cancel = 0,
+       .timeout = absl::Minutes(30)},
   };
 }
 

@@ -88,6 +88,7 @@ void LcaLink::Watch() {
         absl::MutexLock lock(&shared_->mu);
         shared_->last_heard = absl::Now();
       }
+      if (ev.has_health() && events_.health) events_.health(host_, ev.health());
       if (!ev.initial() && ev.processes().empty()) continue;  // the LCA's "still here"
       if (ev.initial()) {
         up = true;

@@ -29,6 +29,9 @@ using LcaCommand =
 struct LcaEvents {
   std::function<void(const std::string& host, std::vector<cv1::ProcessStatus> picture)> up;
   std::function<void(const std::string& host, cv1::ProcessStatus status)> status;
+  //! What the LCA says about itself: in its first event, then when it
+  //! changes. May be null.
+  std::function<void(const std::string& host, cv1::LcaHealth health)> health;
   //! The stream broke, or the LCA was silent for longer than the link's
   //! silence limit; `last_heard` is when its last message came.
   std::function<void(const std::string& host, const std::string& why, absl::Time last_heard)> down;

@@ -74,6 +74,15 @@ grpc::Status LcaServiceImpl::GetStatus(grpc::ServerContext* ctx, const cv1::GetS
   return grpc::Status::OK;
 }
 
+cv1::LcaHealth LcaServiceImpl::Health() {
+  cv1::LcaHealth h;
+  for (std::string& w : *agent_.Status("").mutable_warnings()) h.add_warnings(std::move(w));
+  if (certificate_) {
+    for (std::string& c : certificate_()) h.add_certificate(std::move(c));
+  }
+  return h;
+}
+
 void LcaServiceImpl::Shutdown() {
   absl::MutexLock lock(&mu_);
   shutting_down_ = true;
@@ -94,6 +103,9 @@ grpc::Status LcaServiceImpl::WatchStatus(grpc::ServerContext* ctx,
   first.set_initial(true);
   cv1::GetStatusResponse now = agent_.Status();
   for (auto& p : *now.mutable_processes()) *first.add_processes() = std::move(p);
+  *first.mutable_health() = Health();
+  std::string health_sent = first.health().SerializeAsString();
+  absl::Time health_at = absl::Now();
   bool ok = writer->Write(first);
   while (ok && !ctx->IsCancelled()) {
     {
@@ -114,6 +126,16 @@ grpc::Status LcaServiceImpl::WatchStatus(grpc::ServerContext* ctx,
     // that the SCS knows when it last heard from it to within a quarter second.
     cv1::StatusEvent ev;
     for (auto& p : next) *ev.add_processes() = std::move(p);
+    // Its health, when it changed (looked at once a second; the certificate
+    // file is read at most once a minute).
+    if (absl::Now() - health_at >= absl::Seconds(1)) {
+      health_at = absl::Now();
+      cv1::LcaHealth h = Health();
+      if (std::string bytes = h.SerializeAsString(); bytes != health_sent) {
+        health_sent = std::move(bytes);
+        *ev.mutable_health() = std::move(h);
+      }
+    }
     ok = writer->Write(ev);
   }
   agent_.Unsubscribe(id);

@@ -5,6 +5,9 @@
 #pragma once
 
 #include <atomic>
+#include <functional>
+#include <string>
+#include <vector>
 
 #include "lca/agent.h"
 #include "tandem/control/v1/lca.grpc.pb.h"
@@ -13,7 +16,11 @@ namespace tandem::net {
 
 class LcaServiceImpl final : public control::v1::LocalControl::Service {
  public:
-  explicit LcaServiceImpl(lca::Agent& agent) : agent_(agent) {}
+  //! `certificate` says what is wrong with the LCA's certificate
+  //! (TlsStatus::CertificateAlarms); null: nothing.
+  explicit LcaServiceImpl(lca::Agent& agent,
+                          std::function<std::vector<std::string>()> certificate = nullptr)
+      : agent_(agent), certificate_(std::move(certificate)) {}
   //! Ends open WatchStatus streams (before the server shuts down).
   void Shutdown();
   int64_t refused_calls() const { return refused_.load(); }
@@ -32,8 +39,10 @@ class LcaServiceImpl final : public control::v1::LocalControl::Service {
  private:
   //! OK when the caller is an owner; the refusal (and a log line) otherwise.
   grpc::Status Authorize(grpc::ServerContext* ctx, const char* call);
+  control::v1::LcaHealth Health();
 
   lca::Agent& agent_;
+  const std::function<std::vector<std::string>()> certificate_;
   std::atomic<int64_t> refused_{0};
   absl::Mutex mu_;
   bool shutting_down_ ABSL_GUARDED_BY(mu_) = false;

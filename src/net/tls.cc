@@ -105,6 +105,11 @@ std::vector<std::string> TlsStatus::Alarms() {
   return alarms_;
 }
 
+std::vector<std::string> TlsStatus::CertificateAlarms() {
+  if (tls_.plaintext) return {};
+  return Alarms();
+}
+
 absl::StatusOr<std::string> TlsStatus::Recheck() {
   if (tls_.plaintext) return std::string("plaintext: no certificate files to read");
   if (absl::Status st = pki::CheckIdentity(tls_.cert, tls_.key, tls_.ca); !st.ok()) return st;

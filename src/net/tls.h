@@ -44,6 +44,8 @@ class TlsStatus {
  public:
   explicit TlsStatus(TlsFiles tls) : tls_(std::move(tls)) {}
   std::vector<std::string> Alarms();
+  //! Alarms() about the certificate only (none for plaintext).
+  std::vector<std::string> CertificateAlarms();
   //! Checks the files now (SIGHUP): a line for the log, or what is wrong.
   absl::StatusOr<std::string> Recheck();
 

@@ -127,6 +127,10 @@ void Controller::OnLcaDown(const std::string& host, absl::Time last_heard) {
   h.seen = true;
 }
 
+void Controller::OnLcaHealth(const std::string& host, const cv1::LcaHealth& health) {
+  hosts_[host].health = health;
+}
+
 void Controller::OnCommandFailed(const Command& command, const absl::Status& why) {
   auto it = runtime_.find(command.application());
   if (it == runtime_.end()) return;
@@ -531,6 +535,10 @@ AppView Controller::View(const std::string& app) const {
     v.mode_epoch = p->mode_epoch();
     if (!p->reason().empty()) v.reason = p->reason();
   }
+  for (const auto& [first, p] : pairs_) {
+    if (p.first == app) v.partner = p.second;
+    if (p.second == app) v.partner = p.first;
+  }
   auto h = hosts_.find(a.host);
   if (v.status == AppStatus::kUnknown && h != hosts_.end()) v.since = h->second.down_since;
   if (auto rt = runtime_.find(app); rt != runtime_.end()) {
@@ -571,6 +579,9 @@ std::vector<HostView> Controller::HostViews(const std::vector<std::string>& owne
     v.up = h->second.up;
     v.since = h->second.up ? h->second.up_since : h->second.down_since;
     if (!v.up) v.running = 0;
+    const cv1::LcaHealth& health = h->second.health;
+    v.warnings.assign(health.warnings().begin(), health.warnings().end());
+    v.certificate.assign(health.certificate().begin(), health.certificate().end());
   }
   std::vector<HostView> list;
   for (auto& [name, v] : out) list.push_back(std::move(v));

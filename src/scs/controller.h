@@ -77,6 +77,8 @@ struct AppView {
   bool gave_up = false;
   //! It should run (autostart or an operator's start; not given up).
   bool wanted = false;
+  //! The other member of its HA pair, if it is in one.
+  std::string partner;
 };
 
 struct HostView {
@@ -86,6 +88,9 @@ struct HostView {
   absl::Time since = absl::InfinitePast();
   int applications = 0;
   int running = 0;
+  //! What its LCA said last about itself (cv1::LcaHealth).
+  std::vector<std::string> warnings;
+  std::vector<std::string> certificate;
 };
 
 struct Command {
@@ -132,6 +137,8 @@ class Controller {
   //! The LCA's stream broke or it does not answer; the grace period runs
   //! from `last_heard` (when it was last heard from; default: now).
   void OnLcaDown(const std::string& host, absl::Time last_heard = absl::InfinitePast());
+  //! What an LCA says about itself (kept while it is unreachable).
+  void OnLcaHealth(const std::string& host, const cv1::LcaHealth& health);
   //! A command could not be carried out (an RPC error); the next Tick retries.
   void OnCommandFailed(const Command& command, const absl::Status& why);
 
@@ -163,6 +170,7 @@ class Controller {
     absl::Time down_since = absl::InfinitePast();
     absl::Time up_since = absl::InfinitePast();
     std::map<std::string, cv1::ProcessStatus> processes;
+    cv1::LcaHealth health;
   };
   struct Runtime {
     bool known = false;  // autostart decided

@@ -57,6 +57,8 @@ cv1::HostState HostStateOf(const HostView& h, const std::string& scs) {
   s.set_applications(h.applications);
   s.set_running(h.running);
   s.set_scs(scs);
+  for (const std::string& w : h.warnings) s.add_warnings(w);
+  for (const std::string& c : h.certificate) s.add_certificate(c);
   return s;
 }
 

@@ -5,6 +5,7 @@
 
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
+#include "common/host_port.h"
 #include "spdlog/spdlog.h"
 
 namespace tandem::scs {
@@ -33,6 +34,41 @@ FrameworkEvent Started(const AppView& v) {
 }
 
 }  // namespace
+
+std::vector<FrameworkEvent> SplitBrainWatch::Step(const ScsServer::Picture& now, absl::Time at) {
+  std::map<std::string, const AppView*> by_name;
+  for (const AppView& v : now.apps) by_name[v.name] = &v;
+  auto primary = [](const AppView& v) { return v.pid != 0 && v.mode == cv1::HA_MODE_PRIMARY; };
+  std::set<std::string> both;
+  std::vector<FrameworkEvent> out;
+  for (const AppView& v : now.apps) {
+    if (v.partner.empty() || v.name > v.partner || !primary(v)) continue;
+    auto p = by_name.find(v.partner);
+    if (p == by_name.end() || !primary(*p->second)) continue;
+    both.insert(v.name);
+    const absl::Time since = since_.emplace(v.name, at).first->second;
+    if (at - since < hold_ || !raised_.insert(v.name).second) continue;
+    const AppView& w = *p->second;
+    out.push_back({v.name, "", client::LogLevel::kAlarm, fm::kSplitBrain,
+                   absl::StrCat("split brain: both members of the HA pair ", v.name, "/", w.name,
+                                " run as primary (", v.name, " on ", v.host, " epoch ",
+                                v.mode_epoch, ", ", w.name, " on ", w.host, " epoch ", w.mode_epoch,
+                                ") for ", absl::FormatDuration(at - since))});
+  }
+  for (auto it = since_.begin(); it != since_.end();) {
+    it = both.contains(it->first) ? std::next(it) : since_.erase(it);
+  }
+  for (auto it = raised_.begin(); it != raised_.end();) {
+    if (both.contains(*it)) {
+      ++it;
+      continue;
+    }
+    out.push_back({*it, "", client::LogLevel::kStandard, fm::kSplitBrainResolved,
+                   absl::StrCat("the HA pair of ", *it, " has one primary again")});
+    it = raised_.erase(it);
+  }
+  return out;
+}
 
 std::vector<FrameworkEvent> FrameworkEventsBetween(const ScsServer::Picture& before,
                                                    const ScsServer::Picture& after) {
@@ -82,11 +118,16 @@ std::vector<FrameworkEvent> FrameworkEventsBetween(const ScsServer::Picture& bef
                      absl::StrCat("HA pair of ", p, " switches over automatically again")});
     }
   }
-  std::map<std::string, bool> up;
-  for (const HostView& h : before.hosts) up[h.name] = h.up;
+  std::map<std::string, const HostView*> host_was;
+  for (const HostView& h : before.hosts) host_was[h.name] = &h;
   for (const HostView& h : after.hosts) {
-    auto it = up.find(h.name);
-    if (it == up.end() || it->second == h.up) continue;
+    auto it = host_was.find(h.name);
+    if (it == host_was.end()) continue;
+    for (FrameworkEvent& e :
+         CertificateEvents("", h.name, it->second->certificate, h.certificate)) {
+      out.push_back(std::move(e));
+    }
+    if (it->second->up == h.up) continue;
     if (!h.up) {
       out.push_back({"", h.name, client::LogLevel::kAlarm, fm::kLcaUnreachable,
                      absl::StrCat("the LCA of ", h.name,
@@ -112,6 +153,13 @@ std::vector<FrameworkEvent> FrameworkEventsOfState(const ScsServer::Picture& now
       out.push_back({"", h.name, client::LogLevel::kStandard, fm::kLcaReachable,
                      absl::StrCat("the LCA of ", h.name, " answers")});
     }
+    // Expiring, or (an LCA that answers) fine: a certificate renewed while
+    // no SCS acted clears what was raised.
+    if (!h.certificate.empty() || h.up) {
+      for (FrameworkEvent& e : CertificateEvents("", h.name, h.certificate)) {
+        out.push_back(std::move(e));
+      }
+    }
   }
   for (const AppView& v : now.apps) {
     if (v.gave_up) {
@@ -128,10 +176,13 @@ std::vector<FrameworkEvent> FrameworkEventsOfState(const ScsServer::Picture& now
   return out;
 }
 
-ScsAlarmReporter::ScsAlarmReporter(ScsServer& server, client::Logger& log, absl::Duration settle)
+ScsAlarmReporter::ScsAlarmReporter(ScsServer& server, client::Logger& log, absl::Duration settle,
+                                   std::function<std::vector<std::string>()> own_certificate)
     : server_(server),
       log_(log),
       settle_(settle),
+      own_certificate_(std::move(own_certificate)),
+      host_(ThisHost()),
       thread_(absl::Milliseconds(500), [this] { Tick(); }) {}
 
 void ScsAlarmReporter::Log(const std::vector<FrameworkEvent>& events) {
@@ -146,12 +197,31 @@ void ScsAlarmReporter::Log(const std::vector<FrameworkEvent>& events) {
 
 void ScsAlarmReporter::Tick() {
   ScsServer::Picture now = server_.Snapshot();
+  const std::string& me = now.info.application();
+  if (own_certificate_) {
+    std::vector<std::string> own = own_certificate_();
+    // At the start "renewed" when it is fine: clears an alarm raised before
+    // a restart with a new certificate.
+    Log(own_said_.has_value() ? CertificateEvents(me, host_, *own_said_, own)
+                              : CertificateEvents(me, host_, own));
+    own_said_ = std::move(own);
+  }
+  if (now.deposed > deposed_said_) {
+    deposed_said_ = now.deposed;
+    Log({{me, host_, client::LogLevel::kAlarm, fm::kScsDeposed,
+          absl::StrCat("split brain: ", me,
+                       " acted while another SCS of its pair acted with a "
+                       "newer epoch, and stepped down (",
+                       now.deposed_why, ")")}});
+  }
   if (now.info.role() != control::v1::SCS_ROLE_PRIMARY) {
     last_.reset();
     acting_since_ = absl::InfiniteFuture();
     state_said_ = false;
+    split_.Reset();
     return;
   }
+  Log(split_.Step(now, absl::Now()));
   if (acting_since_ == absl::InfiniteFuture()) acting_since_ = absl::Now();
   if (last_.has_value()) Log(FrameworkEventsBetween(*last_, now));
   // What a partner that died with its host could not say: once this SCS

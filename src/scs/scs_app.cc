@@ -13,6 +13,7 @@
 #include "net/access_check.h"
 #include "net/grpc_server.h"
 #include "net/scs_service.h"
+#include "net/tls.h"
 #include "scs/audit_log.h"
 #include "scs/operator_api.h"
 #include "scs/pair_backends.h"
@@ -143,8 +144,12 @@ absl::Status RunScs(const ScsConfig& config) {
                  absl::StrJoin(config.message_servers, ", "), kScsChannel);
   }
   // What happens, to the Log Message Server: the framework's alarms.
+  net::TlsStatus tls_status(config.tls);
   std::unique_ptr<ScsAlarmReporter> reporter;
-  if (log != nullptr) reporter = std::make_unique<ScsAlarmReporter>(server, *log);
+  if (log != nullptr) {
+    reporter = std::make_unique<ScsAlarmReporter>(
+        server, *log, absl::Seconds(8), [&tls_status] { return tls_status.CertificateAlarms(); });
+  }
   net::ScsServiceImpl service(ops);
   std::unique_ptr<net::GrpcServer> listener;
   if (!config.listen.empty()) {

@@ -109,6 +109,8 @@ ScsServer::Picture ScsServer::Snapshot() {
   p.apps = views_;
   p.hosts = host_views_;
   p.alarms = alarms_;
+  p.deposed = deposed_;
+  p.deposed_why = deposed_why_;
   return p;
 }
 
@@ -223,6 +225,14 @@ void ScsServer::Rebuild() {
     events.status = [this](const std::string& h, cv1::ProcessStatus s) {
       Post([this, h, s = std::move(s)] { controller_.OnLcaStatus(h, s); });
     };
+    events.health = [this](const std::string& h, cv1::LcaHealth health) {
+      Post([this, h, health = std::move(health)] {
+        for (const std::string& c : health.certificate()) {
+          spdlog::warn("scs: the LCA of {}: {}", h, c);
+        }
+        controller_.OnLcaHealth(h, health);
+      });
+    };
     events.down = [this](const std::string& h, const std::string& why, absl::Time last_heard) {
       Post([this, h, why, last_heard] {
         spdlog::warn("scs: the LCA of {} is unreachable: {}", h, why);
@@ -239,7 +249,13 @@ void ScsServer::Rebuild() {
                      why.message());
         if (role_ != nullptr && absl::IsFailedPrecondition(why) &&
             absl::StrContains(why.message(), "no longer the primary SCS")) {
+          const bool was_acting = role_->acting();
           role_->Deposed(std::string(why.message()));
+          if (was_acting) {
+            absl::MutexLock lock(&mu_);
+            ++deposed_;
+            deposed_why_ = absl::StrCat("the LCA of ", h, ": ", why.message());
+          }
         }
         controller_.OnCommandFailed(c, why);
       });

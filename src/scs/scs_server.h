@@ -62,6 +62,10 @@ class ScsServer {
     std::vector<HostView> hosts;
     std::vector<std::string> alarms;
     control::v1::ScsInfo info;
+    //! How often an LCA's refusal showed that another SCS of the pair acts
+    //! with a newer epoch (this one stepped down), and the last refusal.
+    int64_t deposed = 0;
+    std::string deposed_why;
   };
   Picture Snapshot();
   //! Carries out an operator's action for `apps` on the loop thread and
@@ -99,6 +103,8 @@ class ScsServer {
   bool acting_ ABSL_GUARDED_BY(mu_) = false;
   int64_t epoch_ ABSL_GUARDED_BY(mu_) = 0;
   int hosts_ ABSL_GUARDED_BY(mu_) = 0;
+  int64_t deposed_ ABSL_GUARDED_BY(mu_) = 0;
+  std::string deposed_why_ ABSL_GUARDED_BY(mu_);
   std::thread loop_;
 };
 

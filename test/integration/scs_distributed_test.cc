@@ -17,6 +17,7 @@
 #include "gtest/gtest.h"
 #include "net/scs_service.h"
 #include "net/tls.h"
+#include "pki/pki.h"
 #include "tandem/config/client.h"
 #include "tandem/msg/v1/log.grpc.pb.h"
 #include "testing/lca_process.h"
@@ -205,9 +206,40 @@ TEST_F(ScsDistributedTest, TheScsRaisesTheFrameworksAlarmsOnTheLogMessageServer)
   ASSERT_TRUE(
       WaitUntil([&] { return active().count("framework.lca-unreachable scs-2") == 1; }, 30));
   EXPECT_EQ(active()["framework.lca-unreachable scs-2"].host(), "h2");
+  // Back with a certificate that expires in 10 days: cleared, and the
+  // certificate raised for its host (the LCA says so in its status stream).
+  pki::IssueOptions soon;
+  soon.dir = TestPki::Get().dir() + "/ca";
+  soon.name = "lca";
+  soon.out_dir = tmp_.file("soon");
+  soon.ip_addresses = {"127.0.0.1"};
+  soon.days = 10;
+  ASSERT_TRUE(pki::Issue(soon).ok());
+  LcaOptions lo;
+  lo.host = "h2";
+  lo.config_servers = {at()};
+  lo.listen = absl::StrCat("127.0.0.1:", lca_port_[2]);
+  lo.tls = TlsFiles{pki::CertPath(soon.out_dir, "lca"), pki::KeyPath(soon.out_dir, "lca"),
+                    TestPki::Get().ca(), false};
+  lca_[2] = std::make_unique<LcaProcess>(lo);
   lca_[2]->Start();
   ASSERT_TRUE(
       WaitUntil([&] { return active().count("framework.lca-unreachable scs-2") == 0; }, 30));
+  ASSERT_TRUE(
+      WaitUntil([&] { return active().count("framework.certificate-expiring scs-2") == 1; }, 30))
+      << scs_[2]->Log();
+  msg::v1::Alarm expiring = active()["framework.certificate-expiring scs-2"];
+  EXPECT_EQ(expiring.host(), "h2");
+  EXPECT_EQ(expiring.category(), "major");
+  EXPECT_THAT(expiring.text(), HasSubstr("expires in"));
+  EXPECT_EQ(active().count("framework.certificate-expiring scs-1"), 0u) << "h1's is fine";
+  absl::StatusOr<cv1::ScsStatusResponse> hosts = Client(2, admin_).Status({});
+  ASSERT_TRUE(hosts.ok()) << hosts.status();
+  bool shown = false;
+  for (const cv1::HostState& h : hosts->hosts()) {
+    if (h.name() == "h2") shown = h.certificate_size() == 1;
+  }
+  EXPECT_TRUE(shown) << "the SCS shows the LCA's certificate";
 }
 
 // The audit trail in the Log Database: the master's committed writes (sent

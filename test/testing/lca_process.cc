@@ -9,6 +9,7 @@
 namespace tandem::testing {
 
 LcaProcess::LcaProcess(LcaOptions options) : DaemonProcess("lca", options.listen) {
+  if (options.tls.has_value()) UseTls(*options.tls);
   std::ofstream toml(config_path());
   toml << "[lca]\nhost = \"" << options.host << "\"\nlisten = \"" << options.listen
        << "\"\nport_file = \"" << port_file() << "\"\napplication = \"lca\"\nstate_dir = \""

@@ -4,6 +4,7 @@
 #pragma once
 
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -20,6 +21,8 @@ struct LcaOptions {
   std::string listen = "127.0.0.1:0";
   //! Appended to the bootstrap file (e.g. [[lca.service]] blocks).
   std::string extra_toml;
+  //! Its certificate files; unset: the test CA's for "lca".
+  std::optional<TlsFiles> tls;
 };
 
 class LcaProcess : public DaemonProcess {

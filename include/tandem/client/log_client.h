@@ -43,6 +43,16 @@ inline constexpr int64_t kLcaReachable = 2'000'000'008;
 //! The primary master: a synchronous standby does not stream / all do.
 inline constexpr int64_t kSyncDegraded = 2'000'000'009;
 inline constexpr int64_t kSyncRestored = 2'000'000'010;
+//! A certificate (a daemon's, or an LCA's as its SCS hears) expires within
+//! 30 days or has expired / is fine again.
+inline constexpr int64_t kCertificateExpiring = 2'000'000'011;
+inline constexpr int64_t kCertificateRenewed = 2'000'000'012;
+//! Both members of an HA pair run as primary / no longer.
+inline constexpr int64_t kSplitBrain = 2'000'000'013;
+inline constexpr int64_t kSplitBrainResolved = 2'000'000'014;
+//! An SCS that acted found another SCS of its pair acting with a newer
+//! epoch (an LCA refused its command): both had acted at once.
+inline constexpr int64_t kScsDeposed = 2'000'000'015;
 //! The audit trail (`tandemctl logs --audit`: ids kAuditFirst..kAuditLast).
 inline constexpr int64_t kAuditFirst = 2'000'001'000;
 inline constexpr int64_t kAuditConfigChange = 2'000'001'001;  // a master committed a write
