@@ -63,8 +63,7 @@ BusOptions Cleaned(BusOptions o) {
 }
 
 void Prepare(const BusOptions& o, grpc::ClientContext& ctx) {
-  if (!o.token.empty()) ctx.AddMetadata(config::kAuthorizationMetadataKey, "Bearer " + o.token);
-  if (!o.claimed.empty()) ctx.AddMetadata(config::kClaimedMetadataKey, o.claimed);
+  net::AddCallerMetadata(ctx, o.token, o.claimed);
 }
 
 // Refusals that another server or a retry cannot mend.

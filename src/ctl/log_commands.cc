@@ -193,8 +193,7 @@ class LogServers {
         continue;
       }
       grpc::ClientContext ctx;
-      if (!token_.empty()) ctx.AddMetadata(config::kAuthorizationMetadataKey, "Bearer " + token_);
-      ctx.AddMetadata(config::kClaimedMetadataKey, claimed_);
+      net::AddCallerMetadata(ctx, token_, claimed_);
       ctx.set_deadline(absl::ToChronoTime(absl::Now() + timeout_));
       grpc::Status st = call(*stubs_[i], ctx);
       if (st.ok()) {

@@ -40,10 +40,7 @@ absl::StatusOr<MsgServerAnswer> AskMsgServer(const std::string& server,
   co.tls = access.tls;
   std::shared_ptr<grpc::Channel> channel = net::MakeChannel(server, co);
   auto call = [&](grpc::ClientContext& ctx) {
-    if (!access.token.empty()) {
-      ctx.AddMetadata(config::kAuthorizationMetadataKey, "Bearer " + access.token);
-    }
-    ctx.AddMetadata(config::kClaimedMetadataKey, "tandemctl-dr");
+    net::AddCallerMetadata(ctx, access.token, "tandemctl-dr");
     ctx.set_deadline(absl::ToChronoTime(absl::Now() + absl::Milliseconds(1500)));
   };
   MsgServerAnswer out;

@@ -4,6 +4,7 @@
 #include "grpcpp/security/credentials.h"
 #include "grpcpp/support/channel_arguments.h"
 #include "net/tls.h"
+#include "tandem/config/client.h"
 
 namespace tandem::net {
 
@@ -19,6 +20,12 @@ std::shared_ptr<grpc::Channel> MakeChannel(const std::string& target,
   // Each channel gets its own TCP connection (benchmarks open many clients).
   args.SetInt(GRPC_ARG_USE_LOCAL_SUBCHANNEL_POOL, 1);
   return grpc::CreateCustomChannel(target, MakeChannelCredentials(options.tls), args);
+}
+
+void AddCallerMetadata(grpc::ClientContext& ctx, const std::string& token,
+                       const std::string& claimed) {
+  if (!token.empty()) ctx.AddMetadata(config::kAuthorizationMetadataKey, "Bearer " + token);
+  if (!claimed.empty()) ctx.AddMetadata(config::kClaimedMetadataKey, claimed);
 }
 
 }  // namespace tandem::net

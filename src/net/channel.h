@@ -6,6 +6,7 @@
 #include <string>
 
 #include "grpcpp/channel.h"
+#include "grpcpp/client_context.h"
 #include "tandem/tls_files.h"
 
 namespace tandem::net {
@@ -23,5 +24,11 @@ struct ChannelOptions {
 //! A channel to "host:port" with the options' credentials.
 std::shared_ptr<grpc::Channel> MakeChannel(const std::string& target,
                                            const ChannelOptions& options = {});
+
+//! Who calls: `token` as "authorization: Bearer TOKEN" and `claimed` (the
+//! name the caller claims, for logs and rate limits) as x-tandem-claimed;
+//! either is left out when empty.
+void AddCallerMetadata(grpc::ClientContext& ctx, const std::string& token,
+                       const std::string& claimed = "");
 
 }  // namespace tandem::net

@@ -150,7 +150,7 @@ class GrpcConfigClient final : public config::ConfigClient {
   void Prepare(grpc::ClientContext* ctx, absl::Duration timeout) {
     if (timeout != absl::InfiniteDuration()) ctx->set_deadline(Deadline(timeout));
     if (!session_id_.empty()) ctx->AddMetadata(kSessionMetadataKey, session_id_);
-    if (!token_.empty()) ctx->AddMetadata(config::kAuthorizationMetadataKey, "Bearer " + token_);
+    AddCallerMetadata(*ctx, token_);
     if (!options_.on_behalf_of.empty()) {
       ctx->AddMetadata(config::kOnBehalfOfMetadataKey, options_.on_behalf_of);
     }
@@ -174,7 +174,7 @@ class GrpcConfigClient final : public config::ConfigClient {
     // Hashing a password on the server takes a moment beyond the usual deadline.
     ctx.set_deadline(
         Deadline(request.password().empty() ? Timeout() : std::max(Timeout(), absl::Seconds(30))));
-    if (!token_.empty()) ctx.AddMetadata(config::kAuthorizationMetadataKey, "Bearer " + token_);
+    AddCallerMetadata(ctx, token_);
     grpc::Status status = stub_->Register(&ctx, request, &response);
     if (!status.ok()) return FromGrpc(status);
     session_id_ = response.session_id();

@@ -3,6 +3,7 @@
 #include "absl/strings/str_cat.h"
 #include "grpcpp/client_context.h"
 #include "grpcpp/create_channel.h"
+#include "net/channel.h"
 #include "net/status_convert.h"
 #include "net/tls.h"
 #include "tandem/config/client.h"
@@ -77,8 +78,7 @@ ScsControlClient::ScsControlClient(const std::string& address, const TlsFiles& t
 
 void ScsControlClient::Prepare(grpc::ClientContext& ctx) const {
   ctx.set_deadline(absl::ToChronoTime(absl::Now() + timeout_));
-  if (!token_.empty()) ctx.AddMetadata(config::kAuthorizationMetadataKey, "Bearer " + token_);
-  if (!claimed_.empty()) ctx.AddMetadata(kClaimedMetadataKey, claimed_);
+  AddCallerMetadata(ctx, token_, claimed_);
 }
 
 absl::StatusOr<cv1::ScsStatusResponse> ScsControlClient::Status(
