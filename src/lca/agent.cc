@@ -512,6 +512,16 @@ bool Agent::RestartService(Managed& m, absl::Time now) {
     m.next_restart = absl::InfinitePast();
     return false;
   }
+  if (m.next_restart == absl::InfinitePast() && m.launched_at == absl::InfinitePast()) {
+    // It ended while the LCA was down (a host that boots, an LCA restarted):
+    // no failure this LCA saw, so no backoff; at once (a master's start is
+    // on a failover's critical path).
+    spdlog::info("lca: service {} ended while the LCA was down ({}); starting it again",
+                 s.application(),
+                 s.state() == cv1::PROCESS_STATE_FAILED ? s.reason() : s.last_exit().description());
+    Launch(m);
+    return true;
+  }
   if (m.next_restart == absl::InfinitePast()) {
     const bool stable = m.launched_at != absl::InfinitePast() &&
                         now - m.launched_at >= options_.service_stable_after;

@@ -49,7 +49,8 @@ struct AgentOptions {
   //! The host's own services ([[lca.service]]): started by StartServices()
   //! and again whenever they exit (after service_restart_initial, doubling
   //! to service_restart_max; a run of service_stable_after resets it),
-  //! unless an SCS stopped them.
+  //! unless an SCS stopped them. One that ended while the LCA was down
+  //! starts again at once.
   std::vector<cv1::ProcessSpec> services;
   absl::Duration service_restart_initial = absl::Seconds(1);
   absl::Duration service_restart_max = absl::Seconds(30);
