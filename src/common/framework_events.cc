@@ -9,11 +9,17 @@ std::vector<FrameworkEvent> CertificateEvents(const std::string& application,
                                               const std::string& host,
                                               const std::vector<std::string>& before,
                                               const std::vector<std::string>& after) {
-  namespace fm = client::framework_message;
   if (before.empty() == after.empty()) return {};
-  if (!after.empty()) {
+  return CertificateEvents(application, host, after);
+}
+
+std::vector<FrameworkEvent> CertificateEvents(const std::string& application,
+                                              const std::string& host,
+                                              const std::vector<std::string>& now) {
+  namespace fm = client::framework_message;
+  if (!now.empty()) {
     return {{application, host, client::LogLevel::kAlarm, fm::kCertificateExpiring,
-             absl::StrJoin(after, "; ")}};
+             absl::StrJoin(now, "; ")}};
   }
   const std::string whose = application.empty() ? absl::StrCat("the LCA of ", host)
                                                 : absl::StrCat(application, " on ", host);
@@ -21,12 +27,14 @@ std::vector<FrameworkEvent> CertificateEvents(const std::string& application,
            absl::StrCat("the certificate of ", whose, " no longer expires within 30 days")}};
 }
 
-std::vector<FrameworkEvent> CertificateEvents(const std::string& application,
-                                              const std::string& host,
-                                              const std::vector<std::string>& now) {
-  const std::vector<std::string> opposite =
-      now.empty() ? std::vector<std::string>{"(not known)"} : std::vector<std::string>{};
-  return CertificateEvents(application, host, opposite, now);
+std::vector<FrameworkEvent> CertificateWatch::Step(const std::string& application,
+                                                   const std::string& host,
+                                                   std::vector<std::string> now) {
+  std::vector<FrameworkEvent> out = said_.has_value()
+                                        ? CertificateEvents(application, host, *said_, now)
+                                        : CertificateEvents(application, host, now);
+  said_ = std::move(now);
+  return out;
 }
 
 }  // namespace tandem

@@ -5,6 +5,7 @@
 #pragma once
 
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -35,5 +36,16 @@ std::vector<FrameworkEvent> CertificateEvents(const std::string& application,
 std::vector<FrameworkEvent> CertificateEvents(const std::string& application,
                                               const std::string& host,
                                               const std::vector<std::string>& now);
+
+//! A daemon's own certificate, looked at again and again: the events since
+//! the last look (the state as it is at the first). One thread's.
+class CertificateWatch {
+ public:
+  std::vector<FrameworkEvent> Step(const std::string& application, const std::string& host,
+                                   std::vector<std::string> now);
+
+ private:
+  std::optional<std::vector<std::string>> said_;
+};
 
 }  // namespace tandem

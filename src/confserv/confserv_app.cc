@@ -4,8 +4,6 @@
 #include <signal.h>
 #include <unistd.h>
 
-#include <optional>
-
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "auth/backend_directory.h"
@@ -149,22 +147,18 @@ absl::Status RunConfServ(const ServerConfig& config) {
   }
   // With a Log Message Server: its certificate expiring (an alarm), and
   // fine again.
-  std::optional<std::vector<std::string>> certificate_said;  // the thread's
+  CertificateWatch certificate;  // the thread's
   std::unique_ptr<PeriodicThread> certificate_watch;
   if (audit_log != nullptr) {
     const std::string host = config.ha.node.empty() ? config.application : config.ha.node;
     certificate_watch = std::make_unique<PeriodicThread>(absl::Seconds(10), [&, host] {
-      std::vector<std::string> now = tls_status.CertificateAlarms();
       for (const FrameworkEvent& e :
-           certificate_said.has_value()
-               ? CertificateEvents(config.application, host, *certificate_said, now)
-               : CertificateEvents(config.application, host, now)) {
+           certificate.Step(config.application, host, tls_status.CertificateAlarms())) {
         if (absl::StatusOr<std::string> id = audit_log->Log(e.level, e.message_id, e.text);
             !id.ok()) {
           spdlog::warn("confserv: cannot log '{}': {}", e.text, std::string(id.status().message()));
         }
       }
-      certificate_said = std::move(now);
     });
   }
   spdlog::info("confserv '{}' serving on port {} as {} (revision {}, {}, ready in {} ms)",

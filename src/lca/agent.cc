@@ -351,6 +351,11 @@ cv1::GetStatusResponse Agent::Status(const std::string& application) {
   return r;
 }
 
+std::vector<std::string> Agent::Warnings() {
+  absl::MutexLock lock(&mu_);
+  return WarningsLocked();
+}
+
 std::vector<std::string> Agent::WarningsLocked() const {
   std::vector<std::string> w;
   if (!save_warning_.empty()) w.push_back(save_warning_);
@@ -512,25 +517,24 @@ bool Agent::RestartService(Managed& m, absl::Time now) {
     m.next_restart = absl::InfinitePast();
     return false;
   }
-  if (m.next_restart == absl::InfinitePast() && m.launched_at == absl::InfinitePast()) {
+  const std::string& how =
+      s.state() == cv1::PROCESS_STATE_FAILED ? s.reason() : s.last_exit().description();
+  if (m.launched_at == absl::InfinitePast()) {
     // It ended while the LCA was down (a host that boots, an LCA restarted):
     // no failure this LCA saw, so no backoff; at once (a master's start is
     // on a failover's critical path).
     spdlog::info("lca: service {} ended while the LCA was down ({}); starting it again",
-                 s.application(),
-                 s.state() == cv1::PROCESS_STATE_FAILED ? s.reason() : s.last_exit().description());
+                 s.application(), how);
     Launch(m);
     return true;
   }
   if (m.next_restart == absl::InfinitePast()) {
-    const bool stable = m.launched_at != absl::InfinitePast() &&
-                        now - m.launched_at >= options_.service_stable_after;
+    const bool stable = now - m.launched_at >= options_.service_stable_after;
     m.restart_backoff = stable || m.restart_backoff == absl::ZeroDuration()
                             ? options_.service_restart_initial
                             : std::min(m.restart_backoff * 2, options_.service_restart_max);
     m.next_restart = now + m.restart_backoff;
-    spdlog::warn("lca: service {} ended ({}); starting it again in {}", s.application(),
-                 s.state() == cv1::PROCESS_STATE_FAILED ? s.reason() : s.last_exit().description(),
+    spdlog::warn("lca: service {} ended ({}); starting it again in {}", s.application(), how,
                  absl::FormatDuration(m.restart_backoff));
     return false;
   }

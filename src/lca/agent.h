@@ -86,6 +86,8 @@ class Agent {
   absl::StatusOr<cv1::ProcessStatus> Stop(const cv1::StopProcessRequest& req);
   absl::StatusOr<cv1::ProcessStatus> SetMode(const cv1::SetModeRequest& req);
   cv1::GetStatusResponse Status(const std::string& application = {});
+  //! What the agent cannot do (Status's warnings, without the processes).
+  std::vector<std::string> Warnings();
 
   //! Called with every process whose status changed (after it is saved).
   using Listener = std::function<void(const std::vector<cv1::ProcessStatus>&)>;

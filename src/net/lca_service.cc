@@ -76,7 +76,7 @@ grpc::Status LcaServiceImpl::GetStatus(grpc::ServerContext* ctx, const cv1::GetS
 
 cv1::LcaHealth LcaServiceImpl::Health() {
   cv1::LcaHealth h;
-  for (std::string& w : *agent_.Status("").mutable_warnings()) h.add_warnings(std::move(w));
+  for (std::string& w : agent_.Warnings()) h.add_warnings(std::move(w));
   if (certificate_) {
     for (std::string& c : certificate_()) h.add_certificate(std::move(c));
   }

@@ -220,27 +220,22 @@ AppStatus Controller::StatusOf(const AppConfig& app) const {
   }
 }
 
-Controller::Pair* Controller::PairOf(const std::string& app) {
-  for (auto& [name, p] : pairs_) {
+const Controller::Pair* Controller::PairOf(const std::string& app) const {
+  for (const auto& [name, p] : pairs_) {
     if (p.first == app || p.second == app) return &p;
   }
   return nullptr;
 }
 
 cv1::HaMode Controller::ModeFor(const std::string& app) const {
-  for (const auto& [name, p] : pairs_) {
-    if (p.first == app || p.second == app) {
-      return p.primary == app ? cv1::HA_MODE_PRIMARY : cv1::HA_MODE_BACKUP;
-    }
-  }
-  return cv1::HA_MODE_UNSPECIFIED;
+  const Pair* p = PairOf(app);
+  if (p == nullptr) return cv1::HA_MODE_UNSPECIFIED;
+  return p->primary == app ? cv1::HA_MODE_PRIMARY : cv1::HA_MODE_BACKUP;
 }
 
 int64_t Controller::EpochFor(const std::string& app) const {
-  for (const auto& [name, p] : pairs_) {
-    if (p.first == app || p.second == app) return p.epoch;
-  }
-  return 0;
+  const Pair* p = PairOf(app);
+  return p == nullptr ? 0 : p->epoch;
 }
 
 void Controller::Failure(const AppConfig& app, Runtime& rt, const std::string& why) {
@@ -535,10 +530,7 @@ AppView Controller::View(const std::string& app) const {
     v.mode_epoch = p->mode_epoch();
     if (!p->reason().empty()) v.reason = p->reason();
   }
-  for (const auto& [first, p] : pairs_) {
-    if (p.first == app) v.partner = p.second;
-    if (p.second == app) v.partner = p.first;
-  }
+  if (const Pair* p = PairOf(app)) v.partner = p->first == app ? p->second : p->first;
   auto h = hosts_.find(a.host);
   if (v.status == AppStatus::kUnknown && h != hosts_.end()) v.since = h->second.down_since;
   if (auto rt = runtime_.find(app); rt != runtime_.end()) {

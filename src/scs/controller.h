@@ -13,6 +13,7 @@
 #include <map>
 #include <optional>
 #include <string>
+#include <utility>
 #include <variant>
 #include <vector>
 
@@ -210,7 +211,10 @@ class Controller {
   void Switch(Pair& pair, const std::string& reason, bool manual, std::vector<Command>& out);
   void Failure(const AppConfig& app, Runtime& rt, const std::string& why);
   void LearnModes(const std::string& host);
-  Pair* PairOf(const std::string& app);
+  const Pair* PairOf(const std::string& app) const;
+  Pair* PairOf(const std::string& app) {
+    return const_cast<Pair*>(std::as_const(*this).PairOf(app));
+  }
   std::vector<std::string> DependencyOrder() const;
   cv1::HaMode ModeFor(const std::string& app) const;
   int64_t EpochFor(const std::string& app) const;

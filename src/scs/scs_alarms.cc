@@ -198,14 +198,9 @@ void ScsAlarmReporter::Log(const std::vector<FrameworkEvent>& events) {
 void ScsAlarmReporter::Tick() {
   ScsServer::Picture now = server_.Snapshot();
   const std::string& me = now.info.application();
-  if (own_certificate_) {
-    std::vector<std::string> own = own_certificate_();
-    // At the start "renewed" when it is fine: clears an alarm raised before
-    // a restart with a new certificate.
-    Log(own_said_.has_value() ? CertificateEvents(me, host_, *own_said_, own)
-                              : CertificateEvents(me, host_, own));
-    own_said_ = std::move(own);
-  }
+  // At the start "renewed" when it is fine: clears an alarm raised before a
+  // restart with a new certificate.
+  if (own_certificate_) Log(own_said_.Step(me, host_, own_certificate_()));
   if (now.deposed > deposed_said_) {
     deposed_said_ = now.deposed;
     Log({{me, host_, client::LogLevel::kAlarm, fm::kScsDeposed,

@@ -79,7 +79,7 @@ class ScsAlarmReporter {
   const std::string host_;
   // Only the thread's.
   std::optional<ScsServer::Picture> last_;
-  std::optional<std::vector<std::string>> own_said_;
+  CertificateWatch own_said_;
   int64_t deposed_said_ = 0;
   SplitBrainWatch split_;
   absl::Time acting_since_ = absl::InfiniteFuture();

@@ -365,18 +365,6 @@ TEST_P(AgentTest, ServicesRunWithoutAnScs) {
   EXPECT_EQ(StatusOf("svc").state(), cv1::PROCESS_STATE_RUNNING);
   EXPECT_EQ(StatusOf("svc").pid(), running);
   EXPECT_TRUE(Running(running));
-  // It dies while the LCA is down (a host that boots): the new LCA starts
-  // it again at once, with no restart delay.
-  agent_.reset();
-  ASSERT_EQ(kill(static_cast<pid_t>(running), SIGKILL), 0);
-  for (int i = 0; i < 250 && Running(running); ++i) {
-    std::this_thread::sleep_for(std::chrono::milliseconds(20));
-  }
-  ASSERT_FALSE(Running(running));
-  NewAgent();
-  agent_->StartServices();
-  ASSERT_TRUE(Reaches("svc", cv1::PROCESS_STATE_RUNNING)) << StatusOf("svc").DebugString();
-  EXPECT_NE(StatusOf("svc").pid(), running);
   // Stopped, then the LCA restarts (a host boot): it starts again.
   ASSERT_TRUE(Stop("svc", 5).ok());
   ASSERT_TRUE(Reaches("svc", cv1::PROCESS_STATE_EXITED));
@@ -384,6 +372,19 @@ TEST_P(AgentTest, ServicesRunWithoutAnScs) {
   agent_->StartServices();
   ASSERT_TRUE(Reaches("svc", cv1::PROCESS_STATE_RUNNING));
   EXPECT_TRUE(StatusOf("svc").service());
+  // It dies while the LCA is down (a host that boots): the new LCA starts
+  // it again at once, with no restart delay.
+  const int64_t booted = StatusOf("svc").pid();
+  agent_.reset();
+  ASSERT_EQ(kill(static_cast<pid_t>(booted), SIGKILL), 0);
+  for (int i = 0; i < 250 && Running(booted); ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
+  ASSERT_FALSE(Running(booted));
+  NewAgent();
+  agent_->StartServices();
+  ASSERT_TRUE(Reaches("svc", cv1::PROCESS_STATE_RUNNING)) << StatusOf("svc").DebugString();
+  EXPECT_NE(StatusOf("svc").pid(), booted);
   // An LCA whose bootstrap file no longer lists it treats it as any process.
   services_.clear();
   NewAgent();
