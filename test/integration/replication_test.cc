@@ -325,7 +325,16 @@ TEST_F(Replication, SyncStandbyLosesNoAcknowledgedWrite) {
       }
     });
   }
+  // Writes run for at least 1.5 s and until more than 50 are acknowledged
+  // (a sanitized build on a loaded machine acknowledges far fewer per second).
   std::this_thread::sleep_for(std::chrono::milliseconds(1500));
+  for (int i = 0; i < 300; ++i) {
+    {
+      std::lock_guard<std::mutex> l(mu);
+      if (acked.size() > 50u) break;
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  }
   // Region 1 is lost at once: the DBMS dies without a shutdown checkpoint.
   ASSERT_EQ(std::system(absl::StrCat("runuser -u postgres -- /usr/lib/postgresql/15/bin/pg_ctl -D ",
                                      primary_.data_dir(), " -m immediate stop >/dev/null 2>&1")
