@@ -256,6 +256,11 @@ absl::StatusOr<cv1::ProcessStatus> Agent::Start(const cv1::StartProcessRequest& 
     TANDEM_RETURN_IF_ERROR(CheckEpoch(req.header()));
     Managed& m = processes_[spec.application()];
     cv1::ProcessStatus& s = *m.state.mutable_status();
+    if (m.ShimFinishing()) {
+      return absl::UnavailableError(absl::StrCat(
+          spec.application(), " has ended but its shim is still killing what it left (shim pid ",
+          m.state.shim_pid(), "): start it again in a moment"));
+    }
     if (IsActive(s.state())) {
       // A running service runs as the host's bootstrap file says: started.
       if ((s.service() || google::protobuf::util::MessageDifferencer::Equals(s.spec(), spec)) &&
@@ -496,6 +501,8 @@ void Agent::StartServices() {
         spdlog::info("lca: service {} runs already (pid {})", spec.application(), s.pid());
         continue;
       }
+      // Its shim is finishing: RestartService starts it once it has.
+      if (m.ShimFinishing()) continue;
       s.set_application(spec.application());
       s.set_dbid(spec.dbid());
       *s.mutable_spec() = spec;
@@ -517,6 +524,8 @@ bool Agent::RestartService(Managed& m, absl::Time now) {
     m.next_restart = absl::InfinitePast();
     return false;
   }
+  // Its shim's exit wakes the loop.
+  if (m.ShimFinishing()) return false;
   const std::string& how =
       s.state() == cv1::PROCESS_STATE_FAILED ? s.reason() : s.last_exit().description();
   if (m.launched_at == absl::InfinitePast()) {

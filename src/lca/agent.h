@@ -18,6 +18,7 @@
 #include "absl/synchronization/mutex.h"
 #include "common/clock.h"
 #include "lca/process_runner.h"
+#include "lca/process_state.h"
 #include "tandem/control/v1/lca.pb.h"
 
 namespace tandem::lca {
@@ -136,6 +137,12 @@ class Agent {
     absl::Time next_restart = absl::InfinitePast();
     absl::Duration restart_backoff = absl::ZeroDuration();
     absl::Time launched_at = absl::InfinitePast();
+    //! The program ended but its shim has not said "done": it is still
+    //! killing what the program left, in the same cgroup and status file
+    //! a new start would use, so nothing is started until it has.
+    bool ShimFinishing() const {
+      return state.shim_pid() != 0 && !IsActive(state.status().state());
+    }
   };
   //! A service that ended is scheduled and started again; true when it was.
   bool RestartService(Managed& m, absl::Time now) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);

@@ -7,6 +7,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <atomic>
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
@@ -52,6 +53,36 @@ std::string TestCgroupRoot() {
   return "";
 }
 
+// The real runner, except that while `hold` is set every shim reads as alive
+// and without its "done" line: a shim still killing what its program left
+// (the short time between its "exited" and its "done", made long).
+class FinishingRunner : public ProcessRunner {
+ public:
+  explicit FinishingRunner(ProcessRunnerPtr real) : real_(std::move(real)) {}
+  absl::StatusOr<ProcessHandle> Launch(const LaunchSpec& spec) override {
+    ++launches;
+    return real_->Launch(spec);
+  }
+  bool Alive(const ProcessHandle& h) override { return hold || real_->Alive(h); }
+  std::vector<std::string> ReadStatus(const ProcessHandle& h) override {
+    std::vector<std::string> lines = real_->ReadStatus(h);
+    if (hold && !lines.empty() && lines.back() == "done") lines.pop_back();
+    return lines;
+  }
+  absl::Status Signal(const ProcessHandle& h, int64_t app_pid, int sig) override {
+    return real_->Signal(h, app_pid, sig);
+  }
+  void Forget(const ProcessHandle& h) override { real_->Forget(h); }
+  void WaitForEvents(absl::Duration timeout) override { real_->WaitForEvents(timeout); }
+  void Wake() override { real_->Wake(); }
+
+  std::atomic<bool> hold{false};
+  std::atomic<int> launches{0};
+
+ private:
+  ProcessRunnerPtr real_;
+};
+
 class AgentTest : public ::testing::TestWithParam<bool> {
  protected:
   void SetUp() override {
@@ -91,7 +122,9 @@ class AgentTest : public ::testing::TestWithParam<bool> {
   // A fresh Agent (and runner) over the same state directory: an LCA restart.
   void NewAgent() {
     agent_.reset();
-    runner_ = MakeLinuxProcessRunner(ShimPath());
+    auto runner = std::make_unique<FinishingRunner>(MakeLinuxProcessRunner(ShimPath()));
+    finishing_ = runner.get();
+    runner_ = std::move(runner);
     AgentOptions o;
     o.host = "test-host";
     o.state_dir = dir_.file("state");
@@ -149,6 +182,7 @@ class AgentTest : public ::testing::TestWithParam<bool> {
   std::vector<cv1::ProcessSpec> services_;
   SimClock clock_;
   ProcessRunnerPtr runner_;
+  FinishingRunner* finishing_ = nullptr;  // runner_
   std::unique_ptr<Agent> agent_;
 };
 
@@ -385,11 +419,64 @@ TEST_P(AgentTest, ServicesRunWithoutAnScs) {
   agent_->StartServices();
   ASSERT_TRUE(Reaches("svc", cv1::PROCESS_STATE_RUNNING)) << StatusOf("svc").DebugString();
   EXPECT_NE(StatusOf("svc").pid(), booted);
+  // Stopped right after that start, it stops.
+  ASSERT_TRUE(Stop("svc", 5).ok());
+  ASSERT_TRUE(Reaches("svc", cv1::PROCESS_STATE_EXITED)) << StatusOf("svc").DebugString();
   // An LCA whose bootstrap file no longer lists it treats it as any process.
   services_.clear();
   NewAgent();
   agent_->StartServices();
   EXPECT_FALSE(StatusOf("svc").service());
+}
+
+// A service that ended while the LCA was down, and whose shim is still
+// killing what it left when the new LCA looks: nothing is started until the
+// shim is done (the new start would share its cgroup and status file, and
+// the old shim's cgroup.kill would kill it), then at once. A start from an
+// SCS in that time is refused with a reason, and the SCS sends it again.
+TEST_P(AgentTest, NothingStartsWhileTheLastShimFinishes) {
+  cv1::ProcessSpec svc;
+  svc.set_application("svc");
+  svc.set_command_line("/bin/sh");
+  svc.add_arguments("-c");
+  svc.add_arguments("sleep 300");
+  svc.set_working_directory(dir_.path());
+  services_ = {svc};
+  NewAgent();
+  agent_->StartServices();
+  ASSERT_TRUE(Reaches("svc", cv1::PROCESS_STATE_RUNNING)) << StatusOf("svc").DebugString();
+  const int64_t pid = StatusOf("svc").pid();
+  agent_.reset();
+  ASSERT_EQ(kill(static_cast<pid_t>(pid), SIGKILL), 0);
+  for (int i = 0; i < 250 && Running(pid); ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
+  ASSERT_FALSE(Running(pid));
+
+  NewAgent();
+  finishing_->hold = true;
+  agent_->StartServices();
+  ASSERT_TRUE(Reaches("svc", cv1::PROCESS_STATE_EXITED)) << StatusOf("svc").DebugString();
+  for (int i = 0; i < 5; ++i) agent_->Poll();
+  EXPECT_EQ(finishing_->launches, 0);
+  EXPECT_EQ(StatusOf("svc").state(), cv1::PROCESS_STATE_EXITED);
+  EXPECT_EQ(StatusOf("svc").starts(), 1);
+  cv1::StartProcessRequest start;
+  start.mutable_header()->set_scs_epoch(1);
+  *start.mutable_spec() = svc;
+  absl::StatusOr<cv1::ProcessStatus> refused = agent_->Start(start);
+  ASSERT_FALSE(refused.ok());
+  EXPECT_EQ(refused.status().code(), absl::StatusCode::kUnavailable);
+  EXPECT_NE(refused.status().message().find("still killing what it left"), std::string::npos)
+      << refused.status();
+  EXPECT_EQ(finishing_->launches, 0);
+
+  finishing_->hold = false;
+  ASSERT_TRUE(Reaches("svc", cv1::PROCESS_STATE_RUNNING)) << StatusOf("svc").DebugString();
+  EXPECT_EQ(finishing_->launches, 1);
+  EXPECT_EQ(StatusOf("svc").starts(), 2);
+  ASSERT_TRUE(Stop("svc", 5).ok());
+  ASSERT_TRUE(Reaches("svc", cv1::PROCESS_STATE_EXITED)) << StatusOf("svc").DebugString();
 }
 
 // Output past the size limit is rotated (copy, then truncate: the process
