@@ -15,9 +15,16 @@
 #include "gmock/gmock.h"
 #include "grpcpp/create_channel.h"
 #include "gtest/gtest.h"
+#include "net/channel.h"
+#include "net/lca_link.h"
 #include "net/scs_service.h"
 #include "net/tls.h"
 #include "pki/pki.h"
+#include "scs/pair_role.h"
+#include "scs/scs_alarms.h"
+#include "scs/scs_server.h"
+#include "tandem/client/log_client.h"
+#include "tandem/client/tandem_client.h"
 #include "tandem/config/client.h"
 #include "tandem/msg/v1/log.grpc.pb.h"
 #include "testing/lca_process.h"
@@ -140,6 +147,19 @@ class ScsDistributedTest : public ::testing::Test {
     }
     return std::nullopt;
   }
+  // The Log Message Server's active alarms, by "CONDITION APPLICATION".
+  std::map<std::string, msg::v1::Alarm> ActiveAlarms() const {
+    auto lms = msg::v1::LogService::NewStub(
+        grpc::CreateChannel(ms_->address(), net::MakeChannelCredentials(TestPki::Get().Trust())));
+    grpc::ClientContext ctx;
+    net::AddCallerMetadata(ctx, std::string(absl::StripAsciiWhitespace(admin_.token())), "");
+    msg::v1::ListAlarmsResponse resp;
+    grpc::Status st = lms->ListAlarms(&ctx, {}, &resp);
+    EXPECT_TRUE(st.ok()) << st.error_message();
+    std::map<std::string, msg::v1::Alarm> out;
+    for (const msg::v1::Alarm& a : resp.alarms()) out[a.condition() + " " + a.application()] = a;
+    return out;
+  }
   static bool WaitUntil(const std::function<bool()>& done, int seconds) {
     for (int i = 0; i < seconds * 10; ++i) {
       if (done()) return true;
@@ -163,19 +183,7 @@ class ScsDistributedTest : public ::testing::Test {
 // The framework's alarms: the acting SCS logs what happens on behalf of the
 // application, and the Log Message Server's built-in rules raise and clear.
 TEST_F(ScsDistributedTest, TheScsRaisesTheFrameworksAlarmsOnTheLogMessageServer) {
-  auto lms = msg::v1::LogService::NewStub(
-      grpc::CreateChannel(ms_->address(), net::MakeChannelCredentials(TestPki::Get().Trust())));
-  auto active = [&]() {
-    grpc::ClientContext ctx;
-    ctx.AddMetadata(config::kAuthorizationMetadataKey,
-                    "Bearer " + std::string(absl::StripAsciiWhitespace(admin_.token())));
-    msg::v1::ListAlarmsResponse resp;
-    grpc::Status st = lms->ListAlarms(&ctx, {}, &resp);
-    EXPECT_TRUE(st.ok()) << st.error_message();
-    std::map<std::string, msg::v1::Alarm> out;
-    for (const msg::v1::Alarm& a : resp.alarms()) out[a.condition() + " " + a.application()] = a;
-    return out;
-  };
+  auto active = [&] { return ActiveAlarms(); };
   // The reporter's first picture (half a second after the SCS began to act)
   // is where it starts from: what came before is not news.
   usleep(1500 * 1000);
@@ -245,6 +253,135 @@ TEST_F(ScsDistributedTest, TheScsRaisesTheFrameworksAlarmsOnTheLogMessageServer)
 // The audit trail in the Log Database: the master's committed writes (sent
 // before the Log Message Server ran: buffered) and refused calls, the SCS's
 // control actions, found with `tandemctl logs --audit`.
+// The other SCS of a pair holds the lock with a newer epoch (it took over
+// while this one was cut off), and an LCA refuses this one's command for
+// it: this one steps down at once and raises framework.scs-split-brain.
+// The SCS runs in the test: the real ScsServer, PairRole, reporter, Logger
+// and configuration client, with a lock in memory and a link to h3 that
+// answers as such an LCA.
+class HeldLock : public scs::EpochStore {
+ public:
+  absl::StatusOr<scs::PairLock> Read() override {
+    absl::MutexLock l(&mu);
+    return lock;
+  }
+  absl::StatusOr<scs::PairLock> Take(const scs::PairLock& seen, const std::string& me) override {
+    absl::MutexLock l(&mu);
+    if (seen.revision != lock.revision) return absl::AbortedError("revision changed");
+    lock = {me, lock.epoch + 1, lock.revision + 1};
+    return lock;
+  }
+  absl::Mutex mu;
+  scs::PairLock lock ABSL_GUARDED_BY(mu);
+};
+class AnsweringPartner : public scs::PartnerProbe {
+ public:
+  bool Alive() override { return true; }
+};
+struct RecordedLinks {
+  absl::Mutex mu;
+  net::LcaEvents events ABSL_GUARDED_BY(mu);
+  std::vector<scs::Command> sent ABSL_GUARDED_BY(mu);
+};
+class RecordingLink : public scs::HostLink {
+ public:
+  explicit RecordingLink(RecordedLinks& links) : links_(links) {}
+  void Send(const scs::Command& command) override {
+    absl::MutexLock l(&links_.mu);
+    links_.sent.push_back(command);
+  }
+
+ private:
+  RecordedLinks& links_;
+};
+
+TEST_F(ScsDistributedTest, AnScsThatAnLcaRefusesForANewerEpochStepsDownAndRaisesTheAlarm) {
+  Create("app", R"({"name": "scs-3", "folder_dbid": 1, "properties": {
+      "app_type": "SCS", "host": {"ref": "Host", "name": "infra"}}})");
+  Create("host", absl::StrCat(R"({"name": "h3", "folder_dbid": 1, "properties": {
+      "address": "127.0.0.1", "lca_port": )",
+                              FreePort(), R"(, "scs": {"ref": "Application", "name": "scs-3"}}})"));
+  Create("app", R"({"name": "svc3", "folder_dbid": 1, "properties": {
+      "host": {"ref": "Host", "name": "h3"}, "command_line": "sleep", "arguments": "300"}})");
+  Run(admin_, "grant folder fleet --application scs-3 --rights read");
+  Run(admin_, "grant app ms --application scs-3 --rights read,execute");
+
+  const TlsFiles tls = TestPki::Get().Client("scs-3");
+  client::LoggerOptions lo;
+  lo.servers = {ms_->address()};
+  lo.tls = tls;
+  lo.host = "scs-3";
+  client::Logger log(lo);
+  RecordedLinks links;
+  scs::ScsServer server("scs-3", scs::ControllerOptions{}, Clock::Real(),
+                        [&links](const std::string&, const std::string&, net::LcaEvents events) {
+                          absl::MutexLock l(&links.mu);
+                          links.events = std::move(events);
+                          return std::make_unique<RecordingLink>(links);
+                        });
+  client::ClientOptions co;
+  co.servers = {at()};
+  co.application = "scs-3";
+  co.types = {config::v1::OBJECT_TYPE_HOST, config::v1::OBJECT_TYPE_APPLICATION,
+              config::v1::OBJECT_TYPE_SOLUTION};
+  co.tls = tls;
+  absl::StatusOr<std::unique_ptr<client::TandemClient>> cfg = client::TandemClient::Start(
+      co, [&](const client::ObjectChange&) { server.ConfigChanged(); }, nullptr);
+  ASSERT_TRUE(cfg.ok()) << cfg.status();
+  ASSERT_TRUE((*cfg)->WaitReady(absl::Seconds(10)));
+  HeldLock lock;
+  AnsweringPartner partner;
+  scs::PairRole role("scs-3", {}, Clock::Real(), lock, &partner);
+  server.Start(**cfg, &role, "scs-4");
+  scs::ScsAlarmReporter reporter(server, log, absl::Seconds(1));
+  ASSERT_TRUE(WaitUntil(
+      [&] {
+        absl::MutexLock l(&links.mu);
+        return server.Info().role() == cv1::SCS_ROLE_PRIMARY && links.events.up != nullptr;
+      },
+      10));
+  net::LcaEvents events;
+  {
+    absl::MutexLock l(&links.mu);
+    events = links.events;
+  }
+  events.up("h3", {});
+  ASSERT_TRUE(server.Act(cv1::CONTROL_ACTION_START, {"svc3"}).ok());
+  scs::Command sent;
+  ASSERT_TRUE(WaitUntil(
+      [&] {
+        absl::MutexLock l(&links.mu);
+        if (links.sent.empty()) return false;
+        sent = links.sent.front();
+        return true;
+      },
+      10));
+  ASSERT_EQ(sent.application(), "svc3");
+  ASSERT_TRUE(std::holds_alternative<cv1::StartProcessRequest>(sent.request));
+  // scs-4 took the lock meanwhile, and h3's LCA has seen its epoch.
+  {
+    absl::MutexLock l(&lock.mu);
+    lock.lock = {"scs-4", lock.lock.epoch + 1, lock.lock.revision + 1};
+  }
+  events.failed("h3", std::get<cv1::StartProcessRequest>(sent.request),
+                absl::FailedPreconditionError(
+                    "scs epoch 1 is older than 2, which this LCA has seen: the sender is no "
+                    "longer the primary SCS"));
+  ASSERT_TRUE(WaitUntil([&] { return server.Snapshot().deposed == 1; }, 10));
+  EXPECT_THAT(server.Snapshot().deposed_why, HasSubstr("the LCA of h3"));
+  EXPECT_EQ(server.Info().role(), cv1::SCS_ROLE_BACKUP) << "stepped down, and stays down";
+  ASSERT_TRUE(
+      WaitUntil([&] { return ActiveAlarms().count("framework.scs-split-brain scs-3") == 1; }, 20))
+      << ms_->Log();
+  const msg::v1::Alarm alarm = ActiveAlarms()["framework.scs-split-brain scs-3"];
+  EXPECT_EQ(alarm.category(), "major");
+  EXPECT_THAT(alarm.text(), HasSubstr("stepped down"));
+  EXPECT_THAT(alarm.text(), HasSubstr("no longer the primary SCS"));
+  reporter.Stop();
+  server.Stop();
+  (*cfg)->Stop();
+}
+
 TEST_F(ScsDistributedTest, TheAuditTrailIsInTheLogDatabase) {
   usleep(1500 * 1000);
   cv1::ControlRequest start;
