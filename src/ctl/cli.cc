@@ -106,6 +106,7 @@ int RunCli(int argc, const char* const* argv, const ClientFactory& factory,
   AddDrCommands(app, ctx, &action);
   AddScsCommands(app, ctx, scs, &action);
   AddLogCommands(app, ctx, &action);
+  AddBusCommands(app, ctx, &action);
   AddPkiCommands(app, ctx, &action);
   AddAuthCommands(app, ctx, &action);
   AddToolCommands(app, ctx, &action);

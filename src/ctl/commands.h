@@ -58,6 +58,8 @@ absl::StatusOr<std::optional<v1::UpdateResponse>> EditObject(
 
 //! logs, alarms, alarms clear.
 void AddLogCommands(CLI::App& app, CommandContext& ctx, Action* action);
+//! bus status.
+void AddBusCommands(CLI::App& app, CommandContext& ctx, Action* action);
 
 //! grant, revoke.
 void AddGrantCommands(CLI::App& app, CommandContext& ctx, Action* action);

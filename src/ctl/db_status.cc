@@ -8,6 +8,7 @@
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_join.h"
 #include "config/object_json.h"
+#include "ctl/errors.h"
 #include "ctl/table_printer.h"
 #include "dbadmin/dbadmin.h"
 #include "tandem/storage/pg_admin.h"
@@ -189,10 +190,7 @@ absl::Status RunDbStatus(CommandContext& ctx, const std::vector<std::string>& co
       ctx.out() << "\nfenced on this host (nft): " << absl::StrJoin(nft, ", ") << "\n";
     for (const std::string& w : warnings) ctx.out() << "WARNING: " << w << "\n";
   }
-  if (!warnings.empty()) {
-    return absl::FailedPreconditionError(absl::StrCat(warnings.size(), " warning(s); see above"));
-  }
-  return absl::OkStatus();
+  return WarningsStatus(warnings);
 }
 
 }  // namespace tandem::ctl

@@ -23,12 +23,6 @@
 namespace tandem::ctl {
 namespace {
 
-// Like `db status`: warnings shown make the exit status 1.
-absl::Status WarningsStatus(const std::vector<std::string>& warnings) {
-  if (warnings.empty()) return absl::OkStatus();
-  return absl::FailedPreconditionError(absl::StrCat(warnings.size(), " warning(s); see above"));
-}
-
 // The site file, with the TLS tandemctl reaches its servers with: given on
 // the command line, else the site file's [tls], else tandemctl's defaults.
 absl::StatusOr<dr::Site> LoadSiteWithTls(const CommandContext& ctx, const std::string& file) {

@@ -69,6 +69,11 @@ bool IsUsageError(const absl::Status& status) {
   return status.GetPayload(kUsagePayload).has_value();
 }
 
+absl::Status WarningsStatus(const std::vector<std::string>& warnings) {
+  if (warnings.empty()) return absl::OkStatus();
+  return absl::FailedPreconditionError(absl::StrCat(warnings.size(), " warning(s); see above"));
+}
+
 int ExitCode(const absl::Status& status) {
   if (status.ok()) return 0;
   return IsUsageError(status) ? 2 : 1;

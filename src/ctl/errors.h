@@ -3,6 +3,7 @@
 #pragma once
 
 #include <string>
+#include <vector>
 
 #include "absl/status/status.h"
 #include "absl/strings/string_view.h"
@@ -15,6 +16,10 @@ bool IsUsageError(const absl::Status& status);
 
 //! 0 for OK, 2 for usage errors, 1 for everything else.
 int ExitCode(const absl::Status& status);
+
+//! Status commands (db, dr, bus status) print their warnings as WARNING
+//! lines; any makes the exit status 1 ("N warning(s); see above").
+absl::Status WarningsStatus(const std::vector<std::string>& warnings);
 
 //! A few words on why a call failed, e.g. "connection refused".
 std::string ShortReason(const absl::Status& status);

@@ -70,65 +70,6 @@ absl::StatusOr<absl::Time> ParseWhen(const std::string& flag, const std::string&
                    "' is neither a time (2026-12-01T10:00:00Z) nor an age (90s, 15m, 2h, 7d)"));
 }
 
-absl::StatusOr<std::string> AddressOf(CommandContext& ctx, const v1::ConfigObject& app) {
-  const int64_t host = RefDbid(app, "host");
-  const int64_t port = config::AppPort(app);
-  if (host == 0 || port == 0) {
-    return absl::FailedPreconditionError(
-        absl::StrCat("Application '", app.name(),
-                     "' has no host or no `default` port, so tandemctl cannot reach it"));
-  }
-  ObjectKey key;
-  key.dbid = host;
-  absl::StatusOr<v1::ConfigObject> h = FetchObject(ctx, v1::OBJECT_TYPE_HOST, key, 0, "find");
-  if (!h.ok()) return h.status();
-  auto addr = h->properties().find("address");
-  return HostPort{addr == h->properties().end() ? "" : addr->second.string_value(),
-                  static_cast<int>(port)}
-      .ToString();
-}
-
-//! The Log Message Server `name` and its partner: their addresses.
-absl::StatusOr<std::vector<std::string>> ServersOf(CommandContext& ctx, const std::string& name) {
-  if (name.empty()) {
-    std::vector<std::string> found;
-    if (absl::StatusOr<config::ConfigClient*> c = ctx.Client(); c.ok()) {
-      v1::ListRequest req;
-      req.set_type(v1::OBJECT_TYPE_APPLICATION);
-      (void)(*c)->List(req, [&found](const v1::ListResponse& r) {
-        for (const v1::ConfigObject& a : r.objects()) {
-          if (config::AppType(a) == "MessageServer") found.push_back(a.name());
-        }
-        return absl::OkStatus();
-      });
-    }
-    return absl::InvalidArgumentError(absl::StrCat(
-        "give --from NAME: the Log Message Server (a MessageServer Application with [logdb]) ",
-        found.empty() ? "(the configuration has no MessageServer Application)"
-                      : "among " + absl::StrJoin(found, ", ")));
-  }
-  absl::StatusOr<ObjectKey> key = ParseKey(name);
-  if (!key.ok()) return key.status();
-  absl::StatusOr<v1::ConfigObject> app =
-      FetchObject(ctx, v1::OBJECT_TYPE_APPLICATION, *key, 0, "read logs from");
-  if (!app.ok()) return app.status();
-  std::vector<std::string> out;
-  absl::StatusOr<std::string> a = AddressOf(ctx, *app);
-  if (!a.ok()) return a.status();
-  out.push_back(*a);
-  if (const int64_t b = RefDbid(*app, "backup"); b != 0) {
-    ObjectKey bk;
-    bk.dbid = b;
-    absl::StatusOr<v1::ConfigObject> backup =
-        FetchObject(ctx, v1::OBJECT_TYPE_APPLICATION, bk, 0, "find");
-    if (backup.ok()) {
-      absl::StatusOr<std::string> ba = AddressOf(ctx, *backup);
-      if (ba.ok()) out.push_back(*ba);
-    }
-  }
-  return out;
-}
-
 const char* LevelText(mv1::LogLevel l) {
   switch (l) {
     case mv1::ALARM:
@@ -162,17 +103,21 @@ class LogServers {
   using Call = std::function<grpc::Status(mv1::LogService::Stub&, grpc::ClientContext&)>;
 
   static absl::StatusOr<LogServers> Connect(CommandContext& ctx, const std::string& from) {
-    absl::StatusOr<std::vector<std::string>> servers = ServersOf(ctx, from);
-    if (!servers.ok()) return servers.status();
+    absl::StatusOr<std::vector<NamedAddress>> pair = MessageServerPair(
+        ctx, from, "the Log Message Server (a MessageServer Application with [logdb])",
+        "read logs from");
+    if (!pair.ok()) return pair.status();
+    std::vector<std::string> servers;
+    for (const NamedAddress& s : *pair) servers.push_back(s.address);
     absl::StatusOr<TlsFiles> tls = ClientTls(ctx.options());
     if (!tls.ok()) return tls.status();
     LogServers out;
     net::ChannelOptions co;
     co.tls = *tls;
-    for (const std::string& s : *servers) {
+    for (const std::string& s : servers) {
       out.stubs_.push_back(mv1::LogService::NewStub(net::MakeChannel(s, co)));
     }
-    out.servers_ = *servers;
+    out.servers_ = servers;
     out.token_ = SessionToken();
     out.claimed_ = absl::StrCat(ctx.options().app, " (", ctx.options().os_user, "@",
                                 ctx.options().os_host, ")");

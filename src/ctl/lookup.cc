@@ -1,10 +1,14 @@
 #include "ctl/lookup.h"
 
+#include <optional>
 #include <set>
 
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
+#include "common/host_port.h"
 #include "common/status_macros.h"
 #include "config/object_types.h"
+#include "config/refs.h"
 #include "ctl/errors.h"
 
 namespace tandem::ctl {
@@ -122,6 +126,79 @@ std::string RefNames::Show(v1::ObjectType type, int64_t dbid) const {
   auto it = names_.find({type, dbid});
   if (it == names_.end()) return absl::StrCat(dbid);
   return absl::StrCat(it->second, " (", dbid, ")");
+}
+
+absl::StatusOr<std::string> AddressOf(CommandContext& ctx, const v1::ConfigObject& app) {
+  const int64_t host = config::RefDbid(app, "host");
+  const int64_t port = config::AppPort(app);
+  if (host == 0 || port == 0) {
+    return absl::FailedPreconditionError(
+        absl::StrCat("Application '", app.name(),
+                     "' has no host or no `default` port, so tandemctl cannot reach it"));
+  }
+  ObjectKey key;
+  key.dbid = host;
+  TANDEM_ASSIGN_OR_RETURN(v1::ConfigObject h,
+                          FetchObject(ctx, v1::OBJECT_TYPE_HOST, key, 0, "find"));
+  auto addr = h.properties().find("address");
+  return HostPort{addr == h.properties().end() ? "" : addr->second.string_value(),
+                  static_cast<int>(port)}
+      .ToString();
+}
+
+absl::StatusOr<std::vector<v1::ConfigObject>> MessageServerApps(CommandContext& ctx) {
+  TANDEM_ASSIGN_OR_RETURN(config::ConfigClient * client, ctx.Client());
+  std::vector<v1::ConfigObject> found;
+  v1::ListRequest req;
+  req.set_type(v1::OBJECT_TYPE_APPLICATION);
+  absl::Status st = client->List(req, [&found](const v1::ListResponse& r) {
+    for (const v1::ConfigObject& a : r.objects()) {
+      if (config::AppType(a) == "MessageServer") found.push_back(a);
+    }
+    return absl::OkStatus();
+  });
+  if (!st.ok()) return ctx.Describe(st, "list Applications");
+  return found;
+}
+
+absl::StatusOr<std::vector<NamedAddress>> MessageServerPair(CommandContext& ctx,
+                                                            const std::string& name,
+                                                            absl::string_view what,
+                                                            absl::string_view verb) {
+  if (name.empty()) {
+    std::vector<std::string> found;
+    if (absl::StatusOr<std::vector<v1::ConfigObject>> apps = MessageServerApps(ctx); apps.ok()) {
+      for (const v1::ConfigObject& a : *apps) found.push_back(a.name());
+    }
+    return absl::InvalidArgumentError(
+        absl::StrCat("give --from NAME: ", what, " ",
+                     found.empty() ? "(the configuration has no MessageServer Application)"
+                                   : "among " + absl::StrJoin(found, ", ")));
+  }
+  TANDEM_ASSIGN_OR_RETURN(ObjectKey key, ParseKey(name));
+  TANDEM_ASSIGN_OR_RETURN(v1::ConfigObject app,
+                          FetchObject(ctx, v1::OBJECT_TYPE_APPLICATION, key, 0, verb));
+  std::vector<NamedAddress> out;
+  TANDEM_ASSIGN_OR_RETURN(std::string address, AddressOf(ctx, app));
+  out.push_back({app.name(), address});
+  std::optional<v1::ConfigObject> partner;
+  if (const int64_t b = config::RefDbid(app, "backup"); b != 0) {
+    ObjectKey bk;
+    bk.dbid = b;
+    absl::StatusOr<v1::ConfigObject> backup =
+        FetchObject(ctx, v1::OBJECT_TYPE_APPLICATION, bk, 0, "find");
+    if (backup.ok()) partner = *backup;
+  } else if (absl::StatusOr<std::vector<v1::ConfigObject>> all = MessageServerApps(ctx); all.ok()) {
+    // `name` is the backup: its partner is the one that names it so.
+    for (const v1::ConfigObject& a : *all) {
+      if (config::RefDbid(a, "backup") == app.dbid()) partner = a;
+    }
+  }
+  if (partner.has_value()) {
+    absl::StatusOr<std::string> pa = AddressOf(ctx, *partner);
+    if (pa.ok()) out.push_back({partner->name(), *pa});
+  }
+  return out;
 }
 
 }  // namespace tandem::ctl

@@ -42,4 +42,26 @@ class RefNames {
   std::map<std::pair<int, int64_t>, std::string> names_;
 };
 
+//! Where tandemctl reaches Application `app`: its Host's address and its
+//! `default` port (FAILED_PRECONDITION saying which is missing).
+absl::StatusOr<std::string> AddressOf(CommandContext& ctx, const v1::ConfigObject& app);
+
+//! Every MessageServer Application.
+absl::StatusOr<std::vector<v1::ConfigObject>> MessageServerApps(CommandContext& ctx);
+
+struct NamedAddress {
+  std::string application;
+  std::string address;
+};
+//! The Message Server Application `name` (NAME|DBID) and its partner (the
+//! `backup` it names, or the one that names it as its `backup`): the pair's
+//! addresses, `name`'s first. An empty `name` is refused
+//! with the MessageServer Applications there are, `what` saying which kind
+//! is wanted ("the Log Message Server (...)"); `verb` starts the error of a
+//! name that is not found ("read logs from").
+absl::StatusOr<std::vector<NamedAddress>> MessageServerPair(CommandContext& ctx,
+                                                            const std::string& name,
+                                                            absl::string_view what,
+                                                            absl::string_view verb);
+
 }  // namespace tandem::ctl

@@ -195,6 +195,21 @@ TEST_F(MsgServerTest, SubscribersResumeAcrossAKillOfTheActingServer) {
   ASSERT_TRUE(got.WaitFor(200, 10)) << got.count();
   // ms-b holds all of them before ms-a dies: nothing may be lost.
   ASSERT_TRUE(WaitUntil([&] { return LastSeq(b_->Info(), "scs_distributed") == 200; }, 10));
+  // tandemctl bus status shows the pair and the channel, the copy caught up.
+  CommandResult r = admin_.Ctl(at(), "-o json bus status --from ms-a");
+  ASSERT_EQ(r.code, 0) << r.out;
+  nlohmann::json j = nlohmann::json::parse(r.out, nullptr, false);
+  ASSERT_FALSE(j.is_discarded()) << r.out;
+  EXPECT_EQ(j["servers"][0]["application"], "ms-a");
+  EXPECT_EQ(j["servers"][0]["role"], "acting");
+  EXPECT_EQ(j["servers"][1]["role"], "backup");
+  EXPECT_EQ(j["servers"][1]["copying"], true);
+  ASSERT_EQ(j["channels"].size(), 1u) << r.out;
+  EXPECT_EQ(j["channels"][0]["channel"], "scs_distributed");
+  EXPECT_EQ(j["channels"][0]["last_seq"], 200);
+  EXPECT_EQ(j["channels"][0]["backup_last_seq"], 200);
+  EXPECT_EQ(j["channels"][0]["subscribers"], 1);
+  EXPECT_TRUE(j["warnings"].empty()) << r.out;
   const std::string first_history = got.messages().front().history;
   a_->Kill();
   for (int i = 201; i <= 400; ++i) {
@@ -205,6 +220,13 @@ TEST_F(MsgServerTest, SubscribersResumeAcrossAKillOfTheActingServer) {
     EXPECT_EQ(p->server, absl::StrCat("127.0.0.1:", port_b_));
   }
   ASSERT_TRUE(got.WaitFor(400, 20)) << got.count();
+  // Every Message Server: ms-a is down, which is a warning (exit 1).
+  r = admin_.Ctl(at(), "bus status");
+  EXPECT_EQ(r.code, 1) << r.out;
+  EXPECT_THAT(r.out,
+              HasSubstr(absl::StrCat("WARNING: ms-a at 127.0.0.1:", port_a_, " does not answer")));
+  EXPECT_THAT(r.out, HasSubstr("unreachable"));
+  EXPECT_THAT(r.out, ::testing::ContainsRegex("ms-b +scs_distributed +400 "));
   sub->Stop();
   std::vector<client::BusMessage> m = got.messages();
   ASSERT_EQ(m.size(), 400u);
@@ -224,6 +246,12 @@ TEST_F(MsgServerTest, SubscribersResumeAcrossAKillOfTheActingServer) {
   a_ = StartServer("ms-a", port_a_);
   ASSERT_TRUE(WaitUntil([&] { return a_->Info().copying(); }, 20)) << a_->Log();
   EXPECT_TRUE(b_->Info().acting());
+  r = admin_.Ctl(at(), "bus status --from ms-b");
+  EXPECT_EQ(r.code, 0) << r.out;
+  EXPECT_THAT(r.out,
+              ::testing::ContainsRegex("ms-a +127.0.0.1:[0-9]+ +backup +[0-9]+ +ms-b +live"));
+  EXPECT_THAT(r.out, ::testing::ContainsRegex("ms-b +scs_distributed +400 +[0-9]+ +[0-9]+ +0 +0"))
+      << "no subscriber now, the backup 0 behind";
   EXPECT_EQ(LastSeq(a_->Info(), "scs_distributed"), 400);
   // A publisher that tries ms-a first is sent on to ms-b.
   client::BusOptions o = As("publisher");
