@@ -10,6 +10,7 @@
 #include "absl/time/clock.h"
 #include "common/status_macros.h"
 #include "common/tcp_probe.h"
+#include "ctl/bus_status.h"
 #include "ctl/commands.h"
 #include "ctl/errors.h"
 #include "ctl/lookup.h"
@@ -28,14 +29,8 @@ struct BusArgs {
   std::string from;
 };
 
-struct Answer {
-  NamedAddress server;
-  std::optional<mv1::BusInfo> info;
-  std::string error;  // when it did not answer
-};
-
-Answer Ask(CommandContext& ctx, const TlsFiles& tls, const NamedAddress& server) {
-  Answer a{server, std::nullopt, ""};
+BusAnswer Ask(CommandContext& ctx, const TlsFiles& tls, const NamedAddress& server) {
+  BusAnswer a{server, std::nullopt, ""};
   // A host that is down costs half a second, not the whole timeout.
   if (!AddressAnswers(server.address, absl::Milliseconds(500))) {
     a.error = "does not accept connections";
@@ -56,56 +51,14 @@ Answer Ask(CommandContext& ctx, const TlsFiles& tls, const NamedAddress& server)
   return a;
 }
 
-std::string Role(const Answer& a) {
+std::string Role(const BusAnswer& a) {
   if (!a.info) return "unreachable";
   return a.info->acting() ? "acting" : "backup";
 }
 
-std::string Copy(const Answer& a) {
+std::string Copy(const BusAnswer& a) {
   if (!a.info || a.info->acting()) return "-";
   return a.info->copying() ? "live" : "not copying";
-}
-
-// What an operator must look at: both members of a pair acting, neither,
-// a backup that does not copy, a server that does not answer.
-std::vector<std::string> Warnings(const std::vector<Answer>& answers) {
-  std::vector<std::string> w;
-  std::map<std::string, const Answer*> by_name;
-  for (const Answer& a : answers) by_name[a.server.application] = &a;
-  std::set<std::string> pairs_seen;
-  for (const Answer& a : answers) {
-    if (!a.info) {
-      w.push_back(absl::StrCat(a.server.application, " at ", a.server.address, " does not answer (",
-                               a.error, ")"));
-      continue;
-    }
-    const std::string& partner = a.info->partner();
-    auto p = by_name.find(partner);
-    const Answer* other = p == by_name.end() ? nullptr : p->second;
-    const std::string pair = a.server.application < partner ? a.server.application + "/" + partner
-                                                            : partner + "/" + a.server.application;
-    if (!a.info->acting() && !a.info->copying()) {
-      w.push_back(absl::StrCat(a.server.application,
-                               " (backup) does not copy its partner: what it has not copied "
-                               "would be lost at a takeover; see its log"));
-    }
-    if (partner.empty() || other == nullptr || !other->info || !pairs_seen.insert(pair).second) {
-      if (partner.empty() && !a.info->acting()) {
-        w.push_back(absl::StrCat(a.server.application, " has no partner and does not act"));
-      }
-      continue;
-    }
-    if (a.info->acting() && other->info->acting()) {
-      w.push_back(absl::StrCat("split brain: both ", a.server.application, " (epoch ",
-                               a.info->epoch(), ") and ", partner, " (epoch ", other->info->epoch(),
-                               ") act; subscribers of either may miss what the other took"));
-    } else if (!a.info->acting() && !other->info->acting()) {
-      w.push_back(absl::StrCat("neither ", pair,
-                               " acts: publishers and subscribers are refused until one takes "
-                               "the lock; see their logs"));
-    }
-  }
-  return w;
 }
 
 absl::Status RunBusStatus(CommandContext& ctx, const BusArgs& args) {
@@ -124,10 +77,10 @@ absl::Status RunBusStatus(CommandContext& ctx, const BusArgs& args) {
     }
   }
   TANDEM_ASSIGN_OR_RETURN(TlsFiles tls, ClientTls(ctx.options()));
-  std::vector<Answer> answers;
+  std::vector<BusAnswer> answers;
   for (const NamedAddress& s : servers) answers.push_back(Ask(ctx, tls, s));
-  std::map<std::string, const Answer*> by_name;
-  for (const Answer& a : answers) by_name[a.server.application] = &a;
+  std::map<std::string, const BusAnswer*> by_name;
+  for (const BusAnswer& a : answers) by_name[a.server.application] = &a;
   // Each acting server's channels, with the partner's copy of each.
   struct Row {
     std::string server;
@@ -135,7 +88,7 @@ absl::Status RunBusStatus(CommandContext& ctx, const BusArgs& args) {
     std::optional<int64_t> backup_seq;
   };
   std::vector<Row> rows;
-  for (const Answer& a : answers) {
+  for (const BusAnswer& a : answers) {
     if (!a.info || !a.info->acting()) continue;
     std::map<std::string, int64_t> copied;
     auto p = by_name.find(a.info->partner());
@@ -150,13 +103,13 @@ absl::Status RunBusStatus(CommandContext& ctx, const BusArgs& args) {
       rows.push_back(std::move(r));
     }
   }
-  const std::vector<std::string> warnings = Warnings(answers);
+  const std::vector<std::string> warnings = BusWarnings(answers);
 
   if (ctx.options().output == OutputFormat::kJson) {
     nlohmann::json j = {{"servers", nlohmann::json::array()},
                         {"channels", nlohmann::json::array()},
                         {"warnings", warnings}};
-    for (const Answer& a : answers) {
+    for (const BusAnswer& a : answers) {
       nlohmann::json s = {
           {"application", a.server.application}, {"address", a.server.address}, {"role", Role(a)}};
       if (a.info) {
@@ -182,7 +135,7 @@ absl::Status RunBusStatus(CommandContext& ctx, const BusArgs& args) {
     ctx.out() << j.dump(2) << "\n";
   } else {
     TablePrinter t({"SERVER", "ADDRESS", "ROLE", "EPOCH", "PARTNER", "COPY"});
-    for (const Answer& a : answers) {
+    for (const BusAnswer& a : answers) {
       t.AddRow({a.server.application, a.server.address, Role(a),
                 a.info ? absl::StrCat(a.info->epoch()) : "-",
                 a.info && !a.info->partner().empty() ? a.info->partner() : "-", Copy(a)});
@@ -209,6 +162,46 @@ absl::Status RunBusStatus(CommandContext& ctx, const BusArgs& args) {
 }
 
 }  // namespace
+
+std::vector<std::string> BusWarnings(const std::vector<BusAnswer>& answers) {
+  std::vector<std::string> w;
+  std::map<std::string, const BusAnswer*> by_name;
+  for (const BusAnswer& a : answers) by_name[a.server.application] = &a;
+  std::set<std::string> pairs_seen;
+  for (const BusAnswer& a : answers) {
+    if (!a.info) {
+      w.push_back(absl::StrCat(a.server.application, " at ", a.server.address, " does not answer (",
+                               a.error, ")"));
+      continue;
+    }
+    const std::string& partner = a.info->partner();
+    auto p = by_name.find(partner);
+    const BusAnswer* other = p == by_name.end() ? nullptr : p->second;
+    const std::string pair = a.server.application < partner ? a.server.application + "/" + partner
+                                                            : partner + "/" + a.server.application;
+    if (!a.info->acting() && !a.info->copying()) {
+      w.push_back(absl::StrCat(a.server.application,
+                               " (backup) does not copy its partner: what it has not copied "
+                               "would be lost at a takeover; see its log"));
+    }
+    if (partner.empty() || other == nullptr || !other->info || !pairs_seen.insert(pair).second) {
+      if (partner.empty() && !a.info->acting()) {
+        w.push_back(absl::StrCat(a.server.application, " has no partner and does not act"));
+      }
+      continue;
+    }
+    if (a.info->acting() && other->info->acting()) {
+      w.push_back(absl::StrCat("split brain: both ", a.server.application, " (epoch ",
+                               a.info->epoch(), ") and ", partner, " (epoch ", other->info->epoch(),
+                               ") act; subscribers of either may miss what the other took"));
+    } else if (!a.info->acting() && !other->info->acting()) {
+      w.push_back(absl::StrCat("neither ", pair,
+                               " acts: publishers and subscribers are refused until one takes "
+                               "the lock; see their logs"));
+    }
+  }
+  return w;
+}
 
 void AddBusCommands(CLI::App& app, CommandContext& ctx, Action* action) {
   CLI::App* bus = app.add_subcommand("bus", "The Message Servers' bus");
