@@ -215,7 +215,7 @@ void AddBusCommands(CLI::App& app, CommandContext& ctx, Action* action) {
                    "too); default: every MessageServer Application")
       ->type_name("NAME");
   status->footer(
-      "Asks each server (GetInfo; the test CA's trust is enough). ROLE: acting (takes\n"
+      "Asks each server (GetInfo, which needs no grant). ROLE: acting (takes\n"
       "publishers and subscribers), backup (copies the acting one; COPY says whether its copy\n"
       "is live) or unreachable. BACKUP BEHIND: messages of the channel the backup has not\n"
       "copied yet (lost if it took over now). Exits 1 with a WARNING line when both members\n"

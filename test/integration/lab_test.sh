@@ -116,6 +116,14 @@ check "the switchover is in the acting SCS's audit with the operator's name" \
   grep -q '"action":"switchover".*"outcome":"allowed".*"who":"person operator"' "$STATE"/r2-app-?/scs-audit.jsonl
 check "the main SCS started r1's Message Server pair (autostart)" \
   test "$(app_field ms-r1 status)/$(app_field ms-r1-b status)" = Started/Started
+bus_ok() {  # tandemctl bus status --from ms-r1: one acts, the other copies, SCSs subscribe
+  local out; out=$(ctl bus status --from ms-r1 2>&1) || return 1
+  grep -Eq '^ms-r1(-b)? +[0-9.:]+ +acting ' <<<"$out" &&
+    grep -Eq '^ms-r1(-b)? +[0-9.:]+ +backup +[0-9]+ +ms-r1(-b)? +live$' <<<"$out" &&
+    grep -Eq '^ms-r1(-b)? +scs_distributed +[1-9][0-9]* +[0-9]+ +[0-9]+ +[1-9][0-9]* +[0-9]+$' <<<"$out"
+}
+check "tandemctl bus status: r1's Message Server pair acts and copies, SCSs subscribe" \
+  eventually 20 bus_ok
 # A command sent to region 1's application SCS for a host region 2's owns:
 # forwarded over the Message Server, carried out and audited by the owner.
 via_r1() { ctl app restart sample-r2 --via scs-app-r1 --wait --wait-timeout 20 >/dev/null 2>&1; }
@@ -163,6 +171,14 @@ check "it still has its configuration" sample_has r1-app-b "$MARK1"
 alarm_for() { ctl alarms --from lms-r1 2>/dev/null | grep -E "$1" >/dev/null; }
 check "the alarm framework.lca-unreachable for r1-app-p is raised (lms-r1-b took over)" \
   eventually 40 alarm_for "framework.lca-unreachable.*r1-app-p"
+BUS_RC=0
+BUS=$(ctl bus status --from lms-r1 2>&1) || BUS_RC=$?
+echo "$BUS" | sed "s/^/  /"
+lms_b_alone() {
+  [ "$BUS_RC" -eq 1 ] && grep -q '^WARNING: lms-r1 at .* does not answer' <<<"$BUS" &&
+    grep -Eq '^lms-r1-b +[0-9.:]+ +acting ' <<<"$BUS"
+}
+check "tandemctl bus status --from lms-r1: lms-r1 does not answer (exit 1), lms-r1-b acts" lms_b_alone
 MARK2=two-$$-$RANDOM
 ctl --server fw-p.tandem.test:9000,fw-b.tandem.test:9000 set-option app sample-app lab marker "$MARK2"
 check "it receives a change made after the kill (through r1-app-b's proxy)" \

@@ -137,6 +137,27 @@ class AgentTest : public ::testing::TestWithParam<bool> {
     ASSERT_TRUE(agent_->Recover().ok());
   }
 
+  // The bootstrap file's one service "svc", a sleeper (services_).
+  cv1::ProcessSpec SleeperService() {
+    cv1::ProcessSpec svc;
+    svc.set_application("svc");
+    svc.set_command_line("/bin/sh");
+    svc.add_arguments("-c");
+    svc.add_arguments("sleep 300");
+    svc.set_working_directory(dir_.path());
+    services_ = {svc};
+    return svc;
+  }
+  // The LCA goes (no agent), then process `pid` is killed and has ended.
+  void KillWhileTheLcaIsDown(int64_t pid) {
+    agent_.reset();
+    ASSERT_EQ(kill(static_cast<pid_t>(pid), SIGKILL), 0);
+    for (int i = 0; i < 250 && Running(pid); ++i) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    }
+    ASSERT_FALSE(Running(pid));
+  }
+
   // Polls the agent (on real time for the processes) until `done` or 10 s.
   bool WaitUntil(const std::function<bool()>& done) {
     for (int i = 0; i < 500; ++i) {
@@ -349,13 +370,7 @@ TEST_P(AgentTest, RestartedAgentReadoptsItsProcesses) {
 // SCS's stop holds one stopped and its start releases it; a restarted LCA
 // re-adopts a running service and starts a stopped one again.
 TEST_P(AgentTest, ServicesRunWithoutAnScs) {
-  cv1::ProcessSpec svc;
-  svc.set_application("svc");
-  svc.set_command_line("/bin/sh");
-  svc.add_arguments("-c");
-  svc.add_arguments("sleep 300");
-  svc.set_working_directory(dir_.path());
-  services_ = {svc};
+  const cv1::ProcessSpec svc = SleeperService();
   NewAgent();
   agent_->StartServices();
   ASSERT_TRUE(Reaches("svc", cv1::PROCESS_STATE_RUNNING)) << StatusOf("svc").DebugString();
@@ -409,12 +424,7 @@ TEST_P(AgentTest, ServicesRunWithoutAnScs) {
   // It dies while the LCA is down (a host that boots): the new LCA starts
   // it again at once, with no restart delay.
   const int64_t booted = StatusOf("svc").pid();
-  agent_.reset();
-  ASSERT_EQ(kill(static_cast<pid_t>(booted), SIGKILL), 0);
-  for (int i = 0; i < 250 && Running(booted); ++i) {
-    std::this_thread::sleep_for(std::chrono::milliseconds(20));
-  }
-  ASSERT_FALSE(Running(booted));
+  ASSERT_NO_FATAL_FAILURE(KillWhileTheLcaIsDown(booted));
   NewAgent();
   agent_->StartServices();
   ASSERT_TRUE(Reaches("svc", cv1::PROCESS_STATE_RUNNING)) << StatusOf("svc").DebugString();
@@ -435,23 +445,12 @@ TEST_P(AgentTest, ServicesRunWithoutAnScs) {
 // the old shim's cgroup.kill would kill it), then at once. A start from an
 // SCS in that time is refused with a reason, and the SCS sends it again.
 TEST_P(AgentTest, NothingStartsWhileTheLastShimFinishes) {
-  cv1::ProcessSpec svc;
-  svc.set_application("svc");
-  svc.set_command_line("/bin/sh");
-  svc.add_arguments("-c");
-  svc.add_arguments("sleep 300");
-  svc.set_working_directory(dir_.path());
-  services_ = {svc};
+  const cv1::ProcessSpec svc = SleeperService();
   NewAgent();
   agent_->StartServices();
   ASSERT_TRUE(Reaches("svc", cv1::PROCESS_STATE_RUNNING)) << StatusOf("svc").DebugString();
   const int64_t pid = StatusOf("svc").pid();
-  agent_.reset();
-  ASSERT_EQ(kill(static_cast<pid_t>(pid), SIGKILL), 0);
-  for (int i = 0; i < 250 && Running(pid); ++i) {
-    std::this_thread::sleep_for(std::chrono::milliseconds(20));
-  }
-  ASSERT_FALSE(Running(pid));
+  ASSERT_NO_FATAL_FAILURE(KillWhileTheLcaIsDown(pid));
 
   NewAgent();
   finishing_->hold = true;
