@@ -216,6 +216,15 @@ void AlarmEngine::Tick() {
 
 absl::Status AlarmEngine::Clear(int64_t id, const std::string& who) {
   absl::MutexLock lock(&mu_);
+  // Clearing means storing: not while the Log Database fails (the call
+  // would wait for it, and the clearing would not be kept).
+  if (store_failing_since_ != absl::InfiniteFuture()) {
+    return absl::UnavailableError(absl::StrCat(
+        "the Log Database has not taken writes since ",
+        absl::FormatTime(absl::RFC3339_sec, store_failing_since_, absl::UTCTimeZone()),
+        " (alarm ", kLogDatabaseUnreachable,
+        "): an alarm cannot be cleared until it does; mend it and clear again"));
+  }
   EnsureLoadedLocked();
   for (auto it = active_.begin(); it != active_.end(); ++it) {
     if (it->second.id != id) continue;

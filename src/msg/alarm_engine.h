@@ -79,7 +79,8 @@ class AlarmEngine {
   void StoreOk();
   static constexpr absl::Duration kStoreAlarmAfter = absl::Seconds(3);
 
-  //! An operator clears alarm `id`; NOT_FOUND if it is not active.
+  //! An operator clears alarm `id`; NOT_FOUND if it is not active,
+  //! UNAVAILABLE while the Log Database fails (StoreFailed until StoreOk).
   absl::Status Clear(int64_t id, const std::string& who);
   std::vector<logdb::Alarm> Active();
 

@@ -165,6 +165,11 @@ TEST_F(AlarmEngineTest, ALogDatabaseFailingForThreeSecondsRaisesItsOwnAlarmUntil
                                                   " lms-1"}));
   engine->StoreFailed("lms-1", "h9", "could not connect");
   EXPECT_EQ(published_.size(), 1u) << "raised once";
+  // An operator cannot clear while nothing can be stored.
+  const absl::Status refused = engine->Clear(1, "person ops");
+  EXPECT_EQ(refused.code(), absl::StatusCode::kUnavailable);
+  EXPECT_NE(refused.message().find("cannot be cleared until it does"), std::string::npos)
+      << refused;
   // Taking the stored alarms again keeps the one the database never took.
   ASSERT_TRUE(engine->Load().ok());
   EXPECT_EQ(engine->Active().size(), 1u);
