@@ -59,6 +59,7 @@ AlarmEngine::AlarmEngine(logdb::LogStore& store, Rules rules, Publish publish, C
 
 absl::Status AlarmEngine::Load() {
   absl::MutexLock lock(&mu_);
+  ForgetIfAskedLocked();
   return LoadLocked();
 }
 
@@ -91,7 +92,17 @@ bool AlarmEngine::EnsureLoadedLocked() {
 }
 
 void AlarmEngine::Forget() {
-  absl::MutexLock lock(&mu_);
+  forget_ = true;
+  // Called from the server's main loop, which must never wait for the Log
+  // Database: a thread that holds the lock (stuck in the store, perhaps)
+  // forgets when it next takes it.
+  if (!mu_.TryLock()) return;
+  ForgetIfAskedLocked();
+  mu_.Unlock();
+}
+
+void AlarmEngine::ForgetIfAskedLocked() {
+  if (!forget_.exchange(false)) return;
   active_.clear();
   loaded_ = false;
 }
@@ -105,6 +116,7 @@ void AlarmEngine::OnEvents(const std::vector<logdb::LogEvent>& events) {
     if (r.cancel != 0) cancel.emplace(r.cancel, &r);
   }
   absl::MutexLock lock(&mu_);
+  ForgetIfAskedLocked();
   // Without the active alarms a detection would raise a second one: the
   // events are evaluated all the same (an alarm must not be missed).
   EnsureLoadedLocked();
@@ -197,6 +209,7 @@ void AlarmEngine::Tick() {
   }
   const absl::Time now = clock_.Now();
   absl::MutexLock lock(&mu_);
+  ForgetIfAskedLocked();
   // Clearing means storing: not while the Log Database does not take
   // appends (it could hold this lock for as long); the timeouts run after.
   if (store_failing_since_ != absl::InfiniteFuture()) return;
@@ -216,14 +229,15 @@ void AlarmEngine::Tick() {
 
 absl::Status AlarmEngine::Clear(int64_t id, const std::string& who) {
   absl::MutexLock lock(&mu_);
+  ForgetIfAskedLocked();
   // Clearing means storing: not while the Log Database fails (the call
   // would wait for it, and the clearing would not be kept).
   if (store_failing_since_ != absl::InfiniteFuture()) {
-    return absl::UnavailableError(absl::StrCat(
-        "the Log Database has not taken writes since ",
-        absl::FormatTime(absl::RFC3339_sec, store_failing_since_, absl::UTCTimeZone()),
-        " (alarm ", kLogDatabaseUnreachable,
-        "): an alarm cannot be cleared until it does; mend it and clear again"));
+    return absl::UnavailableError(
+        absl::StrCat("the Log Database has not taken writes since ",
+                     absl::FormatTime(absl::RFC3339_sec, store_failing_since_, absl::UTCTimeZone()),
+                     " (alarm ", kLogDatabaseUnreachable,
+                     "): an alarm cannot be cleared until it does; mend it and clear again"));
   }
   EnsureLoadedLocked();
   for (auto it = active_.begin(); it != active_.end(); ++it) {
@@ -244,6 +258,7 @@ void AlarmEngine::StoreFailed(const std::string& application, const std::string&
   // Database: if another thread holds the lock (it may be stuck in the
   // store), this round is skipped.
   if (!mu_.TryLock()) return;
+  ForgetIfAskedLocked();
   StoreFailedLocked(application, host, error, std::min(since, now), now);
   mu_.Unlock();
 }
@@ -276,6 +291,7 @@ void AlarmEngine::StoreFailedLocked(const std::string& application, const std::s
 
 void AlarmEngine::StoreOk() {
   absl::MutexLock lock(&mu_);
+  ForgetIfAskedLocked();
   store_failing_since_ = absl::InfiniteFuture();
   if (!store_alarm_.has_value()) return;
   auto a = active_.find(*store_alarm_);
@@ -288,6 +304,7 @@ void AlarmEngine::StoreOk() {
 
 std::vector<logdb::Alarm> AlarmEngine::Active() {
   absl::MutexLock lock(&mu_);
+  ForgetIfAskedLocked();
   EnsureLoadedLocked();
   std::vector<logdb::Alarm> out;
   for (const auto& [k, a] : active_) out.push_back(a);

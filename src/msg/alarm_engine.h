@@ -9,6 +9,7 @@
 // `alarms` channel).
 #pragma once
 
+#include <atomic>
 #include <cstdint>
 #include <functional>
 #include <map>
@@ -60,6 +61,8 @@ class AlarmEngine {
   //! over goes on with them before it evaluates anything.
   absl::Status Load();
   //! This server stopped acting: its view goes (the acting one's counts).
+  //! Never waits: if the engine is busy (a store that does not return), it
+  //! forgets when that call ends, before anything else.
   void Forget();
   //! Events just stored (new ones only, in order).
   void OnEvents(const std::vector<logdb::LogEvent>& events);
@@ -88,6 +91,8 @@ class AlarmEngine {
   using Key = std::tuple<std::string, std::string, std::string>;  // condition, app, host
   void ClearLocked(logdb::Alarm a, const std::string& by) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   absl::Status LoadLocked() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  //! What Forget asked, if it could not take the lock.
+  void ForgetIfAskedLocked() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   //! Loads unless loaded; false (logged) if the Log Database cannot say.
   bool EnsureLoadedLocked() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   void StoreFailedLocked(const std::string& application, const std::string& host,
@@ -99,6 +104,7 @@ class AlarmEngine {
   const Publish publish_;
   Clock& clock_;
   mutable absl::Mutex mu_;
+  std::atomic<bool> forget_{false};
   std::map<Key, logdb::Alarm> active_ ABSL_GUARDED_BY(mu_);
   bool loaded_ ABSL_GUARDED_BY(mu_) = false;
   //! Rules cancelled from anyone: the time of the latest cancel event.

@@ -112,6 +112,29 @@ TEST_F(AlarmEngineTest, AServerThatTakesOverGoesOnWithTheActiveAlarms) {
   EXPECT_EQ(store_->Alarms(false, 10)->size(), 0u);
 }
 
+// Forget never waits for the engine (the server's main loop calls it; the
+// engine may be stuck in the Log Database): called while the engine holds
+// its lock (here from its publish callback), it is done when that call ends.
+TEST_F(AlarmEngineTest, ForgetWhileTheEngineIsBusyIsDoneRightAfter) {
+  AlarmEngine* engine = nullptr;
+  bool forget_on_publish = true;
+  AlarmEngine e(
+      *store_, [this] { return rules_; },
+      [&](const logdb::Alarm&, bool) {
+        if (forget_on_publish) engine->Forget();
+      },
+      clock_);
+  engine = &e;
+  e.OnEvents({Event("d1", "pricing", 4101)});  // raised and published, under the lock
+  forget_on_publish = false;
+  // The server that acts now cleared it in the Log Database meanwhile.
+  logdb::Alarm a = store_->Alarms(false, 10)->front();
+  a.cleared_at = clock_.Now();
+  a.cleared_by = "the other server";
+  ASSERT_TRUE(store_->SaveAlarm(a).ok());
+  EXPECT_TRUE(e.Active().empty()) << "forgotten, so taken from the Log Database again";
+}
+
 TEST_F(AlarmEngineTest, ARuleCancelledFromAnyoneClearsWhoeverRaisedIt) {
   rules_.push_back({.name = "sync", .detect = 4301, .cancel = 4302, .cancel_from_anyone = true});
   auto engine = Engine();
