@@ -151,12 +151,12 @@ case $SCENARIO in
     R1_BEFORE=$(dbms_revision r1)
     echo "r1-dbms at revision $R1_BEFORE when region 1 goes down"
     T_KILL=$(now)
-    for h in r1-dbms r1-fw-p r1-fw-b r1-app-p r1-app-b; do "${L[@]}" kill "$h" >/dev/null; done
+    "${L[@]}" kill r1-dbms r1-fw-p r1-fw-b r1-app-p r1-app-b >/dev/null
     [ "$SCENARIO" = failback ] && "${L[@]}" uncut r2-dbms >/dev/null
     ARGS=(failover --scenario full --to r2) ;;
   framework)
     T_KILL=$(now)
-    for h in r1-fw-p r1-fw-b; do "${L[@]}" kill "$h" >/dev/null; done
+    "${L[@]}" kill r1-fw-p r1-fw-b >/dev/null
     ARGS=(failover --scenario framework --to r2) ;;
   dbms)
     # Without fence commands the runbook will not promote while r1's DBMS
