@@ -79,8 +79,6 @@ absl::Status RunBusStatus(CommandContext& ctx, const BusArgs& args) {
   TANDEM_ASSIGN_OR_RETURN(TlsFiles tls, ClientTls(ctx.options()));
   std::vector<BusAnswer> answers;
   for (const NamedAddress& s : servers) answers.push_back(Ask(ctx, tls, s));
-  std::map<std::string, const BusAnswer*> by_name;
-  for (const BusAnswer& a : answers) by_name[a.server.application] = &a;
   // Each acting server's channels, with the partner's copy of each.
   struct Row {
     std::string server;
@@ -90,16 +88,16 @@ absl::Status RunBusStatus(CommandContext& ctx, const BusArgs& args) {
   std::vector<Row> rows;
   for (const BusAnswer& a : answers) {
     if (!a.info || !a.info->acting()) continue;
+    const BusAnswer* partner = PartnerOf(answers, a);
+    const bool partner_copies =
+        partner != nullptr && partner->info && !partner->info->acting() && partner->info->copying();
     std::map<std::string, int64_t> copied;
-    auto p = by_name.find(a.info->partner());
-    const bool partner_copies = p != by_name.end() && p->second->info &&
-                                !p->second->info->acting() && p->second->info->copying();
     if (partner_copies) {
-      for (const mv1::ChannelInfo& c : p->second->info->channels()) copied[c.name()] = c.last_seq();
+      for (const mv1::ChannelInfo& c : partner->info->channels()) copied[c.name()] = c.last_seq();
     }
     for (const mv1::ChannelInfo& c : a.info->channels()) {
       Row r{a.server.application, c, std::nullopt};
-      if (partner_copies) r.backup_seq = copied.count(c.name()) ? copied[c.name()] : 0;
+      if (partner_copies) r.backup_seq = copied[c.name()];  // 0: nothing of it copied
       rows.push_back(std::move(r));
     }
   }
@@ -163,10 +161,16 @@ absl::Status RunBusStatus(CommandContext& ctx, const BusArgs& args) {
 
 }  // namespace
 
+const BusAnswer* PartnerOf(const std::vector<BusAnswer>& answers, const BusAnswer& a) {
+  if (!a.info || a.info->partner().empty()) return nullptr;
+  for (const BusAnswer& b : answers) {
+    if (b.server.application == a.info->partner()) return &b;
+  }
+  return nullptr;
+}
+
 std::vector<std::string> BusWarnings(const std::vector<BusAnswer>& answers) {
   std::vector<std::string> w;
-  std::map<std::string, const BusAnswer*> by_name;
-  for (const BusAnswer& a : answers) by_name[a.server.application] = &a;
   std::set<std::string> pairs_seen;
   for (const BusAnswer& a : answers) {
     if (!a.info) {
@@ -174,22 +178,24 @@ std::vector<std::string> BusWarnings(const std::vector<BusAnswer>& answers) {
                                a.error, ")"));
       continue;
     }
-    const std::string& partner = a.info->partner();
-    auto p = by_name.find(partner);
-    const BusAnswer* other = p == by_name.end() ? nullptr : p->second;
-    const std::string pair = a.server.application < partner ? a.server.application + "/" + partner
-                                                            : partner + "/" + a.server.application;
     if (!a.info->acting() && !a.info->copying()) {
       w.push_back(absl::StrCat(a.server.application,
                                " (backup) does not copy its partner: what it has not copied "
                                "would be lost at a takeover; see its log"));
     }
-    if (partner.empty() || other == nullptr || !other->info || !pairs_seen.insert(pair).second) {
-      if (partner.empty() && !a.info->acting()) {
+    const std::string& partner = a.info->partner();
+    if (partner.empty()) {
+      if (!a.info->acting()) {
         w.push_back(absl::StrCat(a.server.application, " has no partner and does not act"));
       }
       continue;
     }
+    // A partner not asked, or not answering (its own line says so), and a
+    // pair already judged from its other member: nothing more.
+    const BusAnswer* other = PartnerOf(answers, a);
+    const std::string pair = a.server.application < partner ? a.server.application + "/" + partner
+                                                            : partner + "/" + a.server.application;
+    if (other == nullptr || !other->info || !pairs_seen.insert(pair).second) continue;
     if (a.info->acting() && other->info->acting()) {
       w.push_back(absl::StrCat("split brain: both ", a.server.application, " (epoch ",
                                a.info->epoch(), ") and ", partner, " (epoch ", other->info->epoch(),

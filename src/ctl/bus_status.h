@@ -18,6 +18,10 @@ struct BusAnswer {
   std::string error;
 };
 
+//! The answer of the partner `a` names (its GetInfo's `partner`), if it was
+//! asked; null otherwise (and when `a` did not answer).
+const BusAnswer* PartnerOf(const std::vector<BusAnswer>& answers, const BusAnswer& a);
+
 //! Both members of a pair acting, neither, a backup that does not copy, a
 //! server alone that does not act, a server that does not answer: one line
 //! each, a pair once.

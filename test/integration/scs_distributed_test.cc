@@ -28,6 +28,7 @@
 #include "tandem/config/client.h"
 #include "tandem/msg/v1/log.grpc.pb.h"
 #include "testing/lca_process.h"
+#include "testing/memory_epoch_store.h"
 #include "testing/msgserver_process.h"
 #include "testing/person.h"
 #include "testing/scs_process.h"
@@ -259,21 +260,6 @@ TEST_F(ScsDistributedTest, TheScsRaisesTheFrameworksAlarmsOnTheLogMessageServer)
 // The SCS runs in the test: the real ScsServer, PairRole, reporter, Logger
 // and configuration client, with a lock in memory and a link to h3 that
 // answers as such an LCA.
-class HeldLock : public scs::EpochStore {
- public:
-  absl::StatusOr<scs::PairLock> Read() override {
-    absl::MutexLock l(&mu);
-    return lock;
-  }
-  absl::StatusOr<scs::PairLock> Take(const scs::PairLock& seen, const std::string& me) override {
-    absl::MutexLock l(&mu);
-    if (seen.revision != lock.revision) return absl::AbortedError("revision changed");
-    lock = {me, lock.epoch + 1, lock.revision + 1};
-    return lock;
-  }
-  absl::Mutex mu;
-  scs::PairLock lock ABSL_GUARDED_BY(mu);
-};
 class AnsweringPartner : public scs::PartnerProbe {
  public:
   bool Alive() override { return true; }
@@ -329,7 +315,7 @@ TEST_F(ScsDistributedTest, AnScsThatAnLcaRefusesForANewerEpochStepsDownAndRaises
       co, [&](const client::ObjectChange&) { server.ConfigChanged(); }, nullptr);
   ASSERT_TRUE(cfg.ok()) << cfg.status();
   ASSERT_TRUE((*cfg)->WaitReady(absl::Seconds(10)));
-  HeldLock lock;
+  MemoryEpochStore lock;
   AnsweringPartner partner;
   scs::PairRole role("scs-3", {}, Clock::Real(), lock, &partner);
   server.Start(**cfg, &role, "scs-4");
@@ -359,10 +345,7 @@ TEST_F(ScsDistributedTest, AnScsThatAnLcaRefusesForANewerEpochStepsDownAndRaises
   ASSERT_EQ(sent.application(), "svc3");
   ASSERT_TRUE(std::holds_alternative<cv1::StartProcessRequest>(sent.request));
   // scs-4 took the lock meanwhile, and h3's LCA has seen its epoch.
-  {
-    absl::MutexLock l(&lock.mu);
-    lock.lock = {"scs-4", lock.lock.epoch + 1, lock.lock.revision + 1};
-  }
+  lock.TakenBy("scs-4");
   events.failed("h3", std::get<cv1::StartProcessRequest>(sent.request),
                 absl::FailedPreconditionError(
                     "scs epoch 1 is older than 2, which this LCA has seen: the sender is no "

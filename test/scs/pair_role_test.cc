@@ -3,20 +3,12 @@
 #include "scs/pair_role.h"
 
 #include "gtest/gtest.h"
+#include "testing/memory_epoch_store.h"
 
 namespace tandem::scs {
 namespace {
 
-class MemoryStore : public EpochStore {
- public:
-  absl::StatusOr<PairLock> Read() override { return lock_; }
-  absl::StatusOr<PairLock> Take(const PairLock& seen, const std::string& me) override {
-    if (seen.revision != lock_.revision) return absl::AbortedError("revision changed");
-    lock_ = {me, lock_.epoch + 1, lock_.revision + 1};
-    return lock_;
-  }
-  PairLock lock_;
-};
+using MemoryStore = ::tandem::testing::MemoryEpochStore;
 
 class Partner : public PartnerProbe {
  public:
@@ -40,14 +32,14 @@ TEST_F(PairRoleTest, OneOfTwoStartingTogetherActs) {
   EXPECT_TRUE(da.acting);
   EXPECT_FALSE(db.acting);
   EXPECT_EQ(da.epoch, 1);
-  EXPECT_EQ(store_.lock_.holder, "scs-a");
+  EXPECT_EQ(store_.lock().holder, "scs-a");
   EXPECT_NE(da.change.find("primary with epoch 1"), std::string::npos);
   for (int i = 0; i < 100; ++i) {
     clock_.Advance(absl::Milliseconds(100));
     EXPECT_TRUE(a_.Step().acting);
     EXPECT_FALSE(b_.Step().acting);
   }
-  EXPECT_EQ(store_.lock_.epoch, 1) << "a running pair writes nothing";
+  EXPECT_EQ(store_.lock().epoch, 1) << "a running pair writes nothing";
 }
 
 // The configured backup leaves a free lock to its partner, whichever starts
@@ -59,7 +51,7 @@ TEST_F(PairRoleTest, ConfiguredBackupLeavesAFreeLockToThePrimary) {
   EXPECT_FALSE(backup.Step().acting) << "the lock is free, but it is the partner's to take";
   clock_.Advance(absl::Milliseconds(100));
   EXPECT_TRUE(a_.Step().acting);
-  EXPECT_EQ(store_.lock_.holder, "scs-a");
+  EXPECT_EQ(store_.lock().holder, "scs-a");
   // A partner that never comes: the backup acts after takeover_after.
   MemoryStore empty;
   Partner silent;
@@ -70,14 +62,14 @@ TEST_F(PairRoleTest, ConfiguredBackupLeavesAFreeLockToThePrimary) {
   EXPECT_FALSE(alone.Step().acting);
   clock_.Advance(absl::Milliseconds(200));
   EXPECT_TRUE(alone.Step().acting);
-  EXPECT_EQ(empty.lock_.holder, "scs-b");
+  EXPECT_EQ(empty.lock().holder, "scs-b");
 }
 
 // A Message Server that restarts holding the lock lost its memory, its
 // partner kept the copy: it does not take the lock back, it waits as for a
 // partner's, and the partner (seeing it not act) takes over.
 TEST_F(PairRoleTest, WithoutRetakingItsOwnLockARestartedMemberLeavesItToThePartner) {
-  store_.lock_ = {"ms-a", 4, 10};
+  store_.Set({"ms-a", 4, 10});
   PairRoleOptions o;
   o.retake_own_lock = false;
   Partner b_acting;  // what the restarted ms-a sees of ms-b: not acting yet
@@ -97,7 +89,7 @@ TEST_F(PairRoleTest, WithoutRetakingItsOwnLockARestartedMemberLeavesItToThePartn
   b_acting.alive = b_acts;
   const bool a_acts = restarted.Step().acting;
   EXPECT_NE(a_acts, b_acts) << "exactly one acts";
-  EXPECT_EQ(store_.lock_.epoch, 5);
+  EXPECT_EQ(store_.lock().epoch, 5);
 }
 
 // The primary stops answering: the backup takes over after takeover_after
