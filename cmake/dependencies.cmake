@@ -10,6 +10,8 @@ find_package(CLI11 CONFIG REQUIRED)
 find_package(tomlplusplus REQUIRED)
 find_package(nlohmann_json REQUIRED)
 find_package(OpenSSL REQUIRED)
+# /metrics and the console over HTTP(S) (Debian: libcpp-httplib-dev, built with OpenSSL).
+pkg_check_modules(HTTPLIB REQUIRED IMPORTED_TARGET cpp-httplib)
 find_package(Threads REQUIRED)
 find_package(GTest REQUIRED)
 find_package(benchmark REQUIRED)

@@ -15,6 +15,7 @@ PKGS=(
   iproute2 iptables nftables procps psmisc
   etcd-server etcd-client libcpp-httplib-dev linux-perf
   zsh libsodium-dev
+  python3 python3-prometheus-client
   systemd
 )
 missing=()

@@ -15,6 +15,8 @@
 #include "confserv/config_database.h"
 #include "confserv/ha_server.h"
 #include "confserv/replication_watch.h"
+#include "metrics/metrics_server.h"
+#include "metrics/server_info_metrics.h"
 #include "net/access_check.h"
 #include "net/config_service.h"
 #include "net/grpc_server.h"
@@ -129,9 +131,15 @@ absl::Status RunConfServ(const ServerConfig& config) {
                                }});
   // Control actions (an SCS asks whether an operator may start or stop).
   net::AccessCheckImpl access(backend, authenticator.get());
+  // Before the listener, so that it outlives the calls it counts.
+  TANDEM_ASSIGN_OR_RETURN(auto metrics_server, metrics::StartMetricsIfConfigured(config.metrics));
   TANDEM_ASSIGN_OR_RETURN(
       auto server, net::GrpcServer::Start(config.listen, {&service, &access},
                                           {.tls = config.tls, .reflection = config.reflection}));
+  metrics::CollectorHandle info_metrics = metrics::AddServerInfoCollector(
+      metrics::Registry::Default(), backend, [&authenticator]() -> int64_t {
+        return authenticator == nullptr ? 0 : authenticator->refusals();
+      });
   net::LogTlsAtStart(config.tls, tls_status);
   if (ha) {
     TANDEM_RETURN_IF_ERROR(pair->Start(Advertise(config, server->port())));

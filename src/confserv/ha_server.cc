@@ -3,6 +3,7 @@
 #include "absl/strings/str_cat.h"
 #include "common/logging.h"
 #include "common/status_macros.h"
+#include "metrics/registry.h"
 #include "net/config_client.h"
 #include "spdlog/spdlog.h"
 
@@ -153,6 +154,10 @@ bool HaServer::TakeOver(const storage::Lease& lease) {
     primary_node_ = config_.node;
   }
   role_ = v1::ROLE_PRIMARY;
+  metrics::Registry::Default()
+      .Counter("tandem_master_takeovers_total", "Times this master took the lease over.")
+      .With()
+      ->Increment();
   spdlog::warn(
       "HA: '{}' is the primary now (epoch {}), at revision {} ({} changes read from the "
       "database after the warm copy), {} ms after taking the lease",

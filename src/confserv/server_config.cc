@@ -17,6 +17,7 @@ const std::map<std::string, std::vector<std::string>> kKnownKeys = {
     {"server",
      {"listen", "port_file", "application", "shutdown_grace_s", "max_large_lists", "reflection"}},
     {"tls", TlsKeys()},
+    {"metrics", metrics::MetricsKeys()},
     {"auth", auth::AuthKeys()},
     {"storage", {"backend", "path", "conninfo", "sync_commit_timeout_s", "on_sync_standby_lost"}},
     {"history", {"max_count", "max_age_days"}},
@@ -41,6 +42,7 @@ absl::StatusOr<ServerConfig> ParseServerConfig(absl::string_view text, const std
   TANDEM_RETURN_IF_ERROR(TomlGet(root, source, "server", "max_large_lists", &c.max_large_lists));
   TANDEM_RETURN_IF_ERROR(TomlGet(root, source, "server", "reflection", &c.reflection));
   TANDEM_RETURN_IF_ERROR(TomlGetTls(root, source, &c.tls));
+  TANDEM_RETURN_IF_ERROR(metrics::TomlGetMetrics(root, source, &c.metrics));
   TANDEM_RETURN_IF_ERROR(auth::ReadAuthSection(root, source, &c.auth, &c.bootstrap_file));
   if (c.auth.enabled && c.tls.plaintext) {
     return absl::InvalidArgumentError(absl::StrCat(
@@ -224,6 +226,10 @@ max_age_days = 30              # and none older than this
 #                              # and refused call, sent to the region's Log Message Server
 #                              # pair as this server's Application (it needs execute on the
 #                              # pair's first Application); buffered while none answers
+
+# [metrics]                    # Prometheus metrics over plain HTTP (GET /metrics); leave
+# listen = "127.0.0.1:9470"    # out to serve none. Loopback or the management network:
+#                              # it answers anyone who can reach it
 
 [log]
 level = "info"                 # trace, debug, info, warn, error, off

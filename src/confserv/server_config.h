@@ -7,6 +7,7 @@
 #include "absl/status/statusor.h"
 #include "auth/authenticator.h"
 #include "confserv/committer.h"
+#include "metrics/metrics_server.h"
 #include "tandem/storage/storage.h"
 #include "tandem/tls_files.h"
 
@@ -31,6 +32,8 @@ struct ServerConfig {
   std::string listen = "127.0.0.1:9000";
   //! [tls]: the server's certificate, key and the CA of its clients.
   TlsFiles tls;
+  //! [metrics]: where /metrics is served, if anywhere.
+  metrics::MetricsConfig metrics;
   //! [server] reflection: gRPC server reflection on.
   bool reflection = true;
   //! [auth]: authentication (on unless mode = "off"), and the file whose

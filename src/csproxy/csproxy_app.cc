@@ -10,6 +10,8 @@
 #include "common/signals.h"
 #include "common/status_macros.h"
 #include "csproxy/proxy_backend.h"
+#include "metrics/metrics_server.h"
+#include "metrics/server_info_metrics.h"
 #include "net/config_service.h"
 #include "net/grpc_server.h"
 #include "net/tls.h"
@@ -28,9 +30,15 @@ absl::Status RunCsProxy(const ProxyConfig& config) {
   service_options.alarms = [&tls_status] { return tls_status.Alarms(); };
   service_options.auth = authenticator.get();
   net::ConfigServiceImpl service(backend, service_options);
+  // Before the listener, so that it outlives the calls it counts.
+  TANDEM_ASSIGN_OR_RETURN(auto metrics_server, metrics::StartMetricsIfConfigured(config.metrics));
   TANDEM_ASSIGN_OR_RETURN(
       auto server, net::GrpcServer::Start(config.listen, {&service},
                                           {.tls = config.tls, .reflection = config.reflection}));
+  metrics::CollectorHandle info_metrics = metrics::AddServerInfoCollector(
+      metrics::Registry::Default(), backend, [&authenticator]() -> int64_t {
+        return authenticator == nullptr ? 0 : authenticator->refusals();
+      });
   net::LogTlsAtStart(config.tls, tls_status);
   net::LogAuthAtStart(authenticator.get(), directory, "");
   backend.Start();

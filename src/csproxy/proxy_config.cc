@@ -17,6 +17,7 @@ namespace {
 const std::map<std::string, std::vector<std::string>> kKnownKeys = {
     {"server", {"listen", "port_file", "application", "shutdown_grace_s", "reflection"}},
     {"tls", TlsKeys()},
+    {"metrics", metrics::MetricsKeys()},
     {"auth", auth::AuthKeys()},
     {"proxy",
      {"masters", "reconnect_max_backoff_s", "history_max_count", "reload_stagger_max_ms",
@@ -42,6 +43,7 @@ absl::StatusOr<ProxyConfig> ParseProxyConfig(absl::string_view text, const std::
   TANDEM_RETURN_IF_ERROR(TomlGet(root, source, "server", "shutdown_grace_s", &grace_s));
   TANDEM_RETURN_IF_ERROR(TomlGet(root, source, "server", "reflection", &c.reflection));
   TANDEM_RETURN_IF_ERROR(TomlGetTls(root, source, &c.tls));
+  TANDEM_RETURN_IF_ERROR(metrics::TomlGetMetrics(root, source, &c.metrics));
   std::string unused_bootstrap_file;  // a proxy takes no bootstrap
   TANDEM_RETURN_IF_ERROR(auth::ReadAuthSection(root, source, &c.auth, &unused_bootstrap_file));
   if (c.auth.enabled && c.tls.plaintext) {
@@ -135,6 +137,10 @@ history_max_count = 100000     # recent changes kept in memory for resuming watc
 reload_stagger_max_ms = 2000   # a full reload after a reconnect waits a random
                                # time up to this (no reload storm on the master)
 forward_threads = 16           # writes forwarded to the master at once
+
+# [metrics]                    # Prometheus metrics over plain HTTP (GET /metrics); leave
+# listen = "127.0.0.1:9471"    # out to serve none. Loopback or the management network:
+#                              # it answers anyone who can reach it
 
 [log]
 level = "info"                 # trace, debug, info, warn, error, off

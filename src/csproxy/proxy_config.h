@@ -9,6 +9,7 @@
 #include "absl/strings/string_view.h"
 #include "absl/time/time.h"
 #include "auth/authenticator.h"
+#include "metrics/metrics_server.h"
 #include "tandem/tls_files.h"
 
 namespace tandem::csproxy {
@@ -17,6 +18,8 @@ struct ProxyConfig {
   std::string listen = "127.0.0.1:9001";
   //! [tls]: presented to clients, and to the masters (mutual TLS).
   TlsFiles tls;
+  //! [metrics]: where /metrics is served, if anywhere.
+  metrics::MetricsConfig metrics;
   //! [server] reflection: gRPC server reflection on.
   bool reflection = true;
   //! [auth]: authentication of the proxy's clients (on unless mode = "off").

@@ -11,6 +11,7 @@
 #include "common/signals.h"
 #include "common/status_macros.h"
 #include "lca/owners.h"
+#include "metrics/metrics_server.h"
 #include "net/grpc_server.h"
 #include "net/lca_service.h"
 #include "net/tls.h"
@@ -95,6 +96,8 @@ absl::Status RunLca(const LcaConfig& config, const std::string& self_dir) {
 
   net::TlsStatus tls_status(config.tls);
   net::LcaServiceImpl service(agent, [&tls_status] { return tls_status.CertificateAlarms(); });
+  // Before the listener, so that it outlives the calls it counts.
+  TANDEM_ASSIGN_OR_RETURN(auto metrics_server, metrics::StartMetricsIfConfigured(config.metrics));
   TANDEM_ASSIGN_OR_RETURN(
       auto server,
       net::GrpcServer::Start(config.listen, {&service}, {.tls = config.tls, .reflection = true}));

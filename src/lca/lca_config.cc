@@ -21,6 +21,7 @@ const TomlSchema kKnownKeys = {
       "default_user", "shim", "log_max_mib", "log_keep", "service"}},
     {"config", {"servers"}},
     {"tls", TlsKeys()},
+    {"metrics", metrics::MetricsKeys()},
     {"log", {"level", "file"}},
 };
 
@@ -118,6 +119,7 @@ absl::StatusOr<LcaConfig> ParseLcaConfig(absl::string_view text, const std::stri
   TANDEM_RETURN_IF_ERROR(TomlGet(root, source, "lca", "log_keep", &c.log_keep));
   TANDEM_RETURN_IF_ERROR(TomlGet(root, source, "config", "servers", &c.config_servers));
   TANDEM_RETURN_IF_ERROR(TomlGetTls(root, source, &c.tls));
+  TANDEM_RETURN_IF_ERROR(metrics::TomlGetMetrics(root, source, &c.metrics));
   TANDEM_RETURN_IF_ERROR(TomlGet(root, source, "log", "level", &c.log_level));
   TANDEM_RETURN_IF_ERROR(TomlGet(root, source, "log", "file", &c.log_file));
   if (c.host.empty())
@@ -223,6 +225,10 @@ servers = ["cs-proxy.example:9001"]
 cert = "/etc/tandem/pki/lca.crt"
 key = "/etc/tandem/pki/lca.key"
 ca = "/etc/tandem/pki/ca.crt"
+
+# [metrics]                    # Prometheus metrics over plain HTTP (GET /metrics); leave
+# listen = "127.0.0.1:9472"    # out to serve none. Loopback or the management network:
+#                              # it answers anyone who can reach it
 
 [log]
 level = "info"

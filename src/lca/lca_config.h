@@ -9,6 +9,7 @@
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
 #include "lca/agent.h"
+#include "metrics/metrics_server.h"
 #include "tandem/tls_files.h"
 
 namespace tandem::lca {
@@ -36,6 +37,8 @@ struct LcaConfig {
   //! [config] servers: a proxy (or the masters), "host:port" each.
   std::vector<std::string> config_servers;
   TlsFiles tls;
+  //! [metrics]: where /metrics is served, if anywhere.
+  metrics::MetricsConfig metrics;
   std::string log_level = "info";
   std::string log_file;
   //! [[lca.service]]: the host's own services (AgentOptions::services).

@@ -16,6 +16,7 @@ const TomlSchema kKnownKeys = {
     {"bus", {"max_channels", "max_subscribers"}},
     {"config", {"masters"}},
     {"tls", TlsKeys()},
+    {"metrics", metrics::MetricsKeys()},
     {"log", {"level", "file"}},
     {"logdb",
      {"sqlite", "postgres", "max_age_days", "max_events", "max_text_bytes", "rate_per_app",
@@ -93,6 +94,7 @@ absl::StatusOr<MsgConfig> ParseMsgConfig(absl::string_view text, const std::stri
                    "e.g. masters = [\"cs-p.example:9000\", \"cs-b.example:9000\"]");
   }
   TANDEM_RETURN_IF_ERROR(TomlGetTls(root, source, &c.tls));
+  TANDEM_RETURN_IF_ERROR(metrics::TomlGetMetrics(root, source, &c.metrics));
   TANDEM_RETURN_IF_ERROR(InRange(source, "[msgserver] takeover_s", takeover_s, 1, 600));
   TANDEM_RETURN_IF_ERROR(InRange(source, "[msgserver] access_cache_s", cache_s, 0, 3600));
   TANDEM_RETURN_IF_ERROR(InRange(source, "[channels] max_messages", max_messages, 1, 10'000'000));
@@ -155,6 +157,10 @@ masters = ["cs-primary.example:9000", "cs-backup.example:9000"]
 cert = "/etc/tandem/pki/ms-r1.crt"
 key = "/etc/tandem/pki/ms-r1.key"
 ca = "/etc/tandem/pki/ca.crt"
+
+# [metrics]                    # Prometheus metrics over plain HTTP (GET /metrics); leave
+# listen = "127.0.0.1:9474"    # out to serve none. Loopback or the management network:
+#                              # it answers anyone who can reach it
 
 [log]
 level = "info"

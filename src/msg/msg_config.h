@@ -11,6 +11,7 @@
 #include "absl/strings/string_view.h"
 #include "absl/time/time.h"
 #include "logdb/log_store.h"
+#include "metrics/metrics_server.h"
 #include "msg/bus.h"
 #include "tandem/tls_files.h"
 
@@ -42,6 +43,8 @@ struct MsgConfig {
   BusOptions bus;
   LogDbConfig logdb;
   TlsFiles tls;
+  //! [metrics]: where /metrics is served, if anywhere.
+  metrics::MetricsConfig metrics;
   //! Written with "1" once serving.
   std::string ready_file;
   std::string log_level = "info";

@@ -9,6 +9,7 @@
 #include "config/refs.h"
 #include "google/protobuf/util/json_util.h"
 #include "grpcpp/client_context.h"
+#include "metrics/metrics_server.h"
 #include "msg/log_service.h"
 #include "net/channel.h"
 #include "net/grpc_server.h"
@@ -378,6 +379,8 @@ absl::Status RunMsgServer(const MsgConfig& config) {
     services.push_back(log_service.get());
     spdlog::info("msgserver: Log Message Server over {}", log_store->Describe());
   }
+  // Before the listener, so that it outlives the calls it counts.
+  TANDEM_ASSIGN_OR_RETURN(auto metrics_server, metrics::StartMetricsIfConfigured(config.metrics));
   TANDEM_ASSIGN_OR_RETURN(std::unique_ptr<net::GrpcServer> listener,
                           net::GrpcServer::Start(config.listen, services, {.tls = config.tls}));
   if (!config.ready_file.empty()) {

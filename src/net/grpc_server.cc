@@ -14,6 +14,8 @@
 #include "grpcpp/impl/server_builder_option.h"
 #include "grpcpp/security/server_credentials.h"
 #include "grpcpp/server_builder.h"
+#include "metrics/registry.h"
+#include "net/grpc_metrics.h"
 #include "net/tls.h"
 
 namespace tandem::net {
@@ -30,6 +32,13 @@ class WithoutReflection final : public grpc::ServerBuilderOption {
     });
   }
 };
+
+// Every server's calls are counted into the process's metrics.
+std::vector<std::unique_ptr<grpc::experimental::ServerInterceptorFactoryInterface>> WithMetrics() {
+  std::vector<std::unique_ptr<grpc::experimental::ServerInterceptorFactoryInterface>> v;
+  v.push_back(MakeGrpcMetrics(metrics::Registry::Default()));
+  return v;
+}
 
 }  // namespace
 
@@ -56,6 +65,7 @@ absl::StatusOr<std::unique_ptr<GrpcServer>> GrpcServer::Start(const std::string&
   builder.AddChannelArgument(GRPC_ARG_HTTP2_MAX_PING_STRIKES, 0);
   builder.SetMaxReceiveMessageSize(64 * 1024 * 1024);
   for (grpc::Service* s : services) builder.RegisterService(s);
+  builder.experimental().SetInterceptorCreators(WithMetrics());
   std::unique_ptr<grpc::Server> server = builder.BuildAndStart();
   if (server == nullptr || port == 0) {
     // Lost a race for the port, most likely: say why if the check can tell.
@@ -83,6 +93,7 @@ absl::StatusOr<std::unique_ptr<GrpcServer>> GrpcServer::StartLocal(
   builder.AddChannelArgument(GRPC_ARG_HTTP2_MIN_RECV_PING_INTERVAL_WITHOUT_DATA_MS, 5'000);
   builder.AddChannelArgument(GRPC_ARG_HTTP2_MAX_PING_STRIKES, 0);
   for (grpc::Service* s : services) builder.RegisterService(s);
+  builder.experimental().SetInterceptorCreators(WithMetrics());
   std::unique_ptr<grpc::Server> server = builder.BuildAndStart();
   if (server == nullptr) {
     return absl::UnavailableError(

@@ -10,6 +10,7 @@
 #include "common/signals.h"
 #include "common/status_macros.h"
 #include "config/refs.h"
+#include "metrics/metrics_server.h"
 #include "net/access_check.h"
 #include "net/grpc_server.h"
 #include "net/scs_service.h"
@@ -151,6 +152,8 @@ absl::Status RunScs(const ScsConfig& config) {
         server, *log, absl::Seconds(8), [&tls_status] { return tls_status.CertificateAlarms(); });
   }
   net::ScsServiceImpl service(ops);
+  // Before the listener, so that it outlives the calls it counts.
+  TANDEM_ASSIGN_OR_RETURN(auto metrics_server, metrics::StartMetricsIfConfigured(config.metrics));
   std::unique_ptr<net::GrpcServer> listener;
   if (!config.listen.empty()) {
     TANDEM_ASSIGN_OR_RETURN(listener,

@@ -17,6 +17,7 @@ const TomlSchema kKnownKeys = {
       "flip_max", "flip_window_s", "restart_backoff_max_s"}},
     {"config", {"masters"}},
     {"tls", TlsKeys()},
+    {"metrics", metrics::MetricsKeys()},
     {"log", {"level", "file"}},
 };
 
@@ -54,6 +55,7 @@ absl::StatusOr<ScsConfig> ParseScsConfig(absl::string_view text, const std::stri
   TANDEM_RETURN_IF_ERROR(TomlGet(root, source, "scs", "restart_backoff_max_s", &backoff_max_s));
   TANDEM_RETURN_IF_ERROR(TomlGet(root, source, "config", "masters", &c.masters));
   TANDEM_RETURN_IF_ERROR(TomlGetTls(root, source, &c.tls));
+  TANDEM_RETURN_IF_ERROR(metrics::TomlGetMetrics(root, source, &c.metrics));
   TANDEM_RETURN_IF_ERROR(TomlGet(root, source, "log", "level", &c.log_level));
   TANDEM_RETURN_IF_ERROR(TomlGet(root, source, "log", "file", &c.log_file));
   if (c.application.empty()) {
@@ -129,6 +131,10 @@ masters = ["cs-primary.example:9000", "cs-backup.example:9000"]
 cert = "/etc/tandem/pki/scs-r1.crt"
 key = "/etc/tandem/pki/scs-r1.key"
 ca = "/etc/tandem/pki/ca.crt"
+
+# [metrics]                    # Prometheus metrics over plain HTTP (GET /metrics); leave
+# listen = "127.0.0.1:9473"    # out to serve none. Loopback or the management network:
+#                              # it answers anyone who can reach it
 
 [log]
 level = "info"

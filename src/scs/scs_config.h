@@ -7,6 +7,7 @@
 
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
+#include "metrics/metrics_server.h"
 #include "scs/controller.h"
 #include "tandem/tls_files.h"
 
@@ -25,6 +26,8 @@ struct ScsConfig {
   //! A pair's backup takes over after its partner is silent this long.
   absl::Duration takeover_after = absl::Seconds(3);
   TlsFiles tls;
+  //! [metrics]: where /metrics is served, if anywhere.
+  metrics::MetricsConfig metrics;
   //! Written (atomically) with every application's status when it changes.
   std::string status_file;
   //! Written with "1" once the SCS runs (readiness for scripts and tests).

@@ -1,0 +1,187 @@
+// /metrics of real daemons (a confserv and a csproxy), read over HTTP and
+// parsed by Prometheus' own Python parser (prometheus_client): per-call
+// counters, the configuration's revision, role and proxy mode.
+#include <gtest/gtest.h>
+
+#include <cstdio>
+#include <map>
+#include <sstream>
+#include <thread>
+
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_split.h"
+#include "grpcpp/client_context.h"
+#include "httplib.h"
+#include "testing/csproxy_process.h"
+#include "testing/tandemd_process.h"
+
+namespace tandem {
+namespace {
+
+namespace v1 = config::v1;
+using Samples = std::map<std::string, double>;
+
+std::string MetricsToml(int port) {
+  return absl::StrCat("[metrics]\nlisten = \"127.0.0.1:", port, "\"\n");
+}
+
+// GET /metrics, parsed by prometheus_client; a parse error fails the test.
+Samples Scrape(int port) {
+  httplib::Client http("127.0.0.1", port);
+  auto res = http.Get("/metrics");
+  if (!res || res->status != 200) {
+    ADD_FAILURE() << "GET /metrics on port " << port << " failed";
+    return {};
+  }
+  EXPECT_EQ(res->get_header_value("Content-Type"), "text/plain; version=0.0.4; charset=utf-8");
+  char path[] = "/tmp/tandem-metrics-XXXXXX";
+  const int fd = mkstemp(path);
+  EXPECT_GE(fd, 0);
+  EXPECT_EQ(write(fd, res->body.data(), res->body.size()), static_cast<ssize_t>(res->body.size()));
+  close(fd);
+  const std::string cmd = absl::StrCat("/usr/bin/python3 ", TANDEM_SOURCE_DIR,
+                                       "/test/integration/parse_metrics.py < ", path, " 2>&1");
+  FILE* p = popen(cmd.c_str(), "r");
+  std::string out;
+  char buf[4096];
+  size_t n;
+  while ((n = fread(buf, 1, sizeof(buf), p)) > 0) out.append(buf, n);
+  const int status = pclose(p);
+  unlink(path);
+  EXPECT_EQ(status, 0) << out << "\n--- the metrics:\n" << res->body;
+  Samples samples;
+  for (absl::string_view line : absl::StrSplit(out, '\n', absl::SkipEmpty())) {
+    std::vector<std::string> kv = absl::StrSplit(line, '\t');
+    if (kv.size() == 2) samples[kv[0]] = std::stod(kv[1]);
+  }
+  return samples;
+}
+
+double At(const Samples& s, const std::string& key) {
+  auto it = s.find(key);
+  if (it == s.end()) {
+    ADD_FAILURE() << "no sample " << key;
+    return -1;
+  }
+  return it->second;
+}
+
+const std::string kConfig = "grpc_service=\"tandem.config.v1.ConfigService\"";
+
+// Creates on the master and a Get through the proxy show up in both
+// servers' counters; revision, role and mode are those GetServerInfo
+// reports; a proxy without its master says limited.
+TEST(Metrics, ConfservAndCsproxyServeWhatTheyDo) {
+  const int master_port = testing::FreePort();
+  testing::TandemdOptions mo;
+  mo.extra_toml = MetricsToml(master_port);
+  testing::TandemdProcess master(mo);
+  master.Start();
+  const int proxy_port = testing::FreePort();
+  testing::CsProxyOptions po;
+  po.masters = {master.address()};
+  po.extra_toml = MetricsToml(proxy_port);
+  testing::CsProxyProcess proxy(po);
+  proxy.Start();
+  ASSERT_TRUE(proxy.WaitForMode(v1::PROXY_MODE_NORMAL, 20)) << proxy.Log();
+
+  auto stub = master.Stub();
+  for (int i = 0; i < 3; ++i) {
+    grpc::ClientContext ctx;
+    v1::CreateRequest req;
+    req.mutable_object()->set_type(v1::OBJECT_TYPE_HOST);
+    req.mutable_object()->set_name(absl::StrCat("h", i));
+    (*req.mutable_object()->mutable_properties())["address"].set_string_value("192.0.2.1");
+    v1::CreateResponse resp;
+    ASSERT_TRUE(stub->Create(&ctx, req, &resp).ok());
+  }
+  const int64_t revision = master.Info().revision();
+
+  Samples m = Scrape(master_port);
+  EXPECT_EQ(At(m, absl::StrCat("grpc_server_handled_total{grpc_code=\"OK\",grpc_method=\"Create\",",
+                               kConfig, ",grpc_type=\"unary\"}")),
+            3);
+  EXPECT_EQ(At(m, absl::StrCat("grpc_server_handling_seconds_count{grpc_method=\"Create\",",
+                               kConfig, ",grpc_type=\"unary\"}")),
+            3);
+  // The proxy follows the master over one open Watch stream.
+  EXPECT_GE(At(m, absl::StrCat("tandem_grpc_server_in_flight{grpc_method=\"Watch\",", kConfig,
+                               ",grpc_type=\"server_stream\"}")),
+            1);
+  EXPECT_EQ(At(m, "tandem_config_revision"), revision);
+  EXPECT_EQ(At(m, "tandem_config_role{role=\"standalone\"}"), 1);
+  EXPECT_EQ(At(m, "tandem_config_role{role=\"primary\"}"), 0);
+  EXPECT_GT(At(m, "process_open_fds"), 0);
+  EXPECT_GT(At(m, "process_resident_memory_bytes"), 0);
+
+  // The proxy's copy reaches the revision; its Get is counted there.
+  {
+    grpc::ClientContext ctx;
+    v1::GetRequest req;
+    req.set_type(v1::OBJECT_TYPE_HOST);
+    req.set_name("h0");
+    v1::GetResponse resp;
+    auto proxy_stub = proxy.Stub();
+    for (int i = 0; i < 100 && proxy.Info().revision() < revision; ++i) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    }
+    ASSERT_TRUE(proxy_stub->Get(&ctx, req, &resp).ok());
+  }
+  Samples p = Scrape(proxy_port);
+  EXPECT_EQ(At(p, absl::StrCat("grpc_server_handled_total{grpc_code=\"OK\",grpc_method=\"Get\",",
+                               kConfig, ",grpc_type=\"unary\"}")),
+            1);
+  EXPECT_EQ(At(p, "tandem_config_revision"), revision);
+  EXPECT_EQ(At(p, "tandem_config_role{role=\"proxy\"}"), 1);
+  EXPECT_EQ(At(p, "tandem_proxy_mode{mode=\"normal\"}"), 1);
+  EXPECT_EQ(At(p, "tandem_proxy_limited_seconds"), 0);
+
+  master.Kill();
+  ASSERT_TRUE(proxy.WaitForMode(v1::PROXY_MODE_LIMITED, 20)) << proxy.Log();
+  p = Scrape(proxy_port);
+  EXPECT_EQ(At(p, "tandem_proxy_mode{mode=\"limited\"}"), 1);
+  EXPECT_EQ(At(p, "tandem_proxy_mode{mode=\"normal\"}"), 0);
+}
+
+// Only GET /metrics is served: another path is 404 and says where the
+// metrics are; a write method is 405.
+TEST(Metrics, OnlyGetMetricsIsServed) {
+  const int port = testing::FreePort();
+  testing::TandemdOptions o;
+  o.extra_toml = MetricsToml(port);
+  testing::TandemdProcess server(o);
+  server.Start();
+  httplib::Client http("127.0.0.1", port);
+  auto res = http.Get("/");
+  ASSERT_TRUE(res);
+  EXPECT_EQ(res->status, 404);
+  EXPECT_NE(res->body.find("GET /metrics"), std::string::npos) << res->body;
+  res = http.Post("/metrics", "x", "text/plain");
+  ASSERT_TRUE(res);
+  EXPECT_EQ(res->status, 405);
+}
+
+// A malformed [metrics] listen stops the start with the setting named; a
+// taken port too, with what to do.
+TEST(Metrics, ABadOrTakenAddressIsRefused) {
+  testing::TandemdOptions bad;
+  bad.extra_toml = "[metrics]\nlisten = \"no port here\"\n";
+  testing::TandemdProcess first(bad);
+  int status = 0;
+  EXPECT_FALSE(first.StartOrExit(&status));
+  EXPECT_NE(first.Log().find("[metrics] listen"), std::string::npos) << first.Log();
+
+  const int port = testing::FreePort();
+  testing::TandemdOptions o;
+  o.extra_toml = MetricsToml(port);
+  testing::TandemdProcess server(o);
+  server.Start();
+  testing::TandemdOptions o2;
+  o2.extra_toml = MetricsToml(port);
+  testing::TandemdProcess second(o2);
+  EXPECT_FALSE(second.StartOrExit(&status));
+  EXPECT_NE(second.Log().find("already in use"), std::string::npos) << second.Log();
+}
+
+}  // namespace
+}  // namespace tandem
