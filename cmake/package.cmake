@@ -9,7 +9,7 @@ install(DIRECTORY ${PROJECT_SOURCE_DIR}/deploy/systemd/ DESTINATION lib/systemd/
 # Example bootstrap files, as `tandemd ROLE --example-config` prints them.
 set(examples_dir ${PROJECT_BINARY_DIR}/examples)
 set(examples)
-foreach(role confserv csproxy lca scs msgserver)
+foreach(role confserv csproxy lca scs msgserver console)
   add_custom_command(OUTPUT ${examples_dir}/${role}.toml
     COMMAND ${CMAKE_COMMAND} -E make_directory ${examples_dir}
     # (a sanitized build's leak check is for the tests, not for printing a file)

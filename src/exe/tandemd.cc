@@ -10,6 +10,8 @@
 #include "common/logging.h"
 #include "confserv/confserv_app.h"
 #include "confserv/server_config.h"
+#include "console/console_app.h"
+#include "console/console_config.h"
 #include "csproxy/csproxy_app.h"
 #include "csproxy/proxy_config.h"
 #include "lca/lca_app.h"
@@ -85,6 +87,13 @@ int RunMsgServerCommand(const std::string& file, bool example) {
       [](const tandem::msg::MsgConfig& c) { return tandem::msg::RunMsgServer(c); });
 }
 
+int RunConsoleCommand(const std::string& file, bool example) {
+  return RunRole<tandem::console::ConsoleConfig>(
+      "console", file, example, &tandem::console::ExampleConsoleConfig,
+      &tandem::console::LoadConsoleConfig,
+      [](const tandem::console::ConsoleConfig& c) { return tandem::console::RunConsole(c); });
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -143,6 +152,16 @@ int main(int argc, char** argv) {
       "Example:\n  tandemd msgserver --example-config > msgserver.toml\n"
       "  tandemd msgserver -f msgserver.toml\n"
       "Who may subscribe (read) and publish (execute) is granted on its Application.");
+  auto* console = app.add_subcommand(
+      "console",
+      "operator's browser console over HTTPS (configuration: browse, edit, history, live "
+      "updates); persons "
+      "log in with their own passwords and see and change only what the servers allow");
+  console->add_option("-f,--file", file, "bootstrap file (TOML)")->check(CLI::ExistingFile);
+  console->add_flag("--example-config", example, "print a commented bootstrap file and exit");
+  console->footer(
+      "Example:\n  tandemd console --example-config > console.toml\n"
+      "  tandemd console -f console.toml    # then open https://HOST:PORT/ in a browser");
   try {
     app.parse(argc, argv);
   } catch (const CLI::Success& e) {  // --help, --version
@@ -160,6 +179,7 @@ int main(int argc, char** argv) {
   if (lca->parsed()) return RunLcaCommand(file, example, argv[0]);
   if (scs->parsed()) return RunScsCommand(file, example);
   if (msgserver->parsed()) return RunMsgServerCommand(file, example);
+  if (console->parsed()) return RunConsoleCommand(file, example);
   if (example) {
     std::cout << tandem::confserv::ExampleServerConfig();
     return 0;

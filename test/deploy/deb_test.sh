@@ -14,10 +14,10 @@ fail=0
 for f in ./usr/bin/tandemd ./usr/bin/tandemctl ./usr/bin/tandem-shim \
   ./usr/lib/systemd/system/tandem-confserv.service ./usr/lib/systemd/system/tandem-csproxy.service \
   ./usr/lib/systemd/system/tandem-lca.service ./usr/lib/systemd/system/tandem-scs.service \
-  ./usr/lib/systemd/system/tandem-msgserver.service \
+  ./usr/lib/systemd/system/tandem-msgserver.service ./usr/lib/systemd/system/tandem-console.service \
   ./usr/share/doc/tandem/examples/confserv.toml ./usr/share/doc/tandem/examples/lca.toml \
   ./usr/share/doc/tandem/examples/scs.toml ./usr/share/doc/tandem/examples/csproxy.toml \
-  ./usr/share/doc/tandem/examples/msgserver.toml; do
+  ./usr/share/doc/tandem/examples/msgserver.toml ./usr/share/doc/tandem/examples/console.toml; do
   grep -qx "$f" <<<"$contents" || { echo "FAIL: $f is not in $(basename "$deb")"; fail=1; }
 done
 depends=$(dpkg-deb -f "$deb" Depends)

@@ -22,11 +22,11 @@ need() {  # UNIT KEY=VALUE: the unit has that line
 # The LCA's applications outlive it (re-adopted), in cgroups it may create.
 need tandem-lca.service KillMode=process
 need tandem-lca.service Delegate=yes
-for u in tandem-confserv.service tandem-csproxy.service tandem-scs.service tandem-msgserver.service; do
+for u in tandem-confserv.service tandem-csproxy.service tandem-scs.service tandem-msgserver.service tandem-console.service; do
   need "$u" User=tandem
   need "$u" NoNewPrivileges=yes
   need "$u" ProtectSystem=strict
   need "$u" Restart=always
 done
-[ "$(ls "$src"/deploy/systemd/*.service | wc -l)" -ge 5 ] || { echo "FAIL: units missing"; fail=1; }
+[ "$(ls "$src"/deploy/systemd/*.service | wc -l)" -ge 6 ] || { echo "FAIL: units missing"; fail=1; }
 exit $fail

@@ -1,0 +1,718 @@
+#include "console/console_server.h"
+
+#include <signal.h>
+#include <sys/socket.h>
+
+#include <condition_variable>
+#include <deque>
+#include <mutex>
+#include <regex>
+
+#include "absl/strings/ascii.h"
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_split.h"
+#include "absl/strings/strip.h"
+#include "common/host_port.h"
+#include "common/listen_check.h"
+#include "common/status_macros.h"
+#include "config/object_json.h"
+#include "config/object_types.h"
+#include "console/console_assets.h"
+#include "httplib.h"
+#include "spdlog/spdlog.h"
+
+namespace tandem::console {
+namespace {
+
+namespace v1 = config::v1;
+using nlohmann::json;
+
+constexpr char kCookie[] = "tandem_session";
+constexpr char kSameOriginHeader[] = "X-Tandem-Console";
+//! A page whose live stream falls this many messages behind is told to
+//! reload instead (the console never buffers without bound).
+constexpr size_t kMaxQueuedMessages = 10000;
+//! An idle stream sends a comment this often (finds closed pages).
+constexpr absl::Duration kKeepAlive = absl::Seconds(15);
+//! History scanned for one object's changes (the API has no per-object
+//! filter): pages of 10,000.
+constexpr int kMaxHistoryPages = 50;
+
+void SendJson(httplib::Response& res, int status, const json& body) {
+  res.status = status;
+  res.set_header("Cache-Control", "no-store");
+  res.set_content(config::DumpJson(body), "application/json; charset=utf-8");
+}
+
+void SendError(httplib::Response& res, int status, const std::string& message,
+               json extra = json::object()) {
+  extra["error"] = message;
+  SendJson(res, status, extra);
+}
+
+int HttpStatusOf(const absl::Status& st) {
+  switch (st.code()) {
+    case absl::StatusCode::kUnauthenticated:
+      return 401;
+    case absl::StatusCode::kPermissionDenied:
+      return 403;
+    case absl::StatusCode::kNotFound:
+      return 404;
+    case absl::StatusCode::kAborted:
+    case absl::StatusCode::kAlreadyExists:
+      return 409;
+    case absl::StatusCode::kInvalidArgument:
+    case absl::StatusCode::kFailedPrecondition:
+    case absl::StatusCode::kOutOfRange:
+      return 400;
+    case absl::StatusCode::kResourceExhausted:
+      return 429;
+    case absl::StatusCode::kUnavailable:
+      return 503;
+    case absl::StatusCode::kDeadlineExceeded:
+      return 504;
+    default:
+      return 502;
+  }
+}
+
+//! The object field a validation message names ("properties.port: must be
+//! an integer" -> "properties.port"), or "" if it names none.
+std::string FieldOf(absl::string_view message) {
+  static const std::regex kField(
+      R"(^(name|enabled|folder_dbid|tenant_dbid|(properties|options|annex)\.[A-Za-z0-9_\-]+)([.\[][^ ]*)?$)");
+  for (absl::string_view part : absl::StrSplit(message, ": ")) {
+    const std::string p(absl::StripAsciiWhitespace(part));
+    std::smatch m;
+    if (std::regex_match(p, m, kField)) return m[1].str();
+  }
+  return "";
+}
+
+std::optional<std::string> CookieValue(const httplib::Request& req, absl::string_view name) {
+  const std::string header = req.get_header_value("Cookie");
+  for (absl::string_view part : absl::StrSplit(header, ';')) {
+    part = absl::StripAsciiWhitespace(part);
+    if (absl::ConsumePrefix(&part, name) && absl::ConsumePrefix(&part, "=")) {
+      return std::string(part);
+    }
+  }
+  return std::nullopt;
+}
+
+absl::StatusOr<json> BodyJson(const httplib::Request& req) {
+  if (req.body.empty()) return absl::InvalidArgumentError("the request has no JSON body");
+  absl::StatusOr<json> body = config::ParseJson(req.body);
+  if (!body.ok()) return body.status();
+  if (!body->is_object()) return absl::InvalidArgumentError("the body must be a JSON object");
+  return body;
+}
+
+absl::StatusOr<v1::ObjectType> TypeOf(const std::string& text) { return config::ParseType(text); }
+
+int64_t Int64Param(const httplib::Request& req, const char* name, bool* ok) {
+  if (!req.has_param(name)) return 0;
+  int64_t v = 0;
+  if (!absl::SimpleAtoi(req.get_param_value(name), &v) || v < 0) *ok = false;
+  return v;
+}
+
+std::string StreamMessage(const std::string& event, const json& data, int64_t id = -1) {
+  std::string out;
+  if (id >= 0) absl::StrAppend(&out, "id: ", id, "\n");
+  absl::StrAppend(&out, "event: ", event, "\ndata: ", config::DumpJson(data), "\n\n");
+  return out;
+}
+
+//! One page's live stream: a watch at a server, on a thread of its own,
+//! feeding the HTTP response.
+struct LiveStream {
+  std::mutex mu;
+  std::condition_variable cv;
+  std::deque<std::string> queue;  // SSE messages, ready to send
+  bool ended = false;             // the watch ended; its last message is queued
+  std::atomic<bool> stop{false};
+  //! Joined by the response's releaser, which httplib always calls.
+  std::thread watcher;
+  bool started = false;
+  void End() {
+    stop = true;
+    if (watcher.joinable()) watcher.join();
+  }
+};
+
+}  // namespace
+
+ConsoleServer::ConsoleServer(const ConsoleConfig& config, const Clock& clock)
+    : config_(config),
+      sessions_(clock, config.session_idle, config.max_sessions),
+      pool_(config.servers, config.tls, config.call_timeout) {}
+
+ConsoleServer::~ConsoleServer() { Stop(); }
+
+void ConsoleServer::Stop() {
+  stopping_ = true;
+  if (http_ != nullptr) http_->stop();
+  if (thread_.joinable()) thread_.join();
+}
+
+absl::StatusOr<std::unique_ptr<ConsoleServer>> ConsoleServer::Start(const ConsoleConfig& config,
+                                                                    const Clock& clock) {
+  TANDEM_ASSIGN_OR_RETURN(HostPort hp, ParseHostPort(config.listen, "[server] listen", true));
+  TANDEM_RETURN_IF_ERROR(CheckListenAddress(config.listen, "[server] listen"));
+  std::unique_ptr<ConsoleServer> s(new ConsoleServer(config, clock));
+  s->http_ = std::make_unique<httplib::SSLServer>(config.tls.cert.c_str(), config.tls.key.c_str());
+  if (!s->http_->is_valid()) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("cannot use [tls] cert '", config.tls.cert, "' and key '", config.tls.key,
+                     "' for HTTPS: check that both are readable PEM files of one key pair"));
+  }
+  httplib::SSLServer& http = *s->http_;
+  const int threads = config.max_connections;
+  http.new_task_queue = [threads] { return new httplib::ThreadPool(threads); };
+  http.set_read_timeout(30, 0);
+  http.set_write_timeout(10, 0);
+  http.set_payload_max_length(4 << 20);
+  http.set_socket_options([](socket_t sock) {
+    int yes = 1;
+    setsockopt(sock, SOL_SOCKET, SO_REUSEADDR, &yes, sizeof(yes));
+  });
+  s->Routes();
+  metrics::Registry& registry = metrics::Registry::Default();
+  ConsoleServer* self = s.get();
+  s->collector_ = registry.AddCollector([self](metrics::SampleWriter& w) {
+    w.Gauge("tandem_console_sessions", "Browser sessions logged in", {},
+            static_cast<double>(self->sessions_.size()));
+    w.Gauge("tandem_console_event_streams", "Live update streams open (one per open page)", {},
+            static_cast<double>(self->streams_.load()));
+  });
+  const int port = hp.port == 0 ? http.bind_to_any_port(hp.host) : hp.port;
+  if (port <= 0 || (hp.port != 0 && !http.bind_to_port(hp.host, hp.port))) {
+    return absl::UnavailableError(
+        absl::StrCat("cannot listen on ", config.listen,
+                     ": the address is in use or not of this host (check [server] listen)"));
+  }
+  s->port_ = port;
+  s->thread_ = std::thread([&http] { http.listen_after_bind(); });
+  return s;
+}
+
+void ConsoleServer::Routes() {
+  httplib::SSLServer& http = *http_;
+  metrics::Family<metrics::Counter>& requests = metrics::Registry::Default().Counter(
+      "tandem_console_http_requests_total", "HTTP requests answered, by status code", {"code"});
+  http.set_post_routing_handler([&requests](const httplib::Request&, httplib::Response& res) {
+    res.set_header("Content-Security-Policy",
+                   "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' "
+                   "data:; connect-src 'self'; frame-ancestors 'none'; base-uri 'none'; "
+                   "form-action 'self'");
+    res.set_header("X-Content-Type-Options", "nosniff");
+    res.set_header("Referrer-Policy", "no-referrer");
+    res.set_header("X-Frame-Options", "DENY");
+    res.set_header("Strict-Transport-Security", "max-age=31536000");
+    requests.With({std::to_string(res.status)})->Increment();
+  });
+  for (const Asset& asset : Assets()) {
+    const std::string path = asset.path == "/index.html" ? "/" : std::string(asset.path);
+    http.Get(path, [&asset](const httplib::Request&, httplib::Response& res) {
+      res.set_header("Cache-Control", "no-cache");
+      res.set_content(std::string(asset.content), std::string(asset.content_type));
+    });
+  }
+  using Handler = void (ConsoleServer::*)(const httplib::Request&, httplib::Response&);
+  const auto bind = [this](Handler h) {
+    return [this, h](const httplib::Request& req, httplib::Response& res) { (this->*h)(req, res); };
+  };
+  http.Post("/api/login", bind(&ConsoleServer::Login));
+  http.Post("/api/logout", bind(&ConsoleServer::Logout));
+  http.Get("/api/session", bind(&ConsoleServer::SessionInfo));
+  http.Get("/api/status", bind(&ConsoleServer::Status));
+  http.Get("/api/objects", bind(&ConsoleServer::ListObjects));
+  http.Get(R"(/api/objects/([A-Za-z_]+)/([0-9]+))", bind(&ConsoleServer::GetObject));
+  http.Get(R"(/api/objects/([A-Za-z_]+)/([0-9]+)/history)", bind(&ConsoleServer::ObjectHistory));
+  http.Post(R"(/api/objects/([A-Za-z_]+))", bind(&ConsoleServer::CreateObject));
+  http.Put(R"(/api/objects/([A-Za-z_]+)/([0-9]+))", bind(&ConsoleServer::UpdateObject));
+  http.Delete(R"(/api/objects/([A-Za-z_]+)/([0-9]+))", bind(&ConsoleServer::DeleteObject));
+  http.Get("/api/events", bind(&ConsoleServer::Events));
+  http.set_error_handler([](const httplib::Request& req, httplib::Response& res) {
+    if (res.status == 404 && res.body.empty()) {
+      if (absl::StartsWith(req.path, "/api/")) {
+        SendError(res, 404, absl::StrCat("no such API call: ", req.method, " ", req.path));
+        res.status = 404;
+      } else {
+        res.set_content(absl::StrCat(req.path, " is not served here: the console is at /\n"),
+                        "text/plain; charset=utf-8");
+      }
+    }
+  });
+  http.set_exception_handler(
+      [](const httplib::Request& req, httplib::Response& res, std::exception_ptr ep) {
+        std::string what = "unknown error";
+        try {
+          std::rethrow_exception(ep);
+        } catch (const std::exception& e) {
+          what = e.what();
+        } catch (...) {
+        }
+        spdlog::error("console: {} {} failed: {}", req.method, req.path, what);
+        SendError(res, 500, "the console failed on this request (its log says why)");
+      });
+}
+
+std::optional<Session> ConsoleServer::Authenticated(const httplib::Request& req,
+                                                    httplib::Response& res) {
+  std::optional<std::string> id = CookieValue(req, kCookie);
+  std::optional<Session> session = id ? sessions_.Find(*id) : std::nullopt;
+  if (!session) {
+    SendError(res, 401, id ? "your session has ended: log in again" : "not logged in: log in first",
+              {{"relogin", true}});
+  }
+  return session;
+}
+
+bool ConsoleServer::SameOrigin(const httplib::Request& req, httplib::Response& res) {
+  if (req.get_header_value(kSameOriginHeader) == "1") return true;
+  SendError(res, 403,
+            absl::StrCat("refused: changes must come from the console's own page (header ",
+                         kSameOriginHeader, " missing)"));
+  return false;
+}
+
+void ConsoleServer::Fail(const Session& session, const absl::Status& status,
+                         httplib::Response& res) {
+  const int code = HttpStatusOf(status);
+  json extra = json::object();
+  if (code == 401) {
+    sessions_.Remove(session.id);
+    extra["relogin"] = true;
+  }
+  if (code == 400 || code == 404 || code == 409) {
+    const std::string field = FieldOf(status.message());
+    if (!field.empty()) extra["field"] = field;
+  }
+  SendError(res, code, std::string(status.message()), std::move(extra));
+}
+
+void ConsoleServer::Login(const httplib::Request& req, httplib::Response& res) {
+  if (!SameOrigin(req, res)) return;
+  absl::StatusOr<json> body = BodyJson(req);
+  if (!body.ok()) return SendError(res, 400, std::string(body.status().message()));
+  const auto text = [&](const char* key) -> std::string {
+    auto it = body->find(key);
+    return it != body->end() && it->is_string() ? it->get<std::string>() : "";
+  };
+  v1::RegisterRequest credentials;
+  credentials.set_user_name(text("user"));
+  credentials.set_password(text("password"));
+  const std::string tenant = text("tenant");
+  int64_t tenant_dbid = 0;
+  if (absl::SimpleAtoi(tenant, &tenant_dbid)) {
+    credentials.set_tenant_dbid(tenant_dbid);
+  } else if (!tenant.empty()) {
+    credentials.set_tenant_name(tenant);
+  }
+  if (credentials.user_name().empty() || credentials.password().empty()) {
+    return SendError(res, 400, "give your user name and password");
+  }
+  credentials.set_client_version(absl::StrCat("tandem-console/", TANDEM_VERSION));
+  credentials.set_os_host(req.remote_addr);
+  v1::RegisterResponse reg;
+  std::string server;
+  absl::Status st = pool_.Call(
+      "",
+      [&](config::ConfigClient& client) {
+        absl::StatusOr<v1::RegisterResponse> r = client.Login(credentials);
+        if (!r.ok()) return r.status();
+        reg = *r;
+        return absl::OkStatus();
+      },
+      &server);
+  if (!st.ok()) {
+    const int code = HttpStatusOf(st);
+    spdlog::info("console: login of '{}' from {} refused: {}", credentials.user_name(),
+                 req.remote_addr, std::string(st.message()));
+    return SendError(res, code == 403 ? 401 : code, std::string(st.message()));
+  }
+  if (reg.token().empty()) {
+    return SendError(res, 502,
+                     absl::StrCat("server ", server,
+                                  " gave no session token: is its [auth] mode \"off\"? The "
+                                  "console needs authentication on"));
+  }
+  Session s;
+  s.token = reg.token();
+  s.identity = reg.identity();
+  s.administrator = reg.administrator();
+  if (reg.has_token_expires()) {
+    s.token_expires = absl::FromUnixSeconds(reg.token_expires().seconds());
+  }
+  s = sessions_.Create(std::move(s));
+  spdlog::info("console: {} logged in from {} (at {})", s.identity, req.remote_addr, server);
+  res.set_header("Set-Cookie",
+                 absl::StrCat(kCookie, "=", s.id, "; Path=/; HttpOnly; Secure; SameSite=Strict"));
+  SendJson(res, 200,
+           {{"identity", s.identity},
+            {"administrator", s.administrator},
+            {"expires", config::FormatRfc3339(s.token_expires)},
+            {"server", server}});
+}
+
+void ConsoleServer::Logout(const httplib::Request& req, httplib::Response& res) {
+  if (!SameOrigin(req, res)) return;
+  if (std::optional<std::string> id = CookieValue(req, kCookie)) sessions_.Remove(*id);
+  res.set_header("Set-Cookie",
+                 absl::StrCat(kCookie, "=; Path=/; Max-Age=0; HttpOnly; Secure; SameSite=Strict"));
+  SendJson(res, 200, {{"ok", true}});
+}
+
+void ConsoleServer::SessionInfo(const httplib::Request& req, httplib::Response& res) {
+  std::optional<Session> s = Authenticated(req, res);
+  if (!s) return;
+  SendJson(res, 200,
+           {{"identity", s->identity},
+            {"administrator", s->administrator},
+            {"expires", config::FormatRfc3339(s->token_expires)}});
+}
+
+void ConsoleServer::Status(const httplib::Request& req, httplib::Response& res) {
+  std::optional<Session> s = Authenticated(req, res);
+  if (!s) return;
+  v1::ServerInfo info;
+  std::string server;
+  absl::Status st = pool_.Call(
+      s->token,
+      [&](config::ConfigClient& client) {
+        absl::StatusOr<v1::ServerInfo> r = client.GetServerInfo();
+        if (!r.ok()) return r.status();
+        info = *r;
+        return absl::OkStatus();
+      },
+      &server);
+  json servers = json::array();
+  for (const ServerPool::ServerState& state : pool_.States()) {
+    servers.push_back({{"address", state.address},
+                       {"reachable", state.reachable},
+                       {"error", state.error},
+                       {"since", config::FormatRfc3339(state.since)}});
+  }
+  json out = {{"servers", servers}};
+  if (st.ok()) {
+    out["server"] = server;
+    out["role"] = absl::AsciiStrToLower(absl::StripPrefix(v1::Role_Name(info.role()), "ROLE_"));
+    out["revision"] = info.revision();
+    out["node"] = info.node();
+    out["version"] = info.version();
+  } else {
+    out["error"] = std::string(st.message());
+  }
+  SendJson(res, st.ok() ? 200 : HttpStatusOf(st), out);
+}
+
+void ConsoleServer::ListObjects(const httplib::Request& req, httplib::Response& res) {
+  std::optional<Session> s = Authenticated(req, res);
+  if (!s) return;
+  std::vector<v1::ObjectType> types;
+  if (req.has_param("type") && !req.get_param_value("type").empty()) {
+    absl::StatusOr<v1::ObjectType> type = TypeOf(req.get_param_value("type"));
+    if (!type.ok()) return SendError(res, 400, std::string(type.status().message()));
+    types.push_back(*type);
+  } else {
+    types = config::AllTypes();
+  }
+  bool ok = true;
+  v1::ListRequest request;
+  request.set_folder_dbid(Int64Param(req, "folder", &ok));
+  request.set_tenant_dbid(Int64Param(req, "tenant", &ok));
+  if (!ok) return SendError(res, 400, "folder and tenant must be DBIDs (whole numbers)");
+  if (req.has_param("name")) request.set_name_pattern(req.get_param_value("name"));
+  json objects = json::array();
+  int64_t revision = 0;
+  for (v1::ObjectType type : types) {
+    request.set_type(type);
+    absl::Status st = pool_.Call(s->token, [&](config::ConfigClient& client) {
+      json these = json::array();
+      absl::Status listed = client.List(request, [&](const v1::ListResponse& chunk) {
+        for (const v1::ConfigObject& o : chunk.objects()) these.push_back(config::ObjectToJson(o));
+        if (chunk.revision() > 0) revision = std::max(revision, chunk.revision());
+        return absl::OkStatus();
+      });
+      if (listed.ok()) {
+        for (json& o : these) objects.push_back(std::move(o));
+      }
+      return listed;
+    });
+    if (!st.ok()) return Fail(*s, st, res);
+  }
+  SendJson(res, 200, {{"revision", revision}, {"objects", std::move(objects)}});
+}
+
+void ConsoleServer::GetObject(const httplib::Request& req, httplib::Response& res) {
+  std::optional<Session> s = Authenticated(req, res);
+  if (!s) return;
+  absl::StatusOr<v1::ObjectType> type = TypeOf(req.matches[1]);
+  if (!type.ok()) return SendError(res, 400, std::string(type.status().message()));
+  int64_t dbid = 0;
+  if (!absl::SimpleAtoi(std::string(req.matches[2]), &dbid)) {
+    return SendError(res, 400, "the DBID must be a whole number");
+  }
+  v1::GetRequest request;
+  request.set_type(*type);
+  request.set_dbid(dbid);
+  v1::GetResponse got;
+  absl::Status st = pool_.Call(s->token, [&](config::ConfigClient& client) {
+    absl::StatusOr<v1::GetResponse> r = client.Get(request);
+    if (r.ok()) got = *r;
+    return r.status();
+  });
+  if (!st.ok()) return Fail(*s, st, res);
+  SendJson(res, 200,
+           {{"revision", got.revision()}, {"object", config::ObjectToJson(got.object())}});
+}
+
+void ConsoleServer::CreateObject(const httplib::Request& req, httplib::Response& res) {
+  if (!SameOrigin(req, res)) return;
+  std::optional<Session> s = Authenticated(req, res);
+  if (!s) return;
+  absl::StatusOr<v1::ObjectType> type = TypeOf(req.matches[1]);
+  if (!type.ok()) return SendError(res, 400, std::string(type.status().message()));
+  absl::StatusOr<json> body = BodyJson(req);
+  if (!body.ok()) return SendError(res, 400, std::string(body.status().message()));
+  absl::StatusOr<v1::ConfigObject> object =
+      config::ObjectFromJson(body->value("object", json::object()), *type);
+  if (!object.ok()) return Fail(*s, object.status(), res);
+  v1::CreateRequest request;
+  *request.mutable_object() = *object;
+  v1::CreateResponse made;
+  absl::Status st = pool_.Call(s->token, [&](config::ConfigClient& client) {
+    absl::StatusOr<v1::CreateResponse> r = client.Create(request);
+    if (r.ok()) made = *r;
+    return r.status();
+  });
+  if (!st.ok()) return Fail(*s, st, res);
+  SendJson(res, 201,
+           {{"revision", made.revision()}, {"object", config::ObjectToJson(made.object())}});
+}
+
+void ConsoleServer::UpdateObject(const httplib::Request& req, httplib::Response& res) {
+  if (!SameOrigin(req, res)) return;
+  std::optional<Session> s = Authenticated(req, res);
+  if (!s) return;
+  absl::StatusOr<v1::ObjectType> type = TypeOf(req.matches[1]);
+  if (!type.ok()) return SendError(res, 400, std::string(type.status().message()));
+  int64_t dbid = 0;
+  if (!absl::SimpleAtoi(std::string(req.matches[2]), &dbid)) {
+    return SendError(res, 400, "the DBID must be a whole number");
+  }
+  absl::StatusOr<json> body = BodyJson(req);
+  if (!body.ok()) return SendError(res, 400, std::string(body.status().message()));
+  const json expected = body->value("expected_revision", json());
+  if (!expected.is_number_integer() || expected.get<int64_t>() <= 0) {
+    return SendError(res, 400,
+                     "expected_revision is required: the revision of the object you edited "
+                     "(so that a newer change is not overwritten)");
+  }
+  absl::StatusOr<v1::ConfigObject> object =
+      config::ObjectFromJson(body->value("object", json::object()), *type);
+  if (!object.ok()) return Fail(*s, object.status(), res);
+  if (object->dbid() != 0 && object->dbid() != dbid) {
+    return SendError(res, 400, "object.dbid differs from the DBID in the address");
+  }
+  object->set_dbid(dbid);
+  v1::UpdateRequest request;
+  *request.mutable_object() = *object;
+  request.set_expected_revision(expected.get<int64_t>());
+  v1::UpdateResponse updated;
+  absl::Status st = pool_.Call(s->token, [&](config::ConfigClient& client) {
+    absl::StatusOr<v1::UpdateResponse> r = client.Update(request);
+    if (r.ok()) updated = *r;
+    return r.status();
+  });
+  if (absl::IsAborted(st)) {
+    // Stale: show the user the version that is there now.
+    v1::GetRequest get;
+    get.set_type(*type);
+    get.set_dbid(dbid);
+    json extra = {{"stale", true}};
+    absl::Status got = pool_.Call(s->token, [&](config::ConfigClient& client) {
+      absl::StatusOr<v1::GetResponse> r = client.Get(get);
+      if (r.ok()) {
+        extra["current"] = {{"revision", r->revision()},
+                            {"object", config::ObjectToJson(r->object())}};
+      }
+      return r.status();
+    });
+    (void)got;  // without it the refusal still stands; the page says to reload
+    return SendError(res, 409, std::string(st.message()), std::move(extra));
+  }
+  if (!st.ok()) return Fail(*s, st, res);
+  SendJson(res, 200,
+           {{"revision", updated.revision()}, {"object", config::ObjectToJson(updated.object())}});
+}
+
+void ConsoleServer::DeleteObject(const httplib::Request& req, httplib::Response& res) {
+  if (!SameOrigin(req, res)) return;
+  std::optional<Session> s = Authenticated(req, res);
+  if (!s) return;
+  absl::StatusOr<v1::ObjectType> type = TypeOf(req.matches[1]);
+  if (!type.ok()) return SendError(res, 400, std::string(type.status().message()));
+  int64_t dbid = 0;
+  bool ok = absl::SimpleAtoi(std::string(req.matches[2]), &dbid);
+  const int64_t expected = Int64Param(req, "expected_revision", &ok);
+  if (!ok || expected <= 0) {
+    return SendError(res, 400, "expected_revision is required: the revision of the object you saw");
+  }
+  v1::DeleteRequest request;
+  request.set_type(*type);
+  request.set_dbid(dbid);
+  request.set_expected_revision(expected);
+  int64_t revision = 0;
+  absl::Status st = pool_.Call(s->token, [&](config::ConfigClient& client) {
+    absl::StatusOr<v1::DeleteResponse> r = client.Delete(request);
+    if (r.ok()) revision = r->revision();
+    return r.status();
+  });
+  if (!st.ok()) return Fail(*s, st, res);
+  SendJson(res, 200, {{"revision", revision}});
+}
+
+void ConsoleServer::ObjectHistory(const httplib::Request& req, httplib::Response& res) {
+  std::optional<Session> s = Authenticated(req, res);
+  if (!s) return;
+  absl::StatusOr<v1::ObjectType> type = TypeOf(req.matches[1]);
+  if (!type.ok()) return SendError(res, 400, std::string(type.status().message()));
+  int64_t dbid = 0;
+  if (!absl::SimpleAtoi(std::string(req.matches[2]), &dbid)) {
+    return SendError(res, 400, "the DBID must be a whole number");
+  }
+  json changes = json::array();
+  bool truncated = false;
+  absl::Status st = pool_.Call(s->token, [&](config::ConfigClient& client) {
+    changes = json::array();
+    int64_t since = 0;
+    for (int page = 0; page < kMaxHistoryPages; ++page) {
+      v1::HistoryRequest request;
+      request.set_since_revision(since);
+      request.set_limit(10000);
+      absl::StatusOr<v1::HistoryResponse> r = client.History(request);
+      if (!r.ok()) return r.status();
+      for (const v1::Change& c : r->changes()) {
+        if (c.type() == *type && c.dbid() == dbid) changes.push_back(config::ChangeToJson(c));
+        since = c.revision();
+      }
+      if (!r->more() || r->changes().empty()) return absl::OkStatus();
+    }
+    truncated = true;
+    return absl::OkStatus();
+  });
+  if (!st.ok()) return Fail(*s, st, res);
+  SendJson(res, 200, {{"changes", std::move(changes)}, {"truncated", truncated}});
+}
+
+void ConsoleServer::Events(const httplib::Request& req, httplib::Response& res) {
+  std::optional<Session> s = Authenticated(req, res);
+  if (!s) return;
+  bool ok = true;
+  int64_t since = Int64Param(req, "since", &ok);
+  if (req.has_header("Last-Event-ID")) {
+    ok = absl::SimpleAtoi(req.get_header_value("Last-Event-ID"), &since) && since >= 0;
+  }
+  if (!ok) return SendError(res, 400, "since (or Last-Event-ID) must be a revision number");
+  auto stream = std::make_shared<LiveStream>();
+  const std::string token = s->token;
+  const std::string session_id = s->id;
+  res.set_header("Cache-Control", "no-store");
+  res.set_chunked_content_provider(
+      "text/event-stream",
+      [this, stream, token, session_id, since](size_t, httplib::DataSink& sink) {
+        if (!stream->started) {
+          stream->started = true;
+          ++streams_;
+          const size_t index = pool_.current();
+          std::string hello = absl::StrCat("retry: 1000\n\n");
+          hello +=
+              StreamMessage("hello", {{"server", pool_.States()[index].address}, {"since", since}});
+          if (!sink.write(hello.data(), hello.size())) return false;
+          LiveStream* live = stream.get();  // outlives the thread: End() joins it
+          stream->watcher = std::thread([this, live, token, index, since] {
+            LiveStream* stream = live;
+            config::ConfigClientPtr client = pool_.ClientAt(index, token);
+            v1::WatchRequest request;
+            request.set_from_revision(since);
+            const std::string server = pool_.States()[index].address;
+            absl::Status st = client->Watch(
+                request,
+                [&](const v1::WatchResponse& r) {
+                  std::string message;
+                  if (r.changes().empty()) {
+                    message = StreamMessage("revision", {{"revision", r.revision()}}, r.revision());
+                  } else {
+                    json changes = json::array();
+                    for (const v1::Change& c : r.changes()) {
+                      changes.push_back(config::ChangeToJson(c));
+                    }
+                    message = StreamMessage(
+                        "changes", {{"revision", r.revision()}, {"changes", std::move(changes)}},
+                        r.revision());
+                  }
+                  std::lock_guard<std::mutex> lock(stream->mu);
+                  if (stream->queue.size() >= kMaxQueuedMessages) {
+                    stream->stop = true;  // the page is too slow: it reloads instead
+                    return;
+                  }
+                  stream->queue.push_back(std::move(message));
+                  stream->cv.notify_one();
+                },
+                stream->stop);
+            pool_.Record(index, st);
+            std::string last;
+            if (stream->stop.load() && st.ok()) {
+              last = StreamMessage("resync", {{"error", "the page fell behind: reloading"}});
+            } else if (st.ok()) {
+              last = StreamMessage("end", {{"server", server}});
+            } else {
+              const int code = HttpStatusOf(st);
+              last = StreamMessage(code == 400 ? "resync" : "status",
+                                   {{"server", server},
+                                    {"code", code},
+                                    {"relogin", code == 401},
+                                    {"error", std::string(st.message())}});
+            }
+            std::lock_guard<std::mutex> lock(stream->mu);
+            stream->queue.push_back(std::move(last));
+            stream->ended = true;
+            stream->cv.notify_one();
+          });
+          return true;
+        }
+        std::deque<std::string> ready;
+        bool ended = false;
+        {
+          std::unique_lock<std::mutex> lock(stream->mu);
+          const auto deadline =
+              std::chrono::steady_clock::now() + absl::ToChronoMilliseconds(kKeepAlive);
+          while (stream->queue.empty() && !stream->ended && !stopping_.load() &&
+                 std::chrono::steady_clock::now() < deadline) {
+            stream->cv.wait_for(lock, std::chrono::milliseconds(250));
+          }
+          ready.swap(stream->queue);
+          ended = stream->ended;
+        }
+        if (stopping_.load()) return false;
+        if (ready.empty() && !ended) ready.push_back(": keep-alive\n\n");
+        for (const std::string& m : ready) {
+          if (!sink.write(m.data(), m.size())) {
+            stream->stop = true;
+            return false;
+          }
+        }
+        if (ended) sink.done();
+        return true;
+      },
+      [this, stream](bool) {
+        stream->End();
+        if (stream->started) --streams_;
+      });
+}
+
+}  // namespace tandem::console

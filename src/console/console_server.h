@@ -1,0 +1,76 @@
+// `tandemd console`'s HTTPS server: the page's assets (built into the
+// binary, no CDN), a JSON API under /api that turns each request into calls
+// to the configuration servers with the logged-in person's token, and
+// /api/events, a Server-Sent Events stream of changes that resumes from the
+// last revision the page saw (Last-Event-ID) after a reconnect.
+#pragma once
+
+#include <atomic>
+#include <memory>
+#include <string>
+#include <thread>
+
+#include "absl/status/statusor.h"
+#include "common/clock.h"
+#include "console/console_config.h"
+#include "console/server_pool.h"
+#include "console/session_store.h"
+#include "metrics/registry.h"
+
+namespace httplib {
+class SSLServer;
+struct Request;
+struct Response;
+}  // namespace httplib
+
+namespace tandem::console {
+
+class ConsoleServer {
+ public:
+  //! Listens on config.listen (HTTPS with config.tls) and serves until
+  //! Stop(). `clock` times sessions.
+  static absl::StatusOr<std::unique_ptr<ConsoleServer>> Start(const ConsoleConfig& config,
+                                                              const Clock& clock);
+  ConsoleServer(const ConsoleServer&) = delete;
+  ConsoleServer& operator=(const ConsoleServer&) = delete;
+  ~ConsoleServer();
+
+  int port() const { return port_; }
+  //! Ends the event streams, stops listening and waits for requests in flight.
+  void Stop();
+
+ private:
+  ConsoleServer(const ConsoleConfig& config, const Clock& clock);
+  void Routes();
+  //! The session of the request's cookie, or nullopt after answering 401.
+  std::optional<Session> Authenticated(const httplib::Request& req, httplib::Response& res);
+  //! Writes of the API must carry X-Tandem-Console (a page of another site
+  //! cannot set it): false after answering 403.
+  bool SameOrigin(const httplib::Request& req, httplib::Response& res);
+  //! Answers a failed call; an expired token ends the session.
+  void Fail(const Session& session, const absl::Status& status, httplib::Response& res);
+
+  void Login(const httplib::Request& req, httplib::Response& res);
+  void Logout(const httplib::Request& req, httplib::Response& res);
+  void SessionInfo(const httplib::Request& req, httplib::Response& res);
+  void Status(const httplib::Request& req, httplib::Response& res);
+  void ListObjects(const httplib::Request& req, httplib::Response& res);
+  void GetObject(const httplib::Request& req, httplib::Response& res);
+  void CreateObject(const httplib::Request& req, httplib::Response& res);
+  void UpdateObject(const httplib::Request& req, httplib::Response& res);
+  void DeleteObject(const httplib::Request& req, httplib::Response& res);
+  void ObjectHistory(const httplib::Request& req, httplib::Response& res);
+  void Events(const httplib::Request& req, httplib::Response& res);
+
+  const ConsoleConfig config_;
+  SessionStore sessions_;
+  ServerPool pool_;
+  std::unique_ptr<httplib::SSLServer> http_;
+  std::thread thread_;
+  int port_ = 0;
+  std::atomic<bool> stopping_{false};
+  metrics::CollectorHandle collector_;
+  std::atomic<int64_t> streams_{0};
+};
+
+}  // namespace tandem::console

@@ -1,0 +1,589 @@
+// The Tandem console's page. Plain JavaScript, no dependencies: every value
+// from a server is put into the page as text (textContent, attributes set
+// one by one), never as HTML.
+'use strict';
+
+const state = {
+  session: null,       // {identity, administrator, expires}
+  status: null,        // /api/status
+  revision: 0,         // the newest revision this page has seen
+  live: { source: null, server: '', connected: false, since: null, error: '' },
+  listeners: new Set(), // functions called with each batch of changes
+  reloginWaiters: [],
+  routeId: 0,          // bumped by each navigation: a slower, older page must not draw
+};
+// True while no newer navigation has started since it was called.
+function stillCurrent() {
+  const id = state.routeId;
+  return () => id === state.routeId;
+}
+
+// ---- DOM helpers ---------------------------------------------------------
+function h(tag, attrs, ...children) {
+  const el = document.createElement(tag);
+  for (const [k, v] of Object.entries(attrs || {})) {
+    if (v === undefined || v === null || v === false) continue;
+    if (k.startsWith('on')) el.addEventListener(k.slice(2), v);
+    else if (k === 'class') el.className = v;
+    else el.setAttribute(k, v === true ? '' : String(v));
+  }
+  for (const c of children.flat()) {
+    if (c === undefined || c === null || c === false) continue;
+    el.append(c instanceof Node ? c : document.createTextNode(String(c)));
+  }
+  return el;
+}
+const $ = (sel) => document.querySelector(sel);
+function main() { return $('#main'); }
+function setPage(...nodes) {
+  const m = main();
+  m.replaceChildren(...nodes);
+}
+function banner(text, kind) {
+  const b = $('#banner');
+  if (!text) { b.hidden = true; b.replaceChildren(); return; }
+  b.className = 'banner ' + (kind || 'error');
+  b.replaceChildren(text);
+  b.hidden = false;
+}
+function ago(date) {
+  const s = Math.max(0, Math.round((Date.now() - date.getTime()) / 1000));
+  if (s < 60) return s + ' s';
+  if (s < 3600) return Math.floor(s / 60) + ' min ' + (s % 60) + ' s';
+  return Math.floor(s / 3600) + ' h ' + Math.floor((s % 3600) / 60) + ' min';
+}
+
+// ---- API -----------------------------------------------------------------
+class ApiError extends Error {
+  constructor(status, body) {
+    super(body && body.error ? body.error : 'HTTP ' + status);
+    this.status = status;
+    this.body = body || {};
+  }
+}
+
+// fetch with the console's header; a 401 asking to log in again waits for
+// the login dialog and retries once, so that an edit survives an expired
+// session.
+async function api(method, path, body, retried) {
+  const opts = { method, headers: { 'X-Tandem-Console': '1' }, credentials: 'same-origin' };
+  if (body !== undefined) {
+    opts.headers['Content-Type'] = 'application/json';
+    opts.body = JSON.stringify(body);
+  }
+  let res;
+  try {
+    res = await fetch(path, opts);
+  } catch (e) {
+    throw new ApiError(0, { error: 'the console does not answer (' + e.message + ')' });
+  }
+  let data = {};
+  try { data = await res.json(); } catch (e) { data = { error: 'HTTP ' + res.status }; }
+  if (res.status === 401 && data.relogin && !retried && state.session) {
+    await relogin();
+    return api(method, path, body, true);
+  }
+  if (!res.ok) throw new ApiError(res.status, data);
+  return data;
+}
+
+function loginFields(prefix) {
+  return [
+    h('label', { for: prefix + '-user' }, 'User name'),
+    h('input', { id: prefix + '-user', name: 'user', autocomplete: 'username', required: true }),
+    h('label', { for: prefix + '-password' }, 'Password'),
+    h('input', { id: prefix + '-password', name: 'password', type: 'password',
+                 autocomplete: 'current-password', required: true }),
+    h('label', { for: prefix + '-tenant' }, 'Tenant (leave empty if you are in none)'),
+    h('input', { id: prefix + '-tenant', name: 'tenant', autocomplete: 'organization' }),
+  ];
+}
+
+async function login(form) {
+  const data = Object.fromEntries(new FormData(form).entries());
+  const r = await api('POST', '/api/login', data, true);
+  state.session = r;
+  return r;
+}
+
+// Shows the login dialog over the page; resolves once logged in again.
+function relogin() {
+  return new Promise((resolve) => {
+    state.reloginWaiters.push(resolve);
+    const dlg = $('#relogin');
+    if (dlg.open) return;
+    const form = $('#relogin-form');
+    const fields = form.querySelector('.login-fields');
+    fields.replaceChildren(...loginFields('relogin'));
+    const user = state.session && state.session.identity.replace(/^person /, '');
+    if (user) form.querySelector('#relogin-user').value = user;
+    form.querySelector('.error').textContent = '';
+    form.onsubmit = async (ev) => {
+      ev.preventDefault();
+      try {
+        await login(form);
+        dlg.close();
+        const waiters = state.reloginWaiters.splice(0);
+        waiters.forEach((w) => w());
+        startLive();
+        renderHeader();
+      } catch (e) {
+        form.querySelector('.error').textContent = e.message;
+      }
+    };
+    dlg.showModal();
+    form.querySelector('#relogin-password').focus();
+  });
+}
+
+// ---- Live updates (Server-Sent Events) -----------------------------------
+function startLive() {
+  if (state.live.source) state.live.source.close();
+  const src = new EventSource('/api/events?since=' + state.revision);
+  state.live.source = src;
+  src.addEventListener('hello', (ev) => {
+    const d = JSON.parse(ev.data);
+    state.live.server = d.server;
+    state.live.connected = true;
+    state.live.error = '';
+    state.live.since = new Date();
+    renderLive();
+  });
+  const advance = (rev) => { if (rev > state.revision) state.revision = rev; };
+  src.addEventListener('revision', (ev) => { advance(JSON.parse(ev.data).revision); });
+  src.addEventListener('changes', (ev) => {
+    const d = JSON.parse(ev.data);
+    advance(d.revision);
+    for (const fn of state.listeners) fn(d.changes);
+  });
+  const broken = (text) => {
+    if (state.live.connected || !state.live.error) state.live.since = new Date();
+    state.live.connected = false;
+    state.live.error = text;
+    renderLive();
+  };
+  src.addEventListener('status', (ev) => {
+    const d = JSON.parse(ev.data);
+    broken('server ' + d.server + ': ' + d.error);
+    if (d.relogin) { src.close(); relogin(); }
+  });
+  src.addEventListener('resync', () => {
+    // History no longer reaches back to our revision: reload what is shown.
+    state.revision = 0;
+    src.close();
+    route().then(startLive);
+  });
+  src.addEventListener('error', () => {
+    if (src.readyState === EventSource.CLOSED) {
+      broken('the console does not answer');
+      const retry = () => setTimeout(async () => {
+        if (state.live.source !== src) return;
+        try {
+          await api('GET', '/api/session');  // asks to log in again if the session ended
+          if (state.live.source === src) startLive();
+        } catch (e) {
+          broken(e.message);
+          retry();
+        }
+      }, 2000);
+      retry();
+    } else if (!state.live.error) {
+      broken('reconnecting');
+    }
+  });
+}
+
+function renderLive() {
+  const el = $('#live');
+  el.hidden = !state.session;
+  const l = state.live;
+  if (l.connected) {
+    el.className = 'badge ok';
+    el.textContent = 'live · ' + l.server + ' · revision ' + state.revision;
+  } else {
+    el.className = 'badge bad';
+    el.textContent = (l.error || 'not connected') + ' · last known state, ' +
+        (l.since ? ago(l.since) + ' old' : 'age unknown');
+  }
+}
+setInterval(() => { if (state.session) renderLive(); }, 1000);
+
+// ---- Header --------------------------------------------------------------
+function renderHeader() {
+  const logged = !!state.session;
+  $('#nav').hidden = !logged;
+  $('#who').hidden = !logged;
+  $('#logout').hidden = !logged;
+  if (logged) $('#who').textContent = state.session.identity;
+  const page = (location.hash.split('/')[1] || '');
+  for (const a of document.querySelectorAll('#nav a')) {
+    if (a.dataset.page === page || (page === 'object' && a.dataset.page === 'config')) {
+      a.setAttribute('aria-current', 'page');
+    } else {
+      a.removeAttribute('aria-current');
+    }
+  }
+  renderLive();
+}
+
+// ---- Pages ---------------------------------------------------------------
+function loginPage() {
+  const error = h('p', { class: 'error', role: 'alert' });
+  const form = h('form', { class: 'login', 'aria-labelledby': 'login-title' },
+    h('h1', { id: 'login-title' }, 'Log in to Tandem'),
+    loginFields('login'), error, h('button', { type: 'submit' }, 'Log in'));
+  form.addEventListener('submit', async (ev) => {
+    ev.preventDefault();
+    error.textContent = '';
+    try {
+      await login(form);
+      renderHeader();
+      startLive();
+      const next = sessionStorage.getItem('tandem-after-login') || '#/config';
+      sessionStorage.removeItem('tandem-after-login');
+      if (location.hash === next) route(); else location.hash = next;
+    } catch (e) {
+      error.textContent = e.message;
+    }
+  });
+  setPage(form);
+  form.querySelector('#login-user').focus();
+}
+
+function objectLink(o) {
+  return h('a', { href: '#/object/' + o.type + '/' + o.dbid }, o.name || '(no name)');
+}
+
+async function configPage(params) {
+  const folder = Number(params.get('folder') || 0);
+  const current = stillCurrent();
+  const [folders, listing] = await Promise.all([
+    api('GET', '/api/objects?type=folder'),
+    api('GET', '/api/objects' + (folder ? '?folder=' + folder : '')),
+  ]);
+  if (!current()) return;
+  if (listing.revision > state.revision) state.revision = listing.revision;
+  const byDbid = new Map(folders.objects.map((f) => [f.dbid, f]));
+  const here = new Map();
+  for (const o of listing.objects) if (o.folder_dbid === folder) here.set(o.type + '/' + o.dbid, o);
+
+  // Folder tree: children under their parents.
+  const children = new Map();
+  for (const f of folders.objects) {
+    const p = f.folder_dbid || 0;
+    if (!children.has(p)) children.set(p, []);
+    children.get(p).push(f);
+  }
+  const tree = (parent) => {
+    const kids = (children.get(parent) || []).sort((a, b) => a.name.localeCompare(b.name));
+    if (!kids.length) return null;
+    return h('ul', {}, kids.map((f) => h('li', {},
+      h('a', { href: '#/config?folder=' + f.dbid, 'aria-current': f.dbid === folder ? 'page' : null },
+        f.name), tree(f.dbid))));
+  };
+  const nav = h('nav', { class: 'tree', 'aria-label': 'Folders' },
+    h('a', { href: '#/config', 'aria-current': folder === 0 ? 'page' : null }, '(top level)'),
+    tree(0));
+
+  const filter = h('input', { id: 'filter', type: 'search', placeholder: 'Filter by name or type',
+                              'aria-label': 'Filter objects' });
+  const tbody = h('tbody');
+  const count = h('p', { class: 'count', 'aria-live': 'polite' });
+  const draw = () => {
+    const q = filter.value.trim().toLowerCase();
+    const rows = [...here.values()]
+      .filter((o) => !q || o.name.toLowerCase().includes(q) || o.type.toLowerCase().includes(q))
+      .sort((a, b) => a.type.localeCompare(b.type) || a.name.localeCompare(b.name));
+    tbody.replaceChildren(...rows.map((o) => h('tr', { 'data-key': o.type + '/' + o.dbid },
+      h('td', {}, o.type), h('td', {}, objectLink(o)), h('td', { class: 'num' }, o.dbid),
+      h('td', {}, o.enabled ? 'yes' : 'no'), h('td', { class: 'num' }, o.revision))));
+    count.textContent = rows.length + ' of ' + here.size + ' objects';
+  };
+  filter.addEventListener('input', draw);
+  draw();
+  const title = folder ? (byDbid.get(folder) ? byDbid.get(folder).name : 'folder ' + folder)
+                       : 'Top level';
+  setPage(h('div', { class: 'split' }, nav, h('section', { class: 'objects' },
+    h('h1', {}, 'Configuration: ', title), filter, count,
+    h('div', { class: 'scroll' }, h('table', {},
+      h('thead', {}, h('tr', {}, ['Type', 'Name', 'DBID', 'Enabled', 'Revision'].map(
+        (t) => h('th', { scope: 'col' }, t)))), tbody)))));
+  // Live: objects of this folder appear, change and go as they happen.
+  onChanges((changes) => {
+    for (const c of changes) {
+      const key = c.type + '/' + c.dbid;
+      if (c.after && c.after.folder_dbid === folder) here.set(key, c.after);
+      else here.delete(key);
+    }
+    draw();
+  });
+}
+
+function onChanges(fn) {
+  state.listeners.clear();
+  state.listeners.add(fn);
+}
+
+// A property's value as an input, and back.
+function kindOf(v) {
+  if (typeof v === 'string') return 'string';
+  if (typeof v === 'boolean') return 'bool';
+  if (typeof v === 'number') return 'int';
+  return 'json';
+}
+function fieldInput(id, kind, value) {
+  if (kind === 'bool') {
+    const el = h('input', { id, type: 'checkbox' });
+    el.checked = !!value;
+    return el;
+  }
+  const el = h('input', { id, type: 'text', inputmode: kind === 'int' ? 'numeric' : null,
+                          spellcheck: 'false' });
+  el.value = kind === 'json' ? JSON.stringify(value) : String(value);
+  return el;
+}
+function fieldValue(el, kind, label) {
+  if (kind === 'bool') return el.checked;
+  if (kind === 'string') return el.value;
+  if (kind === 'int') {
+    if (!/^-?\d+$/.test(el.value.trim())) throw new FieldError(label, 'must be a whole number');
+    return Number(el.value.trim());
+  }
+  try { return JSON.parse(el.value); } catch (e) {
+    throw new FieldError(label, 'is not valid JSON (' + e.message + ')');
+  }
+}
+class FieldError extends Error {
+  constructor(field, message) { super(field + ': ' + message); this.field = field; }
+}
+
+async function objectPage(type, dbid) {
+  const current = stillCurrent();
+  const got = await api('GET', '/api/objects/' + type + '/' + dbid);
+  if (!current()) return;
+  if (got.revision > state.revision) state.revision = got.revision;
+  let base = got.object;          // the version the edit started from
+  let dirty = false;
+  const fields = [];              // {path, kind, el}
+  const form = h('form', { class: 'object', 'aria-labelledby': 'object-title', novalidate: true });
+  const notice = h('div', { class: 'notice', role: 'status', 'aria-live': 'polite' });
+  const error = h('p', { class: 'error', role: 'alert' });
+  const newer = h('section', { class: 'newer', hidden: true, 'aria-label': 'The newer version' });
+
+  const row = (path, label, kind, value) => {
+    const id = 'f-' + path.replace(/[^A-Za-z0-9_-]/g, '_');
+    const el = fieldInput(id, kind, value);
+    el.addEventListener('input', () => { dirty = true; });
+    el.addEventListener('change', () => { dirty = true; });
+    const msg = h('span', { class: 'field-error', id: id + '-error' });
+    el.setAttribute('aria-describedby', id + '-error');
+    fields.push({ path, kind, el, msg });
+    return h('div', { class: 'field', 'data-field': path },
+      h('label', { for: id }, label), el, msg);
+  };
+  const fill = (o) => {
+    fields.length = 0;
+    const props = Object.keys(o.properties).sort();
+    form.replaceChildren(
+      h('h1', { id: 'object-title' }, o.type, ' ', o.name),
+      h('p', { class: 'meta' }, 'DBID ' + o.dbid + ' · revision ' + o.revision + ' · ',
+        h('a', { href: '#/object/' + o.type + '/' + o.dbid + '/history' }, 'History')),
+      notice, newer,
+      h('fieldset', {}, h('legend', {}, 'Object'),
+        row('name', 'Name', 'string', o.name),
+        row('enabled', 'Enabled', 'bool', o.enabled),
+        row('folder_dbid', 'Folder (DBID, 0 for none)', 'int', o.folder_dbid),
+        row('tenant_dbid', 'Tenant (DBID, 0 for none)', 'int', o.tenant_dbid)),
+      h('fieldset', {}, h('legend', {}, 'Properties'),
+        props.length ? props.map((k) => row('properties.' + k, k, kindOf(o.properties[k]),
+                                            o.properties[k]))
+                     : h('p', {}, 'No properties.')),
+      h('fieldset', {}, h('legend', {}, 'Options and annex (JSON)'),
+        row('options', 'Options', 'json', o.options),
+        row('annex', 'Annex', 'json', o.annex)),
+      error,
+      h('div', { class: 'actions' },
+        h('button', { type: 'submit' }, 'Save'),
+        h('button', { type: 'button', onclick: () => { dirty = false; route(); } }, 'Discard changes')));
+    dirty = false;
+  };
+  const collect = () => {
+    const o = { type: base.type, dbid: base.dbid, properties: {}, options: {}, annex: {} };
+    for (const f of fields) {
+      const v = fieldValue(f.el, f.kind, f.path);
+      if (f.path.startsWith('properties.')) o.properties[f.path.slice(11)] = v;
+      else o[f.path] = v;
+    }
+    return o;
+  };
+  const clearErrors = () => {
+    error.textContent = '';
+    for (const f of fields) { f.msg.textContent = ''; f.el.removeAttribute('aria-invalid'); }
+  };
+  const markField = (path, message) => {
+    const f = fields.find((x) => path === x.path || path.startsWith(x.path + '.') ||
+                                 path.startsWith(x.path + '['));
+    if (!f) return false;
+    f.el.setAttribute('aria-invalid', 'true');
+    f.msg.textContent = message;
+    f.el.focus();
+    return true;
+  };
+  const showNewer = (current) => {
+    newer.hidden = false;
+    const c = current.object;
+    newer.replaceChildren(
+      h('h2', {}, 'Someone changed this object while you edited it (now revision ' + c.revision + ')'),
+      h('p', {}, 'Your edit was not saved and is kept in the form. The newer version:'),
+      h('pre', {}, JSON.stringify({ name: c.name, enabled: c.enabled, folder_dbid: c.folder_dbid,
+                                     properties: c.properties }, null, 2)),
+      h('div', { class: 'actions' },
+        h('button', { type: 'button', onclick: () => { base = c; newer.hidden = true;
+          notice.textContent = 'Your edit now applies on top of revision ' + c.revision +
+                               ': save again to overwrite it.'; } }, 'Keep my edit on top of it'),
+        h('button', { type: 'button', onclick: () => { base = c; fill(c); } },
+          'Load the newer version (discard mine)')));
+  };
+  form.addEventListener('submit', async (ev) => {
+    ev.preventDefault();
+    clearErrors();
+    let object;
+    try { object = collect(); } catch (e) {
+      if (e instanceof FieldError) { markField(e.field, e.message); return; }
+      throw e;
+    }
+    try {
+      const r = await api('PUT', '/api/objects/' + base.type + '/' + base.dbid,
+                          { object, expected_revision: base.revision });
+      base = r.object;
+      if (r.revision > state.revision) state.revision = r.revision;
+      fill(base);
+      notice.textContent = 'Saved at revision ' + r.revision + '.';
+    } catch (e) {
+      if (e.status === 409 && e.body.current) {
+        showNewer(e.body.current);
+        error.textContent = 'Not saved: ' + e.message;
+      } else if (e.body && e.body.field && markField(e.body.field, e.message)) {
+        error.textContent = 'Not saved: the server refused a field (marked above).';
+      } else {
+        error.textContent = 'Not saved: ' + e.message;
+      }
+    }
+  });
+  fill(base);
+  setPage(form);
+  onChanges((changes) => {
+    for (const c of changes) {
+      if (c.type !== base.type || c.dbid !== base.dbid) continue;
+      if (!c.after) { notice.textContent = 'This object was deleted by ' + c.who + '.'; continue; }
+      if (c.after.revision <= base.revision) continue;
+      if (dirty) {
+        notice.textContent = 'Changed by ' + c.who + ' at revision ' + c.revision +
+                             ' while you edit: saving will be refused and show you that version.';
+      } else {
+        base = c.after;
+        fill(base);
+        notice.textContent = 'Updated live: changed by ' + c.who + ' at revision ' + c.revision + '.';
+      }
+    }
+  });
+}
+
+// Flattens an object to path -> JSON text, for a field-by-field diff.
+function flatten(o, prefix, out) {
+  out = out || new Map();
+  if (o !== null && typeof o === 'object' && !Array.isArray(o) && !('ref' in o)) {
+    for (const k of Object.keys(o)) flatten(o[k], prefix ? prefix + '.' + k : k, out);
+  } else {
+    out.set(prefix, JSON.stringify(o));
+  }
+  return out;
+}
+
+async function historyPage(type, dbid) {
+  const current = stillCurrent();
+  const r = await api('GET', '/api/objects/' + type + '/' + dbid + '/history');
+  if (!current()) return;
+  const items = r.changes.slice().reverse().map((c) => {
+    const before = c.before ? flatten(c.before, '') : new Map();
+    const after = c.after ? flatten(c.after, '') : new Map();
+    before.delete('revision'); after.delete('revision');
+    const keys = [...new Set([...before.keys(), ...after.keys()])].sort();
+    const rows = keys.filter((k) => before.get(k) !== after.get(k)).map((k) =>
+      h('tr', {}, h('th', { scope: 'row' }, k),
+        h('td', { class: 'before' }, before.has(k) ? before.get(k) : '—'),
+        h('td', { class: 'after' }, after.has(k) ? after.get(k) : '—')));
+    return h('li', {},
+      h('h2', {}, 'Revision ' + c.revision + ': ' + c.kind),
+      h('p', { class: 'meta' }, c.who + ' · ' + c.committed_at),
+      h('table', { class: 'diff' }, h('thead', {}, h('tr', {},
+        h('th', { scope: 'col' }, 'Field'), h('th', { scope: 'col' }, 'Before'),
+        h('th', { scope: 'col' }, 'After'))), h('tbody', {}, rows)));
+  });
+  const name = r.changes.length ? (r.changes[r.changes.length - 1].after ||
+                                   r.changes[r.changes.length - 1].before).name : '';
+  setPage(h('section', { class: 'history' },
+    h('h1', {}, 'History of ', type, ' ', name),
+    h('p', {}, h('a', { href: '#/object/' + type + '/' + dbid }, 'Back to the object')),
+    r.truncated ? h('p', { class: 'notice' }, 'Only the older part of a long history was searched.') : null,
+    items.length ? h('ol', { class: 'changes' }, items) : h('p', {}, 'No changes in the history you may read.')));
+  onChanges((changes) => {
+    if (changes.some((c) => c.type === type && c.dbid === Number(dbid))) route();
+  });
+}
+
+// ---- Routing -------------------------------------------------------------
+async function route() {
+  state.routeId += 1;
+  const current = stillCurrent();
+  const hash = location.hash || '#/config';
+  const [path, query] = hash.slice(1).split('?');
+  const parts = path.split('/').filter(Boolean);
+  const params = new URLSearchParams(query || '');
+  banner('');
+  if (!state.session) {
+    if (parts[0] !== 'login') sessionStorage.setItem('tandem-after-login', hash);
+    renderHeader();
+    return loginPage();
+  }
+  renderHeader();
+  try {
+    if (parts[0] === 'object' && parts.length === 4 && parts[3] === 'history') {
+      await historyPage(parts[1], parts[2]);
+    } else if (parts[0] === 'object' && parts.length === 3) {
+      await objectPage(parts[1], parts[2]);
+    } else {
+      await configPage(params);
+    }
+    main().focus({ preventScroll: true });
+  } catch (e) {
+    if (!current()) return;
+    if (e.status === 404 || e.status === 403) {
+      onChanges(() => {});
+      setPage(h('section', {}, h('h1', {}, 'Not available'), h('p', {}, e.message),
+        h('p', {}, h('a', { href: '#/config' }, 'Back to the configuration'))));
+    } else {
+      banner(e.message);
+    }
+  }
+}
+
+async function boot() {
+  $('#logout').addEventListener('click', async () => {
+    try { await api('POST', '/api/logout', {}, true); } catch (e) { /* gone already */ }
+    state.session = null;
+    if (state.live.source) state.live.source.close();
+    location.hash = '#/login';
+    route();
+  });
+  window.addEventListener('hashchange', route);
+  try {
+    state.session = await api('GET', '/api/session', undefined, true);
+    startLive();
+  } catch (e) {
+    state.session = null;
+  }
+  route();
+}
+
+document.addEventListener('DOMContentLoaded', boot);

@@ -1,0 +1,122 @@
+// The operator's console in a real browser: a master with authentication
+// on, its administrator and two persons (carol may read and change folder
+// Visible only; dave has no grants), a real `tandemd console` in front of
+// it, and test/browser/console.test.mjs driving Debian's chromium through
+// Playwright against it: login, every page without console errors, an edit
+// that round-trips, a stale edit refused and shown, a validation error on
+// the field the server names, hostile values shown as text, a person
+// without Read seeing nothing, session expiry mid-edit, live updates, the
+// master going away, a narrow screen and the keyboard. Screenshots are kept
+// in build/test-artifacts/console/.
+#include <signal.h>
+
+#include <filesystem>
+#include <fstream>
+#include <string>
+
+#include "absl/strings/str_cat.h"
+#include "absl/strings/strip.h"
+#include "gmock/gmock.h"
+#include "gtest/gtest.h"
+#include "testing/console_process.h"
+#include "testing/tandemd_process.h"
+#include "testing/temp_dir.h"
+#include "testing/test_pki.h"
+
+namespace tandem {
+namespace {
+
+using testing::CommandResult;
+using testing::ConsoleOptions;
+using testing::ConsoleProcess;
+using testing::TandemdOptions;
+using testing::TandemdProcess;
+
+constexpr char kAdminPassword[] = "correct horse battery";
+constexpr char kCarolPassword[] = "a secret of her own";
+constexpr char kDavePassword[] = "he sees nothing at all";
+
+class ConsoleTest : public ::testing::Test {
+ protected:
+  CommandResult Ctl(const std::string& args, const std::string& input = "") {
+    const std::string in = tmp_.file("stdin");
+    std::ofstream(in, std::ios::trunc) << input;
+    return testing::Shell(absl::StrCat("TANDEM_TOKEN_FILE=", tmp_.file("admin.token"), " ",
+                                       testing::BinaryPath("tandemctl"), " --server ",
+                                       master_->address(), " ", args, " <", in, " 2>&1"));
+  }
+  void Must(const std::string& args, const std::string& input = "") {
+    CommandResult r = Ctl(args, input);
+    ASSERT_EQ(r.code, 0) << args << "\n" << r.out;
+  }
+
+  void SetUp() override {
+    TandemdOptions o;
+    o.auth = true;
+    master_ = std::make_unique<TandemdProcess>(o);
+    master_->Start();
+    ASSERT_NO_FATAL_FAILURE(Must(
+        "auth bootstrap --user admin --password-stdin --secret-file " + master_->bootstrap_file(),
+        std::string(kAdminPassword) + "\n"));
+    ASSERT_NO_FATAL_FAILURE(
+        Must("login --user admin --password-stdin", std::string(kAdminPassword) + "\n"));
+    // Folders Visible (1), Hidden (2); hosts hv (1, in Visible) and hh (2, in Hidden).
+    for (const char* f : {"Visible", "Hidden"}) {
+      ASSERT_NO_FATAL_FAILURE(
+          Must("create folder -f -", absl::StrCat(R"({"name": ")", f, R"(", "properties": {}})")));
+    }
+    for (const auto& [name, folder] : {std::pair{"hv", 1}, std::pair{"hh", 2}}) {
+      ASSERT_NO_FATAL_FAILURE(Must(
+          "create host -f -", absl::StrCat(R"({"name": ")", name, R"(", "folder_dbid": )", folder,
+                                           R"(, "properties": {"address": "192.0.2.1"}})")));
+    }
+    for (const auto& [who, password] :
+         {std::pair{"carol", kCarolPassword}, std::pair{"dave", kDavePassword}}) {
+      ASSERT_NO_FATAL_FAILURE(
+          Must("create person -f -",
+               absl::StrCat(R"({"name": ")", who, R"(", "properties": {"user_name": ")", who,
+                            R"("}})")));
+      ASSERT_NO_FATAL_FAILURE(
+          Must(absl::StrCat("passwd ", who, " --password-stdin"), std::string(password) + "\n"));
+    }
+    ASSERT_NO_FATAL_FAILURE(
+        Must("update folder Visible -f -",
+             R"({"name": "Visible", "enabled": true, "properties": {"permissions": [{"person": )"
+             R"({"ref": "Person", "name": "carol"}, "rights": ["read", "change", "create"]}]}})"));
+    console_ = std::make_unique<ConsoleProcess>(ConsoleOptions{.servers = {master_->address()},
+                                                               .listen = "127.0.0.1:0",
+                                                               .console_toml = "",
+                                                               .extra_toml = ""});
+    console_->Start();
+  }
+
+  testing::TempDir tmp_;
+  std::unique_ptr<TandemdProcess> master_;
+  std::unique_ptr<ConsoleProcess> console_;
+};
+
+TEST_F(ConsoleTest, InABrowser) {
+  const std::string browser_dir = absl::StrCat(TANDEM_SOURCE_DIR, "/test/browser");
+  ASSERT_TRUE(std::filesystem::exists(browser_dir + "/node_modules/playwright-core"))
+      << "Playwright is not installed: run scripts/install-deps.sh (npm ci in test/browser)";
+  ASSERT_TRUE(std::filesystem::exists("/usr/bin/chromium"))
+      << "chromium is not installed: run scripts/install-deps.sh";
+  const std::string artifacts = absl::StrCat(TANDEM_BINARY_DIR, "/test-artifacts/console");
+  std::filesystem::create_directories(artifacts);
+  const std::string tls_cert = console_->tls().cert;
+  const std::string cmd =
+      absl::StrCat("cd ", browser_dir, " && NODE_EXTRA_CA_CERTS=", console_->tls().ca,
+                   " CONSOLE_URL=", console_->url(), " CONSOLE_CERT=", tls_cert,
+                   " ARTIFACTS=", artifacts, " TANDEMCTL=", testing::BinaryPath("tandemctl"),
+                   " TANDEM_TOKEN_FILE=", tmp_.file("admin.token"), " MASTER_PID=", master_->pid(),
+                   " MASTER=", master_->address(), " ADMIN_PASSWORD='", kAdminPassword,
+                   "' CAROL_PASSWORD='", kCarolPassword, "' DAVE_PASSWORD='", kDavePassword,
+                   "' node --test --test-concurrency=1 console.test.mjs 2>&1");
+  CommandResult r = testing::Shell(cmd);
+  std::cout << r.out;
+  EXPECT_EQ(r.code, 0) << "the browser tests failed (output above); console log:\n"
+                       << console_->Log();
+}
+
+}  // namespace
+}  // namespace tandem
