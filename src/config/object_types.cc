@@ -58,4 +58,32 @@ const std::vector<ObjectType>& AllTypes() {
   return *types;
 }
 
+const char* RoleName(v1::Role role) {
+  switch (role) {
+    case v1::ROLE_STANDALONE:
+      return "standalone";
+    case v1::ROLE_PRIMARY:
+      return "primary";
+    case v1::ROLE_BACKUP:
+      return "backup";
+    case v1::ROLE_PROXY:
+      return "proxy";
+    default:
+      return "unspecified";
+  }
+}
+
+const char* ProxyModeName(v1::ProxyMode mode) {
+  switch (mode) {
+    case v1::PROXY_MODE_NORMAL:
+      return "normal";
+    case v1::PROXY_MODE_LIMITED:
+      return "limited";
+    case v1::PROXY_MODE_LOADING:
+      return "loading";
+    default:
+      return "unspecified";
+  }
+}
+
 }  // namespace tandem::config

@@ -1,4 +1,6 @@
-// Names of object types as operators write them ("Application", "app").
+// Names of object types as operators write them ("Application", "app"),
+// and of a server's role and proxy mode (as tandemctl, the console and
+// /metrics show them).
 #pragma once
 
 #include <string>
@@ -23,5 +25,10 @@ absl::StatusOr<ObjectType> ParseType(absl::string_view text);
 //! Every known type, in dependency order (a type refers only to earlier ones
 //! or to itself).
 const std::vector<ObjectType>& AllTypes();
+
+//! "primary", "backup", "standalone", "proxy"; "unspecified" otherwise.
+const char* RoleName(v1::Role role);
+//! "normal", "limited", "loading"; "unspecified" otherwise.
+const char* ProxyModeName(v1::ProxyMode mode);
 
 }  // namespace tandem::config

@@ -18,6 +18,7 @@
 #include "dr/runbook.h"
 #include "dr/scenarios.h"
 #include "dr/status.h"
+#include "dr/status_json.h"
 #include "tandem/storage/pg_admin.h"
 
 namespace tandem::ctl {
@@ -41,25 +42,6 @@ absl::Status CheckFlags(const CommandContext& ctx) {
                            "--step-timeout (runbooks)");
 }
 
-nlohmann::json ServerJson(const dr::ServerView& s) {
-  nlohmann::json j = {{"address", s.address}, {"reachable", s.reachable}};
-  if (!s.reachable) {
-    j["error"] = s.error;
-    return j;
-  }
-  j["role"] = RoleName(s.info.role());
-  j["revision"] = s.info.revision();
-  if (!s.info.node().empty()) {
-    j["node"] = s.info.node();
-    j["epoch"] = s.info.epoch();
-  }
-  if (s.info.role() == v1::ROLE_PROXY) {
-    j["mode"] = ProxyModeName(s.info.proxy_mode());
-    j["master"] = s.info.master_address();
-  }
-  return j;
-}
-
 // pg_hba fences the server reports, and the runbooks' (from the journal).
 std::string FencedText(const dr::RegionView& r) {
   std::vector<std::string> parts;
@@ -78,70 +60,7 @@ absl::Status RunStatus(CommandContext& ctx, const std::string& site_file) {
   TANDEM_ASSIGN_OR_RETURN(dr::Site site, LoadSiteWithTls(ctx, site_file));
   dr::SiteView view = dr::GatherStatus(site, DefaultJournal(site_file));
   if (ctx.options().output == OutputFormat::kJson) {
-    nlohmann::json out = {{"live_region", view.live_region},
-                          {"warnings", view.warnings},
-                          {"regions", nlohmann::json::array()},
-                          {"dns", nlohmann::json::array()}};
-    for (const dr::RegionView& r : view.regions) {
-      nlohmann::json j = {{"name", r.name}, {"dbms_reachable", r.dbms_reachable}};
-      if (r.dbms_reachable) {
-        j["dbms_role"] = r.dbms.in_recovery ? "standby" : "primary";
-        j["dbms_endpoint"] = r.dbms.endpoint;
-        j["revision"] = r.dbms.config.revision;
-        j["fenced"] = r.dbms.hba_rejected;
-        if (r.missing_revisions) j["missing_revisions"] = *r.missing_revisions;
-        if (r.unreplicated_revisions) j["unreplicated_revisions"] = *r.unreplicated_revisions;
-        nlohmann::json standbys = nlohmann::json::array();
-        for (const auto& s : r.dbms.standbys) {
-          standbys.push_back({{"name", s.application_name},
-                              {"sync_state", s.sync_state},
-                              {"lag_bytes", s.lag_bytes}});
-        }
-        j["standbys"] = standbys;
-      } else {
-        j["dbms_error"] = r.dbms_error;
-      }
-      if (!r.runbook_fence.empty()) j["runbook_fence"] = r.runbook_fence;
-      j["masters"] = nlohmann::json::array();
-      for (const auto& m : r.masters) j["masters"].push_back(ServerJson(m));
-      j["proxies"] = nlohmann::json::array();
-      for (const auto& p : r.proxies) j["proxies"].push_back(ServerJson(p));
-      j["scs"] = nlohmann::json::array();
-      for (const auto& c : r.scs) {
-        j["scs"].push_back({{"address", c.address},
-                            {"reachable", c.reachable},
-                            {"error", c.error},
-                            {"application", c.name},
-                            {"role", c.reachable ? (c.primary ? "primary" : "backup") : "down"},
-                            {"epoch", c.epoch},
-                            {"hosts", c.hosts},
-                            {"applications", c.applications},
-                            {"started", c.started}});
-      }
-      j["message_servers"] = nlohmann::json::array();
-      for (const auto& m : r.message_servers) {
-        nlohmann::json mj = {{"address", m.address},
-                             {"reachable", m.reachable},
-                             {"error", m.error},
-                             {"application", m.name},
-                             {"role", m.reachable ? (m.acting ? "acting" : "backup") : "down"},
-                             {"epoch", m.epoch}};
-        if (m.log) {
-          mj["log_database"] = m.store;
-          mj["log_events"] = m.events;
-          mj["last_store_error"] = m.last_store_error;
-        }
-        j["message_servers"].push_back(mj);
-      }
-      out["regions"].push_back(j);
-    }
-    for (const dr::DnsView& d : view.dns) {
-      out["dns"].push_back({{"name", d.name},
-                            {"addresses", d.addresses},
-                            {"ttl", d.ttl},
-                            {"region", d.region},
-                            {"error", d.error}});
-    }
+    const nlohmann::json out = dr::SiteViewJson(view);
     ctx.out() << config::DumpJson(out, 2) << "\n";
     return WarningsStatus(view.warnings);
   }

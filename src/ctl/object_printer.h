@@ -6,6 +6,7 @@
 #include <string>
 #include <vector>
 
+#include "config/object_types.h"
 #include "ctl/options.h"
 #include "tandem/config/v1/config.pb.h"
 
@@ -39,9 +40,7 @@ std::string FormatChange(const v1::Change& change, OutputFormat format);
 //! "Application 'x' (dbid 5)".
 std::string Describe(const v1::ConfigObject& object);
 
-//! "primary", "backup", "proxy", "standalone", "unspecified".
-const char* RoleName(v1::Role role);
-//! "normal", "limited", "loading", "unspecified".
-const char* ProxyModeName(v1::ProxyMode mode);
+using config::ProxyModeName;
+using config::RoleName;
 
 }  // namespace tandem::ctl

@@ -1,5 +1,6 @@
 #include "dr/status.h"
 
+#include <iterator>
 #include <map>
 
 #include "absl/strings/match.h"
@@ -104,25 +105,99 @@ std::map<std::string, std::string> RunbookFences(const std::string& journal) {
 
 }  // namespace
 
+void ProbePart(const Site& site, size_t region, StatusPart part, RegionView& into) {
+  const Region& r = site.regions.at(region);
+  const ServerAccess access{site.tls, site.token};
+  into.name = r.name;
+  switch (part) {
+    case StatusPart::kDbms: {
+      absl::StatusOr<storage::pgadmin::ServerState> dbms = storage::pgadmin::Probe(r.dbms);
+      into.dbms_reachable = dbms.ok();
+      into.dbms = dbms.ok() ? *dbms : storage::pgadmin::ServerState{};
+      into.dbms_error = dbms.ok() ? "" : std::string(dbms.status().message());
+      return;
+    }
+    case StatusPart::kMasters:
+      into.masters = AskAll(r.masters, access);
+      return;
+    case StatusPart::kProxies:
+      into.proxies = AskAll(r.proxies, access);
+      return;
+    case StatusPart::kScs:
+      into.scs = AskScsAll(r.scs, access);
+      return;
+    case StatusPart::kMessageServers:
+      into.message_servers = AskMsgServersAll(r.message_servers, access);
+      return;
+  }
+}
+
+std::vector<DnsView> LookupNames(const Site& site) {
+  std::vector<DnsView> out;
+  absl::StatusOr<dns::ServerAddress> server = dns::ParseServer(site.dns_server);
+  dns::DnsClientPtr client = dns::NewDnsClient({.timeout = absl::Seconds(2)});
+  for (const std::string& name : site.names) {
+    DnsView d;
+    d.name = name;
+    absl::StatusOr<std::string> absolute = dns::NameInZone(name, site.zone);
+    absl::StatusOr<dns::Answer> answer = !server.ok() ? absl::StatusOr<dns::Answer>(server.status())
+                                         : !absolute.ok()
+                                             ? absl::StatusOr<dns::Answer>(absolute.status())
+                                             : client->Lookup(*server, *absolute, "A");
+    if (!answer.ok()) {
+      d.error = std::string(answer.status().message());
+    } else {
+      for (const dns::Record& rec : answer->records) {
+        d.addresses.push_back(rec.address);
+        d.ttl = rec.ttl;
+      }
+    }
+    out.push_back(std::move(d));
+  }
+  return out;
+}
+
 SiteView GatherStatus(const Site& site, const std::string& journal) {
+  // Every part of every region and DNS at once: a region that is down costs
+  // its slowest timeout, not the sum of them.
+  constexpr StatusPart kParts[] = {StatusPart::kDbms, StatusPart::kMasters, StatusPart::kProxies,
+                                   StatusPart::kScs, StatusPart::kMessageServers};
+  constexpr size_t kPartCount = std::size(kParts);
+  std::vector<RegionView> regions(site.regions.size());
+  std::vector<RegionView> parts(site.regions.size() * kPartCount);
+  std::vector<DnsView> dns;
+  RunAtOnce(parts.size() + 1, [&](size_t i) {
+    if (i == parts.size()) {
+      dns = LookupNames(site);
+    } else {
+      ProbePart(site, i / kPartCount, kParts[i % kPartCount], parts[i]);
+    }
+  });
+  for (size_t r = 0; r < regions.size(); ++r) {
+    RegionView& v = regions[r];
+    RegionView* p = &parts[r * kPartCount];
+    v.name = site.regions[r].name;
+    v.dbms_reachable = p[0].dbms_reachable;
+    v.dbms = std::move(p[0].dbms);
+    v.dbms_error = std::move(p[0].dbms_error);
+    v.masters = std::move(p[1].masters);
+    v.proxies = std::move(p[2].proxies);
+    v.scs = std::move(p[3].scs);
+    v.message_servers = std::move(p[4].message_servers);
+  }
+  return DeriveStatus(site, std::move(regions), std::move(dns), journal);
+}
+
+SiteView DeriveStatus(const Site& site, std::vector<RegionView> regions, std::vector<DnsView> dns,
+                      const std::string& journal) {
   const std::map<std::string, std::string> fences = RunbookFences(journal);
   SiteView view;
-  for (const Region& region : site.regions) {
-    RegionView r;
-    r.name = region.name;
-    if (auto f = fences.find(region.name); f != fences.end()) r.runbook_fence = f->second;
-    absl::StatusOr<storage::pgadmin::ServerState> dbms = storage::pgadmin::Probe(region.dbms);
-    if (dbms.ok()) {
-      r.dbms_reachable = true;
-      r.dbms = *dbms;
-    } else {
-      r.dbms_error = std::string(dbms.status().message());
-    }
-    r.masters = AskAll(region.masters, {site.tls, site.token});
-    r.proxies = AskAll(region.proxies, {site.tls, site.token});
-    r.scs = AskScsAll(region.scs, {site.tls, site.token});
-    r.message_servers = AskMsgServersAll(region.message_servers, {site.tls, site.token});
-    view.regions.push_back(std::move(r));
+  view.regions = std::move(regions);
+  for (RegionView& r : view.regions) {
+    r.runbook_fence.clear();
+    r.missing_revisions.reset();
+    r.unreplicated_revisions.reset();
+    if (auto f = fences.find(r.name); f != fences.end()) r.runbook_fence = f->second;
   }
   // Revisions a standby lacks against the writable DBMS of the same configuration.
   std::vector<std::string> writable;
@@ -200,37 +275,22 @@ SiteView GatherStatus(const Site& site, const std::string& journal) {
   if (primaries.empty()) {
     view.warnings.push_back("no master is primary: writes are refused everywhere");
   }
-  // DNS: what the framework names point at, and which region that is.
-  absl::StatusOr<dns::ServerAddress> server = dns::ParseServer(site.dns_server);
-  dns::DnsClientPtr client = dns::NewDnsClient({.timeout = absl::Seconds(2)});
-  for (const std::string& name : site.names) {
-    DnsView d;
-    d.name = name;
-    absl::StatusOr<std::string> absolute = dns::NameInZone(name, site.zone);
-    absl::StatusOr<dns::Answer> answer = !server.ok() ? absl::StatusOr<dns::Answer>(server.status())
-                                         : !absolute.ok()
-                                             ? absl::StatusOr<dns::Answer>(absolute.status())
-                                             : client->Lookup(*server, *absolute, "A");
-    if (!answer.ok()) {
-      d.error = std::string(answer.status().message());
-    } else {
-      for (const dns::Record& rec : answer->records) {
-        d.addresses.push_back(rec.address);
-        d.ttl = rec.ttl;
-      }
-      for (const Region& region : site.regions) {
-        for (const std::string& m : region.masters) {
-          for (const std::string& a : d.addresses) {
-            if (HostOfAddress(m) == a) d.region = region.name;
-          }
+  // DNS: which region each name points at.
+  view.dns = std::move(dns);
+  for (DnsView& d : view.dns) {
+    d.region.clear();
+    if (!d.error.empty()) continue;
+    for (const Region& region : site.regions) {
+      for (const std::string& m : region.masters) {
+        for (const std::string& a : d.addresses) {
+          if (HostOfAddress(m) == a) d.region = region.name;
         }
       }
-      if (!view.live_region.empty() && !d.region.empty() && d.region != view.live_region) {
-        view.warnings.push_back(
-            absl::StrCat(name, " points at ", d.region, " but ", view.live_region, " is live"));
-      }
     }
-    view.dns.push_back(std::move(d));
+    if (!view.live_region.empty() && !d.region.empty() && d.region != view.live_region) {
+      view.warnings.push_back(
+          absl::StrCat(d.name, " points at ", d.region, " but ", view.live_region, " is live"));
+    }
   }
   return view;
 }

@@ -89,9 +89,26 @@ struct SiteView {
   std::vector<std::string> warnings;
 };
 
-//! Asks everything the site lists; never fails as a whole (each part says
-//! what it could not reach). `journal`: the runbooks' journal, for the
-//! fences they set (may be empty or missing).
+//! Asks everything the site lists, all at once (a region that is down costs
+//! its slowest timeout: the DBMS's connect_timeout); never fails as a whole
+//! (each part says what it could not reach). `journal`: the runbooks'
+//! journal, for the fences they set (may be empty or missing).
 SiteView GatherStatus(const Site& site, const std::string& journal = "");
+
+//! The parts GatherStatus asks of each region, each on its own (the
+//! console's Regions page keeps each one fresh by itself, so a DBMS that
+//! does not answer does not hold back what the masters say).
+enum class StatusPart { kDbms, kMasters, kProxies, kScs, kMessageServers };
+//! Asks one part of site.regions[region]; fills only that part's fields of
+//! `into` (and its name).
+void ProbePart(const Site& site, size_t region, StatusPart part, RegionView& into);
+//! What DNS answers for each of site.names (addresses, TTL or the error).
+std::vector<DnsView> LookupNames(const Site& site);
+//! Everything derived from the parts: fences from the journal, revisions a
+//! standby lacks, the live region, old primaries (asks their DBMS what they
+//! hold that the live one does not), where each name points, warnings.
+//! `regions` are in site.regions' order.
+SiteView DeriveStatus(const Site& site, std::vector<RegionView> regions, std::vector<DnsView> dns,
+                      const std::string& journal);
 
 }  // namespace tandem::dr

@@ -1,26 +1,10 @@
 #include "metrics/server_info_metrics.h"
 
 #include "absl/time/clock.h"
+#include "config/object_types.h"
 
 namespace tandem::metrics {
-namespace {
-
-const char* RoleName(v1::Role r) {
-  switch (r) {
-    case v1::ROLE_STANDALONE:
-      return "standalone";
-    case v1::ROLE_PRIMARY:
-      return "primary";
-    case v1::ROLE_BACKUP:
-      return "backup";
-    case v1::ROLE_PROXY:
-      return "proxy";
-    default:
-      return "unknown";
-  }
-}
-
-}  // namespace
+using config::RoleName;
 
 CollectorHandle AddServerInfoCollector(Registry& registry, config::Backend& backend,
                                        std::function<int64_t()> refusals) {
