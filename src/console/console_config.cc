@@ -15,7 +15,9 @@ namespace {
 const std::map<std::string, std::vector<std::string>> kKnownKeys = {
     {"server", {"listen", "port_file", "max_connections"}},
     {"tls", TlsKeys()},
-    {"console", {"servers", "session_idle_minutes", "max_sessions", "call_timeout_s"}},
+    {"console",
+     {"servers", "session_idle_minutes", "max_sessions", "call_timeout_s", "site", "journal",
+      "regions_refresh_ms", "scs"}},
     {"metrics", metrics::MetricsKeys()},
     {"log", {"level", "file"}},
 };
@@ -40,6 +42,21 @@ absl::StatusOr<ConsoleConfig> ParseConsoleConfig(absl::string_view text,
   TANDEM_RETURN_IF_ERROR(TomlGet(root, source, "console", "session_idle_minutes", &idle_min));
   TANDEM_RETURN_IF_ERROR(TomlGet(root, source, "console", "max_sessions", &c.max_sessions));
   TANDEM_RETURN_IF_ERROR(TomlGet(root, source, "console", "call_timeout_s", &timeout_s));
+  TANDEM_RETURN_IF_ERROR(TomlGet(root, source, "console", "site", &c.site));
+  TANDEM_RETURN_IF_ERROR(TomlGet(root, source, "console", "scs", &c.scs));
+  for (const std::string& s : c.scs) {
+    if (auto hp = ParseHostPort(s, "[console] scs", false); !hp.ok()) {
+      return Invalid(source, hp.status().message());
+    }
+  }
+  TANDEM_RETURN_IF_ERROR(TomlGet(root, source, "console", "journal", &c.journal));
+  int64_t refresh_ms = absl::ToInt64Milliseconds(c.regions_refresh);
+  TANDEM_RETURN_IF_ERROR(TomlGet(root, source, "console", "regions_refresh_ms", &refresh_ms));
+  if (refresh_ms < 100 || refresh_ms > 60000) {
+    return Invalid(source, "[console] regions_refresh_ms must be between 100 and 60000");
+  }
+  c.regions_refresh = absl::Milliseconds(refresh_ms);
+  if (!c.site.empty() && c.journal.empty()) c.journal = c.site + ".journal";
   TANDEM_RETURN_IF_ERROR(metrics::TomlGetMetrics(root, source, &c.metrics));
   TANDEM_RETURN_IF_ERROR(TomlGet(root, source, "log", "level", &c.log_level));
   TANDEM_RETURN_IF_ERROR(TomlGet(root, source, "log", "file", &c.log_file));
@@ -109,6 +126,17 @@ servers = ["cs1.example:9000", "cs2.example:9000"]
 session_idle_minutes = 30      # a browser session unused this long ends
 max_sessions = 1000            # browser sessions at once
 call_timeout_s = 10            # deadline of each call to a server
+# The Regions page (`tandemctl dr status`, live) needs the site file of
+# `tandemctl dr`. The console asks the servers with the viewing person's
+# token and no client certificate; the DBMS and DNS with the site file's
+# conninfo and server: give it a DBMS role with pg_monitor only. Without
+# `site` the page says it is not configured.
+# site = "/etc/tandem/site.toml"
+# journal = "/etc/tandem/site.toml.journal"  # the runbooks' (for their fences)
+# scs = ["scs1.example:4998", "scs2.example:4998"]  # the Applications page's
+                               # SCSs (ScsControl); default: those of the site file
+regions_refresh_ms = 500       # each part of the picture is asked again this often (a
+                               # lost region shows within this + 1 s)
 
 # [metrics]                    # Prometheus metrics over plain HTTP (GET /metrics); leave
 # listen = "127.0.0.1:9475"    # out to serve none

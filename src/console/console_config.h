@@ -35,6 +35,16 @@ struct ConsoleConfig {
   int max_connections = 256;
   //! Deadline of each call to a server.
   absl::Duration call_timeout = absl::Seconds(10);
+  //! [console] site: the site file of `tandemctl dr`, for the Regions page
+  //! (empty: the page says it is not configured); journal: the runbooks'
+  //! journal (default SITE.journal, as tandemctl dr).
+  std::string site;
+  std::string journal;
+  //! [console] scs: the Solution Control Servers ("host:port" of their
+  //! ScsControl) for the Applications page; empty: the site file's.
+  std::vector<std::string> scs;
+  //! Each part of the Regions picture is asked again this often.
+  absl::Duration regions_refresh = absl::Milliseconds(500);
   //! [metrics]: where /metrics is served, if anywhere.
   metrics::MetricsConfig metrics;
   std::string log_level = "info";

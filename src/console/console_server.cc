@@ -3,6 +3,7 @@
 #include <signal.h>
 #include <sys/socket.h>
 
+#include <algorithm>
 #include <condition_variable>
 #include <deque>
 #include <mutex>
@@ -13,13 +14,17 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
 #include "absl/strings/strip.h"
+#include "common/at_once.h"
 #include "common/host_port.h"
 #include "common/listen_check.h"
 #include "common/status_macros.h"
+#include "common/tcp_probe.h"
 #include "config/object_json.h"
 #include "config/object_types.h"
 #include "console/console_assets.h"
+#include "dr/servers.h"
 #include "httplib.h"
+#include "net/scs_service.h"
 #include "spdlog/spdlog.h"
 
 namespace tandem::console {
@@ -35,6 +40,10 @@ constexpr char kSameOriginHeader[] = "X-Tandem-Console";
 constexpr size_t kMaxQueuedMessages = 10000;
 //! An idle stream sends a comment this often (finds closed pages).
 constexpr absl::Duration kKeepAlive = absl::Seconds(15);
+// A Regions stream says at least this often how fresh its picture is.
+constexpr absl::Duration kRegionsAlive = absl::Seconds(2);
+// Sessions whose Regions picture is kept fresh at once.
+constexpr size_t kMaxSiteMonitors = 32;
 //! History scanned for one object's changes (the API has no per-object
 //! filter): pages of 10,000.
 constexpr int kMaxHistoryPages = 50;
@@ -118,6 +127,21 @@ int64_t Int64Param(const httplib::Request& req, const char* name, bool* ok) {
   return v;
 }
 
+// An exception must not leave a content provider (httplib does not catch
+// it there: the process would end): the stream ends instead, and the page
+// reconnects.
+template <typename Fn>
+auto Guarded(Fn fn) {
+  return [fn = std::move(fn)](size_t offset, httplib::DataSink& sink) mutable -> bool {
+    try {
+      return fn(offset, sink);
+    } catch (const std::exception& e) {
+      spdlog::error("console: an event stream failed: {}", e.what());
+      return false;
+    }
+  };
+}
+
 std::string StreamMessage(const std::string& event, const json& data, int64_t id = -1) {
   std::string out;
   if (id >= 0) absl::StrAppend(&out, "id: ", id, "\n");
@@ -146,6 +170,7 @@ struct LiveStream {
 
 ConsoleServer::ConsoleServer(const ConsoleConfig& config, const Clock& clock)
     : config_(config),
+      clock_(clock),
       sessions_(clock, config.session_idle, config.max_sessions),
       pool_(config.servers, config.tls, config.call_timeout) {}
 
@@ -162,6 +187,27 @@ absl::StatusOr<std::unique_ptr<ConsoleServer>> ConsoleServer::Start(const Consol
   TANDEM_ASSIGN_OR_RETURN(HostPort hp, ParseHostPort(config.listen, "[server] listen", true));
   TANDEM_RETURN_IF_ERROR(CheckListenAddress(config.listen, "[server] listen"));
   std::unique_ptr<ConsoleServer> s(new ConsoleServer(config, clock));
+  if (!config.site.empty()) {
+    absl::StatusOr<dr::Site> site = dr::LoadSite(config.site);
+    if (!site.ok()) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("[console] site: ", site.status().message(),
+                       " (the Regions page needs the site file of `tandemctl dr`; leave site out "
+                       "to run without it)"));
+    }
+    // The console's own trust (CA, no client certificate): the servers tell
+    // each person what that person's token may see.
+    site->tls = TlsFiles{};
+    site->tls.ca = config.tls.ca;
+    site->tls_given = true;
+    s->site_ = std::move(*site);
+  }
+  s->scs_ = config.scs;
+  if (s->scs_.empty() && s->site_) {
+    for (const dr::Region& r : s->site_->regions) {
+      s->scs_.insert(s->scs_.end(), r.scs.begin(), r.scs.end());
+    }
+  }
   s->http_ = std::make_unique<httplib::SSLServer>(config.tls.cert.c_str(), config.tls.key.c_str());
   if (!s->http_->is_valid()) {
     return absl::InvalidArgumentError(
@@ -186,6 +232,14 @@ absl::StatusOr<std::unique_ptr<ConsoleServer>> ConsoleServer::Start(const Consol
             static_cast<double>(self->sessions_.size()));
     w.Gauge("tandem_console_event_streams", "Live update streams open (one per open page)", {},
             static_cast<double>(self->streams_.load()));
+    int64_t monitors = 0;
+    {
+      absl::MutexLock lock(&self->monitors_mu_);
+      for (const auto& [token, m] : self->monitors_) monitors += m.expired() ? 0 : 1;
+    }
+    w.Gauge("tandem_console_region_monitors",
+            "Regions pictures kept fresh (one per person's session watching the page)", {},
+            static_cast<double>(monitors));
   });
   const int port = hp.port == 0 ? http.bind_to_any_port(hp.host) : hp.port;
   if (port <= 0 || (hp.port != 0 && !http.bind_to_port(hp.host, hp.port))) {
@@ -235,6 +289,10 @@ void ConsoleServer::Routes() {
   http.Put(R"(/api/objects/([A-Za-z_]+)/([0-9]+))", bind(&ConsoleServer::UpdateObject));
   http.Delete(R"(/api/objects/([A-Za-z_]+)/([0-9]+))", bind(&ConsoleServer::DeleteObject));
   http.Get("/api/events", bind(&ConsoleServer::Events));
+  http.Get("/api/regions/events", bind(&ConsoleServer::RegionEvents));
+  http.Get("/api/apps", bind(&ConsoleServer::Applications));
+  http.Get("/api/apps/events", bind(&ConsoleServer::ApplicationEvents));
+  http.Post("/api/apps/control", bind(&ConsoleServer::ControlApplication));
   http.set_error_handler([](const httplib::Request& req, httplib::Response& res) {
     if (res.status == 404 && res.body.empty()) {
       if (absl::StartsWith(req.path, "/api/")) {
@@ -355,7 +413,9 @@ void ConsoleServer::Login(const httplib::Request& req, httplib::Response& res) {
            {{"identity", s.identity},
             {"administrator", s.administrator},
             {"expires", config::FormatRfc3339(s.token_expires)},
-            {"server", server}});
+            {"server", server},
+            {"regions", site_.has_value()},
+            {"applications", !scs_.empty()}});
 }
 
 void ConsoleServer::Logout(const httplib::Request& req, httplib::Response& res) {
@@ -372,7 +432,9 @@ void ConsoleServer::SessionInfo(const httplib::Request& req, httplib::Response& 
   SendJson(res, 200,
            {{"identity", s->identity},
             {"administrator", s->administrator},
-            {"expires", config::FormatRfc3339(s->token_expires)}});
+            {"expires", config::FormatRfc3339(s->token_expires)},
+            {"regions", site_.has_value()},
+            {"applications", !scs_.empty()}});
 }
 
 void ConsoleServer::Status(const httplib::Request& req, httplib::Response& res) {
@@ -624,7 +686,7 @@ void ConsoleServer::Events(const httplib::Request& req, httplib::Response& res) 
   res.set_header("Cache-Control", "no-store");
   res.set_chunked_content_provider(
       "text/event-stream",
-      [this, stream, token, session_id, since](size_t, httplib::DataSink& sink) {
+      Guarded([this, stream, token, session_id, since](size_t, httplib::DataSink& sink) {
         if (!stream->started) {
           stream->started = true;
           ++streams_;
@@ -708,11 +770,319 @@ void ConsoleServer::Events(const httplib::Request& req, httplib::Response& res) 
         }
         if (ended) sink.done();
         return true;
-      },
+      }),
       [this, stream](bool) {
         stream->End();
         if (stream->started) --streams_;
       });
+}
+
+std::shared_ptr<SiteMonitor> ConsoleServer::MonitorFor(const std::string& token) {
+  absl::MutexLock lock(&monitors_mu_);
+  for (auto it = monitors_.begin(); it != monitors_.end();) {
+    it = it->second.expired() ? monitors_.erase(it) : std::next(it);
+  }
+  if (auto it = monitors_.find(token); it != monitors_.end()) {
+    if (std::shared_ptr<SiteMonitor> m = it->second.lock()) return m;
+  }
+  if (monitors_.size() >= kMaxSiteMonitors) return nullptr;
+  dr::Site site = *site_;
+  site.token = token;
+  auto monitor = std::make_shared<SiteMonitor>(SiteMonitor::Real(site, config_.journal), clock_,
+                                               config_.regions_refresh);
+  monitors_[token] = monitor;
+  return monitor;
+}
+
+void ConsoleServer::RegionEvents(const httplib::Request& req, httplib::Response& res) {
+  std::optional<Session> s = Authenticated(req, res);
+  if (!s) return;
+  if (!site_) {
+    return SendError(res, 404,
+                     "the Regions page is not configured: give the console the site file of "
+                     "`tandemctl dr` ([console] site in its bootstrap file)");
+  }
+  std::shared_ptr<SiteMonitor> monitor = MonitorFor(s->token);
+  if (monitor == nullptr) {
+    return SendError(res, 503,
+                     absl::StrCat("the Regions page is open in ", kMaxSiteMonitors,
+                                  " sessions already (each costs probes of every server): close "
+                                  "one, or use `tandemctl dr status`"));
+  }
+  struct RegionStream {
+    std::shared_ptr<SiteMonitor> monitor;
+    int64_t generation = 0;
+    absl::Time at = absl::UnixEpoch();
+    bool started = false;
+  };
+  auto stream = std::make_shared<RegionStream>();
+  stream->monitor = std::move(monitor);
+  res.set_header("Cache-Control", "no-store");
+  res.set_chunked_content_provider(
+      "text/event-stream",
+      Guarded([this, stream, session_id = s->id](size_t, httplib::DataSink& sink) {
+        std::string out;
+        if (!stream->started) {
+          stream->started = true;
+          ++streams_;
+          out = "retry: 1000\n\n";
+        }
+        const SiteMonitor::Snapshot snap =
+            stream->monitor->Next(stream->generation, kRegionsAlive, stopping_);
+        if (stopping_.load()) return false;
+        if (!sessions_.Find(session_id)) {
+          out += StreamMessage("status", {{"code", 401},
+                                          {"relogin", true},
+                                          {"error", "your session has ended: log in again"}});
+          sink.write(out.data(), out.size());
+          sink.done();
+          return true;
+        }
+        if (snap.generation > stream->generation) {
+          stream->generation = snap.generation;
+          stream->at = snap.at;
+          out += StreamMessage("regions", {{"generation", snap.generation},
+                                           {"at_ms", absl::ToUnixMillis(snap.at)},
+                                           {"view", snap.view}});
+        } else if (snap.generation > 0 && snap.at != stream->at) {
+          // Nothing changed, but it was asked again: the page shows how fresh it is.
+          stream->at = snap.at;
+          out += StreamMessage("checked", {{"at_ms", absl::ToUnixMillis(snap.at)}});
+        } else {
+          out += ": keep-alive\n\n";
+        }
+        if (!sink.write(out.data(), out.size())) return false;
+        return true;
+      }),
+      [this, stream](bool) {
+        if (stream->started) --streams_;
+        stream->monitor.reset();  // the last page of a session: its probes stop
+      });
+}
+
+namespace {
+
+std::string TimeText(const google::protobuf::Timestamp& t) {
+  if (t.seconds() == 0 && t.nanos() == 0) return "";
+  return config::FormatRfc3339(absl::FromUnixSeconds(t.seconds()) + absl::Nanoseconds(t.nanos()));
+}
+
+const char* ModeName(control::v1::HaMode mode) {
+  switch (mode) {
+    case control::v1::HA_MODE_PRIMARY:
+      return "primary";
+    case control::v1::HA_MODE_BACKUP:
+      return "backup";
+    default:
+      return "";
+  }
+}
+
+json ApplicationJson(const control::v1::ApplicationState& a, const std::string& scs_address) {
+  return {{"name", a.name()},
+          {"host", a.host()},
+          {"scs", a.scs()},
+          {"scs_address", scs_address},
+          {"status", a.status()},
+          {"since", TimeText(a.since())},
+          {"pid", a.pid()},
+          {"restarts", a.restarts()},
+          {"last_exit", a.last_exit()},
+          {"reason", a.reason()},
+          {"mode", ModeName(a.mode())},
+          {"mode_epoch", a.mode_epoch()},
+          {"gave_up", a.gave_up()},
+          {"wanted", a.wanted()}};
+}
+
+json HostJson(const control::v1::HostState& h) {
+  return {{"name", h.name()},
+          {"lca_up", h.lca_up()},
+          {"since", TimeText(h.since())},
+          {"applications", h.applications()},
+          {"running", h.running()},
+          {"scs", h.scs()},
+          {"warnings", h.warnings()},
+          {"certificate", h.certificate()}};
+}
+
+absl::StatusOr<control::v1::ControlAction> ActionOf(const std::string& text) {
+  if (text == "start") return control::v1::CONTROL_ACTION_START;
+  if (text == "stop") return control::v1::CONTROL_ACTION_STOP;
+  if (text == "restart") return control::v1::CONTROL_ACTION_RESTART;
+  if (text == "switchover") return control::v1::CONTROL_ACTION_SWITCHOVER;
+  return absl::InvalidArgumentError(
+      absl::StrCat("action must be start, stop, restart or switchover, not '", text, "'"));
+}
+
+}  // namespace
+
+json ConsoleServer::ManagementPicture(const std::string& token) {
+  dr::ServerAccess access;
+  access.tls.ca = config_.tls.ca;  // no client certificate: the person's token decides
+  access.token = token;
+  std::vector<absl::StatusOr<control::v1::ScsStatusResponse>> answers(
+      scs_.size(), absl::UnknownError("not asked"));
+  RunAtOnce(scs_.size(), [&](size_t i) { answers[i] = dr::AskScs(scs_[i], access); });
+  json scs = json::array();
+  json apps = json::array();
+  json hosts = json::array();
+  json alarms = json::array();
+  int unauthenticated = 0;
+  for (size_t i = 0; i < scs_.size(); ++i) {
+    json one = {{"address", scs_[i]}};
+    const absl::StatusOr<control::v1::ScsStatusResponse>& a = answers[i];
+    if (!a.ok()) {
+      // A backup SCS refuses (FAILED_PRECONDITION): it answers, but its
+      // partner acts.
+      const bool backup = absl::IsFailedPrecondition(a.status());
+      one["reachable"] = backup;
+      one["role"] = backup ? "backup" : "down";
+      one["error"] = backup ? "" : std::string(a.status().message());
+      if (absl::IsUnauthenticated(a.status())) ++unauthenticated;
+      scs.push_back(std::move(one));
+      continue;
+    }
+    const bool primary = a->info().role() == control::v1::SCS_ROLE_PRIMARY;
+    one["reachable"] = true;
+    one["application"] = a->info().application();
+    one["role"] = primary ? "primary" : "backup";
+    one["epoch"] = a->info().epoch();
+    scs.push_back(std::move(one));
+    if (!primary) continue;
+    for (const auto& app : a->applications()) apps.push_back(ApplicationJson(app, scs_[i]));
+    for (const auto& host : a->hosts()) hosts.push_back(HostJson(host));
+    for (const auto& alarm : a->alarms()) alarms.push_back(alarm);
+  }
+  const auto by_name = [](const json& x, const json& y) {
+    return std::make_pair(x.value("name", ""), x.value("host", "")) <
+           std::make_pair(y.value("name", ""), y.value("host", ""));
+  };
+  std::sort(apps.begin(), apps.end(), by_name);
+  std::sort(hosts.begin(), hosts.end(), by_name);
+  return {{"scs", std::move(scs)},
+          {"applications", std::move(apps)},
+          {"hosts", std::move(hosts)},
+          {"alarms", std::move(alarms)},
+          {"unauthenticated", !scs_.empty() && unauthenticated == static_cast<int>(scs_.size())}};
+}
+
+void ConsoleServer::Applications(const httplib::Request& req, httplib::Response& res) {
+  std::optional<Session> s = Authenticated(req, res);
+  if (!s) return;
+  if (scs_.empty()) {
+    return SendError(res, 404,
+                     "the Applications page is not configured: give the console [console] scs "
+                     "(the SCSs' ScsControl addresses) or a site file that lists them");
+  }
+  json picture = ManagementPicture(s->token);
+  if (picture["unauthenticated"].get<bool>()) {
+    return Fail(*s, absl::UnauthenticatedError("your session has ended: log in again"), res);
+  }
+  SendJson(res, 200, picture);
+}
+
+void ConsoleServer::ApplicationEvents(const httplib::Request& req, httplib::Response& res) {
+  std::optional<Session> s = Authenticated(req, res);
+  if (!s) return;
+  if (scs_.empty()) return SendError(res, 404, "the Applications page is not configured");
+  struct AppStream {
+    json last;
+    bool started = false;
+  };
+  auto stream = std::make_shared<AppStream>();
+  res.set_header("Cache-Control", "no-store");
+  res.set_chunked_content_provider(
+      "text/event-stream",
+      Guarded(
+          [this, stream, token = s->token, session_id = s->id](size_t, httplib::DataSink& sink) {
+            std::string out;
+            if (!stream->started) {
+              stream->started = true;
+              ++streams_;
+              out = "retry: 1000\n\n";
+            } else {
+              // Asked again every second (each SCS answers from memory).
+              for (int i = 0; i < 10 && !stopping_.load(); ++i)
+                absl::SleepFor(absl::Milliseconds(100));
+            }
+            if (stopping_.load()) return false;
+            json picture = sessions_.Find(session_id) ? ManagementPicture(token) : json();
+            if (picture.is_null() || picture["unauthenticated"].get<bool>()) {
+              out += StreamMessage("status", {{"code", 401},
+                                              {"relogin", true},
+                                              {"error", "your session has ended: log in again"}});
+              sink.write(out.data(), out.size());
+              sink.done();
+              return true;
+            }
+            const int64_t at = absl::ToUnixMillis(absl::Now());
+            if (picture != stream->last) {
+              out += StreamMessage("apps", {{"at_ms", at}, {"picture", picture}});
+              stream->last = std::move(picture);
+            } else {
+              out += StreamMessage("checked", {{"at_ms", at}});
+            }
+            return sink.write(out.data(), out.size());
+          }),
+      [this, stream](bool) {
+        if (stream->started) --streams_;
+      });
+}
+
+void ConsoleServer::ControlApplication(const httplib::Request& req, httplib::Response& res) {
+  if (!SameOrigin(req, res)) return;
+  std::optional<Session> s = Authenticated(req, res);
+  if (!s) return;
+  absl::StatusOr<json> body = BodyJson(req);
+  if (!body.ok()) return SendError(res, 400, std::string(body.status().message()));
+  const json action = body->value("action", json());
+  const json application = body->value("application", json());
+  const json scs = body->value("scs", json());
+  if (!action.is_string()) return SendError(res, 400, "action is required", {{"field", "action"}});
+  absl::StatusOr<control::v1::ControlAction> act = ActionOf(action.get<std::string>());
+  if (!act.ok()) return SendError(res, 400, std::string(act.status().message()));
+  if (!application.is_string() || application.get<std::string>().empty()) {
+    return SendError(res, 400, "application is required: the name of the Application");
+  }
+  // The SCS that reported it first (the page says which), then the others:
+  // each forwards a command for a host it does not own to its owner. Only
+  // the SCSs of the configuration are asked, never an address from the page.
+  std::vector<std::string> order;
+  if (scs.is_string() &&
+      std::find(scs_.begin(), scs_.end(), scs.get<std::string>()) != scs_.end()) {
+    order.push_back(scs.get<std::string>());
+  }
+  for (const std::string& a : scs_) {
+    if (order.empty() || a != order.front()) order.push_back(a);
+  }
+  control::v1::ControlRequest request;
+  request.set_action(*act);
+  request.set_application(application.get<std::string>());
+  TlsFiles tls;
+  tls.ca = config_.tls.ca;
+  absl::Status last = absl::UnavailableError("no SCS is configured");
+  for (const std::string& address : order) {
+    if (!AddressAnswers(address, dr::kTcpProbe)) {
+      last = absl::UnavailableError(absl::StrCat(address, " does not accept connections"));
+      continue;
+    }
+    net::ScsControlClient client(address, tls, s->token, "tandem-console", config_.call_timeout);
+    absl::StatusOr<control::v1::ControlResponse> r = client.Control(request);
+    if (r.ok()) {
+      spdlog::info("console: {} asked {} to {} {}: {}", s->identity, address,
+                   action.get<std::string>(), application.get<std::string>(), r->message());
+      return SendJson(res, 200,
+                      {{"message", r->message()},
+                       {"who", r->who()},
+                       {"scs", address},
+                       {"applications", r->applications()}});
+    }
+    last = r.status();
+    // A backup (ask its partner) or one that is gone: the next one.
+    if (!absl::IsFailedPrecondition(last) && !absl::IsUnavailable(last)) break;
+  }
+  Fail(*s, last, res);
 }
 
 }  // namespace tandem::console

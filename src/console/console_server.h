@@ -6,7 +6,9 @@
 #pragma once
 
 #include <atomic>
+#include <map>
 #include <memory>
+#include <optional>
 #include <string>
 #include <thread>
 
@@ -15,7 +17,10 @@
 #include "console/console_config.h"
 #include "console/server_pool.h"
 #include "console/session_store.h"
+#include "console/site_monitor.h"
+#include "dr/site.h"
 #include "metrics/registry.h"
+#include "nlohmann/json.hpp"
 
 namespace httplib {
 class SSLServer;
@@ -61,8 +66,27 @@ class ConsoleServer {
   void DeleteObject(const httplib::Request& req, httplib::Response& res);
   void ObjectHistory(const httplib::Request& req, httplib::Response& res);
   void Events(const httplib::Request& req, httplib::Response& res);
+  void RegionEvents(const httplib::Request& req, httplib::Response& res);
+  void Applications(const httplib::Request& req, httplib::Response& res);
+  void ApplicationEvents(const httplib::Request& req, httplib::Response& res);
+  void ControlApplication(const httplib::Request& req, httplib::Response& res);
+  //! What every SCS of scs_ tells `token`'s person: the applications and
+  //! hosts of the primaries, and each SCS's state.
+  nlohmann::json ManagementPicture(const std::string& token);
+
+  //! The Regions picture as `token`'s person may see it: one monitor per
+  //! session token, shared by that person's open pages; nullptr when
+  //! kMaxSiteMonitors are running.
+  std::shared_ptr<SiteMonitor> MonitorFor(const std::string& token);
 
   const ConsoleConfig config_;
+  const Clock& clock_;
+  //! [console] site, loaded at start (nullopt: no Regions page).
+  std::optional<dr::Site> site_;
+  //! The SCSs the Applications page asks ([console] scs, or the site's).
+  std::vector<std::string> scs_;
+  absl::Mutex monitors_mu_;
+  std::map<std::string, std::weak_ptr<SiteMonitor>> monitors_ ABSL_GUARDED_BY(monitors_mu_);
   SessionStore sessions_;
   ServerPool pool_;
   std::unique_ptr<httplib::SSLServer> http_;

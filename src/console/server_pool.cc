@@ -40,6 +40,8 @@ void ServerPool::Record(size_t index, const absl::Status& status) {
     if (s.reachable) s.since = absl::Now();
     s.reachable = false;
     s.error = std::string(status.message());
+    // The next call (or a page's live stream reconnecting) tries the next one.
+    if (index == current_) current_ = (index + 1) % servers_.size();
   } else if (!s.reachable) {
     s.reachable = true;
     s.error.clear();

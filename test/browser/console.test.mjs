@@ -14,6 +14,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { spawnSync } from 'node:child_process';
 import { chromium } from 'playwright-core';
+import { readEvents } from './sse.mjs';
 
 const URL = process.env.CONSOLE_URL;
 const ARTIFACTS = process.env.ARTIFACTS;
@@ -146,6 +147,13 @@ test('login with the keyboard, and every page renders without console errors', a
   await page.getByRole('link', { name: 'History' }).click();
   await page.getByText('Revision', { exact: false }).first().waitFor(WAIT);
   await shot(page, '05-history');
+  // Regions: r1's master answers (its DBMS does not), nothing of r2 does.
+  await page.getByRole('navigation', { name: 'Pages' }).getByRole('link', { name: 'Regions' }).click();
+  await page.locator('[data-region=r1][data-state=up][data-dbms=down]').waitFor(WAIT);
+  await page.locator('[data-region=r2][data-state=down]').waitFor(WAIT);
+  await page.getByText('No live region').waitFor(WAIT);
+  await page.locator('#regions-age', { hasText: /checked \d+ s ago/ }).waitFor(WAIT);
+  await shot(page, '05b-regions');
   assert.deepEqual(page.consoleErrors, []);
   assert.deepEqual(pageErrors, []);
   await page.context().close();
@@ -265,6 +273,44 @@ test('changes appear live, without reload', async () => {
   await page.getByText('Updated live').waitFor({ timeout: 2000 });
   assert.equal(await page.getByLabel('address').inputValue(), '192.0.2.6');
   await page.context().close();
+});
+
+test('the live stream resumes from the revision it last delivered (Last-Event-ID)', async () => {
+  const api = await adminApi();
+  const before = await api('GET', '/api/objects/host/1');
+  const from = before.body.revision;
+  // Two changes while no stream is open.
+  for (const name of ['hgap1', 'hgap2']) {
+    const r = await api('POST', '/api/objects/host',
+                        { object: { name, folder_dbid: 1, properties: { address: '192.0.2.7' } } });
+    assert.equal(r.status, 201, JSON.stringify(r.body));
+  }
+  const login = await fetch(URL + '/api/login', {
+    method: 'POST', headers: { 'Content-Type': 'application/json', 'X-Tandem-Console': '1' },
+    body: JSON.stringify({ user: 'carol', password: carolPassword }),
+  });
+  const cookie = login.headers.get('set-cookie').split(';')[0];
+  const res = await fetch(URL + '/api/events', { headers: { Cookie: cookie, 'Last-Event-ID': String(from) } });
+  assert.equal(res.status, 200);
+  assert.match(res.headers.get('content-type'), /text\/event-stream/);
+  const names = [];
+  const events = await readEvents(res, (ev) => {
+    if (ev.event === 'changes') {
+      for (const c of JSON.parse(ev.data).changes) if (c.after) names.push(c.after.name);
+    }
+    return names.includes('hgap2');
+  });
+  assert.deepEqual(names.filter((n) => n.startsWith('hgap')), ['hgap1', 'hgap2'], JSON.stringify(events));
+  assert.ok(events.filter((e) => e.event === 'changes').every((e) => e.id > from));
+  // dave's stream carries nothing of folder Visible.
+  const dlogin = await fetch(URL + '/api/login', {
+    method: 'POST', headers: { 'Content-Type': 'application/json', 'X-Tandem-Console': '1' },
+    body: JSON.stringify({ user: 'dave', password: process.env.DAVE_PASSWORD }),
+  });
+  const dres = await fetch(URL + '/api/events', {
+    headers: { Cookie: dlogin.headers.get('set-cookie').split(';')[0], 'Last-Event-ID': String(from) } });
+  const seen = await readEvents(dres, () => false, 1500);
+  assert.equal(seen.filter((e) => e.event === 'changes').length, 0, JSON.stringify(seen));
 });
 
 test('on a narrow screen nothing scrolls sideways', async () => {

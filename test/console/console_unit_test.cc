@@ -1,9 +1,12 @@
-// The console's bootstrap file and its browser sessions (on simulated time).
+// The console's bootstrap file, its browser sessions and the Regions
+// picture (on simulated time).
+#include <atomic>
 #include <set>
 
 #include "common/clock.h"
 #include "console/console_config.h"
 #include "console/session_store.h"
+#include "console/site_monitor.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 
@@ -36,6 +39,7 @@ TEST(ConsoleConfigTest, MistakesAreNamed) {
            {std::string(kTls) + servers + "session_idle_minutes = 0\n", "session_idle_minutes"},
            {std::string(kTls) + servers + "colour = 1\n", "unknown key 'colour'"},
            {std::string(kTls) + servers + "[server]\nlisten = \"nowhere\"\n", "nowhere"},
+           {std::string(kTls) + servers + "regions_refresh_ms = 10\n", "regions_refresh_ms"},
        }) {
     absl::StatusOr<ConsoleConfig> got = ParseConsoleConfig(c.toml, "console.toml");
     ASSERT_FALSE(got.ok()) << c.toml;
@@ -89,6 +93,124 @@ TEST(SessionStoreTest, AFullStoreEndsTheLeastRecentlyUsed) {
   EXPECT_TRUE(store.Find(d).has_value());
   store.Remove(d);
   EXPECT_FALSE(store.Find(d).has_value());
+}
+
+// Probes of a one-region site whose answers the test sets; the DBMS probe
+// can be made to hang (a host that is gone) until released.
+struct FakeSite {
+  absl::Mutex mu;
+  bool dbms_up = true;
+  bool masters_up = true;
+  bool dbms_hangs = false;
+  int dbms_asked = 0;
+  int masters_asked = 0;
+
+  SiteMonitor::Probes Probes() {
+    SiteMonitor::Probes p;
+    p.regions = 1;
+    p.part = [this](size_t, dr::StatusPart part, dr::RegionView& into) {
+      into.name = "r1";
+      if (part == dr::StatusPart::kDbms) {
+        absl::MutexLock lock(&mu);
+        ++dbms_asked;
+        mu.Await(absl::Condition(
+            +[](bool* hangs) { return !*hangs; }, &dbms_hangs));
+        into.dbms_reachable = dbms_up;
+        into.dbms_error = dbms_up ? "" : "connection timed out";
+      } else if (part == dr::StatusPart::kMasters) {
+        absl::MutexLock lock(&mu);
+        ++masters_asked;
+        dr::ServerView m;
+        m.address = "198.51.100.11:9000";
+        m.reachable = masters_up;
+        if (masters_up) m.info.set_role(config::v1::ROLE_PRIMARY);
+        into.masters = {m};
+      }
+    };
+    p.dns = [] { return std::vector<dr::DnsView>{}; };
+    p.derive = [](std::vector<dr::RegionView> regions, std::vector<dr::DnsView> dns) {
+      dr::SiteView v;
+      v.regions = std::move(regions);
+      v.dns = std::move(dns);
+      return v;
+    };
+    return p;
+  }
+  int Asked(int FakeSite::*counter) {
+    absl::MutexLock lock(&mu);
+    return this->*counter;
+  }
+};
+
+TEST(SiteMonitorTest, EachPartIsAskedAgainOnItsOwnAndOnlyChangesArePublished) {
+  SimClock clock;
+  FakeSite site;
+  SiteMonitor monitor(site.Probes(), clock, absl::Seconds(1));
+  std::atomic<bool> stop{false};
+  SiteMonitor::Snapshot first = monitor.Next(0, absl::Seconds(10), stop);
+  ASSERT_EQ(first.generation, 1);
+  EXPECT_TRUE(first.view["regions"][0]["dbms_reachable"].get<bool>());
+  EXPECT_TRUE(first.view["regions"][0]["masters"][0]["reachable"].get<bool>());
+
+  // Not asked again before `refresh` has passed on the clock.
+  const int masters_before = site.Asked(&FakeSite::masters_asked);
+  absl::SleepFor(absl::Milliseconds(300));
+  EXPECT_EQ(site.Asked(&FakeSite::masters_asked), masters_before);
+
+  // The same answers again: no new picture, but a fresher `at`.
+  clock.Advance(absl::Seconds(1));
+  for (int i = 0; i < 100 && site.Asked(&FakeSite::masters_asked) == masters_before; ++i) {
+    absl::SleepFor(absl::Milliseconds(20));
+  }
+  SiteMonitor::Snapshot same = monitor.Next(1, absl::Milliseconds(500), stop);
+  EXPECT_EQ(same.generation, 1);
+  EXPECT_GT(same.at, first.at);
+
+  // The region goes down: its DBMS probe hangs (a connect timeout), its
+  // masters stop answering. What the masters say is published without
+  // waiting for the DBMS.
+  {
+    absl::MutexLock lock(&site.mu);
+    site.dbms_hangs = true;
+    site.dbms_up = false;
+    site.masters_up = false;
+  }
+  clock.Advance(absl::Seconds(1));
+  SiteMonitor::Snapshot down = monitor.Next(1, absl::Seconds(10), stop);
+  ASSERT_EQ(down.generation, 2);
+  EXPECT_FALSE(down.view["regions"][0]["masters"][0]["reachable"].get<bool>());
+  EXPECT_TRUE(down.view["regions"][0]["dbms_reachable"].get<bool>());  // not answered yet
+  // Asking for longer than `overdue` (1 s): it counts as not answering.
+  clock.Advance(absl::Milliseconds(1500));
+  SiteMonitor::Snapshot overdue = monitor.Next(2, absl::Seconds(10), stop);
+  ASSERT_EQ(overdue.generation, 3);
+  EXPECT_FALSE(overdue.view["regions"][0]["dbms_reachable"].get<bool>());
+  EXPECT_THAT(overdue.view["regions"][0]["dbms_error"].get<std::string>(),
+              HasSubstr("no answer for 1s (still asking"));
+  {
+    absl::MutexLock lock(&site.mu);
+    site.dbms_hangs = false;
+  }
+  SiteMonitor::Snapshot gone = monitor.Next(3, absl::Seconds(10), stop);
+  ASSERT_EQ(gone.generation, 4);
+  EXPECT_FALSE(gone.view["regions"][0]["dbms_reachable"].get<bool>());
+  EXPECT_EQ(gone.view["regions"][0]["dbms_error"], "connection timed out");
+}
+
+TEST(SiteMonitorTest, NothingIsPublishedUntilEveryPartHasAnswered) {
+  SimClock clock;
+  FakeSite site;
+  site.dbms_hangs = true;
+  auto monitor = std::make_unique<SiteMonitor>(site.Probes(), clock, absl::Seconds(1));
+  std::atomic<bool> stop{false};
+  EXPECT_EQ(monitor->Next(0, absl::Milliseconds(300), stop).generation, 0);
+  {
+    absl::MutexLock lock(&site.mu);
+    site.dbms_hangs = false;
+  }
+  EXPECT_EQ(monitor->Next(0, absl::Seconds(10), stop).generation, 1);
+  monitor.reset();  // stops its threads
+  EXPECT_GE(site.Asked(&FakeSite::dbms_asked), 1);
 }
 
 }  // namespace

@@ -83,11 +83,45 @@ class ConsoleTest : public ::testing::Test {
         Must("update folder Visible -f -",
              R"({"name": "Visible", "enabled": true, "properties": {"permissions": [{"person": )"
              R"({"ref": "Person", "name": "carol"}, "rights": ["read", "change", "create"]}]}})"));
-    console_ = std::make_unique<ConsoleProcess>(ConsoleOptions{.servers = {master_->address()},
-                                                               .listen = "127.0.0.1:0",
-                                                               .console_toml = "",
-                                                               .extra_toml = ""});
+    // A site for the Regions page: r1 is this master with a DBMS that
+    // refuses connections; nothing of r2 answers.
+    const std::string site = tmp_.file("site.toml");
+    std::ofstream(site)
+        << "[dns]\nserver = \"127.0.0.1:1\"\nzone = \"tandem.test.\"\n"
+        << "key_file = \"" << tmp_.file("tsig.key") << "\"\nnames = [\"cfgmaster\"]\n"
+        << "[regions.r1]\ndbms = \"host=127.0.0.1 port=1 dbname=tandem\"\n"
+        << "masters = [\"" << master_->address() << "\"]\n"
+        << "addresses = { cfgmaster = \"127.0.0.1\" }\n"
+        << "[regions.r2]\ndbms = \"host=127.0.0.1 port=2 dbname=tandem\"\n"
+        << "masters = [\"127.0.0.1:2\"]\naddresses = { cfgmaster = \"127.0.0.2\" }\n";
+    console_ = std::make_unique<ConsoleProcess>(
+        ConsoleOptions{.servers = {master_->address()},
+                       .listen = "127.0.0.1:0",
+                       .console_toml = absl::StrCat("site = \"", site, "\"\n"),
+                       .extra_toml = ""});
     console_->Start();
+  }
+
+  // Runs `script` (in test/browser) with node; its output goes to stdout.
+  void RunNode(const std::string& script, const std::string& extra_env = "") {
+    const std::string browser_dir = absl::StrCat(TANDEM_SOURCE_DIR, "/test/browser");
+    ASSERT_TRUE(std::filesystem::exists(browser_dir + "/node_modules/playwright-core"))
+        << "Playwright is not installed: run scripts/install-deps.sh (npm ci in test/browser)";
+    ASSERT_TRUE(std::filesystem::exists("/usr/bin/chromium"))
+        << "chromium is not installed: run scripts/install-deps.sh";
+    const std::string artifacts = absl::StrCat(TANDEM_BINARY_DIR, "/test-artifacts/console");
+    std::filesystem::create_directories(artifacts);
+    const std::string cmd = absl::StrCat(
+        "cd ", browser_dir, " && NODE_EXTRA_CA_CERTS=", console_->tls().ca,
+        " CONSOLE_URL=", console_->url(), " CONSOLE_CERT=", console_->tls().cert,
+        " ARTIFACTS=", artifacts, " TANDEMCTL=", testing::BinaryPath("tandemctl"),
+        " TANDEM_TOKEN_FILE=", tmp_.file("admin.token"), " MASTER_PID=", master_->pid(),
+        " MASTER=", master_->address(), " ADMIN_PASSWORD='", kAdminPassword, "' CAROL_PASSWORD='",
+        kCarolPassword, "' DAVE_PASSWORD='", kDavePassword, "' ", extra_env, " node ", script,
+        " 2>&1");
+    CommandResult r = testing::Shell(cmd);
+    std::cout << r.out;
+    EXPECT_EQ(r.code, 0) << script << " failed (output above); console log:\n" << console_->Log();
   }
 
   testing::TempDir tmp_;
@@ -95,28 +129,12 @@ class ConsoleTest : public ::testing::Test {
   std::unique_ptr<ConsoleProcess> console_;
 };
 
-TEST_F(ConsoleTest, InABrowser) {
-  const std::string browser_dir = absl::StrCat(TANDEM_SOURCE_DIR, "/test/browser");
-  ASSERT_TRUE(std::filesystem::exists(browser_dir + "/node_modules/playwright-core"))
-      << "Playwright is not installed: run scripts/install-deps.sh (npm ci in test/browser)";
-  ASSERT_TRUE(std::filesystem::exists("/usr/bin/chromium"))
-      << "chromium is not installed: run scripts/install-deps.sh";
-  const std::string artifacts = absl::StrCat(TANDEM_BINARY_DIR, "/test-artifacts/console");
-  std::filesystem::create_directories(artifacts);
-  const std::string tls_cert = console_->tls().cert;
-  const std::string cmd =
-      absl::StrCat("cd ", browser_dir, " && NODE_EXTRA_CA_CERTS=", console_->tls().ca,
-                   " CONSOLE_URL=", console_->url(), " CONSOLE_CERT=", tls_cert,
-                   " ARTIFACTS=", artifacts, " TANDEMCTL=", testing::BinaryPath("tandemctl"),
-                   " TANDEM_TOKEN_FILE=", tmp_.file("admin.token"), " MASTER_PID=", master_->pid(),
-                   " MASTER=", master_->address(), " ADMIN_PASSWORD='", kAdminPassword,
-                   "' CAROL_PASSWORD='", kCarolPassword, "' DAVE_PASSWORD='", kDavePassword,
-                   "' node --test --test-concurrency=1 console.test.mjs 2>&1");
-  CommandResult r = testing::Shell(cmd);
-  std::cout << r.out;
-  EXPECT_EQ(r.code, 0) << "the browser tests failed (output above); console log:\n"
-                       << console_->Log();
-}
+TEST_F(ConsoleTest, InABrowser) { RunNode("--test --test-concurrency=1 console.test.mjs"); }
+
+// Figures for docs/PERFORMANCE.md, not a test: run with
+// --gtest_also_run_disabled_tests --gtest_filter='*Benchmark*' (BENCH_* in
+// the environment change the sizes; see console.bench.mjs).
+TEST_F(ConsoleTest, DISABLED_Benchmark) { RunNode("console.bench.mjs"); }
 
 }  // namespace
 }  // namespace tandem

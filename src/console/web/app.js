@@ -11,6 +11,7 @@ const state = {
   listeners: new Set(), // functions called with each batch of changes
   reloginWaiters: [],
   routeId: 0,          // bumped by each navigation: a slower, older page must not draw
+  pageSource: null,    // the page's own event stream (Regions), closed on navigation
 };
 // True while no newer navigation has started since it was called.
 function stillCurrent() {
@@ -289,15 +290,27 @@ async function configPage(params) {
                               'aria-label': 'Filter objects' });
   const tbody = h('tbody');
   const count = h('p', { class: 'count', 'aria-live': 'polite' });
+  // A long folder shows its first rows at once; the rest on request (the
+  // filter always searches all of them).
+  const PAGE = 500;
+  let shown = PAGE;
+  const more = h('button', { type: 'button', hidden: true,
+                             onclick: () => { shown = Infinity; draw(); } });
+  const byName = (a, b) => (a.type < b.type ? -1 : a.type > b.type ? 1
+                            : a.name < b.name ? -1 : a.name > b.name ? 1 : 0);
   const draw = () => {
     const q = filter.value.trim().toLowerCase();
     const rows = [...here.values()]
       .filter((o) => !q || o.name.toLowerCase().includes(q) || o.type.toLowerCase().includes(q))
-      .sort((a, b) => a.type.localeCompare(b.type) || a.name.localeCompare(b.name));
-    tbody.replaceChildren(...rows.map((o) => h('tr', { 'data-key': o.type + '/' + o.dbid },
+      .sort(byName);
+    const visible = rows.slice(0, shown);
+    tbody.replaceChildren(...visible.map((o) => h('tr', { 'data-key': o.type + '/' + o.dbid },
       h('td', {}, o.type), h('td', {}, objectLink(o)), h('td', { class: 'num' }, o.dbid),
       h('td', {}, o.enabled ? 'yes' : 'no'), h('td', { class: 'num' }, o.revision))));
-    count.textContent = rows.length + ' of ' + here.size + ' objects';
+    count.textContent = rows.length + ' of ' + here.size + ' objects' +
+        (visible.length < rows.length ? ' (the first ' + visible.length + ' shown)' : '');
+    more.hidden = visible.length >= rows.length;
+    more.textContent = 'Show all ' + rows.length;
   };
   filter.addEventListener('input', draw);
   draw();
@@ -307,7 +320,7 @@ async function configPage(params) {
     h('h1', {}, 'Configuration: ', title), filter, count,
     h('div', { class: 'scroll' }, h('table', {},
       h('thead', {}, h('tr', {}, ['Type', 'Name', 'DBID', 'Enabled', 'Revision'].map(
-        (t) => h('th', { scope: 'col' }, t)))), tbody)))));
+        (t) => h('th', { scope: 'col' }, t)))), tbody)), more)));
   // Live: objects of this folder appear, change and go as they happen.
   onChanges((changes) => {
     for (const c of changes) {
@@ -532,9 +545,266 @@ async function historyPage(type, dbid) {
   });
 }
 
+// ---- Regions (tandemctl dr status, live) --------------------------------
+// A region is "down" when neither its DBMS nor any of its masters answers,
+// "live" when the primary master writes to a writable DBMS in it.
+function regionState(r, view) {
+  if (view.live_region === r.name) return 'live';
+  if (!r.dbms_reachable && !(r.masters || []).some((m) => m.reachable)) return 'down';
+  return 'up';
+}
+const stateText = { live: 'live: takes writes', down: 'down: nothing answers', up: 'up, not live' };
+
+function serverRows(list, columns) {
+  return list.map((x) => h('tr', { class: x.reachable ? null : 'unreachable' },
+    h('td', {}, x.address),
+    x.reachable ? columns.map((c) => h('td', { class: c.num ? 'num' : null }, c.get(x) ?? '-'))
+      : h('td', { colspan: columns.length, class: 'error' }, 'does not answer: ' + (x.error || '?'))));
+}
+function serverTable(caption, list, columns) {
+  if (!list || !list.length) return null;
+  return h('div', { class: 'scroll' }, h('table', {},
+    h('caption', {}, caption),
+    h('thead', {}, h('tr', {}, h('th', { scope: 'col' }, 'Address'),
+      columns.map((c) => h('th', { scope: 'col' }, c.title)))),
+    h('tbody', {}, serverRows(list, columns))));
+}
+function fmtSeconds(v) { return v === undefined || v === null ? '-' : v.toFixed(1) + ' s'; }
+
+function regionCard(r, view) {
+  const st = regionState(r, view);
+  const dbms = [];
+  if (r.dbms_reachable) {
+    dbms.push(h('dl', { class: 'facts' },
+      h('dt', {}, 'DBMS'), h('dd', {}, r.dbms_role + ' · ' + r.dbms_endpoint),
+      h('dt', {}, 'Revision'), h('dd', {}, String(r.revision) +
+        (r.missing_revisions ? ' (' + r.missing_revisions + ' behind)' : '')),
+      h('dt', {}, 'Timeline'), h('dd', {}, String(r.timeline)),
+      r.last_replay_age_s !== undefined ? [h('dt', {}, 'Last replay'), h('dd', {}, fmtSeconds(r.last_replay_age_s) + ' ago')] : null,
+      (r.fenced && r.fenced.length) || r.runbook_fence ? [h('dt', {}, 'Fenced'),
+        h('dd', { class: 'bad-text' }, [(r.fenced || []).join(', '), r.runbook_fence ? 'by runbook ' + r.runbook_fence : ''].filter(Boolean).join('; '))] : null,
+      r.unreplicated_revisions ? [h('dt', {}, 'Not replicated'), h('dd', { class: 'bad-text' }, r.unreplicated_revisions + ' revision(s) the live DBMS lacks')] : null));
+    if (r.standbys && r.standbys.length) {
+      dbms.push(h('div', { class: 'scroll' }, h('table', {}, h('caption', {}, 'Standbys'),
+        h('thead', {}, h('tr', {}, ['Name', 'Sync', 'Lag', 'Lag (s)'].map((t) => h('th', { scope: 'col' }, t)))),
+        h('tbody', {}, r.standbys.map((sb) => h('tr', {}, h('td', {}, sb.name), h('td', {}, sb.sync_state),
+          h('td', { class: 'num' }, sb.lag_bytes + ' B'), h('td', { class: 'num' }, fmtSeconds(sb.replay_lag_s))))))));
+    }
+  } else {
+    dbms.push(h('p', { class: 'error' }, 'DBMS does not answer: ' + (r.dbms_error || '?')));
+  }
+  return h('section', { class: 'region ' + st, 'data-region': r.name, 'data-state': st,
+    'data-dbms': r.dbms_reachable ? r.dbms_role : 'down', 'aria-labelledby': 'region-' + r.name },
+    h('h2', { id: 'region-' + r.name }, r.name, ' ', h('span', { class: 'chip ' + st }, stateText[st])),
+    dbms,
+    serverTable('Masters', r.masters, [
+      { title: 'Role', get: (m) => m.role }, { title: 'Node', get: (m) => m.node },
+      { title: 'Epoch', get: (m) => m.epoch, num: true }, { title: 'Revision', get: (m) => m.revision, num: true }]),
+    serverTable('Proxies', r.proxies, [
+      { title: 'Mode', get: (p) => p.mode }, { title: 'Revision', get: (p) => p.revision, num: true },
+      { title: 'Master', get: (p) => p.master || p.detail }]),
+    serverTable('Solution Control Servers', r.scs, [
+      { title: 'Role', get: (c) => c.role }, { title: 'Epoch', get: (c) => c.epoch, num: true },
+      { title: 'Running', get: (c) => c.started + ' of ' + c.applications + ' apps on ' + c.hosts + ' hosts' }]),
+    serverTable('Message Servers', r.message_servers, [
+      { title: 'Role', get: (m) => m.role }, { title: 'Epoch', get: (m) => m.epoch, num: true },
+      { title: 'Log Database', get: (m) => m.log_database ? m.log_database + ' · ' + m.log_events + ' events' : '-' }]));
+}
+
+function regionsView(view) {
+  return [
+    h('p', { class: 'live-region ' + (view.live_region ? 'ok' : 'bad'), id: 'live-region' },
+      view.live_region ? 'Live region: ' + view.live_region : 'No live region: writes are refused'),
+    view.warnings && view.warnings.length
+      ? h('ul', { class: 'warnings', 'aria-label': 'Warnings' }, view.warnings.map((w) => h('li', {}, w))) : null,
+    h('div', { class: 'regions' }, view.regions.map((r) => regionCard(r, view))),
+    h('div', { class: 'scroll' }, h('table', { id: 'dns' }, h('caption', {}, 'DNS'),
+      h('thead', {}, h('tr', {}, ['Name', 'Answers', 'TTL', 'Region'].map((t) => h('th', { scope: 'col' }, t)))),
+      h('tbody', {}, view.dns.map((d) => h('tr', {}, h('td', {}, d.name),
+        d.error ? h('td', { colspan: 3, class: 'error' }, d.error)
+          : [h('td', {}, d.addresses.join(', ') || '(none)'), h('td', { class: 'num' }, d.ttl + ' s'), h('td', {}, d.region || '-')]))))),
+  ];
+}
+
+async function regionsPage() {
+  if (!state.session.regions) {
+    setPage(h('section', {}, h('h1', {}, 'Regions'),
+      h('p', {}, 'The Regions page is not configured on this console: its bootstrap file needs ' +
+        '[console] site, the site file of tandemctl dr.')));
+    return;
+  }
+  const current = stillCurrent();
+  const age = h('span', { id: 'regions-age', class: 'meta' }, 'asking every server…');
+  const body = h('div', { id: 'regions-body' }, h('p', { class: 'meta' }, 'Waiting for the first answers.'));
+  setPage(h('section', {}, h('h1', {}, 'Regions'), age, body));
+  let checked = null;
+  let error = '';
+  const src = new EventSource('/api/regions/events');
+  state.pageSource = src;
+  const showAge = () => {
+    if (!current()) return;
+    age.className = 'meta' + (error ? ' bad-text' : '');
+    age.textContent = (error ? error + ' · last known state, ' : 'checked ') +
+      (checked ? ago(checked) + (error ? ' old' : ' ago') : '(not yet)');
+  };
+  const timer = setInterval(() => { if (!current()) clearInterval(timer); else showAge(); }, 1000);
+  src.addEventListener('regions', (ev) => {
+    if (!current()) return;
+    const d = JSON.parse(ev.data);
+    checked = new Date(d.at_ms);
+    error = '';
+    body.replaceChildren(...regionsView(d.view).filter(Boolean));
+    showAge();
+  });
+  src.addEventListener('checked', (ev) => {
+    checked = new Date(JSON.parse(ev.data).at_ms);
+    error = '';
+    showAge();
+  });
+  src.addEventListener('status', (ev) => {
+    const d = JSON.parse(ev.data);
+    error = d.error;
+    showAge();
+    if (d.relogin) { src.close(); relogin().then(() => { if (current()) route(); }); }
+  });
+  src.addEventListener('error', () => {
+    error = 'the console does not answer';
+    showAge();
+  });
+}
+
+// ---- Applications and hosts (through their SCSs) -------------------------
+const actionText = {
+  start: { title: 'Start', detail: 'Its SCS starts it through the LCA of its host, as its configuration says.' },
+  stop: { title: 'Stop', detail: 'It is sent SIGTERM, given its stop timeout, then its whole process tree is killed. It stays stopped until started again.' },
+  restart: { title: 'Restart', detail: 'It is stopped gracefully and started again.' },
+  switchover: { title: 'Switch over to', detail: 'It becomes the primary of its pair (a new mode epoch); its partner becomes the backup.' },
+};
+
+// Asks the person to confirm in a modal dialog; resolves true or false.
+function confirmAction(title, detail, label) {
+  const dlg = $('#confirm');
+  dlg.querySelector('h2').textContent = title;
+  dlg.querySelector('p').textContent = detail;
+  dlg.querySelector('button[value=yes]').textContent = label;
+  return new Promise((resolve) => {
+    dlg.addEventListener('close', () => resolve(dlg.returnValue === 'yes'), { once: true });
+    dlg.returnValue = 'no';
+    dlg.showModal();
+    dlg.querySelector('button[value=no]').focus();
+  });
+}
+
+async function controlApp(app, action, result) {
+  const t = actionText[action];
+  const ok = await confirmAction(t.title + ' ' + app.name + ' on ' + app.host + '?', t.detail,
+    t.title.split(' ')[0]);
+  if (!ok) return;
+  result.className = 'meta';
+  result.textContent = t.title + ' ' + app.name + '…';
+  try {
+    const r = await api('POST', '/api/apps/control', { action, application: app.name, scs: app.scs_address });
+    result.className = 'ok-text';
+    result.textContent = r.message;
+  } catch (e) {
+    result.className = 'error';
+    result.textContent = e.message;
+  }
+}
+
+function appsView(p, result) {
+  const statusClass = (st) => st === 'Started' ? 'ok-text' : (st === 'Stopped' ? 'meta' : 'bad-text');
+  const rows = p.applications.map((a) => {
+    const buttons = [];
+    const button = (action, label) => h('button', { type: 'button', 'data-action': action,
+      'aria-label': label + ' ' + a.name, onclick: () => controlApp(a, action, result) }, label);
+    if (a.status !== 'Started') buttons.push(button('start', 'Start'));
+    if (a.status !== 'Stopped' || a.wanted) buttons.push(button('stop', 'Stop'));
+    if (a.status === 'Started') buttons.push(button('restart', 'Restart'));
+    if (a.mode === 'backup') buttons.push(button('switchover', 'Switch over'));
+    return h('tr', { 'data-app': a.name, 'data-status': a.status, 'data-pid': a.pid },
+      h('th', { scope: 'row' }, a.name), h('td', {}, a.host),
+      h('td', { class: statusClass(a.status) }, a.status + (a.gave_up ? ' (gave up)' : '')),
+      h('td', {}, a.mode ? a.mode + ' (epoch ' + a.mode_epoch + ')' : '-'),
+      h('td', { class: 'num' }, a.pid ? String(a.pid) : '-'),
+      h('td', {}, a.since ? ago(new Date(a.since)) + ' ago' : '-'),
+      h('td', { class: 'num' }, String(a.restarts)),
+      h('td', {}, [a.reason, a.last_exit ? 'last exit: ' + a.last_exit : ''].filter(Boolean).join('; ') || '-'),
+      h('td', {}, h('div', { class: 'actions' }, buttons)));
+  });
+  return [
+    p.alarms.length ? h('ul', { class: 'warnings', 'aria-label': 'Alarms' }, p.alarms.map((x) => h('li', {}, x))) : null,
+    h('div', { class: 'scroll' }, h('table', { id: 'apps' }, h('caption', {}, 'Applications'),
+      h('thead', {}, h('tr', {}, ['Name', 'Host', 'Status', 'Mode', 'PID', 'Since', 'Restarts', 'Why', 'Actions']
+        .map((t) => h('th', { scope: 'col' }, t)))),
+      h('tbody', {}, rows.length ? rows : h('tr', {}, h('td', { colspan: 9 }, 'No application you may read.'))))),
+    h('div', { class: 'scroll' }, h('table', { id: 'hosts' }, h('caption', {}, 'Hosts'),
+      h('thead', {}, h('tr', {}, ['Name', 'LCA', 'Since', 'Running', 'SCS', 'Warnings'].map((t) => h('th', { scope: 'col' }, t)))),
+      h('tbody', {}, p.hosts.map((x) => h('tr', { 'data-host': x.name },
+        h('th', { scope: 'row' }, x.name), h('td', { class: x.lca_up ? 'ok-text' : 'bad-text' }, x.lca_up ? 'up' : 'down'),
+        h('td', {}, x.since ? ago(new Date(x.since)) + ' ago' : '-'),
+        h('td', { class: 'num' }, x.running + ' of ' + x.applications), h('td', {}, x.scs),
+        h('td', {}, [...x.warnings, ...x.certificate].join('; ') || '-')))))),
+    h('div', { class: 'scroll' }, h('table', { id: 'scs' }, h('caption', {}, 'Solution Control Servers'),
+      h('thead', {}, h('tr', {}, ['Address', 'Name', 'Role', 'Epoch'].map((t) => h('th', { scope: 'col' }, t)))),
+      h('tbody', {}, p.scs.map((c) => h('tr', {}, h('td', {}, c.address), h('td', {}, c.application || '-'),
+        h('td', { class: c.reachable ? null : 'bad-text' }, c.reachable ? c.role : 'does not answer: ' + c.error),
+        h('td', { class: 'num' }, c.epoch !== undefined ? String(c.epoch) : '-')))))),
+  ];
+}
+
+async function appsPage() {
+  if (!state.session.applications) {
+    setPage(h('section', {}, h('h1', {}, 'Applications'),
+      h('p', {}, 'The Applications page is not configured on this console: its bootstrap file needs ' +
+        '[console] scs, or a site file that lists the SCSs.')));
+    return;
+  }
+  const current = stillCurrent();
+  const age = h('span', { id: 'apps-age', class: 'meta' }, 'asking the SCSs…');
+  const result = h('p', { id: 'apps-result', role: 'status', 'aria-live': 'polite' });
+  const body = h('div', { id: 'apps-body' }, h('p', { class: 'meta' }, 'Waiting for the first answers.'));
+  setPage(h('section', {}, h('h1', {}, 'Applications and hosts'), age, result, body));
+  let checked = null;
+  let error = '';
+  const src = new EventSource('/api/apps/events');
+  state.pageSource = src;
+  const showAge = () => {
+    if (!current()) return;
+    age.className = 'meta' + (error ? ' bad-text' : '');
+    age.textContent = (error ? error + ' · last known state, ' : 'checked ') +
+      (checked ? ago(checked) + (error ? ' old' : ' ago') : '(not yet)');
+  };
+  const timer = setInterval(() => { if (!current()) clearInterval(timer); else showAge(); }, 1000);
+  src.addEventListener('apps', (ev) => {
+    if (!current()) return;
+    const d = JSON.parse(ev.data);
+    checked = new Date(d.at_ms);
+    error = '';
+    body.replaceChildren(...appsView(d.picture, result).filter(Boolean));
+    showAge();
+  });
+  src.addEventListener('checked', (ev) => {
+    checked = new Date(JSON.parse(ev.data).at_ms);
+    error = '';
+    showAge();
+  });
+  src.addEventListener('status', (ev) => {
+    const d = JSON.parse(ev.data);
+    error = d.error;
+    showAge();
+    if (d.relogin) { src.close(); relogin().then(() => { if (current()) route(); }); }
+  });
+  src.addEventListener('error', () => {
+    error = 'the console does not answer';
+    showAge();
+  });
+}
+
 // ---- Routing -------------------------------------------------------------
 async function route() {
   state.routeId += 1;
+  if (state.pageSource) { state.pageSource.close(); state.pageSource = null; }
   const current = stillCurrent();
   const hash = location.hash || '#/config';
   const [path, query] = hash.slice(1).split('?');
@@ -552,6 +822,12 @@ async function route() {
       await historyPage(parts[1], parts[2]);
     } else if (parts[0] === 'object' && parts.length === 3) {
       await objectPage(parts[1], parts[2]);
+    } else if (parts[0] === 'apps') {
+      onChanges(() => {});
+      await appsPage();
+    } else if (parts[0] === 'regions') {
+      onChanges(() => {});
+      await regionsPage();
     } else {
       await configPage(params);
     }
