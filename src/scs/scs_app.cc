@@ -20,6 +20,7 @@
 #include "scs/pair_backends.h"
 #include "scs/scs_alarms.h"
 #include "scs/scs_bus.h"
+#include "scs/scs_metrics.h"
 #include "scs/scs_server.h"
 #include "spdlog/spdlog.h"
 
@@ -154,6 +155,8 @@ absl::Status RunScs(const ScsConfig& config) {
   net::ScsServiceImpl service(ops);
   // Before the listener, so that it outlives the calls it counts.
   TANDEM_ASSIGN_OR_RETURN(auto metrics_server, metrics::StartMetricsIfConfigured(config.metrics));
+  metrics::CollectorHandle scs_metrics =
+      AddScsCollector(metrics::Registry::Default(), [&server] { return FullPicture(server); });
   std::unique_ptr<net::GrpcServer> listener;
   if (!config.listen.empty()) {
     TANDEM_ASSIGN_OR_RETURN(listener,

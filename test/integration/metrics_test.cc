@@ -1,9 +1,12 @@
-// /metrics of real daemons (a confserv and a csproxy), read over HTTP and
-// parsed by Prometheus' own Python parser (prometheus_client): per-call
-// counters, the configuration's revision, role and proxy mode.
+// /metrics of real daemons (a confserv, a csproxy, an SCS with its LCA),
+// read over HTTP and parsed by Prometheus' own Python parser
+// (prometheus_client): per-call counters, the configuration's revision, role
+// and proxy mode, the SCS's applications and restarts.
 #include <gtest/gtest.h>
+#include <signal.h>
 
 #include <cstdio>
+#include <fstream>
 #include <map>
 #include <sstream>
 #include <thread>
@@ -13,6 +16,8 @@
 #include "grpcpp/client_context.h"
 #include "httplib.h"
 #include "testing/csproxy_process.h"
+#include "testing/lca_process.h"
+#include "testing/scs_process.h"
 #include "testing/tandemd_process.h"
 
 namespace tandem {
@@ -181,6 +186,102 @@ TEST(Metrics, ABadOrTakenAddressIsRefused) {
   testing::TandemdProcess second(o2);
   EXPECT_FALSE(second.StartOrExit(&status));
   EXPECT_NE(second.Log().find("already in use"), std::string::npos) << second.Log();
+}
+
+// An SCS with one host (a real LCA) and one application it autostarts: its
+// role, the application Started and up, then after kill -9 of the
+// application the restart counted; the host's LCA up.
+TEST(Metrics, TheScsCountsItsApplicationsAndRestarts) {
+  testing::TandemdProcess master;
+  master.Start();
+  auto create = [&](const v1::ConfigObject& o) {
+    grpc::ClientContext ctx;
+    v1::CreateRequest req;
+    *req.mutable_object() = o;
+    v1::CreateResponse resp;
+    grpc::Status st = master.Stub()->Create(&ctx, req, &resp);
+    ASSERT_TRUE(st.ok()) << st.error_message();
+  };
+  auto ref = [](v1::ObjectType type, const std::string& name) {
+    v1::Value v;
+    v.mutable_ref_value()->set_type(type);
+    v.mutable_ref_value()->set_name(name);
+    return v;
+  };
+  v1::ConfigObject scs;
+  scs.set_type(v1::OBJECT_TYPE_APPLICATION);
+  scs.set_name("scs");
+  scs.set_enabled(true);
+  ASSERT_NO_FATAL_FAILURE(create(scs));
+  const int lca_port = testing::FreePort();
+  v1::ConfigObject host;
+  host.set_type(v1::OBJECT_TYPE_HOST);
+  host.set_name("h1");
+  host.set_enabled(true);
+  (*host.mutable_properties())["address"].set_string_value("127.0.0.1");
+  (*host.mutable_properties())["lca_port"].set_int_value(lca_port);
+  (*host.mutable_properties())["scs"] = ref(v1::OBJECT_TYPE_APPLICATION, "scs");
+  ASSERT_NO_FATAL_FAILURE(create(host));
+  v1::ConfigObject app;
+  app.set_type(v1::OBJECT_TYPE_APPLICATION);
+  app.set_name("svc");
+  app.set_enabled(true);
+  (*app.mutable_properties())["host"] = ref(v1::OBJECT_TYPE_HOST, "h1");
+  (*app.mutable_properties())["command_line"].set_string_value("sleep");
+  (*app.mutable_properties())["arguments"].set_string_value("300");
+  (*app.mutable_properties())["auto_restart"].set_bool_value(true);
+  (*(*app.mutable_options())["sml"].mutable_entries())["autostart"] = "true";
+  ASSERT_NO_FATAL_FAILURE(create(app));
+  testing::LcaOptions lo;
+  lo.host = "h1";
+  lo.config_servers = {master.address()};
+  lo.listen = absl::StrCat("127.0.0.1:", lca_port);
+  testing::LcaProcess lca(lo);
+  lca.Start();
+  const int port = testing::FreePort();
+  testing::ScsOptions so;
+  so.masters = {master.address()};
+  so.extra_toml = MetricsToml(port);
+  testing::ScsProcess scs_process(so);
+  scs_process.Start();
+
+  const std::string svc = "{application=\"svc\",host=\"h1\"}";
+  Samples m;
+  for (int i = 0; i < 200; ++i) {
+    m = Scrape(port);
+    if (m[absl::StrCat("tandem_scs_application_up", svc)] == 1) break;
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  }
+  EXPECT_EQ(At(m, "tandem_scs_primary"), 1);
+  EXPECT_EQ(At(m, absl::StrCat("tandem_scs_application_up", svc)), 1) << scs_process.Log();
+  EXPECT_EQ(At(m, "tandem_scs_applications{status=\"Started\"}"), 1);
+  EXPECT_EQ(At(m, "tandem_scs_applications{status=\"Stopped\"}"), 0);
+  EXPECT_EQ(At(m, absl::StrCat("tandem_scs_application_restarts_total", svc)), 0);
+  EXPECT_EQ(At(m, "tandem_scs_host_lca_up{host=\"h1\"}"), 1);
+
+  // kill -9 of the application (its pid from the SCS's status file): the
+  // restart is counted.
+  int64_t pid = 0;
+  {
+    std::ifstream f(scs_process.status_file());
+    const std::string text((std::istreambuf_iterator<char>(f)), std::istreambuf_iterator<char>());
+    const size_t at = text.find("\"pid\": ");
+    ASSERT_NE(at, std::string::npos) << text;
+    pid = std::stoll(text.substr(at + 7));
+  }
+  ASSERT_GT(pid, 0);
+  kill(static_cast<pid_t>(pid), SIGKILL);
+  for (int i = 0; i < 200; ++i) {
+    m = Scrape(port);
+    if (m[absl::StrCat("tandem_scs_application_restarts_total", svc)] == 1) break;
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  }
+  EXPECT_EQ(At(m, absl::StrCat("tandem_scs_application_restarts_total", svc)), 1)
+      << scs_process.Log();
+  scs_process.Kill();
+  lca.Kill();
+  // The LCA leaves its processes running (they are the host's): end them.
+  kill(static_cast<pid_t>(-pid), SIGKILL);
 }
 
 }  // namespace
