@@ -114,6 +114,22 @@ bool LogServiceImpl::Admit(const std::string& application, int64_t n, int64_t dr
   return true;
 }
 
+std::vector<mv1::ApplicationLogStats> LogServiceImpl::ApplicationStats() {
+  std::vector<mv1::ApplicationLogStats> out;
+  absl::MutexLock lock(&mu_);
+  for (const auto& [name, a] : apps_) {
+    mv1::ApplicationLogStats& s = out.emplace_back();
+    s.set_application(name);
+    s.set_stored(a.stored);
+    s.set_rate_limited(a.rate_limited);
+    s.set_dropped_by_sender(a.dropped_by_sender);
+    s.set_rejected(a.rejected);
+  }
+  std::sort(out.begin(), out.end(),
+            [](const auto& x, const auto& y) { return x.application() < y.application(); });
+  return out;
+}
+
 grpc::ServerUnaryReactor* LogServiceImpl::GetLogInfo(grpc::CallbackServerContext* ctx,
                                                      const mv1::GetLogInfoRequest*,
                                                      mv1::LogInfo* resp) {
@@ -130,20 +146,12 @@ grpc::ServerUnaryReactor* LogServiceImpl::GetLogInfo(grpc::CallbackServerContext
       resp->set_rate_per_app(options_.rate_per_app);
       absl::StatusOr<int64_t> n = store_.Count();
       resp->set_events(n.value_or(-1));
-      absl::MutexLock lock(&mu_);
-      resp->set_last_store_error(n.ok() ? last_store_error_ : std::string(n.status().message()));
-      std::vector<std::string> names;
-      for (const auto& [name, a] : apps_) names.push_back(name);
-      std::sort(names.begin(), names.end());
-      for (const std::string& name : names) {
-        const AppStats& a = apps_.at(name);
-        mv1::ApplicationLogStats* s = resp->add_applications();
-        s->set_application(name);
-        s->set_stored(a.stored);
-        s->set_rate_limited(a.rate_limited);
-        s->set_dropped_by_sender(a.dropped_by_sender);
-        s->set_rejected(a.rejected);
+      {
+        absl::MutexLock lock(&mu_);
+        resp->set_last_store_error(n.ok() ? last_store_error_ : std::string(n.status().message()));
       }
+      for (mv1::ApplicationLogStats& s : ApplicationStats())
+        *resp->add_applications() = std::move(s);
       reactor->Finish(grpc::Status::OK);
     });
   });

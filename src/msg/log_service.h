@@ -61,6 +61,9 @@ class LogServiceImpl final : public mv1::LogService::CallbackService {
   //! alarm timeouts run; when it stops, its view of the alarms goes (the
   //! engine loads them again from the Log Database when it acts again).
   void Maintain(bool acting);
+  //! What each application sent since start (stored, rate limited, dropped
+  //! by the sender, rejected), by name: for /metrics.
+  std::vector<mv1::ApplicationLogStats> ApplicationStats();
 
   grpc::ServerUnaryReactor* GetLogInfo(grpc::CallbackServerContext* ctx,
                                        const mv1::GetLogInfoRequest* req,

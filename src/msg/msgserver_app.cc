@@ -11,6 +11,7 @@
 #include "grpcpp/client_context.h"
 #include "metrics/metrics_server.h"
 #include "msg/log_service.h"
+#include "msg/msg_metrics.h"
 #include "net/channel.h"
 #include "net/grpc_server.h"
 #include "net/status_convert.h"
@@ -381,6 +382,11 @@ absl::Status RunMsgServer(const MsgConfig& config) {
   }
   // Before the listener, so that it outlives the calls it counts.
   TANDEM_ASSIGN_OR_RETURN(auto metrics_server, metrics::StartMetricsIfConfigured(config.metrics));
+  metrics::CollectorHandle bus_metrics = AddBusCollector(metrics::Registry::Default(), bus);
+  metrics::CollectorHandle log_metrics;
+  if (log_service != nullptr) {
+    log_metrics = AddLogCollector(metrics::Registry::Default(), *log_service, *alarms);
+  }
   TANDEM_ASSIGN_OR_RETURN(std::unique_ptr<net::GrpcServer> listener,
                           net::GrpcServer::Start(config.listen, services, {.tls = config.tls}));
   if (!config.ready_file.empty()) {

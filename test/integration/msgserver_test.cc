@@ -25,6 +25,7 @@
 #include "nlohmann/json.hpp"
 #include "tandem/client/bus_client.h"
 #include "tandem/client/log_client.h"
+#include "testing/metrics_scrape.h"
 #include "testing/msgserver_process.h"
 #include "testing/person.h"
 #include "testing/tandemd_process.h"
@@ -368,7 +369,12 @@ TEST_F(MsgServerTest, AlarmsAreRaisedAndClearedByMessageIdsAndSurviveATakeover) 
   Create("alarm_condition", R"({"name": "disk-full", "folder_dbid": 1, "properties": {
       "category": "critical", "detect_log_event_id": 4101, "cancel_log_event_id": 4102}})");
   TempDir dir;
-  StartPair(absl::StrCat("[logdb]\nsqlite = \"", dir.file("log.db"), "\"\n"));
+  // ms-a serves /metrics too.
+  const int metrics_port = FreePort();
+  const std::string logdb = absl::StrCat("[logdb]\nsqlite = \"", dir.file("log.db"), "\"\n");
+  a_ = StartServer("ms-a", port_a_, logdb + MetricsToml(metrics_port));
+  b_ = StartServer("ms-b", port_b_, logdb);
+  ASSERT_TRUE(WaitUntil([&] { return a_->Info().acting() && b_->Info().copying(); }, 20));
   Received published;
   auto sub = client::BusSubscriber::Start(As("publisher"), "alarms", {"", 1},
                                           [&](const client::BusDelivery& d) { published.Add(d); });
@@ -395,6 +401,17 @@ TEST_F(MsgServerTest, AlarmsAreRaisedAndClearedByMessageIdsAndSurviveATakeover) 
   EXPECT_EQ(active[0]["text"], "disk full on /var");
   ASSERT_TRUE(published.WaitFor(1, 10)) << "the raise is published on the bus";
   EXPECT_THAT(published.messages()[0].payload, HasSubstr("\"condition\":\"disk-full\""));
+  // /metrics says so: the alarm, the stored event, the published message.
+  {
+    const Samples m = Scrape(metrics_port);
+    EXPECT_EQ(At(m, "tandem_alarms_active{category=\"critical\"}"), 1);
+    EXPECT_EQ(At(m, "tandem_alarms_active{category=\"major\"}"), 0);
+    EXPECT_GE(At(m, "tandem_log_events_stored_total{application=\"publisher\"}"), 1);
+    EXPECT_EQ(At(m, "tandem_log_events_rejected_total{application=\"publisher\"}"), 0);
+    EXPECT_EQ(At(m, "tandem_bus_acting"), 1);
+    EXPECT_GE(At(m, "tandem_bus_messages_published_total{channel=\"alarms\"}"), 1);
+    EXPECT_GE(At(m, "tandem_bus_subscribers{channel=\"alarms\"}"), 1);
+  }
   // The cancel id from the same application and host clears it.
   ASSERT_TRUE(log.Log(client::LogLevel::kStandard, 4102, "space again").ok());
   ASSERT_TRUE(log.Flush(absl::Seconds(10)));
