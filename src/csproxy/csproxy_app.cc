@@ -2,6 +2,8 @@
 
 #include <signal.h>
 
+#include <algorithm>
+
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "auth/backend_directory.h"
@@ -38,6 +40,22 @@ absl::Status RunCsProxy(const ProxyConfig& config) {
   metrics::CollectorHandle info_metrics = metrics::AddServerInfoCollector(
       metrics::Registry::Default(), backend, [&authenticator]() -> int64_t {
         return authenticator == nullptr ? 0 : authenticator->refusals();
+      });
+  metrics::CollectorHandle link_metrics =
+      metrics::Registry::Default().AddCollector([&backend](metrics::SampleWriter& w) {
+        const LinkStatus st = backend.link_status();
+        const int64_t copy = backend.copy().revision();
+        w.Gauge("tandem_proxy_master_revision", "The newest revision the master sent this proxy.",
+                {}, static_cast<double>(st.master_revision));
+        w.Gauge("tandem_proxy_lag_revisions",
+                "Revisions the master sent that this proxy has not applied yet.", {},
+                static_cast<double>(std::max<int64_t>(0, st.master_revision - copy)));
+        w.Gauge("tandem_proxy_apply_delay_seconds",
+                "From the master's commit of the newest change to this proxy applying it.", {},
+                absl::ToDoubleSeconds(st.last_apply_delay));
+        w.Counter("tandem_proxy_changes_applied_total",
+                  "Changes this proxy applied from its master's watch stream.", {},
+                  static_cast<double>(st.changes_applied));
       });
   net::LogTlsAtStart(config.tls, tls_status);
   net::LogAuthAtStart(authenticator.get(), directory, "");

@@ -340,13 +340,31 @@ absl::Status MasterLink::OnWatch(const v1::WatchResponse& response,
     copy_.Install(std::move(pending->state), pending->history_id);
     pending.reset();
     reload_ = Reload::kNone;
+    {
+      absl::MutexLock lock(&mu_);
+      status_.master_revision = revision;  // a reload may start another history
+    }
     spdlog::info("loaded {} objects at revision {} from the master", objects, revision);
     const LinkStatus st = Status();
     if (st.mode == v1::PROXY_MODE_LOADING) {
       SetMode(v1::PROXY_MODE_LIMITED, st.master, "loaded; catching up with the master");
     }
   }
-  if (!changes.empty()) TANDEM_RETURN_IF_ERROR(copy_.Apply(changes));
+  if (!changes.empty()) {
+    TANDEM_RETURN_IF_ERROR(copy_.Apply(changes));
+    const v1::Change& newest = changes.back();
+    const absl::Time committed = absl::FromUnixSeconds(newest.committed_at().seconds()) +
+                                 absl::Nanoseconds(newest.committed_at().nanos());
+    absl::MutexLock lock(&mu_);
+    status_.changes_applied += static_cast<int64_t>(changes.size());
+    if (newest.has_committed_at()) {
+      status_.last_apply_delay = std::max(absl::ZeroDuration(), options_.clock->Now() - committed);
+    }
+  }
+  if (response.revision() > 0) {
+    absl::MutexLock lock(&mu_);
+    status_.master_revision = std::max(status_.master_revision, response.revision());
+  }
   const int64_t at = pending != nullptr ? pending->state->Revision() : copy_.revision();
   if (response.changes().empty() && response.revision() > at) {
     return absl::AbortedError(absl::StrCat("the master is at revision ", response.revision(),

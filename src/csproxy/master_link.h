@@ -41,6 +41,11 @@ struct LinkStatus {
   absl::Time limited_since = absl::InfinitePast();
   std::string master;  // the master followed or being tried
   std::string detail;  // what the link is doing, one sentence
+  //! The newest revision the master sent, and how long after its commit at
+  //! the master this proxy applied it (the lag of the last change).
+  int64_t master_revision = 0;
+  absl::Duration last_apply_delay = absl::ZeroDuration();
+  int64_t changes_applied = 0;
 };
 
 class MasterLink {

@@ -36,6 +36,8 @@ class ProxyBackend final : public config::Backend {
   int64_t FindApplication(const std::string& name) override;
 
   const ConfigCopy& copy() const { return copy_; }
+  //! What the link to the masters is doing (mode, master, lag).
+  LinkStatus link_status() const { return link_.Status(); }
 
  private:
   const ProxyConfig config_;

@@ -99,6 +99,12 @@ TEST(Metrics, ConfservAndCsproxyServeWhatTheyDo) {
   EXPECT_EQ(At(p, "tandem_config_role{role=\"proxy\"}"), 1);
   EXPECT_EQ(At(p, "tandem_proxy_mode{mode=\"normal\"}"), 1);
   EXPECT_EQ(At(p, "tandem_proxy_limited_seconds"), 0);
+  // It followed the three creates on its master's watch, and is not behind.
+  EXPECT_EQ(At(p, "tandem_proxy_changes_applied_total"), 3);
+  EXPECT_EQ(At(p, "tandem_proxy_master_revision"), revision);
+  EXPECT_EQ(At(p, "tandem_proxy_lag_revisions"), 0);
+  EXPECT_GE(At(p, "tandem_proxy_apply_delay_seconds"), 0);
+  EXPECT_LT(At(p, "tandem_proxy_apply_delay_seconds"), 5);
 
   master.Kill();
   ASSERT_TRUE(proxy.WaitForMode(v1::PROXY_MODE_LIMITED, 20)) << proxy.Log();
