@@ -15,7 +15,7 @@ PKGS=(
   clang-format clang-tidy
   postgresql-15 postgresql-client-15
   bind9 bind9-dnsutils libldns-dev
-  iproute2 iptables nftables procps psmisc
+  iproute2 iptables nftables procps psmisc curl
   etcd-server etcd-client libcpp-httplib-dev linux-perf
   zsh libsodium-dev
   python3 python3-prometheus-client

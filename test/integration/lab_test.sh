@@ -32,6 +32,24 @@ check "r1-fw-b is the backup" grep -Eq '^r1-fw-b +198\.51\.100\.12:9000 +backup 
 for h in r1-app-p r1-app-b r2-app-p r2-app-b; do
   check "$h's proxy is normal" grep -Eq "^$h +[0-9.]+:9100 +proxy +normal, master fw-p\.tandem\.test:9000," <<<"$STATUS"
 done
+# Every daemon serves /metrics on its VM's address, at its port + 10000
+# (retried: right after `up` an SCS pair may not have chosen its primary yet).
+metrics_has() { grep -q "$2" <<<"$("${L[@]}" exec ops curl -s --max-time 3 "http://$1/metrics")"; }
+check "r1-fw-p's master serves /metrics (primary)" \
+  eventually 10 metrics_has 198.51.100.11:19000 '^tandem_config_role{role="primary"} 1'
+check "r1-app-p's proxy serves /metrics (normal, not behind)" \
+  eventually 10 metrics_has 198.51.100.21:19100 '^tandem_proxy_lag_revisions 0'
+one_primary() {
+  local a b
+  a=$("${L[@]}" exec ops curl -s --max-time 3 http://198.51.100.11:14998/metrics | grep -c '^tandem_scs_primary 1')
+  b=$("${L[@]}" exec ops curl -s --max-time 3 http://198.51.100.12:14998/metrics | grep -c '^tandem_scs_primary 1')
+  [ "$((a + b))" = 1 ]
+}
+check "the framework SCS pair of r1 serves /metrics: exactly one of them acts" eventually 40 one_primary
+check "r1-app-p's Log Message Server serves /metrics" \
+  eventually 10 metrics_has 198.51.100.21:14996 '^tandem_bus_acting 1'
+check "r1-app-p's LCA serves /metrics" \
+  eventually 10 metrics_has 198.51.100.21:14999 '^process_resident_memory_bytes'
 check "r2-fw-p is down (dormant)" grep -Eq '^r2-fw-p +[0-9.]+ +down ' <<<"$STATUS"
 check "r1-dbms is the primary DBMS" grep -Eq '198\.51\.100\.10:5432/tandem +primary' <<<"$STATUS"
 check "r2-dbms is a standby" grep -Eq '203\.0\.113\.10:5432/tandem +standby' <<<"$STATUS"
