@@ -127,6 +127,19 @@ int64_t Int64Param(const httplib::Request& req, const char* name, bool* ok) {
   return v;
 }
 
+// One call through the pool with the person's token: its answer, or why not.
+template <typename Response, typename Fn>
+absl::StatusOr<Response> CallPool(ServerPool& pool, const std::string& token, Fn fn) {
+  Response out;
+  absl::Status st = pool.Call(token, [&](config::ConfigClient& client) {
+    absl::StatusOr<Response> r = fn(client);
+    if (r.ok()) out = *std::move(r);
+    return r.status();
+  });
+  if (!st.ok()) return st;
+  return out;
+}
+
 // An exception must not leave a content provider (httplib does not catch
 // it there: the process would end): the stream ends instead, and the page
 // reconnects.
@@ -521,15 +534,11 @@ void ConsoleServer::GetObject(const httplib::Request& req, httplib::Response& re
   v1::GetRequest request;
   request.set_type(*type);
   request.set_dbid(dbid);
-  v1::GetResponse got;
-  absl::Status st = pool_.Call(s->token, [&](config::ConfigClient& client) {
-    absl::StatusOr<v1::GetResponse> r = client.Get(request);
-    if (r.ok()) got = *r;
-    return r.status();
-  });
-  if (!st.ok()) return Fail(*s, st, res);
+  absl::StatusOr<v1::GetResponse> got = CallPool<v1::GetResponse>(
+      pool_, s->token, [&](config::ConfigClient& c) { return c.Get(request); });
+  if (!got.ok()) return Fail(*s, got.status(), res);
   SendJson(res, 200,
-           {{"revision", got.revision()}, {"object", config::ObjectToJson(got.object())}});
+           {{"revision", got->revision()}, {"object", config::ObjectToJson(got->object())}});
 }
 
 void ConsoleServer::CreateObject(const httplib::Request& req, httplib::Response& res) {
@@ -545,15 +554,11 @@ void ConsoleServer::CreateObject(const httplib::Request& req, httplib::Response&
   if (!object.ok()) return Fail(*s, object.status(), res);
   v1::CreateRequest request;
   *request.mutable_object() = *object;
-  v1::CreateResponse made;
-  absl::Status st = pool_.Call(s->token, [&](config::ConfigClient& client) {
-    absl::StatusOr<v1::CreateResponse> r = client.Create(request);
-    if (r.ok()) made = *r;
-    return r.status();
-  });
-  if (!st.ok()) return Fail(*s, st, res);
+  absl::StatusOr<v1::CreateResponse> made = CallPool<v1::CreateResponse>(
+      pool_, s->token, [&](config::ConfigClient& c) { return c.Create(request); });
+  if (!made.ok()) return Fail(*s, made.status(), res);
   SendJson(res, 201,
-           {{"revision", made.revision()}, {"object", config::ObjectToJson(made.object())}});
+           {{"revision", made->revision()}, {"object", config::ObjectToJson(made->object())}});
 }
 
 void ConsoleServer::UpdateObject(const httplib::Request& req, httplib::Response& res) {
@@ -584,32 +589,27 @@ void ConsoleServer::UpdateObject(const httplib::Request& req, httplib::Response&
   v1::UpdateRequest request;
   *request.mutable_object() = *object;
   request.set_expected_revision(expected.get<int64_t>());
-  v1::UpdateResponse updated;
-  absl::Status st = pool_.Call(s->token, [&](config::ConfigClient& client) {
-    absl::StatusOr<v1::UpdateResponse> r = client.Update(request);
-    if (r.ok()) updated = *r;
-    return r.status();
-  });
-  if (absl::IsAborted(st)) {
+  absl::StatusOr<v1::UpdateResponse> updated = CallPool<v1::UpdateResponse>(
+      pool_, s->token, [&](config::ConfigClient& c) { return c.Update(request); });
+  if (absl::IsAborted(updated.status())) {
     // Stale: show the user the version that is there now.
     v1::GetRequest get;
     get.set_type(*type);
     get.set_dbid(dbid);
     json extra = {{"stale", true}};
-    absl::Status got = pool_.Call(s->token, [&](config::ConfigClient& client) {
-      absl::StatusOr<v1::GetResponse> r = client.Get(get);
-      if (r.ok()) {
-        extra["current"] = {{"revision", r->revision()},
-                            {"object", config::ObjectToJson(r->object())}};
-      }
-      return r.status();
-    });
-    (void)got;  // without it the refusal still stands; the page says to reload
-    return SendError(res, 409, std::string(st.message()), std::move(extra));
+    absl::StatusOr<v1::GetResponse> current = CallPool<v1::GetResponse>(
+        pool_, s->token, [&](config::ConfigClient& c) { return c.Get(get); });
+    // Without it the refusal still stands; the page says to reload.
+    if (current.ok()) {
+      extra["current"] = {{"revision", current->revision()},
+                          {"object", config::ObjectToJson(current->object())}};
+    }
+    return SendError(res, 409, std::string(updated.status().message()), std::move(extra));
   }
-  if (!st.ok()) return Fail(*s, st, res);
-  SendJson(res, 200,
-           {{"revision", updated.revision()}, {"object", config::ObjectToJson(updated.object())}});
+  if (!updated.ok()) return Fail(*s, updated.status(), res);
+  SendJson(
+      res, 200,
+      {{"revision", updated->revision()}, {"object", config::ObjectToJson(updated->object())}});
 }
 
 void ConsoleServer::DeleteObject(const httplib::Request& req, httplib::Response& res) {
@@ -628,14 +628,10 @@ void ConsoleServer::DeleteObject(const httplib::Request& req, httplib::Response&
   request.set_type(*type);
   request.set_dbid(dbid);
   request.set_expected_revision(expected);
-  int64_t revision = 0;
-  absl::Status st = pool_.Call(s->token, [&](config::ConfigClient& client) {
-    absl::StatusOr<v1::DeleteResponse> r = client.Delete(request);
-    if (r.ok()) revision = r->revision();
-    return r.status();
-  });
-  if (!st.ok()) return Fail(*s, st, res);
-  SendJson(res, 200, {{"revision", revision}});
+  absl::StatusOr<v1::DeleteResponse> deleted = CallPool<v1::DeleteResponse>(
+      pool_, s->token, [&](config::ConfigClient& c) { return c.Delete(request); });
+  if (!deleted.ok()) return Fail(*s, deleted.status(), res);
+  SendJson(res, 200, {{"revision", deleted->revision()}});
 }
 
 void ConsoleServer::ObjectHistory(const httplib::Request& req, httplib::Response& res) {

@@ -11,26 +11,14 @@ namespace tandem::console {
 
 namespace {
 
-constexpr dr::StatusPart kPartOrder[] = {dr::StatusPart::kDbms, dr::StatusPart::kMasters,
-                                         dr::StatusPart::kProxies, dr::StatusPart::kScs,
-                                         dr::StatusPart::kMessageServers};
+constexpr auto& kPartOrder = dr::kStatusParts;
 
 // How often a sleeping thread looks at the (possibly simulated) clock.
 constexpr absl::Duration kTick = absl::Milliseconds(100);
 
 // Region r's view from its parts' slots.
 dr::RegionView Assemble(std::vector<dr::RegionView>& slots, size_t r) {
-  dr::RegionView* p = &slots[r * std::size(kPartOrder)];
-  dr::RegionView v;
-  v.name = p[0].name;
-  v.dbms_reachable = p[0].dbms_reachable;
-  v.dbms = std::move(p[0].dbms);
-  v.dbms_error = std::move(p[0].dbms_error);
-  v.masters = std::move(p[1].masters);
-  v.proxies = std::move(p[2].proxies);
-  v.scs = std::move(p[3].scs);
-  v.message_servers = std::move(p[4].message_servers);
-  return v;
+  return dr::CombineParts(&slots[r * std::size(kPartOrder)]);
 }
 
 }  // namespace

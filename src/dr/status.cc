@@ -157,33 +157,36 @@ std::vector<DnsView> LookupNames(const Site& site) {
   return out;
 }
 
+RegionView CombineParts(RegionView* p) {
+  RegionView v;
+  v.name = p[0].name;
+  v.dbms_reachable = p[0].dbms_reachable;
+  v.dbms = std::move(p[0].dbms);
+  v.dbms_error = std::move(p[0].dbms_error);
+  v.masters = std::move(p[1].masters);
+  v.proxies = std::move(p[2].proxies);
+  v.scs = std::move(p[3].scs);
+  v.message_servers = std::move(p[4].message_servers);
+  return v;
+}
+
 SiteView GatherStatus(const Site& site, const std::string& journal) {
   // Every part of every region and DNS at once: a region that is down costs
   // its slowest timeout, not the sum of them.
-  constexpr StatusPart kParts[] = {StatusPart::kDbms, StatusPart::kMasters, StatusPart::kProxies,
-                                   StatusPart::kScs, StatusPart::kMessageServers};
-  constexpr size_t kPartCount = std::size(kParts);
-  std::vector<RegionView> regions(site.regions.size());
+  constexpr size_t kPartCount = std::size(kStatusParts);
   std::vector<RegionView> parts(site.regions.size() * kPartCount);
   std::vector<DnsView> dns;
   RunAtOnce(parts.size() + 1, [&](size_t i) {
     if (i == parts.size()) {
       dns = LookupNames(site);
     } else {
-      ProbePart(site, i / kPartCount, kParts[i % kPartCount], parts[i]);
+      ProbePart(site, i / kPartCount, kStatusParts[i % kPartCount], parts[i]);
     }
   });
-  for (size_t r = 0; r < regions.size(); ++r) {
-    RegionView& v = regions[r];
-    RegionView* p = &parts[r * kPartCount];
-    v.name = site.regions[r].name;
-    v.dbms_reachable = p[0].dbms_reachable;
-    v.dbms = std::move(p[0].dbms);
-    v.dbms_error = std::move(p[0].dbms_error);
-    v.masters = std::move(p[1].masters);
-    v.proxies = std::move(p[2].proxies);
-    v.scs = std::move(p[3].scs);
-    v.message_servers = std::move(p[4].message_servers);
+  std::vector<RegionView> regions;
+  for (size_t r = 0; r < site.regions.size(); ++r) {
+    regions.push_back(CombineParts(&parts[r * kPartCount]));
+    regions.back().name = site.regions[r].name;
   }
   return DeriveStatus(site, std::move(regions), std::move(dns), journal);
 }

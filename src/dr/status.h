@@ -99,9 +99,16 @@ SiteView GatherStatus(const Site& site, const std::string& journal = "");
 //! console's Regions page keeps each one fresh by itself, so a DBMS that
 //! does not answer does not hold back what the masters say).
 enum class StatusPart { kDbms, kMasters, kProxies, kScs, kMessageServers };
+//! Every part, in the order CombineParts takes them.
+inline constexpr StatusPart kStatusParts[] = {StatusPart::kDbms, StatusPart::kMasters,
+                                              StatusPart::kProxies, StatusPart::kScs,
+                                              StatusPart::kMessageServers};
 //! Asks one part of site.regions[region]; fills only that part's fields of
 //! `into` (and its name).
 void ProbePart(const Site& site, size_t region, StatusPart part, RegionView& into);
+//! One region from its parts' answers (parts[i] answered kStatusParts[i];
+//! they are moved from).
+RegionView CombineParts(RegionView* parts);
 //! What DNS answers for each of site.names (addresses, TTL or the error).
 std::vector<DnsView> LookupNames(const Site& site);
 //! Everything derived from the parts: fences from the journal, revisions a

@@ -5,10 +5,9 @@
 // with the same environment as console.test.mjs, plus BENCH_OBJECTS (10000),
 // BENCH_CONSOLES (200), BENCH_CHANGES (30), BENCH_RENDERS (5).
 import assert from 'node:assert/strict';
-import crypto from 'node:crypto';
 import fs from 'node:fs';
 import { performance } from 'node:perf_hooks';
-import { chromium } from 'playwright-core';
+import { launchChromium } from './browser.mjs';
 import { readEvents } from './sse.mjs';
 
 const URL = process.env.CONSOLE_URL;
@@ -69,14 +68,7 @@ for (let i = 0; i < RENDERS; ++i) {
 }
 console.log(`# GET /api/objects?folder= of ${OBJECTS} objects (the call the page makes): median ${ms(quantile(apiTimes, 0.5))}, max ${ms(Math.max(...apiTimes))}`);
 
-const spki = crypto.createHash('sha256').update(new crypto.X509Certificate(
-  fs.readFileSync(process.env.CONSOLE_CERT)).publicKey.export({ type: 'spki', format: 'der' })).digest('base64');
-const browser = await chromium.launch({
-  executablePath: '/usr/bin/chromium', headless: true,
-  args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
-         '--disable-background-networking', '--disable-component-update', '--disable-sync',
-         '--ignore-certificate-errors-spki-list=' + spki],
-});
+const browser = await launchChromium(process.env.CONSOLE_CERT);
 const page = await (await browser.newContext()).newPage();
 await page.goto(URL + '/');
 await page.getByLabel('User name').fill('admin');

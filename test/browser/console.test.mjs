@@ -9,23 +9,15 @@
 // nothing else; dave has no grants.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import crypto from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import { spawnSync } from 'node:child_process';
-import { chromium } from 'playwright-core';
+import { launchChromium } from './browser.mjs';
 import { readEvents } from './sse.mjs';
 
 const URL = process.env.CONSOLE_URL;
 const ARTIFACTS = process.env.ARTIFACTS;
 const WAIT = { timeout: 5000 };
-
-// Chromium trusts exactly the console's key (not every certificate).
-function spkiHash(certFile) {
-  const cert = new crypto.X509Certificate(fs.readFileSync(certFile));
-  const der = cert.publicKey.export({ type: 'spki', format: 'der' });
-  return crypto.createHash('sha256').update(der).digest('base64');
-}
 
 let browser;
 // carol's password: a test changes it.
@@ -33,13 +25,7 @@ let carolPassword = process.env.CAROL_PASSWORD;
 const pageErrors = [];  // uncaught exceptions in any page: always a failure
 
 before(async () => {
-  browser = await chromium.launch({
-    executablePath: '/usr/bin/chromium',
-    headless: true,
-    args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
-           '--disable-background-networking', '--disable-component-update', '--disable-sync',
-           '--ignore-certificate-errors-spki-list=' + spkiHash(process.env.CONSOLE_CERT)],
-  });
+  browser = await launchChromium(process.env.CONSOLE_CERT);
 });
 after(async () => { if (browser) await browser.close(); });
 

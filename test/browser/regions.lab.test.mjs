@@ -10,32 +10,19 @@
 // page restarts a sample (after its confirmation dialog).
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import crypto from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import readline from 'node:readline';
 import { spawn, spawnSync } from 'node:child_process';
-import { chromium } from 'playwright-core';
+import { launchChromium } from './browser.mjs';
 
 const URL = process.env.CONSOLE_URL;
 const ARTIFACTS = process.env.ARTIFACTS;
 const STEP_LIMIT_MS = 2000;
 
-function spkiHash(certFile) {
-  const cert = new crypto.X509Certificate(fs.readFileSync(certFile));
-  const der = cert.publicKey.export({ type: 'spki', format: 'der' });
-  return crypto.createHash('sha256').update(der).digest('base64');
-}
-
 let browser;
 before(async () => {
-  browser = await chromium.launch({
-    executablePath: '/usr/bin/chromium',
-    headless: true,
-    args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
-           '--disable-background-networking', '--disable-component-update', '--disable-sync',
-           '--ignore-certificate-errors-spki-list=' + spkiHash(process.env.CONSOLE_CERT)],
-  });
+  browser = await launchChromium(process.env.CONSOLE_CERT);
 });
 after(async () => { if (browser) await browser.close(); });
 

@@ -545,6 +545,48 @@ async function historyPage(type, dbid) {
   });
 }
 
+// A page fed by an event stream of its own (closed when the page changes):
+// each `event` message (with at_ms) is drawn by render(data); `checked` says
+// it was asked again with nothing new; `status` is a refusal (log in again);
+// `ageEl` says how fresh what is shown is, or that the console is gone.
+function pageStream(url, event, ageEl, render) {
+  const current = stillCurrent();
+  let checked = null;
+  let error = '';
+  const src = new EventSource(url);
+  state.pageSource = src;
+  const showAge = () => {
+    if (!current()) return;
+    ageEl.className = 'meta' + (error ? ' bad-text' : '');
+    ageEl.textContent = (error ? error + ' · last known state, ' : 'checked ') +
+      (checked ? ago(checked) + (error ? ' old' : ' ago') : '(not yet)');
+  };
+  const timer = setInterval(() => { if (!current()) clearInterval(timer); else showAge(); }, 1000);
+  src.addEventListener(event, (ev) => {
+    if (!current()) return;
+    const d = JSON.parse(ev.data);
+    checked = new Date(d.at_ms);
+    error = '';
+    render(d);
+    showAge();
+  });
+  src.addEventListener('checked', (ev) => {
+    checked = new Date(JSON.parse(ev.data).at_ms);
+    error = '';
+    showAge();
+  });
+  src.addEventListener('status', (ev) => {
+    const d = JSON.parse(ev.data);
+    error = d.error;
+    showAge();
+    if (d.relogin) { src.close(); relogin().then(() => { if (current()) route(); }); }
+  });
+  src.addEventListener('error', () => {
+    error = 'the console does not answer';
+    showAge();
+  });
+}
+
 // ---- Regions (tandemctl dr status, live) --------------------------------
 // A region is "down" when neither its DBMS nor any of its masters answers,
 // "live" when the primary master writes to a writable DBMS in it.
@@ -633,43 +675,11 @@ async function regionsPage() {
         '[console] site, the site file of tandemctl dr.')));
     return;
   }
-  const current = stillCurrent();
   const age = h('span', { id: 'regions-age', class: 'meta' }, 'asking every server…');
   const body = h('div', { id: 'regions-body' }, h('p', { class: 'meta' }, 'Waiting for the first answers.'));
   setPage(h('section', {}, h('h1', {}, 'Regions'), age, body));
-  let checked = null;
-  let error = '';
-  const src = new EventSource('/api/regions/events');
-  state.pageSource = src;
-  const showAge = () => {
-    if (!current()) return;
-    age.className = 'meta' + (error ? ' bad-text' : '');
-    age.textContent = (error ? error + ' · last known state, ' : 'checked ') +
-      (checked ? ago(checked) + (error ? ' old' : ' ago') : '(not yet)');
-  };
-  const timer = setInterval(() => { if (!current()) clearInterval(timer); else showAge(); }, 1000);
-  src.addEventListener('regions', (ev) => {
-    if (!current()) return;
-    const d = JSON.parse(ev.data);
-    checked = new Date(d.at_ms);
-    error = '';
+  pageStream('/api/regions/events', 'regions', age, (d) => {
     body.replaceChildren(...regionsView(d.view).filter(Boolean));
-    showAge();
-  });
-  src.addEventListener('checked', (ev) => {
-    checked = new Date(JSON.parse(ev.data).at_ms);
-    error = '';
-    showAge();
-  });
-  src.addEventListener('status', (ev) => {
-    const d = JSON.parse(ev.data);
-    error = d.error;
-    showAge();
-    if (d.relogin) { src.close(); relogin().then(() => { if (current()) route(); }); }
-  });
-  src.addEventListener('error', () => {
-    error = 'the console does not answer';
-    showAge();
   });
 }
 
@@ -760,44 +770,12 @@ async function appsPage() {
         '[console] scs, or a site file that lists the SCSs.')));
     return;
   }
-  const current = stillCurrent();
   const age = h('span', { id: 'apps-age', class: 'meta' }, 'asking the SCSs…');
   const result = h('p', { id: 'apps-result', role: 'status', 'aria-live': 'polite' });
   const body = h('div', { id: 'apps-body' }, h('p', { class: 'meta' }, 'Waiting for the first answers.'));
   setPage(h('section', {}, h('h1', {}, 'Applications and hosts'), age, result, body));
-  let checked = null;
-  let error = '';
-  const src = new EventSource('/api/apps/events');
-  state.pageSource = src;
-  const showAge = () => {
-    if (!current()) return;
-    age.className = 'meta' + (error ? ' bad-text' : '');
-    age.textContent = (error ? error + ' · last known state, ' : 'checked ') +
-      (checked ? ago(checked) + (error ? ' old' : ' ago') : '(not yet)');
-  };
-  const timer = setInterval(() => { if (!current()) clearInterval(timer); else showAge(); }, 1000);
-  src.addEventListener('apps', (ev) => {
-    if (!current()) return;
-    const d = JSON.parse(ev.data);
-    checked = new Date(d.at_ms);
-    error = '';
+  pageStream('/api/apps/events', 'apps', age, (d) => {
     body.replaceChildren(...appsView(d.picture, result).filter(Boolean));
-    showAge();
-  });
-  src.addEventListener('checked', (ev) => {
-    checked = new Date(JSON.parse(ev.data).at_ms);
-    error = '';
-    showAge();
-  });
-  src.addEventListener('status', (ev) => {
-    const d = JSON.parse(ev.data);
-    error = d.error;
-    showAge();
-    if (d.relogin) { src.close(); relogin().then(() => { if (current()) route(); }); }
-  });
-  src.addEventListener('error', () => {
-    error = 'the console does not answer';
-    showAge();
   });
 }
 
