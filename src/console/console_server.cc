@@ -120,6 +120,20 @@ absl::StatusOr<json> BodyJson(const httplib::Request& req) {
 
 absl::StatusOr<v1::ObjectType> TypeOf(const std::string& text) { return config::ParseType(text); }
 
+// /api/objects/TYPE/DBID: false after answering 400 for a bad type or DBID.
+bool ObjectAddress(const httplib::Request& req, httplib::Response& res,
+                   const absl::StatusOr<v1::ObjectType>& type, int64_t* dbid) {
+  if (!type.ok()) {
+    SendError(res, 400, std::string(type.status().message()));
+    return false;
+  }
+  if (!absl::SimpleAtoi(std::string(req.matches[2]), dbid)) {
+    SendError(res, 400, "the DBID must be a whole number");
+    return false;
+  }
+  return true;
+}
+
 int64_t Int64Param(const httplib::Request& req, const char* name, bool* ok) {
   if (!req.has_param(name)) return 0;
   int64_t v = 0;
@@ -526,11 +540,8 @@ void ConsoleServer::GetObject(const httplib::Request& req, httplib::Response& re
   std::optional<Session> s = Authenticated(req, res);
   if (!s) return;
   absl::StatusOr<v1::ObjectType> type = TypeOf(req.matches[1]);
-  if (!type.ok()) return SendError(res, 400, std::string(type.status().message()));
   int64_t dbid = 0;
-  if (!absl::SimpleAtoi(std::string(req.matches[2]), &dbid)) {
-    return SendError(res, 400, "the DBID must be a whole number");
-  }
+  if (!ObjectAddress(req, res, type, &dbid)) return;
   v1::GetRequest request;
   request.set_type(*type);
   request.set_dbid(dbid);
@@ -566,11 +577,8 @@ void ConsoleServer::UpdateObject(const httplib::Request& req, httplib::Response&
   std::optional<Session> s = Authenticated(req, res);
   if (!s) return;
   absl::StatusOr<v1::ObjectType> type = TypeOf(req.matches[1]);
-  if (!type.ok()) return SendError(res, 400, std::string(type.status().message()));
   int64_t dbid = 0;
-  if (!absl::SimpleAtoi(std::string(req.matches[2]), &dbid)) {
-    return SendError(res, 400, "the DBID must be a whole number");
-  }
+  if (!ObjectAddress(req, res, type, &dbid)) return;
   absl::StatusOr<json> body = BodyJson(req);
   if (!body.ok()) return SendError(res, 400, std::string(body.status().message()));
   const json expected = body->value("expected_revision", json());
@@ -638,11 +646,8 @@ void ConsoleServer::ObjectHistory(const httplib::Request& req, httplib::Response
   std::optional<Session> s = Authenticated(req, res);
   if (!s) return;
   absl::StatusOr<v1::ObjectType> type = TypeOf(req.matches[1]);
-  if (!type.ok()) return SendError(res, 400, std::string(type.status().message()));
   int64_t dbid = 0;
-  if (!absl::SimpleAtoi(std::string(req.matches[2]), &dbid)) {
-    return SendError(res, 400, "the DBID must be a whole number");
-  }
+  if (!ObjectAddress(req, res, type, &dbid)) return;
   json changes = json::array();
   bool truncated = false;
   absl::Status st = pool_.Call(s->token, [&](config::ConfigClient& client) {
