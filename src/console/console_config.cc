@@ -17,7 +17,7 @@ const std::map<std::string, std::vector<std::string>> kKnownKeys = {
     {"tls", TlsKeys()},
     {"console",
      {"servers", "session_idle_minutes", "max_sessions", "call_timeout_s", "site", "journal",
-      "regions_refresh_ms", "scs"}},
+      "regions_refresh_ms", "scs", "log_servers"}},
     {"metrics", metrics::MetricsKeys()},
     {"log", {"level", "file"}},
 };
@@ -44,9 +44,13 @@ absl::StatusOr<ConsoleConfig> ParseConsoleConfig(absl::string_view text,
   TANDEM_RETURN_IF_ERROR(TomlGet(root, source, "console", "call_timeout_s", &timeout_s));
   TANDEM_RETURN_IF_ERROR(TomlGet(root, source, "console", "site", &c.site));
   TANDEM_RETURN_IF_ERROR(TomlGet(root, source, "console", "scs", &c.scs));
-  for (const std::string& s : c.scs) {
-    if (auto hp = ParseHostPort(s, "[console] scs", false); !hp.ok()) {
-      return Invalid(source, hp.status().message());
+  TANDEM_RETURN_IF_ERROR(TomlGet(root, source, "console", "log_servers", &c.log_servers));
+  for (const auto& [key, list] :
+       {std::pair{"[console] scs", &c.scs}, std::pair{"[console] log_servers", &c.log_servers}}) {
+    for (const std::string& s : *list) {
+      if (auto hp = ParseHostPort(s, key, false); !hp.ok()) {
+        return Invalid(source, hp.status().message());
+      }
     }
   }
   TANDEM_RETURN_IF_ERROR(TomlGet(root, source, "console", "journal", &c.journal));
@@ -135,6 +139,8 @@ call_timeout_s = 10            # deadline of each call to a server
 # journal = "/etc/tandem/site.toml.journal"  # the runbooks' (for their fences)
 # scs = ["scs1.example:4998", "scs2.example:4998"]  # the Applications page's
                                # SCSs (ScsControl); default: those of the site file
+# log_servers = ["lms1.example:4996", "lms2.example:4996"]  # the Alarms page's Log
+                               # Message Servers; default: the site file's Message Servers
 regions_refresh_ms = 500       # each part of the picture is asked again this often (a
                                # lost region shows within this + 1 s)
 

@@ -43,6 +43,9 @@ struct ConsoleConfig {
   //! [console] scs: the Solution Control Servers ("host:port" of their
   //! ScsControl) for the Applications page; empty: the site file's.
   std::vector<std::string> scs;
+  //! [console] log_servers: the Log Message Servers ("host:port") for the
+  //! Alarms page; empty: the site file's Message Servers.
+  std::vector<std::string> log_servers;
   //! Each part of the Regions picture is asked again this often.
   absl::Duration regions_refresh = absl::Milliseconds(500);
   //! [metrics]: where /metrics is served, if anywhere.

@@ -8,6 +8,7 @@
 #include <deque>
 #include <mutex>
 #include <regex>
+#include <set>
 
 #include "absl/strings/ascii.h"
 #include "absl/strings/numbers.h"
@@ -24,8 +25,11 @@
 #include "console/console_assets.h"
 #include "dr/servers.h"
 #include "httplib.h"
+#include "net/channel.h"
 #include "net/scs_service.h"
+#include "net/status_convert.h"
 #include "spdlog/spdlog.h"
+#include "tandem/msg/v1/log.grpc.pb.h"
 
 namespace tandem::console {
 namespace {
@@ -229,6 +233,13 @@ absl::StatusOr<std::unique_ptr<ConsoleServer>> ConsoleServer::Start(const Consol
     site->tls_given = true;
     s->site_ = std::move(*site);
   }
+  s->log_servers_ = config.log_servers;
+  if (s->log_servers_.empty() && s->site_) {
+    for (const dr::Region& r : s->site_->regions) {
+      s->log_servers_.insert(s->log_servers_.end(), r.message_servers.begin(),
+                             r.message_servers.end());
+    }
+  }
   s->scs_ = config.scs;
   if (s->scs_.empty() && s->site_) {
     for (const dr::Region& r : s->site_->regions) {
@@ -320,6 +331,8 @@ void ConsoleServer::Routes() {
   http.Get("/api/apps", bind(&ConsoleServer::Applications));
   http.Get("/api/apps/events", bind(&ConsoleServer::ApplicationEvents));
   http.Post("/api/apps/control", bind(&ConsoleServer::ControlApplication));
+  http.Get("/api/alarms/events", bind(&ConsoleServer::AlarmEvents));
+  http.Post("/api/alarms/clear", bind(&ConsoleServer::ClearAlarm));
   http.set_error_handler([](const httplib::Request& req, httplib::Response& res) {
     if (res.status == 404 && res.body.empty()) {
       if (absl::StartsWith(req.path, "/api/")) {
@@ -442,7 +455,8 @@ void ConsoleServer::Login(const httplib::Request& req, httplib::Response& res) {
             {"expires", config::FormatRfc3339(s.token_expires)},
             {"server", server},
             {"regions", site_.has_value()},
-            {"applications", !scs_.empty()}});
+            {"applications", !scs_.empty()},
+            {"alarms", !log_servers_.empty()}});
 }
 
 void ConsoleServer::Logout(const httplib::Request& req, httplib::Response& res) {
@@ -461,7 +475,8 @@ void ConsoleServer::SessionInfo(const httplib::Request& req, httplib::Response& 
             {"administrator", s->administrator},
             {"expires", config::FormatRfc3339(s->token_expires)},
             {"regions", site_.has_value()},
-            {"applications", !scs_.empty()}});
+            {"applications", !scs_.empty()},
+            {"alarms", !log_servers_.empty()}});
 }
 
 void ConsoleServer::Status(const httplib::Request& req, httplib::Response& res) {
@@ -987,45 +1002,51 @@ void ConsoleServer::ApplicationEvents(const httplib::Request& req, httplib::Resp
   std::optional<Session> s = Authenticated(req, res);
   if (!s) return;
   if (scs_.empty()) return SendError(res, 404, "the Applications page is not configured");
-  struct AppStream {
+  PolledEvents(*s, res, "apps",
+               [this](const std::string& token) { return ManagementPicture(token); });
+}
+
+void ConsoleServer::PolledEvents(const Session& session, httplib::Response& res,
+                                 const std::string& event,
+                                 std::function<json(const std::string& token)> picture_of) {
+  struct Polled {
     json last;
     bool started = false;
   };
-  auto stream = std::make_shared<AppStream>();
+  auto stream = std::make_shared<Polled>();
   res.set_header("Cache-Control", "no-store");
   res.set_chunked_content_provider(
       "text/event-stream",
-      Guarded(
-          [this, stream, token = s->token, session_id = s->id](size_t, httplib::DataSink& sink) {
-            std::string out;
-            if (!stream->started) {
-              stream->started = true;
-              ++streams_;
-              out = "retry: 1000\n\n";
-            } else {
-              // Asked again every second (each SCS answers from memory).
-              for (int i = 0; i < 10 && !stopping_.load(); ++i)
-                absl::SleepFor(absl::Milliseconds(100));
-            }
-            if (stopping_.load()) return false;
-            json picture = sessions_.Find(session_id) ? ManagementPicture(token) : json();
-            if (picture.is_null() || picture["unauthenticated"].get<bool>()) {
-              out += StreamMessage("status", {{"code", 401},
-                                              {"relogin", true},
-                                              {"error", "your session has ended: log in again"}});
-              sink.write(out.data(), out.size());
-              sink.done();
-              return true;
-            }
-            const int64_t at = absl::ToUnixMillis(absl::Now());
-            if (picture != stream->last) {
-              out += StreamMessage("apps", {{"at_ms", at}, {"picture", picture}});
-              stream->last = std::move(picture);
-            } else {
-              out += StreamMessage("checked", {{"at_ms", at}});
-            }
-            return sink.write(out.data(), out.size());
-          }),
+      Guarded([this, stream, event, picture_of = std::move(picture_of), token = session.token,
+               session_id = session.id](size_t, httplib::DataSink& sink) {
+        std::string out;
+        if (!stream->started) {
+          stream->started = true;
+          ++streams_;
+          out = "retry: 1000\n\n";
+        } else {
+          // Asked again every second (the servers answer from memory).
+          for (int i = 0; i < 10 && !stopping_.load(); ++i) absl::SleepFor(absl::Milliseconds(100));
+        }
+        if (stopping_.load()) return false;
+        json picture = sessions_.Find(session_id) ? picture_of(token) : json();
+        if (picture.is_null() || picture.value("unauthenticated", false)) {
+          out += StreamMessage("status", {{"code", 401},
+                                          {"relogin", true},
+                                          {"error", "your session has ended: log in again"}});
+          sink.write(out.data(), out.size());
+          sink.done();
+          return true;
+        }
+        const int64_t at = absl::ToUnixMillis(absl::Now());
+        if (picture != stream->last) {
+          out += StreamMessage(event, {{"at_ms", at}, {"picture", picture}});
+          stream->last = std::move(picture);
+        } else {
+          out += StreamMessage("checked", {{"at_ms", at}});
+        }
+        return sink.write(out.data(), out.size());
+      }),
       [this, stream](bool) {
         if (stream->started) --streams_;
       });
@@ -1082,6 +1103,157 @@ void ConsoleServer::ControlApplication(const httplib::Request& req, httplib::Res
     last = r.status();
     // A backup (ask its partner) or one that is gone: the next one.
     if (!absl::IsFailedPrecondition(last) && !absl::IsUnavailable(last)) break;
+  }
+  Fail(*s, last, res);
+}
+
+namespace {
+
+// One LogService call at `address` with the person's token.
+template <typename Response, typename Fn>
+absl::StatusOr<Response> AskLogServer(const std::string& address, const TlsFiles& tls,
+                                      const std::string& token, absl::Duration timeout, Fn fn) {
+  if (!AddressAnswers(address, dr::kTcpProbe)) {
+    return absl::UnavailableError(absl::StrCat(address, " does not accept connections"));
+  }
+  net::ChannelOptions co;
+  co.tls = tls;
+  auto stub = msg::v1::LogService::NewStub(net::MakeChannel(address, co));
+  grpc::ClientContext ctx;
+  net::AddCallerMetadata(ctx, token, "tandem-console");
+  ctx.set_deadline(absl::ToChronoTime(absl::Now() + timeout));
+  Response out;
+  grpc::Status st = fn(*stub, ctx, out);
+  if (!st.ok()) return net::FromGrpc(st);
+  return out;
+}
+
+std::string TimestampText(const google::protobuf::Timestamp& t) {
+  if (t.seconds() == 0 && t.nanos() == 0) return "";
+  return config::FormatRfc3339(absl::FromUnixSeconds(t.seconds()) + absl::Nanoseconds(t.nanos()));
+}
+
+json AlarmJson(const msg::v1::Alarm& a, const std::string& server) {
+  return {{"id", a.id()},
+          {"condition", a.condition()},
+          {"category", a.category()},
+          {"application", a.application()},
+          {"host", a.host()},
+          {"text", a.text()},
+          {"event_id", a.event_id()},
+          {"raised_at", TimestampText(a.raised_at())},
+          {"last_seen", TimestampText(a.last_seen())},
+          {"active", a.active()},
+          {"cleared_at", TimestampText(a.cleared_at())},
+          {"cleared_by", a.cleared_by()},
+          {"server", server}};
+}
+
+}  // namespace
+
+json ConsoleServer::AlarmsPicture(const std::string& token, bool all) {
+  TlsFiles tls;
+  tls.ca = config_.tls.ca;
+  std::vector<absl::StatusOr<msg::v1::ListAlarmsResponse>> answers(log_servers_.size(),
+                                                                   absl::UnknownError("not asked"));
+  msg::v1::ListAlarmsRequest request;
+  request.set_all(all);
+  RunAtOnce(log_servers_.size(), [&](size_t i) {
+    answers[i] = AskLogServer<msg::v1::ListAlarmsResponse>(
+        log_servers_[i], tls, token, absl::Seconds(3),
+        [&](msg::v1::LogService::Stub& stub, grpc::ClientContext& ctx,
+            msg::v1::ListAlarmsResponse& out) { return stub.ListAlarms(&ctx, request, &out); });
+  });
+  json servers = json::array();
+  json alarms = json::array();
+  std::set<std::string> seen;  // one Log Database may be reached through several servers
+  int unauthenticated = 0;
+  int asked = 0;
+  for (size_t i = 0; i < log_servers_.size(); ++i) {
+    const auto& a = answers[i];
+    // A Message Server without a Log Database (UNIMPLEMENTED) is not one of them.
+    if (absl::IsUnimplemented(a.status())) continue;
+    ++asked;
+    json one = {{"address", log_servers_[i]}};
+    if (!a.ok()) {
+      const bool backup = absl::IsFailedPrecondition(a.status());
+      one["role"] = backup ? "backup" : "down";
+      one["error"] = backup ? "" : std::string(a.status().message());
+      if (absl::IsUnauthenticated(a.status())) ++unauthenticated;
+      servers.push_back(std::move(one));
+      continue;
+    }
+    one["role"] = "acting";
+    servers.push_back(std::move(one));
+    for (const msg::v1::Alarm& alarm : a->alarms()) {
+      const std::string key =
+          absl::StrCat(alarm.id(), "/", alarm.condition(), "/", alarm.application(), "/",
+                       alarm.host(), "/", alarm.raised_at().seconds());
+      if (seen.insert(key).second) alarms.push_back(AlarmJson(alarm, log_servers_[i]));
+    }
+  }
+  std::sort(alarms.begin(), alarms.end(), [](const json& x, const json& y) {
+    return x.value("raised_at", "") > y.value("raised_at", "");
+  });
+  return {{"servers", std::move(servers)},
+          {"alarms", std::move(alarms)},
+          {"all", all},
+          {"unauthenticated", asked > 0 && unauthenticated == asked}};
+}
+
+void ConsoleServer::AlarmEvents(const httplib::Request& req, httplib::Response& res) {
+  std::optional<Session> s = Authenticated(req, res);
+  if (!s) return;
+  if (log_servers_.empty()) {
+    return SendError(res, 404,
+                     "the Alarms page is not configured: give the console [console] log_servers "
+                     "(the Log Message Servers) or a site file that lists them");
+  }
+  const bool all = req.get_param_value("all") == "1";
+  PolledEvents(*s, res, "alarms",
+               [this, all](const std::string& token) { return AlarmsPicture(token, all); });
+}
+
+void ConsoleServer::ClearAlarm(const httplib::Request& req, httplib::Response& res) {
+  if (!SameOrigin(req, res)) return;
+  std::optional<Session> s = Authenticated(req, res);
+  if (!s) return;
+  absl::StatusOr<json> body = BodyJson(req);
+  if (!body.ok()) return SendError(res, 400, std::string(body.status().message()));
+  const json id = body->value("id", json());
+  const json server = body->value("server", json());
+  if (!id.is_number_integer() || id.get<int64_t>() <= 0) {
+    return SendError(res, 400, "id is required: the alarm's id");
+  }
+  // The server that reported it first, then the others of the configuration
+  // (never an address from the page).
+  std::vector<std::string> order;
+  if (server.is_string() && std::find(log_servers_.begin(), log_servers_.end(),
+                                      server.get<std::string>()) != log_servers_.end()) {
+    order.push_back(server.get<std::string>());
+  }
+  for (const std::string& a : log_servers_) {
+    if (order.empty() || a != order.front()) order.push_back(a);
+  }
+  TlsFiles tls;
+  tls.ca = config_.tls.ca;
+  msg::v1::ClearAlarmRequest request;
+  request.set_id(id.get<int64_t>());
+  absl::Status last = absl::UnavailableError("no Log Message Server is configured");
+  for (const std::string& address : order) {
+    absl::StatusOr<msg::v1::ClearAlarmResponse> r = AskLogServer<msg::v1::ClearAlarmResponse>(
+        address, tls, s->token, config_.call_timeout,
+        [&](msg::v1::LogService::Stub& stub, grpc::ClientContext& ctx,
+            msg::v1::ClearAlarmResponse& out) { return stub.ClearAlarm(&ctx, request, &out); });
+    if (r.ok()) {
+      spdlog::info("console: {} cleared alarm {} at {}", s->identity, request.id(), address);
+      return SendJson(res, 200, {{"message", absl::StrCat("cleared alarm ", request.id())}});
+    }
+    last = r.status();
+    if (!absl::IsFailedPrecondition(last) && !absl::IsUnavailable(last) &&
+        !absl::IsUnimplemented(last)) {
+      break;
+    }
   }
   Fail(*s, last, res);
 }

@@ -6,6 +6,7 @@
 #pragma once
 
 #include <atomic>
+#include <functional>
 #include <map>
 #include <memory>
 #include <optional>
@@ -70,6 +71,16 @@ class ConsoleServer {
   void Applications(const httplib::Request& req, httplib::Response& res);
   void ApplicationEvents(const httplib::Request& req, httplib::Response& res);
   void ControlApplication(const httplib::Request& req, httplib::Response& res);
+  void AlarmEvents(const httplib::Request& req, httplib::Response& res);
+  void ClearAlarm(const httplib::Request& req, httplib::Response& res);
+  //! The alarms every Log Message Server of log_servers_ tells `token`'s
+  //! person (active, or with `all` the history too), merged, newest first.
+  nlohmann::json AlarmsPicture(const std::string& token, bool all);
+  //! An SSE stream of `event` messages: picture_of(token) asked every
+  //! second, sent when it changed (`checked` otherwise); ends when the
+  //! session does.
+  void PolledEvents(const Session& session, httplib::Response& res, const std::string& event,
+                    std::function<nlohmann::json(const std::string& token)> picture_of);
   //! What every SCS of scs_ tells `token`'s person: the applications and
   //! hosts of the primaries, and each SCS's state.
   nlohmann::json ManagementPicture(const std::string& token);
@@ -85,6 +96,9 @@ class ConsoleServer {
   std::optional<dr::Site> site_;
   //! The SCSs the Applications page asks ([console] scs, or the site's).
   std::vector<std::string> scs_;
+  //! The Log Message Servers the Alarms page asks ([console] log_servers, or
+  //! the site's Message Servers: those without a Log Database are skipped).
+  std::vector<std::string> log_servers_;
   absl::Mutex monitors_mu_;
   std::map<std::string, std::weak_ptr<SiteMonitor>> monitors_ ABSL_GUARDED_BY(monitors_mu_);
   SessionStore sessions_;

@@ -7,7 +7,8 @@
 // Each step must show on the page within 2 s of happening: region 1 lost
 // (its card goes red), r2's DBMS promoted by the runbook (primary), the
 // runbook finished (r2 is the live region). Before it, the Applications
-// page restarts a sample (after its confirmation dialog).
+// page restarts a sample and the Alarms page shows and clears the alarm of a
+// host whose services stopped (each after its confirmation dialog).
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
@@ -71,6 +72,35 @@ test('the Applications page restarts an application after confirmation, and Canc
     await page.locator(`#apps tr[data-app="sample-r1-b"][data-status=Started]:not([data-pid="${pid}"])`)
       .waitFor({ timeout: 30000 });
     await shot(page, '0-apps-restarted');
+    assert.deepEqual(errors, []);
+    await page.context().close();
+  });
+
+test('the Alarms page shows a lost host\'s alarm when it is raised, and clears it after confirmation',
+  async () => {
+    const page = await (await browser.newContext({ viewport: { width: 1280, height: 900 } })).newPage();
+    const errors = [];
+    page.on('pageerror', (e) => errors.push(String(e)));
+    await login(page, '#/alarms');
+    await page.locator('#alarms').waitFor({ timeout: 15000 });
+    // r1-app-b's services end (its link stays up): its SCS raises the alarm.
+    const stop = spawnSync('bash', ['-c', process.env.LAB + ' stop r1-app-b'], { encoding: 'utf8' });
+    assert.equal(stop.status, 0, stop.stdout + stop.stderr);
+    const active = page.locator('#alarms tr[data-condition="framework.lca-unreachable"][data-active=yes]')
+      .filter({ hasText: 'r1-app-b' });
+    await active.first().waitFor({ timeout: 90000 });
+    await shot(page, '0-alarm-raised');
+    await active.first().getByRole('button', { name: /^Clear/ }).click();
+    await page.locator('#confirm').getByRole('button', { name: 'Clear', exact: true }).click();
+    await page.locator('#alarms-result.ok-text').waitFor({ timeout: 10000 });
+    await active.first().waitFor({ state: 'detached', timeout: 10000 });
+    // The history keeps it, cleared by the operator.
+    await page.getByRole('link', { name: 'Show the history too' }).click();
+    await page.locator('#alarms tr[data-condition="framework.lca-unreachable"][data-active=no]')
+      .filter({ hasText: 'operator' }).first().waitFor({ timeout: 10000 });
+    await shot(page, '0-alarm-history');
+    const start = spawnSync('bash', ['-c', process.env.LAB + ' start r1-app-b'], { encoding: 'utf8' });
+    assert.equal(start.status, 0, start.stdout + start.stderr);
     assert.deepEqual(errors, []);
     await page.context().close();
   });

@@ -779,6 +779,61 @@ async function appsPage() {
   });
 }
 
+// ---- Alarms (the Log Message Servers) ------------------------------------
+function alarmsView(p, result) {
+  const rows = p.alarms.map((a) => h('tr', { 'data-alarm': a.id, 'data-condition': a.condition,
+    'data-active': a.active ? 'yes' : 'no' },
+    h('th', { scope: 'row' }, a.condition),
+    h('td', {}, h('span', { class: 'chip ' + (a.category === 'critical' ? 'down' : '') }, a.category)),
+    h('td', {}, a.application), h('td', {}, a.host), h('td', {}, a.text || '-'),
+    h('td', {}, a.raised_at ? ago(new Date(a.raised_at)) + ' ago' : '-'),
+    h('td', {}, a.active ? 'active' : 'cleared ' + (a.cleared_at ? ago(new Date(a.cleared_at)) + ' ago' : '') +
+      (a.cleared_by ? ' by ' + a.cleared_by : '')),
+    h('td', {}, a.active ? h('button', { type: 'button', 'aria-label': 'Clear ' + a.condition + ' of ' + a.application,
+      onclick: async () => {
+        const ok = await confirmAction('Clear ' + a.condition + ' of ' + a.application + ' on ' + a.host + '?',
+          'It leaves the active alarms and is kept in the history with your name; it is raised again if it is detected again.',
+          'Clear');
+        if (!ok) return;
+        try {
+          const r = await api('POST', '/api/alarms/clear', { id: a.id, server: a.server });
+          result.className = 'ok-text';
+          result.textContent = r.message;
+        } catch (e) {
+          result.className = 'error';
+          result.textContent = e.message;
+        }
+      } }, 'Clear') : null)));
+  return [
+    h('div', { class: 'scroll' }, h('table', { id: 'alarms' },
+      h('caption', {}, p.all ? 'Alarms, active and cleared (newest first)' : 'Active alarms'),
+      h('thead', {}, h('tr', {}, ['Condition', 'Category', 'Application', 'Host', 'Text', 'Raised', 'State', '']
+        .map((t) => h('th', { scope: 'col' }, t)))),
+      h('tbody', {}, rows.length ? rows : h('tr', {}, h('td', { colspan: 8 }, p.all ? 'No alarm in the history you may read.' : 'No active alarm.'))))),
+    h('p', { class: 'meta' }, 'Log Message Servers: ' + (p.servers.map((x) => x.address + ' ' + x.role +
+      (x.error ? ' (' + x.error + ')' : '')).join(' · ') || 'none answers')),
+  ];
+}
+
+async function alarmsPage(params) {
+  if (!state.session.alarms) {
+    setPage(h('section', {}, h('h1', {}, 'Alarms'),
+      h('p', {}, 'The Alarms page is not configured on this console: its bootstrap file needs ' +
+        '[console] log_servers, or a site file that lists the Message Servers.')));
+    return;
+  }
+  const all = params.get('all') === '1';
+  const age = h('span', { id: 'alarms-age', class: 'meta' }, 'asking the Log Message Servers…');
+  const result = h('p', { id: 'alarms-result', role: 'status', 'aria-live': 'polite' });
+  const body = h('div', { id: 'alarms-body' }, h('p', { class: 'meta' }, 'Waiting for the first answers.'));
+  setPage(h('section', {}, h('h1', {}, 'Alarms'), age,
+    h('p', {}, all ? h('a', { href: '#/alarms' }, 'Show only the active ones')
+      : h('a', { href: '#/alarms?all=1' }, 'Show the history too')), result, body));
+  pageStream('/api/alarms/events' + (all ? '?all=1' : ''), 'alarms', age, (d) => {
+    body.replaceChildren(...alarmsView(d.picture, result).filter(Boolean));
+  });
+}
+
 // ---- Routing -------------------------------------------------------------
 async function route() {
   state.routeId += 1;
@@ -800,6 +855,9 @@ async function route() {
       await historyPage(parts[1], parts[2]);
     } else if (parts[0] === 'object' && parts.length === 3) {
       await objectPage(parts[1], parts[2]);
+    } else if (parts[0] === 'alarms') {
+      onChanges(() => {});
+      await alarmsPage(params);
     } else if (parts[0] === 'apps') {
       onChanges(() => {});
       await appsPage();
