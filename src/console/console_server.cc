@@ -29,6 +29,7 @@
 #include "net/scs_service.h"
 #include "net/status_convert.h"
 #include "spdlog/spdlog.h"
+#include "tandem/client/log_client.h"
 #include "tandem/msg/v1/log.grpc.pb.h"
 
 namespace tandem::console {
@@ -333,6 +334,7 @@ void ConsoleServer::Routes() {
   http.Post("/api/apps/control", bind(&ConsoleServer::ControlApplication));
   http.Get("/api/alarms/events", bind(&ConsoleServer::AlarmEvents));
   http.Post("/api/alarms/clear", bind(&ConsoleServer::ClearAlarm));
+  http.Get("/api/logs/events", bind(&ConsoleServer::LogEvents));
   http.set_error_handler([](const httplib::Request& req, httplib::Response& res) {
     if (res.status == 404 && res.body.empty()) {
       if (absl::StartsWith(req.path, "/api/")) {
@@ -1256,6 +1258,149 @@ void ConsoleServer::ClearAlarm(const httplib::Request& req, httplib::Response& r
     }
   }
   Fail(*s, last, res);
+}
+
+namespace {
+
+const char* LevelName(msg::v1::LogLevel l) {
+  switch (l) {
+    case msg::v1::ALARM:
+      return "alarm";
+    case msg::v1::STANDARD:
+      return "standard";
+    case msg::v1::INTERACTION:
+      return "interaction";
+    case msg::v1::TRACE:
+      return "trace";
+    default:
+      return "";
+  }
+}
+
+json LogEventJson(const msg::v1::LogEvent& e) {
+  return {{"seq", e.seq()},
+          {"at", TimestampText(e.at())},
+          {"application", e.application()},
+          {"host", e.host()},
+          {"level", LevelName(e.level())},
+          {"message_id", e.message_id()},
+          // (sent with DumpJson, which replaces bytes that are not UTF-8)
+          {"text", e.text()}};
+}
+
+}  // namespace
+
+void ConsoleServer::LogEvents(const httplib::Request& req, httplib::Response& res) {
+  std::optional<Session> s = Authenticated(req, res);
+  if (!s) return;
+  if (log_servers_.empty()) {
+    return SendError(res, 404,
+                     "the Logs page is not configured: give the console [console] log_servers "
+                     "(the Log Message Servers) or a site file that lists them");
+  }
+  // The filters, as `tandemctl logs` takes them.
+  msg::v1::LogQueryRequest query;
+  query.set_application(req.get_param_value("application"));
+  query.set_host(req.get_param_value("host"));
+  query.set_text(req.get_param_value("text"));
+  const std::string level = req.get_param_value("level");
+  if (level == "alarm")
+    query.set_max_level(msg::v1::ALARM);
+  else if (level == "standard")
+    query.set_max_level(msg::v1::STANDARD);
+  else if (level == "interaction")
+    query.set_max_level(msg::v1::INTERACTION);
+  else if (level == "trace")
+    query.set_max_level(msg::v1::TRACE);
+  else if (!level.empty()) {
+    return SendError(res, 400, "level must be alarm, standard, interaction or trace",
+                     {{"field", "level"}});
+  }
+  if (req.get_param_value("audit") == "1") {
+    query.set_min_message_id(client::framework_message::kAuditFirst);
+    query.set_max_message_id(client::framework_message::kAuditLast);
+  }
+  bool ok = true;
+  const int64_t minutes =
+      req.has_param("since_minutes") ? Int64Param(req, "since_minutes", &ok) : 60;
+  if (!ok || minutes < 1 || minutes > 60 * 24 * 366) {
+    return SendError(res, 400, "since_minutes must be a whole number of minutes, 1 to 527040",
+                     {{"field", "since_minutes"}});
+  }
+  const absl::Time from = absl::Now() - absl::Minutes(minutes);
+  query.mutable_from()->set_seconds(absl::ToUnixSeconds(from));
+  query.set_limit(500);
+  struct LogStream {
+    int64_t after = 0;  // the last seq sent
+    bool started = false;
+    bool told = false;  // the first answer is sent even when empty
+  };
+  auto stream = std::make_shared<LogStream>();
+  res.set_header("Cache-Control", "no-store");
+  res.set_chunked_content_provider(
+      "text/event-stream",
+      Guarded([this, stream, query, token = s->token, session_id = s->id](size_t,
+                                                                          httplib::DataSink& sink) {
+        std::string out;
+        if (!stream->started) {
+          stream->started = true;
+          ++streams_;
+          out = "retry: 2000\n\n";
+        } else {
+          for (int i = 0; i < 10 && !stopping_.load(); ++i) absl::SleepFor(absl::Milliseconds(100));
+        }
+        if (stopping_.load()) return false;
+        if (!sessions_.Find(session_id)) {
+          out += StreamMessage("status", {{"code", 401},
+                                          {"relogin", true},
+                                          {"error", "your session has ended: log in again"}});
+          sink.write(out.data(), out.size());
+          sink.done();
+          return true;
+        }
+        msg::v1::LogQueryRequest q = query;
+        q.set_after_seq(stream->after);
+        TlsFiles tls;
+        tls.ca = config_.tls.ca;
+        absl::Status last = absl::UnavailableError("no Log Message Server answers");
+        for (const std::string& address : log_servers_) {
+          absl::StatusOr<msg::v1::LogQueryResponse> r = AskLogServer<msg::v1::LogQueryResponse>(
+              address, tls, token, absl::Seconds(5),
+              [&](msg::v1::LogService::Stub& stub, grpc::ClientContext& ctx,
+                  msg::v1::LogQueryResponse& o) { return stub.Query(&ctx, q, &o); });
+          if (!r.ok()) {
+            last = r.status();
+            if (absl::IsUnauthenticated(last) || absl::IsPermissionDenied(last) ||
+                absl::IsInvalidArgument(last)) {
+              break;
+            }
+            continue;
+          }
+          json events = json::array();
+          for (const msg::v1::LogEvent& e : r->events()) {
+            events.push_back(LogEventJson(e));
+            stream->after = std::max(stream->after, e.seq());
+          }
+          if (!events.empty() || !stream->told) {
+            stream->told = true;
+            out += StreamMessage("logs", {{"at_ms", absl::ToUnixMillis(absl::Now())},
+                                          {"server", address},
+                                          {"more", r->more()},
+                                          {"events", std::move(events)}});
+          } else {
+            out += StreamMessage("checked", {{"at_ms", absl::ToUnixMillis(absl::Now())}});
+          }
+          return sink.write(out.data(), out.size());
+        }
+        const int code = HttpStatusOf(last);
+        out += StreamMessage(
+            "status",
+            {{"code", code}, {"relogin", code == 401}, {"error", std::string(last.message())}});
+        return sink.write(out.data(), out.size());
+      }),
+      [this, stream](bool) {
+        if (stream->started) --streams_;
+      });
 }
 
 }  // namespace tandem::console

@@ -73,6 +73,7 @@ class ConsoleServer {
   void ControlApplication(const httplib::Request& req, httplib::Response& res);
   void AlarmEvents(const httplib::Request& req, httplib::Response& res);
   void ClearAlarm(const httplib::Request& req, httplib::Response& res);
+  void LogEvents(const httplib::Request& req, httplib::Response& res);
   //! The alarms every Log Message Server of log_servers_ tells `token`'s
   //! person (active, or with `all` the history too), merged, newest first.
   nlohmann::json AlarmsPicture(const std::string& token, bool all);

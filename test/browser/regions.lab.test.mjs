@@ -45,7 +45,7 @@ async function login(page, hash) {
   await page.locator('#who').filter({ hasText: 'person operator' }).waitFor({ timeout: 10000 });
 }
 
-test('the Applications page restarts an application after confirmation, and Cancel does nothing',
+test('the Applications page restarts an application after confirmation (Cancel does nothing); Audit follows it, Logs filter',
   async () => {
     const page = await (await browser.newContext({ viewport: { width: 1280, height: 900 } })).newPage();
     const errors = [];
@@ -64,6 +64,11 @@ test('the Applications page restarts an application after confirmation, and Canc
     await page.waitForTimeout(1500);
     assert.equal(await row.getAttribute('data-status'), 'Started');
     assert.equal(await row.getAttribute('data-pid'), pid);
+    // The audit trail, open in a second tab, follows what is done.
+    const audit = await page.context().newPage();
+    audit.on('pageerror', (e) => errors.push(String(e)));
+    await audit.goto(URL + '/#/audit');
+    await audit.locator('#logs tbody tr').first().waitFor({ timeout: 15000 });
     // Restart, confirmed: a new process, Started again.
     await row.getByRole('button', { name: 'Restart sample-r1-b' }).click();
     await dialog.getByText('It is stopped gracefully and started again.').waitFor({ timeout: 5000 });
@@ -72,6 +77,15 @@ test('the Applications page restarts an application after confirmation, and Canc
     await page.locator(`#apps tr[data-app="sample-r1-b"][data-status=Started]:not([data-pid="${pid}"])`)
       .waitFor({ timeout: 30000 });
     await shot(page, '0-apps-restarted');
+    await audit.locator('#logs tr[data-seq]').filter({ hasText: 'sample-r1-b' }).filter({ hasText: /restart/i })
+      .first().waitFor({ timeout: 20000 });
+    await audit.screenshot({ path: path.join(ARTIFACTS, '0-audit.png'), fullPage: true });
+    // The sample's own events, filtered by application.
+    await audit.goto(URL + '/#/logs?application=sample-r1-b&since_minutes=30');
+    await audit.locator('#logs tr[data-seq]').first().waitFor({ timeout: 15000 });
+    const apps = await audit.locator('#logs tr[data-seq] td:nth-child(2)').allTextContents();
+    assert.ok(apps.length > 0 && apps.every((a) => a === 'sample-r1-b'), 'only sample-r1-b: ' + apps.join(','));
+    await audit.screenshot({ path: path.join(ARTIFACTS, '0-logs.png'), fullPage: true });
     assert.deepEqual(errors, []);
     await page.context().close();
   });

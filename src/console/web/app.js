@@ -834,6 +834,56 @@ async function alarmsPage(params) {
   });
 }
 
+// ---- Logs and the audit trail (the Log Database) -------------------------
+const kMaxLogRows = 2000;  // the page keeps the newest this many
+
+async function logsPage(params) {
+  if (!state.session.alarms) {
+    setPage(h('section', {}, h('h1', {}, 'Logs'),
+      h('p', {}, 'The Logs page is not configured on this console: its bootstrap file needs ' +
+        '[console] log_servers, or a site file that lists the Message Servers.')));
+    return;
+  }
+  const audit = params.get('audit') === '1';
+  const field = (name, label, attrs) => h('label', { class: 'field' }, label,
+    h('input', Object.assign({ name, value: params.get(name) || '' }, attrs || {})));
+  const level = h('select', { name: 'level' }, ['', 'alarm', 'standard', 'interaction', 'trace'].map((l) =>
+    h('option', { value: l, selected: (params.get('level') || '') === l }, l || 'every level')));
+  const form = h('form', { class: 'filters', id: 'log-filters' },
+    field('application', 'Application'), field('host', 'Host'), field('text', 'Text contains'),
+    h('label', { class: 'field' }, 'Level', level),
+    field('since_minutes', 'Since (minutes ago)', { inputmode: 'numeric', value: params.get('since_minutes') || '60' }),
+    h('div', { class: 'actions' }, h('button', { type: 'submit' }, 'Show')));
+  form.addEventListener('submit', (ev) => {
+    ev.preventDefault();
+    const q = new URLSearchParams();
+    for (const [k, v] of new FormData(form).entries()) if (v) q.set(k, v);
+    if (audit) q.set('audit', '1');
+    location.hash = '#/' + (audit ? 'audit' : 'logs') + '?' + q.toString();
+  });
+  const age = h('span', { id: 'logs-age', class: 'meta' }, 'asking the Log Database…');
+  const tbody = h('tbody', {});
+  const table = h('div', { class: 'scroll' }, h('table', { id: 'logs' },
+    h('caption', {}, audit ? 'Audit trail: configuration changes, refused calls, control actions (newest last, followed live)'
+      : 'Log events (newest last, followed live)'),
+    h('thead', {}, h('tr', {}, ['Time', 'Application', 'Host', 'Level', 'Id', 'Text'].map((t) => h('th', { scope: 'col' }, t)))),
+    tbody));
+  setPage(h('section', {}, h('h1', {}, audit ? 'Audit' : 'Logs'), form, age, table));
+  const q = new URLSearchParams();
+  for (const k of ['application', 'host', 'text', 'level', 'since_minutes']) if (params.get(k)) q.set(k, params.get(k));
+  if (audit) q.set('audit', '1');
+  pageStream('/api/logs/events?' + q.toString(), 'logs', age, (d) => {
+    for (const e of d.events) {
+      tbody.append(h('tr', { 'data-seq': e.seq, 'data-message-id': e.message_id },
+        h('td', {}, e.at ? new Date(e.at).toLocaleString() : '-'), h('td', {}, e.application), h('td', {}, e.host),
+        h('td', {}, e.level), h('td', { class: 'num' }, String(e.message_id)), h('td', { class: 'log-text' }, e.text)));
+    }
+    while (tbody.rows.length > kMaxLogRows) tbody.deleteRow(0);
+    if (!tbody.rows.length) tbody.append(h('tr', {}, h('td', { colspan: 6 }, 'No event matches (yet).')));
+    else if (tbody.rows[0].cells.length === 1 && tbody.rows.length > 1) tbody.deleteRow(0);
+  });
+}
+
 // ---- Routing -------------------------------------------------------------
 async function route() {
   state.routeId += 1;
@@ -855,6 +905,10 @@ async function route() {
       await historyPage(parts[1], parts[2]);
     } else if (parts[0] === 'object' && parts.length === 3) {
       await objectPage(parts[1], parts[2]);
+    } else if (parts[0] === 'logs' || parts[0] === 'audit') {
+      onChanges(() => {});
+      if (parts[0] === 'audit') params.set('audit', '1');
+      await logsPage(params);
     } else if (parts[0] === 'alarms') {
       onChanges(() => {});
       await alarmsPage(params);
