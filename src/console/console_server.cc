@@ -329,6 +329,7 @@ void ConsoleServer::Routes() {
   http.Delete(R"(/api/objects/([A-Za-z_]+)/([0-9]+))", bind(&ConsoleServer::DeleteObject));
   http.Get("/api/events", bind(&ConsoleServer::Events));
   http.Get("/api/regions/events", bind(&ConsoleServer::RegionEvents));
+  http.Get("/api/regions/history", bind(&ConsoleServer::RegionHistory));
   http.Get("/api/apps", bind(&ConsoleServer::Applications));
   http.Get("/api/apps/events", bind(&ConsoleServer::ApplicationEvents));
   http.Post("/api/apps/control", bind(&ConsoleServer::ControlApplication));
@@ -810,6 +811,25 @@ std::shared_ptr<SiteMonitor> ConsoleServer::MonitorFor(const std::string& token)
                                                config_.regions_refresh);
   monitors_[token] = monitor;
   return monitor;
+}
+
+void ConsoleServer::RegionHistory(const httplib::Request& req, httplib::Response& res) {
+  std::optional<Session> s = Authenticated(req, res);
+  if (!s) return;
+  if (!site_) return SendError(res, 404, "the Regions page is not configured ([console] site)");
+  // The samples of this person's open Regions page (none when it is closed:
+  // the picture is kept only while someone of this session watches it).
+  std::shared_ptr<SiteMonitor> monitor;
+  {
+    absl::MutexLock lock(&monitors_mu_);
+    if (auto it = monitors_.find(s->token); it != monitors_.end()) monitor = it->second.lock();
+  }
+  if (monitor == nullptr) {
+    return SendJson(
+        res, 200,
+        {{"every_s", absl::ToInt64Seconds(SiteMonitor::kSampleEvery)}, {"samples", json::array()}});
+  }
+  SendJson(res, 200, monitor->History());
 }
 
 void ConsoleServer::RegionEvents(const httplib::Request& req, httplib::Response& res) {

@@ -68,6 +68,7 @@ class ConsoleServer {
   void ObjectHistory(const httplib::Request& req, httplib::Response& res);
   void Events(const httplib::Request& req, httplib::Response& res);
   void RegionEvents(const httplib::Request& req, httplib::Response& res);
+  void RegionHistory(const httplib::Request& req, httplib::Response& res);
   void Applications(const httplib::Request& req, httplib::Response& res);
   void ApplicationEvents(const httplib::Request& req, httplib::Response& res);
   void ControlApplication(const httplib::Request& req, httplib::Response& res);

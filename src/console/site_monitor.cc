@@ -188,6 +188,30 @@ void SiteMonitor::Publisher() {
     for (size_t r = 0; r < probes_.regions; ++r) regions.push_back(Assemble(slots, r));
     nlohmann::json view = dr::SiteViewJson(probes_.derive(std::move(regions), std::move(dns)));
     absl::MutexLock lock(&mu_);
+    if (now - last_sample_ >= kSampleEvery) {
+      last_sample_ = now;
+      nlohmann::json regions_sample = nlohmann::json::object();
+      for (const nlohmann::json& r : view["regions"]) {
+        nlohmann::json one = {{"live", view.value("live_region", "") == r.value("name", "")}};
+        if (r.value("dbms_reachable", false)) {
+          one["revision"] = r.value("revision", int64_t{0});
+          int64_t lag = 0;
+          double lag_s = 0;
+          for (const nlohmann::json& sb : r.value("standbys", nlohmann::json::array())) {
+            lag = std::max(lag, sb.value("lag_bytes", int64_t{0}));
+            lag_s = std::max(lag_s, sb.value("replay_lag_s", 0.0));
+          }
+          if (!r.value("standbys", nlohmann::json::array()).empty()) {
+            one["lag_bytes"] = lag;
+            one["replay_lag_s"] = lag_s;
+          }
+        }
+        regions_sample[r.value("name", "")] = std::move(one);
+      }
+      samples_.push_back(
+          {{"at_ms", absl::ToUnixMillis(now)}, {"regions", std::move(regions_sample)}});
+      while (samples_.size() > kSamplesKept) samples_.pop_front();
+    }
     if (snapshot_.generation == 0 || view != snapshot_.view) {
       ++snapshot_.generation;
       snapshot_.view = std::move(view);
@@ -207,6 +231,13 @@ SiteMonitor::Snapshot SiteMonitor::Next(int64_t after, absl::Duration timeout,
     published_.WaitWithTimeout(&mu_, std::min(left, absl::Milliseconds(250)));
   }
   return snapshot_;
+}
+
+nlohmann::json SiteMonitor::History() {
+  absl::MutexLock lock(&mu_);
+  nlohmann::json samples = nlohmann::json::array();
+  for (const nlohmann::json& x : samples_) samples.push_back(x);
+  return {{"every_s", absl::ToInt64Seconds(kSampleEvery)}, {"samples", std::move(samples)}};
 }
 
 }  // namespace tandem::console

@@ -11,6 +11,7 @@
 
 #include <atomic>
 #include <cstdint>
+#include <deque>
 #include <functional>
 #include <thread>
 #include <vector>
@@ -56,6 +57,15 @@ class SiteMonitor {
   //! current one when `timeout` passes (real time) or `stop` is set.
   Snapshot Next(int64_t after, absl::Duration timeout, const std::atomic<bool>& stop);
 
+  //! What the plots draw: a sample every kSampleEvery of each region's DBMS
+  //! revision, its standbys' greatest lag (bytes, seconds) and whether it is
+  //! live, for the last hour (oldest first):
+  //! {every_s, samples: [{at_ms, regions: {NAME: {revision, lag_bytes,
+  //! replay_lag_s, live}}}]}.
+  nlohmann::json History();
+  static constexpr absl::Duration kSampleEvery = absl::Seconds(10);
+  static constexpr size_t kSamplesKept = 360;  // an hour
+
  private:
   void PartLoop(size_t slot);
   void Publisher();
@@ -80,6 +90,8 @@ class SiteMonitor {
   int64_t dirty_ ABSL_GUARDED_BY(mu_) = 0;
   absl::Time newest_ ABSL_GUARDED_BY(mu_) = absl::UnixEpoch();
   Snapshot snapshot_ ABSL_GUARDED_BY(mu_);
+  std::deque<nlohmann::json> samples_ ABSL_GUARDED_BY(mu_);
+  absl::Time last_sample_ ABSL_GUARDED_BY(mu_) = absl::InfinitePast();
   std::vector<std::thread> threads_;
 };
 

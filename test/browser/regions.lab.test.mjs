@@ -187,6 +187,10 @@ test('the Regions page shows a full failover as it happens', async () => {
   // masters to region 2 by itself: no reload.
   timings.badge_live_again_ms = await seenWithin(page, '#live.ok', t_done, 15000);
   await shot(page, '4-r2-live-badge');
+  // The plots: a sample every 10 s since the page was opened; writes per
+  // second need three.
+  await page.locator('figure[data-plot^="Writes per second"] polyline').waitFor({ timeout: 40000 });
+  await shot(page, '5-plots');
   fs.writeFileSync(path.join(ARTIFACTS, 'timings.json'), JSON.stringify(timings, null, 2) + '\n');
   console.log('Regions page: ' + JSON.stringify(timings) + ' (limit ' + STEP_LIMIT_MS + ' ms each)');
   for (const step of ['region1_down_ms', 'r2_dbms_primary_ms', 'r2_live_ms']) {

@@ -103,6 +103,7 @@ struct FakeSite {
   bool masters_up = true;
   bool dbms_hangs = false;
   int dbms_asked = 0;
+  int64_t revision = 7;
   int masters_asked = 0;
 
   SiteMonitor::Probes Probes() {
@@ -117,6 +118,7 @@ struct FakeSite {
             +[](bool* hangs) { return !*hangs; }, &dbms_hangs));
         into.dbms_reachable = dbms_up;
         into.dbms_error = dbms_up ? "" : "connection timed out";
+        into.dbms.config.revision = revision;
       } else if (part == dr::StatusPart::kMasters) {
         absl::MutexLock lock(&mu);
         ++masters_asked;
@@ -136,6 +138,15 @@ struct FakeSite {
     };
     return p;
   }
+  //! Lets a hanging probe return (so that the monitor can stop), even when
+  //! the test ends early; declare it after the monitor.
+  struct Release {
+    FakeSite& site;
+    ~Release() {
+      absl::MutexLock lock(&site.mu);
+      site.dbms_hangs = false;
+    }
+  };
   int Asked(int FakeSite::*counter) {
     absl::MutexLock lock(&mu);
     return this->*counter;
@@ -146,6 +157,7 @@ TEST(SiteMonitorTest, EachPartIsAskedAgainOnItsOwnAndOnlyChangesArePublished) {
   SimClock clock;
   FakeSite site;
   SiteMonitor monitor(site.Probes(), clock, absl::Seconds(1));
+  FakeSite::Release release{site};
   std::atomic<bool> stop{false};
   SiteMonitor::Snapshot first = monitor.Next(0, absl::Seconds(10), stop);
   ASSERT_EQ(first.generation, 1);
@@ -169,6 +181,7 @@ TEST(SiteMonitorTest, EachPartIsAskedAgainOnItsOwnAndOnlyChangesArePublished) {
   // The region goes down: its DBMS probe hangs (a connect timeout), its
   // masters stop answering. What the masters say is published without
   // waiting for the DBMS.
+  const int dbms_before = site.Asked(&FakeSite::dbms_asked);
   {
     absl::MutexLock lock(&site.mu);
     site.dbms_hangs = true;
@@ -177,6 +190,10 @@ TEST(SiteMonitorTest, EachPartIsAskedAgainOnItsOwnAndOnlyChangesArePublished) {
   }
   clock.Advance(absl::Seconds(1));
   SiteMonitor::Snapshot down = monitor.Next(1, absl::Seconds(10), stop);
+  // (its probe has started, and hangs, before the clock moves on)
+  for (int i = 0; i < 500 && site.Asked(&FakeSite::dbms_asked) == dbms_before; ++i) {
+    absl::SleepFor(absl::Milliseconds(10));
+  }
   ASSERT_EQ(down.generation, 2);
   EXPECT_FALSE(down.view["regions"][0]["masters"][0]["reachable"].get<bool>());
   EXPECT_TRUE(down.view["regions"][0]["dbms_reachable"].get<bool>());  // not answered yet
@@ -202,6 +219,7 @@ TEST(SiteMonitorTest, NothingIsPublishedUntilEveryPartHasAnswered) {
   FakeSite site;
   site.dbms_hangs = true;
   auto monitor = std::make_unique<SiteMonitor>(site.Probes(), clock, absl::Seconds(1));
+  FakeSite::Release release{site};
   std::atomic<bool> stop{false};
   EXPECT_EQ(monitor->Next(0, absl::Milliseconds(300), stop).generation, 0);
   {
@@ -211,6 +229,35 @@ TEST(SiteMonitorTest, NothingIsPublishedUntilEveryPartHasAnswered) {
   EXPECT_EQ(monitor->Next(0, absl::Seconds(10), stop).generation, 1);
   monitor.reset();  // stops its threads
   EXPECT_GE(site.Asked(&FakeSite::dbms_asked), 1);
+}
+
+TEST(SiteMonitorTest, ThePlotsGetASampleEveryTenSeconds) {
+  SimClock clock;
+  FakeSite site;
+  SiteMonitor monitor(site.Probes(), clock, absl::Seconds(1));
+  std::atomic<bool> stop{false};
+  ASSERT_EQ(monitor.Next(0, absl::Seconds(10), stop).generation, 1);
+  nlohmann::json h = monitor.History();
+  ASSERT_EQ(h["samples"].size(), 1u) << h.dump();
+  EXPECT_EQ(h["samples"][0]["regions"]["r1"]["revision"], 7);
+  {
+    absl::MutexLock lock(&site.mu);
+    site.revision = 9;
+  }
+  // Asked again (1 s) but not sampled before 10 s have passed.
+  clock.Advance(absl::Seconds(2));
+  ASSERT_EQ(monitor.Next(1, absl::Seconds(10), stop).generation, 2);
+  EXPECT_EQ(monitor.History()["samples"].size(), 1u);
+  clock.Advance(absl::Seconds(9));
+  for (int i = 0; i < 100 && monitor.History()["samples"].size() < 2; ++i) {
+    absl::SleepFor(absl::Milliseconds(20));
+  }
+  h = monitor.History();
+  ASSERT_EQ(h["samples"].size(), 2u) << h.dump();
+  EXPECT_EQ(h["samples"][1]["regions"]["r1"]["revision"], 9);
+  EXPECT_EQ(h["samples"][1]["at_ms"].get<int64_t>() - h["samples"][0]["at_ms"].get<int64_t>(),
+            11000);
+  EXPECT_EQ(h["every_s"], 10);
 }
 
 }  // namespace

@@ -587,6 +587,66 @@ function pageStream(url, event, ageEl, render) {
   });
 }
 
+// ---- Plots (SVG, drawn here: no library) ----------------------------------
+const SVG = 'http://www.w3.org/2000/svg';
+function svg(tag, attrs, ...children) {
+  const el = document.createElementNS(SVG, tag);
+  for (const [k, v] of Object.entries(attrs || {})) el.setAttribute(k, String(v));
+  for (const c of children) el.append(c instanceof Node ? c : document.createTextNode(String(c)));
+  return el;
+}
+// series: [{name, points: [[t_ms, value], ...]}]; a line each, the newest value in the legend.
+function plot(title, series, unit) {
+  const W = 320, H = 120, P = 28;
+  const all = series.flatMap((x) => x.points);
+  const fig = h('figure', { class: 'plot', 'data-plot': title }, h('figcaption', {}, title));
+  if (all.length < 2) {
+    fig.append(h('p', { class: 'meta' }, 'Not enough samples yet (one every 10 s while this page is open).'));
+    return fig;
+  }
+  const t0 = Math.min(...all.map((p) => p[0])), t1 = Math.max(...all.map((p) => p[0]));
+  const vmax = Math.max(1e-9, ...all.map((p) => p[1]));
+  const x = (t) => P + (W - P - 4) * (t - t0) / Math.max(1, t1 - t0);
+  const y = (v) => H - 16 - (H - 24) * v / vmax;
+  const chart = svg('svg', { viewBox: `0 0 ${W} ${H}`, role: 'img', 'aria-label': title },
+    svg('line', { x1: P, y1: H - 16, x2: W - 4, y2: H - 16, class: 'axis' }),
+    svg('text', { x: 2, y: 12, class: 'tick' }, fmtValue(vmax, unit)),
+    svg('text', { x: 2, y: H - 16, class: 'tick' }, '0'),
+    svg('text', { x: P, y: H - 2, class: 'tick' }, Math.round((t1 - t0) / 60000) + ' min'));
+  series.forEach((sr, i) => {
+    if (sr.points.length < 2) return;
+    chart.append(svg('polyline', { class: 'series s' + i, fill: 'none',
+      points: sr.points.map((p) => x(p[0]).toFixed(1) + ',' + y(p[1]).toFixed(1)).join(' ') }));
+  });
+  fig.append(chart, h('p', { class: 'legend' }, series.map((sr, i) => h('span', { class: 'key s' + i },
+    sr.name + ': ' + (sr.points.length ? fmtValue(sr.points[sr.points.length - 1][1], unit) : '-')))));
+  return fig;
+}
+function fmtValue(v, unit) {
+  if (unit === 'B') return v >= 1048576 ? (v / 1048576).toFixed(1) + ' MiB' : v >= 1024 ? (v / 1024).toFixed(1) + ' KiB' : Math.round(v) + ' B';
+  if (unit === 's') return v.toFixed(v < 10 ? 2 : 0) + ' s';
+  return (v < 10 ? v.toFixed(2) : Math.round(v)) + (unit ? ' ' + unit : '');
+}
+function regionPlots(history) {
+  const samples = history.samples;
+  const names = [...new Set(samples.flatMap((x) => Object.keys(x.regions)))];
+  // Writes per second: the live DBMS's revisions between two samples.
+  const writes = [];
+  for (let i = 1; i < samples.length; i++) {
+    const a = samples[i - 1], b = samples[i];
+    const live = names.find((n) => b.regions[n] && b.regions[n].live);
+    if (!live || !a.regions[live] || a.regions[live].revision === undefined || b.regions[live].revision === undefined) continue;
+    const dt = (b.at_ms - a.at_ms) / 1000;
+    if (dt > 0) writes.push([b.at_ms, Math.max(0, b.regions[live].revision - a.regions[live].revision) / dt]);
+  }
+  const per = (key) => names.map((n) => ({ name: n, points: samples.filter((x) => x.regions[n] && x.regions[n][key] !== undefined)
+    .map((x) => [x.at_ms, x.regions[n][key]]) })).filter((sr) => sr.points.length);
+  return h('div', { class: 'plots', id: 'plots' },
+    plot('Writes per second (revisions of the live DBMS)', [{ name: 'writes/s', points: writes }], '/s'),
+    plot('Replication lag (bytes, the standbys of each region\'s DBMS)', per('lag_bytes'), 'B'),
+    plot('Replay lag (seconds)', per('replay_lag_s'), 's'));
+}
+
 // ---- Regions (tandemctl dr status, live) --------------------------------
 // A region is "down" when neither its DBMS nor any of its masters answers,
 // "live" when the primary master writes to a writable DBMS in it.
@@ -675,12 +735,24 @@ async function regionsPage() {
         '[console] site, the site file of tandemctl dr.')));
     return;
   }
+  const current = stillCurrent();
   const age = h('span', { id: 'regions-age', class: 'meta' }, 'asking every server…');
   const body = h('div', { id: 'regions-body' }, h('p', { class: 'meta' }, 'Waiting for the first answers.'));
-  setPage(h('section', {}, h('h1', {}, 'Regions'), age, body));
+  const plots = h('section', { 'aria-labelledby': 'plots-title' },
+    h('h2', { id: 'plots-title' }, 'Since this page was opened (up to an hour)'), h('div', {}));
+  setPage(h('section', {}, h('h1', {}, 'Regions'), age, body, plots));
   pageStream('/api/regions/events', 'regions', age, (d) => {
     body.replaceChildren(...regionsView(d.view).filter(Boolean));
   });
+  const drawPlots = async () => {
+    if (!current()) return;
+    try {
+      const history = await api('GET', '/api/regions/history');
+      if (current()) plots.lastChild.replaceWith(regionPlots(history));
+    } catch (e) { /* the stream's line says what is wrong */ }
+    if (current()) setTimeout(drawPlots, 10000);
+  };
+  setTimeout(drawPlots, 1500);
 }
 
 // ---- Applications and hosts (through their SCSs) -------------------------
