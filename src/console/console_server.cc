@@ -18,6 +18,7 @@
 #include "common/at_once.h"
 #include "common/host_port.h"
 #include "common/listen_check.h"
+#include "common/proto_time.h"
 #include "common/status_macros.h"
 #include "common/tcp_probe.h"
 #include "config/object_json.h"
@@ -239,6 +240,14 @@ absl::StatusOr<std::unique_ptr<ConsoleServer>> ConsoleServer::Start(const Consol
     for (const dr::Region& r : s->site_->regions) {
       s->log_servers_.insert(s->log_servers_.end(), r.message_servers.begin(),
                              r.message_servers.end());
+    }
+  }
+  {
+    // One channel per Log Message Server, kept: a page asks every second.
+    net::ChannelOptions co;
+    co.tls.ca = config.tls.ca;  // no client certificate: the person's token decides
+    for (const std::string& a : s->log_servers_) {
+      s->log_channels_.push_back(net::MakeChannel(a, co));
     }
   }
   s->scs_ = config.scs;
@@ -900,9 +909,10 @@ void ConsoleServer::RegionEvents(const httplib::Request& req, httplib::Response&
 
 namespace {
 
+// RFC 3339, or "" for an unset time.
 std::string TimeText(const google::protobuf::Timestamp& t) {
   if (t.seconds() == 0 && t.nanos() == 0) return "";
-  return config::FormatRfc3339(absl::FromUnixSeconds(t.seconds()) + absl::Nanoseconds(t.nanos()));
+  return config::FormatRfc3339(FromProtoTime(t));
 }
 
 const char* ModeName(control::v1::HaMode mode) {
@@ -1024,13 +1034,15 @@ void ConsoleServer::ApplicationEvents(const httplib::Request& req, httplib::Resp
   std::optional<Session> s = Authenticated(req, res);
   if (!s) return;
   if (scs_.empty()) return SendError(res, 404, "the Applications page is not configured");
-  PolledEvents(*s, res, "apps",
-               [this](const std::string& token) { return ManagementPicture(token); });
+  PolledEvents(*s, res, "apps", [this](const std::string& token) -> absl::StatusOr<json> {
+    json picture = ManagementPicture(token);
+    if (picture.value("unauthenticated", false)) return absl::UnauthenticatedError("");
+    return picture;
+  });
 }
 
 void ConsoleServer::PolledEvents(const Session& session, httplib::Response& res,
-                                 const std::string& event,
-                                 std::function<json(const std::string& token)> picture_of) {
+                                 const std::string& event, PictureFn picture_of) {
   struct Polled {
     json last;
     bool started = false;
@@ -1051,8 +1063,12 @@ void ConsoleServer::PolledEvents(const Session& session, httplib::Response& res,
           for (int i = 0; i < 10 && !stopping_.load(); ++i) absl::SleepFor(absl::Milliseconds(100));
         }
         if (stopping_.load()) return false;
-        json picture = sessions_.Find(session_id) ? picture_of(token) : json();
-        if (picture.is_null() || picture.value("unauthenticated", false)) {
+        absl::StatusOr<json> picture =
+            sessions_.Find(session_id)
+                ? picture_of(token)
+                : absl::StatusOr<json>(absl::UnauthenticatedError("session ended"));
+        const int64_t at = absl::ToUnixMillis(absl::Now());
+        if (absl::IsUnauthenticated(picture.status())) {
           out += StreamMessage("status", {{"code", 401},
                                           {"relogin", true},
                                           {"error", "your session has ended: log in again"}});
@@ -1060,10 +1076,13 @@ void ConsoleServer::PolledEvents(const Session& session, httplib::Response& res,
           sink.done();
           return true;
         }
-        const int64_t at = absl::ToUnixMillis(absl::Now());
-        if (picture != stream->last) {
-          out += StreamMessage(event, {{"at_ms", at}, {"picture", picture}});
-          stream->last = std::move(picture);
+        if (!picture.ok()) {
+          out += StreamMessage("status", {{"code", HttpStatusOf(picture.status())},
+                                          {"relogin", false},
+                                          {"error", std::string(picture.status().message())}});
+        } else if (*picture != stream->last) {
+          out += StreamMessage(event, {{"at_ms", at}, {"picture", *picture}});
+          stream->last = *std::move(picture);
         } else {
           out += StreamMessage("checked", {{"at_ms", at}});
         }
@@ -1131,16 +1150,15 @@ void ConsoleServer::ControlApplication(const httplib::Request& req, httplib::Res
 
 namespace {
 
-// One LogService call at `address` with the person's token.
+// One LogService call at `address` (over its channel) with the person's token.
 template <typename Response, typename Fn>
-absl::StatusOr<Response> AskLogServer(const std::string& address, const TlsFiles& tls,
+absl::StatusOr<Response> AskLogServer(const std::string& address,
+                                      const std::shared_ptr<grpc::Channel>& channel,
                                       const std::string& token, absl::Duration timeout, Fn fn) {
   if (!AddressAnswers(address, dr::kTcpProbe)) {
     return absl::UnavailableError(absl::StrCat(address, " does not accept connections"));
   }
-  net::ChannelOptions co;
-  co.tls = tls;
-  auto stub = msg::v1::LogService::NewStub(net::MakeChannel(address, co));
+  auto stub = msg::v1::LogService::NewStub(channel);
   grpc::ClientContext ctx;
   net::AddCallerMetadata(ctx, token, "tandem-console");
   ctx.set_deadline(absl::ToChronoTime(absl::Now() + timeout));
@@ -1148,11 +1166,6 @@ absl::StatusOr<Response> AskLogServer(const std::string& address, const TlsFiles
   grpc::Status st = fn(*stub, ctx, out);
   if (!st.ok()) return net::FromGrpc(st);
   return out;
-}
-
-std::string TimestampText(const google::protobuf::Timestamp& t) {
-  if (t.seconds() == 0 && t.nanos() == 0) return "";
-  return config::FormatRfc3339(absl::FromUnixSeconds(t.seconds()) + absl::Nanoseconds(t.nanos()));
 }
 
 json AlarmJson(const msg::v1::Alarm& a, const std::string& server) {
@@ -1163,10 +1176,10 @@ json AlarmJson(const msg::v1::Alarm& a, const std::string& server) {
           {"host", a.host()},
           {"text", a.text()},
           {"event_id", a.event_id()},
-          {"raised_at", TimestampText(a.raised_at())},
-          {"last_seen", TimestampText(a.last_seen())},
+          {"raised_at", TimeText(a.raised_at())},
+          {"last_seen", TimeText(a.last_seen())},
           {"active", a.active()},
-          {"cleared_at", TimestampText(a.cleared_at())},
+          {"cleared_at", TimeText(a.cleared_at())},
           {"cleared_by", a.cleared_by()},
           {"server", server}};
 }
@@ -1174,15 +1187,13 @@ json AlarmJson(const msg::v1::Alarm& a, const std::string& server) {
 }  // namespace
 
 json ConsoleServer::AlarmsPicture(const std::string& token, bool all) {
-  TlsFiles tls;
-  tls.ca = config_.tls.ca;
   std::vector<absl::StatusOr<msg::v1::ListAlarmsResponse>> answers(log_servers_.size(),
                                                                    absl::UnknownError("not asked"));
   msg::v1::ListAlarmsRequest request;
   request.set_all(all);
   RunAtOnce(log_servers_.size(), [&](size_t i) {
     answers[i] = AskLogServer<msg::v1::ListAlarmsResponse>(
-        log_servers_[i], tls, token, absl::Seconds(3),
+        log_servers_[i], log_channels_[i], token, absl::Seconds(3),
         [&](msg::v1::LogService::Stub& stub, grpc::ClientContext& ctx,
             msg::v1::ListAlarmsResponse& out) { return stub.ListAlarms(&ctx, request, &out); });
   });
@@ -1232,8 +1243,11 @@ void ConsoleServer::AlarmEvents(const httplib::Request& req, httplib::Response& 
                      "(the Log Message Servers) or a site file that lists them");
   }
   const bool all = req.get_param_value("all") == "1";
-  PolledEvents(*s, res, "alarms",
-               [this, all](const std::string& token) { return AlarmsPicture(token, all); });
+  PolledEvents(*s, res, "alarms", [this, all](const std::string& token) -> absl::StatusOr<json> {
+    json picture = AlarmsPicture(token, all);
+    if (picture.value("unauthenticated", false)) return absl::UnauthenticatedError("");
+    return picture;
+  });
 }
 
 void ConsoleServer::ClearAlarm(const httplib::Request& req, httplib::Response& res) {
@@ -1257,14 +1271,14 @@ void ConsoleServer::ClearAlarm(const httplib::Request& req, httplib::Response& r
   for (const std::string& a : log_servers_) {
     if (order.empty() || a != order.front()) order.push_back(a);
   }
-  TlsFiles tls;
-  tls.ca = config_.tls.ca;
   msg::v1::ClearAlarmRequest request;
   request.set_id(id.get<int64_t>());
   absl::Status last = absl::UnavailableError("no Log Message Server is configured");
   for (const std::string& address : order) {
+    const size_t index =
+        std::find(log_servers_.begin(), log_servers_.end(), address) - log_servers_.begin();
     absl::StatusOr<msg::v1::ClearAlarmResponse> r = AskLogServer<msg::v1::ClearAlarmResponse>(
-        address, tls, s->token, config_.call_timeout,
+        address, log_channels_[index], s->token, config_.call_timeout,
         [&](msg::v1::LogService::Stub& stub, grpc::ClientContext& ctx,
             msg::v1::ClearAlarmResponse& out) { return stub.ClearAlarm(&ctx, request, &out); });
     if (r.ok()) {
@@ -1299,7 +1313,7 @@ const char* LevelName(msg::v1::LogLevel l) {
 
 json LogEventJson(const msg::v1::LogEvent& e) {
   return {{"seq", e.seq()},
-          {"at", TimestampText(e.at())},
+          {"at", TimeText(e.at())},
           {"application", e.application()},
           {"host", e.host()},
           {"level", LevelName(e.level())},
@@ -1350,76 +1364,36 @@ void ConsoleServer::LogEvents(const httplib::Request& req, httplib::Response& re
   const absl::Time from = absl::Now() - absl::Minutes(minutes);
   query.mutable_from()->set_seconds(absl::ToUnixSeconds(from));
   query.set_limit(500);
-  struct LogStream {
-    int64_t after = 0;  // the last seq sent
-    bool started = false;
-    bool told = false;  // the first answer is sent even when empty
-  };
-  auto stream = std::make_shared<LogStream>();
-  res.set_header("Cache-Control", "no-store");
-  res.set_chunked_content_provider(
-      "text/event-stream",
-      Guarded([this, stream, query, token = s->token, session_id = s->id](size_t,
-                                                                          httplib::DataSink& sink) {
-        std::string out;
-        if (!stream->started) {
-          stream->started = true;
-          ++streams_;
-          out = "retry: 2000\n\n";
-        } else {
-          for (int i = 0; i < 10 && !stopping_.load(); ++i) absl::SleepFor(absl::Milliseconds(100));
-        }
-        if (stopping_.load()) return false;
-        if (!sessions_.Find(session_id)) {
-          out += StreamMessage("status", {{"code", 401},
-                                          {"relogin", true},
-                                          {"error", "your session has ended: log in again"}});
-          sink.write(out.data(), out.size());
-          sink.done();
-          return true;
-        }
+  // Each poll asks for what came after the last seq sent: a picture is the
+  // new events (the first one is sent even when empty; then only new ones).
+  auto after = std::make_shared<int64_t>(0);
+  PolledEvents(
+      *s, res, "logs", [this, query, after](const std::string& token) -> absl::StatusOr<json> {
         msg::v1::LogQueryRequest q = query;
-        q.set_after_seq(stream->after);
-        TlsFiles tls;
-        tls.ca = config_.tls.ca;
+        q.set_after_seq(*after);
         absl::Status last = absl::UnavailableError("no Log Message Server answers");
-        for (const std::string& address : log_servers_) {
+        for (size_t i = 0; i < log_servers_.size(); ++i) {
           absl::StatusOr<msg::v1::LogQueryResponse> r = AskLogServer<msg::v1::LogQueryResponse>(
-              address, tls, token, absl::Seconds(5),
+              log_servers_[i], log_channels_[i], token, absl::Seconds(5),
               [&](msg::v1::LogService::Stub& stub, grpc::ClientContext& ctx,
                   msg::v1::LogQueryResponse& o) { return stub.Query(&ctx, q, &o); });
           if (!r.ok()) {
             last = r.status();
             if (absl::IsUnauthenticated(last) || absl::IsPermissionDenied(last) ||
                 absl::IsInvalidArgument(last)) {
-              break;
+              return last;
             }
             continue;
           }
           json events = json::array();
           for (const msg::v1::LogEvent& e : r->events()) {
             events.push_back(LogEventJson(e));
-            stream->after = std::max(stream->after, e.seq());
+            *after = std::max(*after, e.seq());
           }
-          if (!events.empty() || !stream->told) {
-            stream->told = true;
-            out += StreamMessage("logs", {{"at_ms", absl::ToUnixMillis(absl::Now())},
-                                          {"server", address},
-                                          {"more", r->more()},
-                                          {"events", std::move(events)}});
-          } else {
-            out += StreamMessage("checked", {{"at_ms", absl::ToUnixMillis(absl::Now())}});
-          }
-          return sink.write(out.data(), out.size());
+          return json{
+              {"server", log_servers_[i]}, {"more", r->more()}, {"events", std::move(events)}};
         }
-        const int code = HttpStatusOf(last);
-        out += StreamMessage(
-            "status",
-            {{"code", code}, {"relogin", code == 401}, {"error", std::string(last.message())}});
-        return sink.write(out.data(), out.size());
-      }),
-      [this, stream](bool) {
-        if (stream->started) --streams_;
+        return last;
       });
 }
 

@@ -23,6 +23,10 @@
 #include "metrics/registry.h"
 #include "nlohmann/json.hpp"
 
+namespace grpc {
+class Channel;
+}  // namespace grpc
+
 namespace httplib {
 class SSLServer;
 struct Request;
@@ -81,8 +85,11 @@ class ConsoleServer {
   //! An SSE stream of `event` messages: picture_of(token) asked every
   //! second, sent when it changed (`checked` otherwise); ends when the
   //! session does.
+  //! What a polled stream sends: its picture for the person's token, or why
+  //! not (UNAUTHENTICATED ends the stream asking to log in again).
+  using PictureFn = std::function<absl::StatusOr<nlohmann::json>(const std::string& token)>;
   void PolledEvents(const Session& session, httplib::Response& res, const std::string& event,
-                    std::function<nlohmann::json(const std::string& token)> picture_of);
+                    PictureFn picture_of);
   //! What every SCS of scs_ tells `token`'s person: the applications and
   //! hosts of the primaries, and each SCS's state.
   nlohmann::json ManagementPicture(const std::string& token);
@@ -101,6 +108,7 @@ class ConsoleServer {
   //! The Log Message Servers the Alarms page asks ([console] log_servers, or
   //! the site's Message Servers: those without a Log Database are skipped).
   std::vector<std::string> log_servers_;
+  std::vector<std::shared_ptr<grpc::Channel>> log_channels_;  //!< one per log_servers_
   absl::Mutex monitors_mu_;
   std::map<std::string, std::weak_ptr<SiteMonitor>> monitors_ ABSL_GUARDED_BY(monitors_mu_);
   SessionStore sessions_;

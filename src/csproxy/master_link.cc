@@ -4,6 +4,7 @@
 #include "absl/strings/str_cat.h"
 #include "common/backoff.h"
 #include "common/logging.h"
+#include "common/proto_time.h"
 #include "common/status_macros.h"
 #include "config/object_types.h"
 #include "spdlog/spdlog.h"
@@ -353,8 +354,7 @@ absl::Status MasterLink::OnWatch(const v1::WatchResponse& response,
   if (!changes.empty()) {
     TANDEM_RETURN_IF_ERROR(copy_.Apply(changes));
     const v1::Change& newest = changes.back();
-    const absl::Time committed = absl::FromUnixSeconds(newest.committed_at().seconds()) +
-                                 absl::Nanoseconds(newest.committed_at().nanos());
+    const absl::Time committed = FromProtoTime(newest.committed_at());
     absl::MutexLock lock(&mu_);
     status_.changes_applied += static_cast<int64_t>(changes.size());
     if (newest.has_committed_at()) {

@@ -777,21 +777,26 @@ function confirmAction(title, detail, label) {
   });
 }
 
-async function controlApp(app, action, result) {
-  const t = actionText[action];
-  const ok = await confirmAction(t.title + ' ' + app.name + ' on ' + app.host + '?', t.detail,
-    t.title.split(' ')[0]);
-  if (!ok) return;
+// After the person confirms: POSTs `body` to `path` and says in `result`
+// what the server answered (its message, or why it refused).
+async function confirmedPost(result, title, detail, label, path, body) {
+  if (!await confirmAction(title, detail, label)) return;
   result.className = 'meta';
-  result.textContent = t.title + ' ' + app.name + '…';
+  result.textContent = label + '…';
   try {
-    const r = await api('POST', '/api/apps/control', { action, application: app.name, scs: app.scs_address });
+    const r = await api('POST', path, body);
     result.className = 'ok-text';
     result.textContent = r.message;
   } catch (e) {
     result.className = 'error';
     result.textContent = e.message;
   }
+}
+
+function controlApp(app, action, result) {
+  const t = actionText[action];
+  return confirmedPost(result, t.title + ' ' + app.name + ' on ' + app.host + '?', t.detail,
+    t.title.split(' ')[0], '/api/apps/control', { action, application: app.name, scs: app.scs_address });
 }
 
 function appsView(p, result) {
@@ -862,20 +867,9 @@ function alarmsView(p, result) {
     h('td', {}, a.active ? 'active' : 'cleared ' + (a.cleared_at ? ago(new Date(a.cleared_at)) + ' ago' : '') +
       (a.cleared_by ? ' by ' + a.cleared_by : '')),
     h('td', {}, a.active ? h('button', { type: 'button', 'aria-label': 'Clear ' + a.condition + ' of ' + a.application,
-      onclick: async () => {
-        const ok = await confirmAction('Clear ' + a.condition + ' of ' + a.application + ' on ' + a.host + '?',
-          'It leaves the active alarms and is kept in the history with your name; it is raised again if it is detected again.',
-          'Clear');
-        if (!ok) return;
-        try {
-          const r = await api('POST', '/api/alarms/clear', { id: a.id, server: a.server });
-          result.className = 'ok-text';
-          result.textContent = r.message;
-        } catch (e) {
-          result.className = 'error';
-          result.textContent = e.message;
-        }
-      } }, 'Clear') : null)));
+      onclick: () => confirmedPost(result, 'Clear ' + a.condition + ' of ' + a.application + ' on ' + a.host + '?',
+        'It leaves the active alarms and is kept in the history with your name; it is raised again if it is detected again.',
+        'Clear', '/api/alarms/clear', { id: a.id, server: a.server }) }, 'Clear') : null)));
   return [
     h('div', { class: 'scroll' }, h('table', { id: 'alarms' },
       h('caption', {}, p.all ? 'Alarms, active and cleared (newest first)' : 'Active alarms'),
@@ -945,7 +939,7 @@ async function logsPage(params) {
   for (const k of ['application', 'host', 'text', 'level', 'since_minutes']) if (params.get(k)) q.set(k, params.get(k));
   if (audit) q.set('audit', '1');
   pageStream('/api/logs/events?' + q.toString(), 'logs', age, (d) => {
-    for (const e of d.events) {
+    for (const e of d.picture.events) {
       tbody.append(h('tr', { 'data-seq': e.seq, 'data-message-id': e.message_id },
         h('td', {}, e.at ? new Date(e.at).toLocaleString() : '-'), h('td', {}, e.application), h('td', {}, e.host),
         h('td', {}, e.level), h('td', { class: 'num' }, String(e.message_id)), h('td', { class: 'log-text' }, e.text)));
